@@ -1,0 +1,26 @@
+# Two entry points, each doing its own set-up on a fresh machine (Python 3.11, no venv needed):
+#   make run   - create .venv, install, serve the app on http://localhost:8501 (offline)
+#   make test  - create .venv, install, run the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint setup
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py --server.headless true --server.port 8501 --browser.gatherUsageStats false
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/python -m qa_bank lint
+	$(BIN)/ruff check .

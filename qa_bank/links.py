@@ -1,0 +1,42 @@
+"""Resolve an item's links to code (`code_refs`) and to demos (`demo`)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+# The demo registry lives in cifar_core (it needs torch); it is imported only when an item
+# actually links a demo, so linting a bank without demos stays torch-free.
+DEMO_REGISTRY_MODULE = "cifar_core.demos"
+
+
+def resolve_code_ref(ref: str) -> object:
+    """Import `package.module:Name.attr` and return the object.
+
+    Raises:
+        LookupError: with a one-line reason when the module or attribute does not exist.
+    """
+    module_name, _, attribute_path = ref.partition(":")
+    try:
+        target: object = importlib.import_module(module_name)
+    except ImportError as error:
+        raise LookupError(f"module '{module_name}' does not import ({error})") from None
+    for part in attribute_path.split("."):
+        if not hasattr(target, part):
+            raise LookupError(f"'{module_name}' has no attribute '{attribute_path}'")
+        target = getattr(target, part)
+    return target
+
+
+def known_demo_ids() -> set[str]:
+    """Ids of every registered demo.
+
+    Raises:
+        LookupError: when the registry cannot be imported.
+    """
+    try:
+        registry = importlib.import_module(DEMO_REGISTRY_MODULE)
+    except ImportError as error:
+        raise LookupError(f"demo registry '{DEMO_REGISTRY_MODULE}' does not import ({error})") from None
+    list_ids: Callable[[], list[str]] = registry.demo_ids
+    return set(list_ids())

@@ -1,0 +1,49 @@
+"""Check bank files: schema, ids, topics, and that every code and demo link resolves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa_bank.links import known_demo_ids, resolve_code_ref
+from qa_bank.loader import BankProblem, CollectedBank, collect_bank
+
+
+def lint(paths: list[Path] | None = None) -> list[BankProblem]:
+    """Every problem in the given bank files (default: the whole bank), in file order."""
+    collected = collect_bank(paths)
+    return [*collected.problems, *_link_problems(collected)]
+
+
+def _link_problems(collected: CollectedBank) -> list[BankProblem]:
+    problems: list[BankProblem] = []
+    resolved: dict[str, str | None] = {}
+    for item in collected.bank.items:
+        where = collected.locations[item.id]
+        for ref in item.code_refs:
+            if ref not in resolved:
+                resolved[ref] = _reason_unresolved(ref)
+            if resolved[ref]:
+                problems.append(BankProblem(where.path, where.line_of("code_refs"), f"item '{item.id}': code_refs: {resolved[ref]}"))
+    linked = [item for item in collected.bank.items if item.demo]
+    if not linked:
+        return problems
+    try:
+        demo_ids = known_demo_ids()
+    except LookupError as error:
+        demo_ids, registry_problem = set(), str(error)
+    else:
+        registry_problem = ""
+    for item in linked:
+        if item.demo not in demo_ids:
+            where = collected.locations[item.id]
+            reason = registry_problem or f"unknown demo id '{item.demo}'"
+            problems.append(BankProblem(where.path, where.line_of("demo"), f"item '{item.id}': demo: {reason}"))
+    return problems
+
+
+def _reason_unresolved(ref: str) -> str | None:
+    try:
+        resolve_code_ref(ref)
+    except LookupError as error:
+        return str(error)
+    return None

@@ -1,0 +1,241 @@
+"""The typed shape of a bank item and the field-by-field validation of raw YAML."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# The source documents' own type words, plus two for the unlabelled documents.
+TYPE_WORDS = ("short", "derivation", "coding", "practical", "technical", "context", "conceptual", "design")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CODE_REF_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+MAX_TOPICS = 3
+KEY_POINTS_RANGE = (2, 6)
+DIFFICULTY_RANGE = (1, 3)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an item comes from: document title, section (sectioned documents) and number."""
+
+    document: str
+    number: int
+    section: str | None = None
+    title: str | None = None
+    file: str | None = None
+
+    def label(self) -> str:
+        parts = [self.document]
+        if self.section:
+            parts.append(self.section)
+        parts.append(f"#{self.number}")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class QAItem:
+    """One question of the bank with everything the app needs to drill, grade and prove it."""
+
+    id: str
+    question: str
+    answer: str
+    type: tuple[str, ...]
+    topics: tuple[str, ...]
+    difficulty: int
+    source: Source
+    key_points: tuple[str, ...]
+    notes: str = ""
+    code_refs: tuple[str, ...] = ()
+    demo: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        raw = asdict(self)
+        for name in ("type", "topics", "key_points", "code_refs"):
+            raw[name] = list(raw[name])
+        raw["source"] = {k: v for k, v in raw["source"].items() if v is not None}
+        return raw
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> QAItem:
+        """Build from a dict that `validate_item` accepted."""
+        source = raw["source"]
+        return cls(
+            id=raw["id"],
+            question=raw["question"],
+            answer=raw["answer"],
+            type=tuple(raw["type"]),
+            topics=tuple(raw["topics"]),
+            difficulty=raw["difficulty"],
+            source=Source(
+                document=source["document"],
+                number=source["number"],
+                section=source.get("section"),
+                title=source.get("title"),
+                file=source.get("file"),
+            ),
+            key_points=tuple(raw["key_points"]),
+            notes=raw.get("notes") or "",
+            code_refs=tuple(raw.get("code_refs") or ()),
+            demo=raw.get("demo"),
+        )
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A schema problem inside one item: the field path below the item, and what is wrong."""
+
+    field: tuple[str | int, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class _FieldSpec:
+    name: str
+    required: bool
+    check: Any  # Callable[[Any], str | None]: None when valid, else the problem
+
+
+def _is_text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be text, not {type(value).__name__}"
+    if not value.strip():
+        return "must not be empty"
+    return None
+
+
+def _is_id(value: Any) -> str | None:
+    problem = _is_text(value)
+    if problem:
+        return problem
+    if not ID_PATTERN.match(value):
+        return f"{value!r} is not a lowercase slug (letters, digits and single hyphens)"
+    return None
+
+
+def _is_text_list(value: Any, low: int, high: int) -> str | None:
+    if not isinstance(value, list):
+        return f"must be a list, not {type(value).__name__}"
+    if not low <= len(value) <= high:
+        return f"must have {low} to {high} entries, has {len(value)}"
+    for position, entry in enumerate(value):
+        if not isinstance(entry, str) or not entry.strip():
+            return f"entry {position + 1} must be non-empty text"
+    return None
+
+
+def _is_difficulty(value: Any) -> str | None:
+    low, high = DIFFICULTY_RANGE
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be an integer {low}-{high}, not {type(value).__name__}"
+    if not low <= value <= high:
+        return f"must be {low}-{high}, is {value}"
+    return None
+
+
+def _is_type_list(value: Any) -> str | None:
+    problem = _is_text_list(value, 1, 3)
+    if problem:
+        return problem
+    unknown = [word for word in value if word not in TYPE_WORDS]
+    if unknown:
+        return f"unknown type word(s) {', '.join(unknown)}; allowed: {', '.join(TYPE_WORDS)}"
+    return None
+
+
+def _is_source(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return f"must be a mapping with document and number, not {type(value).__name__}"
+    missing = [key for key in ("document", "number") if key not in value]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if _is_text(value["document"]):
+        return "document must be non-empty text"
+    number = value["number"]
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        return "number must be a positive integer"
+    for key in ("section", "title", "file"):
+        if value.get(key) is not None and not isinstance(value[key], str):
+            return f"{key} must be text"
+    unknown = sorted(set(value) - {"document", "number", "section", "title", "file"})
+    if unknown:
+        return f"unknown key(s) {', '.join(unknown)}"
+    return None
+
+
+def _is_optional_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return None
+    return f"must be text, not {type(value).__name__}"
+
+
+def _is_code_refs(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return f"must be a list, not {type(value).__name__}"
+    for entry in value:
+        if not isinstance(entry, str) or not CODE_REF_PATTERN.match(entry):
+            return f"{entry!r} is not of the form package.module:name"
+    return None
+
+
+def _is_optional_id(value: Any) -> str | None:
+    return None if value is None else _is_id(value)
+
+
+FIELDS: tuple[_FieldSpec, ...] = (
+    _FieldSpec("id", True, _is_id),
+    _FieldSpec("question", True, _is_text),
+    _FieldSpec("answer", True, _is_text),
+    _FieldSpec("type", True, _is_type_list),
+    _FieldSpec("topics", True, lambda v: _is_text_list(v, 1, MAX_TOPICS)),
+    _FieldSpec("difficulty", True, _is_difficulty),
+    _FieldSpec("source", True, _is_source),
+    _FieldSpec("key_points", True, lambda v: _is_text_list(v, *KEY_POINTS_RANGE)),
+    _FieldSpec("notes", False, _is_optional_text),
+    _FieldSpec("code_refs", False, _is_code_refs),
+    _FieldSpec("demo", False, _is_optional_id),
+)
+FIELD_NAMES = tuple(spec.name for spec in FIELDS)
+
+
+def validate_item(raw: Any, known_topics: set[str]) -> list[FieldProblem]:
+    """Every schema problem of one raw item, all at once (empty when valid)."""
+    if not isinstance(raw, dict):
+        return [FieldProblem((), f"item must be a mapping, not {type(raw).__name__}")]
+    problems: list[FieldProblem] = []
+    for spec in FIELDS:
+        if spec.name not in raw:
+            if spec.required:
+                problems.append(FieldProblem((), f"missing required field '{spec.name}'"))
+            continue
+        message = spec.check(raw[spec.name])
+        if message:
+            problems.append(FieldProblem((spec.name,), f"{spec.name}: {message}"))
+    for name in sorted(set(raw) - set(FIELD_NAMES), key=str):
+        problems.append(FieldProblem((name,), f"unknown field '{name}'"))
+    topics = raw.get("topics")
+    if isinstance(topics, list):
+        for position, topic in enumerate(topics):
+            if isinstance(topic, str) and topic not in known_topics:
+                problems.append(FieldProblem(("topics", position), f"unknown topic '{topic}' (not in topics.yaml)"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: str
+    description: str = ""
+
+
+@dataclass
+class Bank:
+    """All items and the topic vocabulary, in file order."""
+
+    items: list[QAItem] = field(default_factory=list)
+    topics: dict[str, Topic] = field(default_factory=dict)
+
+    def by_id(self) -> dict[str, QAItem]:
+        return {item.id: item for item in self.items}

@@ -1,0 +1,78 @@
+"""Lint reports each broken bank file as `path:line: message` lines and exits 1, never a traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run_lint(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qa_bank", "lint", *map(str, paths)], capture_output=True, text=True)
+
+
+def test_valid_fixture_passes():
+    result = run_lint(FIXTURES / "valid_item.yaml")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("fixture", "line", "fragment"),
+    [
+        ("bad_syntax.yaml", 5, "invalid YAML"),
+        ("missing_field.yaml", 10, "item 'fixture-missing-answer': missing required field 'answer'"),
+        ("wrong_type.yaml", 7, "item 'fixture-wrong-type': difficulty: must be an integer 1-3, not str"),
+        ("duplicate_id.yaml", 10, "duplicate id 'fixture-twice' (first at"),
+        ("unknown_topic.yaml", 8, "unknown topic 'quantum-computing'"),
+        ("dangling_code_ref.yaml", 10, "has no attribute 'NoSuchThing'"),
+    ],
+)
+def test_broken_fixture_gives_path_line_message(fixture, line, fragment):
+    path = FIXTURES / fixture
+    result = run_lint(path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    problem_lines = [entry for entry in result.stderr.splitlines() if not entry.endswith("problem(s)")]
+    assert problem_lines, result.stderr
+    first = problem_lines[0]
+    assert first.startswith(f"{path}:{line}: "), first
+    assert fragment in first
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    broken = tmp_path / "two_problems.yaml"
+    broken.write_text(
+        "items:\n- id: Not A Slug\n  question: q\n  answer: a\n  type: [vague]\n  topics: [autograd]\n"
+        "  difficulty: 1\n  source: {document: d, number: 1}\n  key_points: [only one]\n"
+    )
+    result = run_lint(broken)
+    messages = result.stderr.splitlines()
+    assert any(":2: " in m and "not a lowercase slug" in m for m in messages)
+    assert any(":5: " in m and "unknown type word" in m for m in messages)
+    assert any(":9: " in m and "must have 2 to 6 entries" in m for m in messages)
+
+
+def test_duplicate_yaml_key_is_reported(tmp_path):
+    text = (FIXTURES / "valid_item.yaml").read_text().replace("  difficulty: 1\n", "  difficulty: 1\n  difficulty: 2\n")
+    broken = tmp_path / "dup_key.yaml"
+    broken.write_text(text)
+    result = run_lint(broken)
+    assert result.returncode == 1
+    assert f"{broken}:8: duplicate key 'difficulty'" in result.stderr
+
+
+def test_yaml_tags_that_construct_objects_are_refused(tmp_path):
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text("items: !!python/object/apply:os.system ['echo pwned > " + str(tmp_path / "owned") + "']\n")
+    result = run_lint(hostile)
+    assert result.returncode == 1
+    assert not (tmp_path / "owned").exists()
+    assert f"{hostile}:1: invalid YAML: could not determine a constructor" in result.stderr
+
+
+def test_missing_file_is_one_line(tmp_path):
+    result = run_lint(tmp_path / "nope.yaml")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{tmp_path / 'nope.yaml'}:0: no such file"
