@@ -93,3 +93,12 @@ def test_cli_show_unknown_id_is_one_line_error():
     result = subprocess.run([sys.executable, "-m", "qa_bank", "show", "no-such-item"], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "no-such-item" in result.stderr
+
+
+def test_items_about_the_training_script_link_to_its_code(bank):
+    viva = [item for item in bank.items if item.id.startswith("viva-")]
+    linked = [item for item in viva if item.code_refs]
+    # Only three viva items are not about a piece of the script (hyperparameter search, profiling
+    # advice, follow-up questions).
+    assert len(linked) >= 47, [item.id for item in viva if not item.code_refs]
+    assert any("cifar_core.train:train_epoch" in item.code_refs for item in viva)

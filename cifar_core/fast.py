@@ -1,0 +1,296 @@
+"""The fast trainer behind the labs and `--time-budget`: the whole dataset as a uint8 tensor on
+the device, augmentation on batched tensors, no worker processes, and a schedule planned to
+finish training plus the final evaluation inside the time budget."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from cifar_core.augment import flip_batch, normalize_batch, random_crop_batch
+from cifar_core.config import TrainConfig
+from cifar_core.data import DataSplits, load_splits
+from cifar_core.device import autocast_dtype, resolve_device
+from cifar_core.metrics import EvalReport, report_from_logits
+from cifar_core.models import build_model
+from cifar_core.optim import build_optimizer, build_scheduler
+from cifar_core.reproducibility import seed_everything
+from cifar_core.steps import autocast_context, make_scaler, training_step
+
+# ---------------------------------------------------------------------------------------------
+# Hyperparameters of the short-budget recipe (used by `--time-budget` unless overridden)
+# ---------------------------------------------------------------------------------------------
+FAST_RECIPE = {
+    "model": "fastnet",
+    "batch_size": 256,  # images per step
+    "optimizer": "sgd",
+    "lr": 0.4,  # peak of the one-cycle schedule, for logits scaled by FastNet.logit_scale
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 5e-4,
+    "scheduler": "onecycle",
+    "label_smoothing": 0.2,
+    "padding_mode": "reflect",
+}
+CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the schedule is planned
+BUDGET_SAFETY_FRACTION = 0.04  # of the budget, kept free for jitter on a noisy machine
+EVAL_COST_PER_IMAGE = 0.4  # forward-only cost relative to one training image (forward + backward)
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    step: int
+    total_steps: int  # planned; may change once, after calibration
+    epoch: float
+    loss: float
+    lr: float
+    images_per_second: float
+    elapsed: float  # seconds since train() started
+    eta: float  # seconds left, estimated
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float | None
+    val_acc: float | None
+    lr: float
+    elapsed: float
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    model: nn.Module
+    history: dict[str, list[float]]
+    report: EvalReport | None  # on the validation split
+    stop_reason: str  # "completed", "time budget", "stopped", or why the run failed
+    seconds: float
+    steps: int
+    device: str
+    data_description: str
+    classes: tuple[str, ...]
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    notes: list[str] = field(default_factory=list)
+
+
+class DeviceData:
+    """A split held on the device as uint8 (N, 3, 32, 32) plus int64 labels."""
+
+    def __init__(self, images_hwc, labels, device: torch.device) -> None:
+        self.images = torch.from_numpy(images_hwc).permute(0, 3, 1, 2).contiguous().to(device)
+        self.labels = torch.from_numpy(labels).to(device)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def collect_logits(
+    model: nn.Module,
+    data: DeviceData,
+    mean: torch.Tensor,
+    std: torch.Tensor,
+    batch_size: int = 1000,
+    amp_dtype: torch.dtype | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> torch.Tensor | None:
+    """(N, C) logits of the whole split in eval mode, or None when stopped part-way."""
+    model.eval()
+    chunks = []
+    for start in range(0, len(data), batch_size):
+        if should_stop is not None and should_stop():
+            return None
+        images = normalize_batch(data.images[start : start + batch_size], mean, std)
+        with autocast_context(images.device, amp_dtype):
+            chunks.append(model(images.contiguous(memory_format=torch.channels_last)).float())
+    return torch.cat(chunks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning the time budget
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BudgetPlan:
+    """Steps that fit the budget once the time per step is measured."""
+
+    budget: float  # seconds for everything inside train()
+    eval_images: int
+    total_steps: int | None = None
+    deadline: float | None = None  # elapsed seconds after which no new training step starts
+
+    def plan(self, elapsed: float, step_seconds: float, batch_size: int, steps_done: int) -> None:
+        eval_seconds = self.eval_images / batch_size * step_seconds * EVAL_COST_PER_IMAGE
+        reserve = eval_seconds + self.budget * BUDGET_SAFETY_FRACTION + 0.3
+        self.deadline = self.budget - reserve
+        remaining = max(0.0, self.deadline - elapsed)
+        self.total_steps = steps_done + max(1, int(remaining / step_seconds))
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------
+
+
+def train(
+    cfg: TrainConfig,
+    on_step: Callable[[StepInfo], None] | None = None,
+    on_epoch: Callable[[EpochInfo], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    splits: DataSplits | None = None,
+) -> TrainResult:
+    """Train on the device-resident data; returns the history and the validation report.
+
+    `should_stop` is polled before every step and every evaluation batch, so a Stop takes effect
+    within one step. A NaN or infinite loss ends the run with that reason instead of an exception.
+    """
+    cfg = cfg.validated()
+    started = time.perf_counter()
+    device = resolve_device(cfg.device)
+    seed_everything(cfg.seed, cfg.deterministic)
+    splits = splits or load_splits(cfg.data)
+    train_data = DeviceData(splits.train.images, splits.train.labels, device)
+    val_data = DeviceData(splits.val.images, splits.val.labels, device) if splits.val is not None else None
+    mean = torch.tensor(splits.mean, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(splits.std, device=device).view(1, 3, 1, 1)
+    model = build_model(cfg.model, len(splits.train.classes), cfg.pretrained).to(device, memory_format=torch.channels_last)
+    optimizer = build_optimizer(model, cfg)
+    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    amp_dtype = autocast_dtype(cfg.amp)
+    scaler = make_scaler(device, amp_dtype)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    batch_size = min(cfg.batch_size, len(train_data))
+    steps_per_epoch = max(1, len(train_data) // batch_size)  # drop the ragged last batch: BN needs full batches
+
+    budget = BudgetPlan(cfg.time_budget, len(val_data) if val_data is not None else 0) if cfg.time_budget else None
+    if budget is not None:
+        # Calibration steps run at One Cycle's starting LR; the cycle is sized once they are timed.
+        for group in optimizer.param_groups:
+            group["lr"] = cfg.lr / 25
+        scheduler, per_step = None, True
+        total_steps = steps_per_epoch * cfg.epochs  # provisional, replaced after calibration
+    else:
+        scheduler, per_step = build_scheduler(optimizer, cfg, steps_per_epoch)
+        total_steps = steps_per_epoch * cfg.epochs
+
+    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "step_loss", "step_lr")}
+    stop_reason, step, calibration_start = "completed", 0, 0.0
+    best_val, epochs_without_gain = -1.0, 0
+    epoch = 0
+    while stop_reason == "completed" and step < total_steps:
+        model.train()
+        order = torch.randperm(len(train_data), generator=generator).to(device)
+        loss_sum = torch.zeros((), device=device)
+        correct_sum = torch.zeros((), device=device, dtype=torch.long)
+        seen = 0
+        for batch_index in range(steps_per_epoch):
+            elapsed = time.perf_counter() - started
+            if should_stop is not None and should_stop():
+                stop_reason = "stopped"
+                break
+            if step >= total_steps:
+                break
+            if budget is not None and budget.deadline is not None and elapsed > budget.deadline:
+                stop_reason = "time budget"
+                break
+            index = order[batch_index * batch_size : (batch_index + 1) * batch_size]
+            images = normalize_batch(train_data.images[index], mean, std)
+            images = random_crop_batch(images, cfg.crop_padding, cfg.padding_mode, generator)
+            if cfg.flip:
+                images = flip_batch(images, generator)
+            images = images.contiguous(memory_format=torch.channels_last)
+            loss, correct = training_step(
+                model, images, train_data.labels[index], criterion, optimizer,
+                amp_dtype=amp_dtype, scaler=scaler, grad_clip=cfg.grad_clip, mixup_alpha=cfg.mixup_alpha, generator=generator,
+            )  # fmt: skip
+            loss_value = float(loss)  # synchronises; the check below needs the value anyway
+            if not math.isfinite(loss_value):
+                stop_reason = f"loss became {loss_value} at step {step + 1}: lower the learning rate or enable gradient clipping"
+                break
+            loss_sum += loss * len(index)
+            correct_sum += correct
+            seen += len(index)
+            step += 1
+            lr = optimizer.param_groups[0]["lr"]
+            history["step_loss"].append(loss_value)
+            history["step_lr"].append(lr)
+            if scheduler is not None and per_step:
+                scheduler.step()
+            if budget is not None and step == 1:
+                _sync(device)
+                calibration_start = time.perf_counter()
+            if budget is not None and step == 1 + CALIBRATION_STEPS:
+                _sync(device)
+                step_seconds = (time.perf_counter() - calibration_start) / CALIBRATION_STEPS
+                budget.plan(time.perf_counter() - started, step_seconds, batch_size, step)
+                total_steps = budget.total_steps or step
+                scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                    optimizer, max_lr=cfg.lr, total_steps=max(2, total_steps - step), pct_start=0.25, div_factor=25
+                )
+            if on_step is not None:
+                now = time.perf_counter() - started
+                rate = step * batch_size / max(now, 1e-9)
+                on_step(
+                    StepInfo(step, total_steps, step / steps_per_epoch, loss_value, lr, rate, now, (total_steps - step) * batch_size / rate)
+                )
+        epoch += 1
+        if seen == 0:
+            break
+        train_loss, train_acc = float(loss_sum) / seen, float(correct_sum) / seen
+        val_loss = val_acc = None
+        if budget is None and val_data is not None and stop_reason == "completed":
+            logits = collect_logits(model, val_data, mean, std, amp_dtype=amp_dtype, should_stop=should_stop)
+            if logits is None:
+                stop_reason = "stopped"
+            else:
+                val_loss = float(nn.functional.cross_entropy(logits, val_data.labels))
+                val_acc = float(logits.argmax(1).eq(val_data.labels).float().mean())
+        if scheduler is not None and not per_step:
+            scheduler.step()
+        lr = optimizer.param_groups[0]["lr"]
+        for key, value in (("train_loss", train_loss), ("train_acc", train_acc), ("val_loss", val_loss), ("val_acc", val_acc), ("lr", lr)):
+            history[key].append(float("nan") if value is None else value)
+        if on_epoch is not None:
+            on_epoch(EpochInfo(epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - started))
+        if val_acc is not None and cfg.early_stopping_patience is not None:
+            best_val, epochs_without_gain = (val_acc, 0) if val_acc > best_val else (best_val, epochs_without_gain + 1)
+            if epochs_without_gain >= cfg.early_stopping_patience:
+                stop_reason = "early stopping"
+        if budget is None and epoch >= cfg.epochs:
+            break
+
+    report = None
+    failed = stop_reason not in ("completed", "time budget", "early stopping")
+    if val_data is not None and not failed:
+        logits = collect_logits(model, val_data, mean, std, amp_dtype=amp_dtype, should_stop=should_stop)
+        if logits is None:
+            stop_reason = "stopped"
+        else:
+            report = report_from_logits(logits, val_data.labels, splits.train.classes)
+    if stop_reason == "early stopping":
+        stop_reason = "completed"
+    return TrainResult(
+        config=cfg, model=model, history=history, report=report, stop_reason=stop_reason,
+        seconds=time.perf_counter() - started, steps=step, device=str(device),
+        data_description=splits.description, classes=splits.train.classes, mean=splits.mean, std=splits.std,
+    )  # fmt: skip

@@ -1,0 +1,170 @@
+"""The models the answers talk about: SimpleCNN (first document), ResNet9 (fourth document),
+FastNet (our compact net for short time budgets) and torchvision ResNets for transfer learning."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+NUM_CLASSES = 10
+
+
+class SimpleCNN(nn.Module):
+    """Three Conv-BN-ReLU-MaxPool blocks (32, 64, 128 channels), then a dropout classifier."""
+
+    def __init__(self, num_classes: int = NUM_CLASSES) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, kernel_size=3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # 32 -> 16
+            nn.Conv2d(32, 64, kernel_size=3, padding=1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # 16 -> 8
+            nn.Conv2d(64, 128, kernel_size=3, padding=1),
+            nn.BatchNorm2d(128),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # 8 -> 4
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(128 * 4 * 4, 256),  # 2048 = 128 channels x 4 x 4 after three halvings
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(256, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))  # (B, 3, 32, 32) -> (B, 10)
+
+
+def conv_bn(in_channels: int, out_channels: int, pool: bool = False) -> nn.Sequential:
+    # No conv bias: BatchNorm's mean subtraction cancels it and BN's beta takes its place.
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    ]
+    if pool:
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+class Residual(nn.Module):
+    """y = x + F(x): the identity path passes the gradient through unchanged (the "+1")."""
+
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class ResNet9(nn.Module):
+    """The DavidNet-style ResNet9 of the fourth document: 8 conv layers + 1 linear, ~6.57 M parameters."""
+
+    def __init__(self, num_classes: int = NUM_CLASSES) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            conv_bn(3, 64),  # (B, 64, 32, 32)
+            conv_bn(64, 128, pool=True),  # (B, 128, 16, 16)
+            Residual(nn.Sequential(conv_bn(128, 128), conv_bn(128, 128))),
+            conv_bn(128, 256, pool=True),  # (B, 256, 8, 8)
+            conv_bn(256, 512, pool=True),  # (B, 512, 4, 4)
+            Residual(nn.Sequential(conv_bn(512, 512), conv_bn(512, 512))),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
+            nn.Linear(512, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class FastNet(nn.Module):
+    """A compact net for tight time budgets on a laptop CPU (airbench-like, scaled down).
+
+    Downsampling comes early so most convolutions run at 16x16 or less; the logits are scaled
+    down so that a high learning rate with label smoothing stays stable.
+    """
+
+    def __init__(self, widths: tuple[int, int, int] = (16, 32, 64), num_classes: int = NUM_CLASSES, logit_scale: float = 0.125) -> None:
+        super().__init__()
+        w1, w2, w3 = widths
+        self.net = nn.Sequential(
+            conv_bn(3, w1, pool=True),  # (B, w1, 16, 16)
+            conv_bn(w1, w2),
+            Residual(conv_bn(w2, w2)),
+            nn.MaxPool2d(2),  # (B, w2, 8, 8)
+            conv_bn(w2, w3),
+            Residual(conv_bn(w3, w3)),
+            nn.MaxPool2d(2),  # (B, w3, 4, 4)
+            conv_bn(w3, w3),
+            nn.AdaptiveMaxPool2d(1),
+            nn.Flatten(),
+            nn.Linear(w3, num_classes, bias=False),
+        )
+        self.logit_scale = logit_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x) * self.logit_scale
+
+
+def _cached_weights_path(weights: object) -> Path:
+    url: str = weights.url  # type: ignore[attr-defined]
+    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def torchvision_resnet(name: str, num_classes: int = NUM_CLASSES, pretrained: bool = False) -> tuple[nn.Module, str]:
+    """A torchvision ResNet-18/50 with a new `fc` head, and a message saying where its weights came from.
+
+    Pretrained weights load only if they are already in the local torch cache: nothing is ever
+    downloaded, so this never hangs offline.
+    """
+    from torchvision import models
+
+    builders = {
+        "resnet18": (models.resnet18, models.ResNet18_Weights.DEFAULT),
+        "resnet50": (models.resnet50, models.ResNet50_Weights.DEFAULT),
+    }
+    builder, weights = builders[name]
+    model = builder(weights=None)
+    message = f"{name}: random initialisation"
+    if pretrained:
+        cached = _cached_weights_path(weights)
+        if cached.is_file():
+            model.load_state_dict(torch.load(cached, map_location="cpu", weights_only=True))
+            message = f"{name}: ImageNet weights from the local cache ({cached})"
+        else:
+            message = (
+                f"{name}: pretrained weights are not in the local cache ({cached}); using random initialisation (nothing is downloaded)"
+            )
+            warnings.warn(message, stacklevel=2)
+    model.fc = nn.Linear(model.fc.in_features, num_classes)
+    return model, message
+
+
+MODEL_NAMES = ("simplecnn", "resnet9", "fastnet", "resnet18", "resnet50")
+
+
+def build_model(name: str, num_classes: int = NUM_CLASSES, pretrained: bool = False) -> nn.Module:
+    """Any model of MODEL_NAMES by name."""
+    if name == "simplecnn":
+        return SimpleCNN(num_classes)
+    if name == "resnet9":
+        return ResNet9(num_classes)
+    if name == "fastnet":
+        return FastNet(num_classes=num_classes)
+    if name in ("resnet18", "resnet50"):
+        return torchvision_resnet(name, num_classes, pretrained)[0]
+    raise ValueError(f"unknown model '{name}' (choose from {', '.join(MODEL_NAMES)})")
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
