@@ -83,9 +83,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict()))
     else:
-        print(
-            f"score {result.score:.2f} -> {result.suggested_rating}\nmatched: {'; '.join(result.matched)}\nmissed: {'; '.join(result.missed)}"
-        )
+        print(f"score {result.score:.2f} -> {result.suggested_rating}")
+        print(f"matched: {'; '.join(result.matched)}\nmissed: {'; '.join(result.missed)}")
     return 0
 
 

@@ -139,9 +139,7 @@ class ProgressStore:
         if row:
             return row[0]
         with _transaction(self._conn):
-            self._conn.execute(
-                "INSERT OR IGNORE INTO profiles(name, created_at) VALUES (?, ?)", (name, datetime.now(UTC).isoformat())
-            )
+            self._conn.execute("INSERT OR IGNORE INTO profiles(name, created_at) VALUES (?, ?)", (name, datetime.now(UTC).isoformat()))
         return self._conn.execute("SELECT id FROM profiles WHERE name = ?", (name,)).fetchone()[0]
 
     def profiles(self) -> list[str]:
