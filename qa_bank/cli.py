@@ -107,6 +107,38 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from qa_bank.loader import load_topics
+    from study.importer import import_markdown, write_items_yaml
+
+    source = Path(args.notes)
+    if not source.is_file():
+        print(f"{source}:0: no such file", file=sys.stderr)
+        return 1
+    topics, _ = load_topics()
+    result = import_markdown(source, topics)
+    for skipped in result.skipped:
+        print(f"{source}:{skipped.line}: skipped: {skipped.reason}", file=sys.stderr)
+    write_items_yaml(result.items, Path(args.out))
+    print(f"imported {len(result.items)} item(s) into {args.out}; skipped {len(result.skipped)} block(s)")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from study.export import export_anki, export_csv
+    from study.filters import ItemFilter
+
+    item_filter = ItemFilter(topics=tuple(args.topic), types=tuple(args.type), has_demo=True if args.has_demo else None)
+    items = item_filter.apply(load_bank().items)
+    out = Path(args.out)
+    if args.format == "anki":
+        export_anki(items, out)
+    else:
+        export_csv(items, out)
+    print(f"exported {len(items)} item(s) to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m qa_bank", description="The viva Q&A bank.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     search_parser.add_argument("--has-demo", action="store_true")
     search_parser.add_argument("--json", action="store_true")
     search_parser.set_defaults(run=_cmd_search)
+    import_parser = commands.add_parser("import", help="Markdown Q&A notes to bank YAML")
+    import_parser.add_argument("notes")
+    import_parser.add_argument("--out", required=True)
+    import_parser.set_defaults(run=_cmd_import)
+    export_parser = commands.add_parser("export", help="an Anki deck (.apkg) or CSV")
+    export_parser.add_argument("--format", choices=["anki", "csv"], required=True)
+    export_parser.add_argument("--out", required=True)
+    export_parser.add_argument("--topic", action="append", default=[])
+    export_parser.add_argument("--type", action="append", default=[])
+    export_parser.add_argument("--has-demo", action="store_true")
+    export_parser.set_defaults(run=_cmd_export)
     return parser
 
 

@@ -139,6 +139,7 @@ def parse_markdown(text: str) -> ParseResult:
             continue
         if _RULE.match(line):
             close()
+            kind = None  # a rule ends a "Technical/Context Questions" group
             continue
         if current is not None:
             current.body.append(raw)
