@@ -15,8 +15,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
+PORT ?= 8501
+
 run: $(STAMP)
-	$(BIN)/streamlit run app.py --server.headless true --server.port 8501 --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

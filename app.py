@@ -1,11 +1,27 @@
-"""Entry point: `streamlit run app.py`. Pages are thin views; this file only wires navigation."""
+"""Entry point: `streamlit run app.py`. Pages are thin views; this file only wires navigation.
+Nothing here imports torch: pages that need it import it when they run."""
 
 import streamlit as st
 
+from cifar_core.demo_families import DEMO_FAMILIES
+from pages.demo_lab import family_page
+
 st.set_page_config(page_title="Viva drill: CIFAR-10 and deep learning", page_icon=":material/school:", layout="wide")
 
-PAGES = [
-    st.Page("pages/browse.py", title="Browse", icon=":material/menu_book:", default=True),
+study = [
+    st.Page("pages/today.py", title="Today", icon=":material/today:", default=True),
+    st.Page("pages/flashcards.py", title="Flashcards", icon=":material/style:"),
+    st.Page("pages/quiz.py", title="Quiz", icon=":material/edit:"),
+    st.Page("pages/viva.py", title="Mock viva", icon=":material/record_voice_over:"),
+    st.Page("pages/search.py", title="Search", icon=":material/search:"),
+    st.Page("pages/browse.py", title="Browse", icon=":material/menu_book:"),
 ]
-
-st.navigation(PAGES).run()
+labs = [st.Page("pages/training_lab.py", title="Training lab", icon=":material/model_training:")] + [
+    st.Page(family_page(family), title=title, url_path=f"lab-{family}", icon=":material/science:")
+    for family, title in DEMO_FAMILIES.items()
+]
+you = [
+    st.Page("pages/progress.py", title="Progress", icon=":material/monitoring:"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+]
+st.navigation({"Study": study, "Labs": labs, "You": you}).run()

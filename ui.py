@@ -1,11 +1,40 @@
-"""Shared view pieces for the Streamlit pages: cached bank access and item rendering."""
+"""Shared view pieces for the Streamlit pages: cached bank, store and index, the sidebar, the card
+view, the demo panel and the code viewer. Heavy modules (torch) are imported inside the functions
+that need them, so a page that only shows cards never loads torch."""
 
 from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
 from qa_bank.loader import BankError, load_bank
 from qa_bank.schema import Bank, QAItem
+from study.filters import ItemFilter
+from study.search import SearchIndex
+from study.store import DEFAULT_PROFILE, ProgressStore, StoreError
+
+RATING_BUTTONS = (("Again", "1"), ("Hard", "2"), ("Good", "3"), ("Easy", "4"))
+
+
+def hosted() -> bool:
+    """HOSTED=1: a shared deployment; editing code, custom data paths and long training are off."""
+    return os.environ.get("HOSTED", "") == "1"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def start_of_today() -> datetime:
+    current = now()
+    return current.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cached data
+# ---------------------------------------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,8 +53,56 @@ def get_bank() -> Bank:
         raise  # unreachable: st.stop() ends the script run
 
 
+@st.cache_resource(show_spinner=False)
+def get_index() -> SearchIndex:
+    return SearchIndex.from_bank(get_bank())
+
+
+def profile() -> str:
+    return st.session_state.setdefault("profile", DEFAULT_PROFILE)
+
+
+def get_store() -> ProgressStore:
+    """This session's progress store (one SQLite connection per browser session)."""
+    store = st.session_state.get("store")
+    if store is None:
+        try:
+            store = ProgressStore()
+        except StoreError as error:
+            st.error(f"Progress cannot be saved: {error}")
+            st.stop()
+        st.session_state["store"] = store
+        if store.recovery_message:
+            st.session_state["store_warning"] = store.recovery_message
+    if st.session_state.get("store_warning"):
+        st.warning(st.session_state["store_warning"], icon=":material/warning:")
+    return store
+
+
+# ---------------------------------------------------------------------------------------------
+# Sidebar
+# ---------------------------------------------------------------------------------------------
+
+
+def sidebar_filters(bank: Bank, key: str) -> ItemFilter:
+    """Topic, source, type and difficulty filters, drawn once in the sidebar of a page."""
+    with st.sidebar:
+        st.caption(f"Profile: **{profile()}**")
+        topics = st.multiselect("Topics", list(bank.topics), format_func=lambda t: bank.topics[t].name, key=f"{key}-topics")
+        sources = st.multiselect("Source documents", sorted({i.source.document for i in bank.items}), key=f"{key}-sources")
+        types = st.multiselect("Type", sorted({t for i in bank.items for t in i.type}), key=f"{key}-types")
+        difficulties = st.multiselect("Difficulty", [1, 2, 3], key=f"{key}-difficulty")
+        demo_only = st.checkbox("Only items with a demo", key=f"{key}-demo")
+    return ItemFilter(tuple(topics), tuple(sources), tuple(types), tuple(difficulties), True if demo_only else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cards
+# ---------------------------------------------------------------------------------------------
+
+
 def render_item_body(item: QAItem, bank: Bank) -> None:
-    """Answer, key points, correction note, source and code links of one item.
+    """Answer, key points, correction note, source and links of one item.
 
     Bank text goes through st.markdown without unsafe_allow_html, so any HTML in it shows as text.
     """
@@ -39,3 +116,99 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
         st.caption("Code: " + ", ".join(f"`{ref}`" for ref in item.code_refs))
     if item.demo:
         st.caption(f"Demo: `{item.demo}`")
+
+
+def render_proof(item: QAItem, bank: Bank, key: str) -> None:
+    """Beside a card: its demo, the code it points at, and related cards."""
+    if item.demo:
+        render_demo_panel(item.demo, key=f"{key}-demo")
+    if item.code_refs and st.toggle("Show the code this answer points at", key=f"{key}-code"):
+        for ref in item.code_refs:
+            render_code_ref(ref)
+    related = related_cards(item, bank)
+    if related:
+        st.markdown("**Related cards:** " + " · ".join(r.question.splitlines()[0][:60] for r in related))
+
+
+def related_cards(item: QAItem, bank: Bank, limit: int = 3) -> list[QAItem]:
+    from study.viva import related_items
+
+    return related_items(item, bank.items, limit)
+
+
+def render_code_ref(ref: str) -> None:
+    """The source of `module:name` with its file line numbers."""
+    import inspect
+
+    from qa_bank.links import resolve_code_ref
+
+    try:
+        target = resolve_code_ref(ref)
+        lines, first = inspect.getsourcelines(target)
+        path = inspect.getsourcefile(target)
+    except (LookupError, TypeError, OSError) as error:
+        st.info(f"`{ref}`: source not available ({error})")
+        return
+    st.caption(f"`{ref}` · {os.path.relpath(path)} lines {first}-{first + len(lines) - 1}")
+    st.code("".join(f"{first + i:4d}  {line}" for i, line in enumerate(lines)), language="python")
+
+
+# ---------------------------------------------------------------------------------------------
+# Demos
+# ---------------------------------------------------------------------------------------------
+
+
+def _param_widget(param, key: str):
+    label = param.name.replace("_", " ")
+    if isinstance(param.default, bool):
+        return st.checkbox(label, value=param.default, key=key, help=param.help or None)
+    if param.choices:
+        return st.selectbox(label, param.choices, index=param.choices.index(param.default), key=key)
+    if isinstance(param.default, int):
+        return st.number_input(label, min_value=int(param.low), max_value=int(param.high), value=param.default, step=1, key=key)
+    return st.number_input(label, min_value=float(param.low), max_value=float(param.high), value=float(param.default), key=key, format="%g")
+
+
+def render_demo_panel(demo_id: str, key: str) -> None:
+    """Parameter widgets, a Run button, the checks as passed or failed, figures, tables and the source."""
+    from cifar_core.demos import get_demo
+    from cifar_core.demos.registry import run
+
+    demo = get_demo(demo_id)
+    with st.container(border=True):
+        st.markdown(f"**Demo: {demo.title}**  \n{demo.claim}")
+        values = {p.name: _param_widget(p, f"{key}-{p.name}") for p in demo.params}
+        if st.button("Run demo", key=f"{key}-run", icon=":material/play_arrow:"):
+            try:
+                st.session_state[f"{key}-result"] = run(demo, values)
+            except ValueError as error:
+                st.error(str(error))
+        outcome = st.session_state.get(f"{key}-result")
+        if outcome is not None and outcome.id == demo_id:
+            _show_demo_outcome(outcome)
+        with st.expander("Snippet (the demo's own code)"):
+            st.code(demo.source, language="python")
+
+
+def _show_demo_outcome(outcome) -> None:
+    if outcome.skipped:
+        st.info(f"Skipped: {outcome.skipped}")
+        return
+    for check in outcome.result.checks:
+        measured = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in check.measured.items())
+        (st.success if check.passed else st.error)(f"{'Passed' if check.passed else 'Failed'}: {check.name}  \n{measured}")
+    for line in outcome.result.text:
+        st.caption(line)
+    for table in outcome.result.tables:
+        st.dataframe(table, hide_index=True)
+    for figure in outcome.result.figures:
+        st.plotly_chart(figure, width="stretch")
+    if outcome.result.images:
+        columns = st.columns(len(outcome.result.images))
+        for column, image in zip(columns, outcome.result.images, strict=True):
+            column.image(image, width=128)
+    st.caption(f"{outcome.seconds:.3f} s")
+
+
+def days_ago(count: int) -> datetime:
+    return start_of_today() - timedelta(days=count)

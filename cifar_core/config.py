@@ -56,6 +56,7 @@ class TrainConfig:
     export_onnx: bool = False
     tensorboard: bool = False
     time_budget: float | None = None  # seconds for training plus final evaluation (fast path)
+    tta: bool = False  # fast path: average the logits of each image and its mirror at evaluation
 
     def problems(self) -> list[str]:
         """Every reason this configuration cannot run (empty when it can)."""

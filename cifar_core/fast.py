@@ -35,7 +35,11 @@ FAST_RECIPE = {
     "weight_decay": 5e-4,
     "scheduler": "onecycle",
     "label_smoothing": 0.2,
+    # Under 2 epochs fit in a minute on a laptop CPU: random crops slow early learning more than
+    # they regularise (measured: 69.7-70.9% with 4-pixel crops, 75.1% with flips only, 60 s).
+    "crop_padding": 0,
     "padding_mode": "reflect",
+    "tta": True,
 }
 CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the schedule is planned
 BUDGET_SAFETY_FRACTION = 0.04  # of the budget, kept free for jitter on a noisy machine
@@ -107,8 +111,11 @@ def collect_logits(
     batch_size: int = 1000,
     amp_dtype: torch.dtype | None = None,
     should_stop: Callable[[], bool] | None = None,
+    tta: bool = False,
 ) -> torch.Tensor | None:
-    """(N, C) logits of the whole split in eval mode, or None when stopped part-way."""
+    """(N, C) logits of the whole split in eval mode, or None when stopped part-way.
+
+    With `tta`, each image's logits are averaged with those of its left-right mirror."""
     model.eval()
     chunks = []
     for start in range(0, len(data), batch_size):
@@ -116,7 +123,10 @@ def collect_logits(
             return None
         images = normalize_batch(data.images[start : start + batch_size], mean, std)
         with autocast_context(images.device, amp_dtype):
-            chunks.append(model(images.contiguous(memory_format=torch.channels_last)).float())
+            logits = model(images.contiguous(memory_format=torch.channels_last)).float()
+            if tta:
+                logits = 0.5 * (logits + model(images.flip(3).contiguous(memory_format=torch.channels_last)).float())
+        chunks.append(logits)
     return torch.cat(chunks)
 
 
@@ -130,8 +140,9 @@ class BudgetPlan:
     """Steps that fit the budget once the time per step is measured."""
 
     budget: float  # seconds for everything inside train()
-    eval_images: int
-    total_steps: int | None = None
+    eval_images: int  # forward passes at the end (doubled with test-time flips)
+    train_start: float = 0.0  # elapsed seconds when the first step began
+    total_steps: int | None = None  # an estimate, for the progress bar; the deadline decides
     deadline: float | None = None  # elapsed seconds after which no new training step starts
 
     def plan(self, elapsed: float, step_seconds: float, batch_size: int, steps_done: int) -> None:
@@ -139,7 +150,19 @@ class BudgetPlan:
         reserve = eval_seconds + self.budget * BUDGET_SAFETY_FRACTION + 0.3
         self.deadline = self.budget - reserve
         remaining = max(0.0, self.deadline - elapsed)
-        self.total_steps = steps_done + max(1, int(remaining / step_seconds))
+        # Headroom so the loop runs to the deadline even if steps get faster; the deadline stops it.
+        self.total_steps = steps_done + max(1, int(1.5 * remaining / step_seconds))
+
+
+def one_cycle_lr(progress: float, peak: float, warmup: float = 0.25, start_div: float = 25.0) -> float:
+    """Linear ramp from peak/start_div to peak over `warmup` of the run, then linear decay to 0.
+
+    `progress` is the elapsed share of the training time, so the schedule ends exactly at the
+    deadline however fast the machine runs."""
+    progress = min(max(progress, 0.0), 1.0)
+    if progress < warmup:
+        return peak / start_div + (peak - peak / start_div) * progress / warmup
+    return peak * (1.0 - progress) / (1.0 - warmup)
 
 
 def _sync(device: torch.device) -> None:
@@ -182,13 +205,14 @@ def train(
     batch_size = min(cfg.batch_size, len(train_data))
     steps_per_epoch = max(1, len(train_data) // batch_size)  # drop the ragged last batch: BN needs full batches
 
-    budget = BudgetPlan(cfg.time_budget, len(val_data) if val_data is not None else 0) if cfg.time_budget else None
+    eval_passes = (len(val_data) if val_data is not None else 0) * (2 if cfg.tta else 1)
+    budget = BudgetPlan(cfg.time_budget, eval_passes) if cfg.time_budget else None
     if budget is not None:
-        # Calibration steps run at One Cycle's starting LR; the cycle is sized once they are timed.
+        # Calibration steps run at One Cycle's starting LR; after them the LR follows elapsed time.
         for group in optimizer.param_groups:
             group["lr"] = cfg.lr / 25
         scheduler, per_step = None, True
-        total_steps = steps_per_epoch * cfg.epochs  # provisional, replaced after calibration
+        total_steps = 10**9  # until the deadline
     else:
         scheduler, per_step = build_scheduler(optimizer, cfg, steps_per_epoch)
         total_steps = steps_per_epoch * cfg.epochs
@@ -210,9 +234,12 @@ def train(
                 break
             if step >= total_steps:
                 break
-            if budget is not None and budget.deadline is not None and elapsed > budget.deadline:
-                stop_reason = "time budget"
-                break
+            if budget is not None and budget.deadline is not None:
+                if elapsed > budget.deadline:
+                    break
+                progress = (elapsed - budget.train_start) / max(budget.deadline - budget.train_start, 1e-9)
+                for group in optimizer.param_groups:
+                    group["lr"] = one_cycle_lr(progress, cfg.lr)
             index = order[batch_index * batch_size : (batch_index + 1) * batch_size]
             images = normalize_batch(train_data.images[index], mean, std)
             images = random_crop_batch(images, cfg.crop_padding, cfg.padding_mode, generator)
@@ -239,20 +266,17 @@ def train(
             if budget is not None and step == 1:
                 _sync(device)
                 calibration_start = time.perf_counter()
+                budget.train_start = calibration_start - started
             if budget is not None and step == 1 + CALIBRATION_STEPS:
                 _sync(device)
                 step_seconds = (time.perf_counter() - calibration_start) / CALIBRATION_STEPS
                 budget.plan(time.perf_counter() - started, step_seconds, batch_size, step)
                 total_steps = budget.total_steps or step
-                scheduler = torch.optim.lr_scheduler.OneCycleLR(
-                    optimizer, max_lr=cfg.lr, total_steps=max(2, total_steps - step), pct_start=0.25, div_factor=25
-                )
             if on_step is not None:
                 now = time.perf_counter() - started
                 rate = step * batch_size / max(now, 1e-9)
-                on_step(
-                    StepInfo(step, total_steps, step / steps_per_epoch, loss_value, lr, rate, now, (total_steps - step) * batch_size / rate)
-                )
+                eta = max(0.0, cfg.time_budget - now) if budget is not None else (total_steps - step) * batch_size / rate
+                on_step(StepInfo(step, total_steps, step / steps_per_epoch, loss_value, lr, rate, now, eta))
         epoch += 1
         if seen == 0:
             break
@@ -282,7 +306,7 @@ def train(
     report = None
     failed = stop_reason not in ("completed", "time budget", "early stopping")
     if val_data is not None and not failed:
-        logits = collect_logits(model, val_data, mean, std, amp_dtype=amp_dtype, should_stop=should_stop)
+        logits = collect_logits(model, val_data, mean, std, amp_dtype=amp_dtype, should_stop=should_stop, tta=cfg.tta)
         if logits is None:
             stop_reason = "stopped"
         else:

@@ -342,7 +342,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     add("--label-smoothing", type=float, default=None)
     add("--mixup-alpha", type=float, default=0.0)
     add("--grad-clip", type=float, default=None, help="max gradient L2 norm")
-    add("--crop-padding", type=int, default=4)
+    add("--crop-padding", type=int, default=None, help="default 4 (0 with --time-budget)")
     add("--padding-mode", choices=PADDING_MODES, default=None)
     add("--no-flip", action="store_true")
     add("--amp", choices=AMP_MODES, default="off")
@@ -356,6 +356,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     add("--export-onnx", action="store_true")
     add("--tensorboard", action="store_true")
     add("--time-budget", type=float, default=None, help="seconds for training + final evaluation (fast trainer)")
+    add("--tta", action=argparse.BooleanOptionalAction, default=None, help="flip test-time augmentation (default on with --time-budget)")
     return parser
 
 
@@ -372,7 +373,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     }
     cfg = TrainConfig(
         data=data_options_from_args(args), pretrained=args.pretrained, epochs=args.epochs, step_size=args.step_size, gamma=args.gamma,
-        warmup_epochs=args.warmup_epochs, mixup_alpha=args.mixup_alpha, grad_clip=args.grad_clip, crop_padding=args.crop_padding,
+        warmup_epochs=args.warmup_epochs, mixup_alpha=args.mixup_alpha, grad_clip=args.grad_clip,
         flip=not args.no_flip, amp=args.amp, seed=args.seed, deterministic=args.deterministic, num_workers=args.num_workers,
         device=args.device, checkpoint_dir=args.checkpoint_dir, resume=args.resume, early_stopping_patience=args.early_stopping_patience,
         export_onnx=args.export_onnx, tensorboard=args.tensorboard, time_budget=args.time_budget, **chosen,

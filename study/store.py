@@ -82,7 +82,9 @@ class ProgressStore:
     # -- opening, checking, migrating ----------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # we issue BEGIN ourselves
+        # isolation_level=None: we issue BEGIN ourselves. check_same_thread=False: Streamlit reruns one
+        # session on different threads, one at a time.
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # an acknowledged review survives power loss too
         conn.execute("PRAGMA foreign_keys=ON")

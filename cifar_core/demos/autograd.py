@@ -1,0 +1,87 @@
+"""Autograd: accumulation, micro-batches, no_grad vs detach, frozen layers, views."""
+
+import torch
+from torch import nn
+
+from cifar_core.demos.registry import DemoResult, Param, demo
+
+
+@demo("grad-accumulates", "Gradients accumulate without zero_grad", "Calling backward twice without zero_grad adds the gradients.")
+def grad_accumulates() -> DemoResult:
+    result = DemoResult()
+    w = torch.tensor([2.0], requires_grad=True)
+    (w * 3).sum().backward()
+    first = w.grad.clone()
+    (w * 3).sum().backward()
+    result.check("second backward doubles .grad", torch.equal(w.grad, 2 * first), first=first, after_second=w.grad)
+    w.grad = None
+    (w * 3).sum().backward()
+    result.check("after zeroing, .grad is one batch's gradient again", torch.equal(w.grad, first))
+    return result
+
+
+@demo(
+    "grad-accumulation-equals-large-batch",
+    "Gradient accumulation simulates a large batch",
+    "Summing the gradients of k micro-batches, each loss divided by k, equals the gradient of the whole batch.",
+    Param("micro_batches", 4, 1, 32),
+)
+def grad_accumulation(micro_batches: int) -> DemoResult:
+    result = DemoResult()
+    model = nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Linear(16, 3))
+    x, y = torch.randn(micro_batches * 8, 10), torch.randint(0, 3, (micro_batches * 8,))
+    loss_fn = nn.CrossEntropyLoss()
+    loss_fn(model(x), y).backward()
+    full = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    for xs, ys in zip(x.chunk(micro_batches), y.chunk(micro_batches), strict=True):
+        (loss_fn(model(xs), ys) / micro_batches).backward()
+    gap = max((p.grad - g).abs().max().item() for p, g in zip(model.parameters(), full, strict=True))
+    result.check("accumulated gradient equals large-batch gradient", gap < 1e-6, max_abs_difference=gap)
+    return result
+
+
+@demo("no-grad-vs-detach", "no_grad vs detach", "no_grad stops tracking for a whole block; detach cuts one tensor from the graph.")
+def no_grad_vs_detach() -> DemoResult:
+    result = DemoResult()
+    encoder, head = nn.Linear(4, 4), nn.Linear(4, 1)
+    x = torch.randn(2, 4)
+    with torch.no_grad():
+        inside = head(encoder(x))
+    result.check("inside no_grad nothing requires grad", not inside.requires_grad)
+    head(encoder(x).detach()).sum().backward()
+    result.check("detach: encoder gets no gradient", encoder.weight.grad is None)
+    result.check("detach: head still gets a gradient", head.weight.grad is not None)
+    return result
+
+
+@demo(
+    "frozen-layer-not-in-optimizer",
+    "A layer left out of the optimizer does not update",
+    "Its .grad is still computed (wasting memory) but optimizer.step() never touches it.",
+)
+def frozen_layer() -> DemoResult:
+    result = DemoResult()
+    frozen, trained = nn.Linear(4, 4), nn.Linear(4, 1)
+    optimizer = torch.optim.SGD(trained.parameters(), lr=0.5)
+    before = frozen.weight.detach().clone()
+    trained(frozen(torch.randn(8, 4))).pow(2).mean().backward()
+    optimizer.step()
+    result.check("its .grad was filled", frozen.weight.grad is not None and frozen.weight.grad.abs().sum().item() > 0)
+    result.check("its weights did not change", torch.equal(frozen.weight, before))
+    return result
+
+
+@demo(
+    "view-shares-storage", "view shares storage, clone copies", "Writing through a view changes the original; writing to a clone does not."
+)
+def view_shares_storage() -> DemoResult:
+    result = DemoResult()
+    original = torch.zeros(6)
+    view, copy = original.view(2, 3), original.clone()
+    view[0, 0] = 7.0
+    copy[1] = 5.0
+    result.check("the view's write shows in the original", original[0].item() == 7.0)
+    result.check("the clone's write does not", original[1].item() == 0.0)
+    result.check("view shares the data pointer", view.data_ptr() == original.data_ptr() and copy.data_ptr() != original.data_ptr())
+    return result

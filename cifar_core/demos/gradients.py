@@ -1,0 +1,157 @@
+"""Hand-written forward/backward passes, checked against autograd with torch.autograd.gradcheck (float64)."""
+
+import torch
+import torch.nn.functional as F
+
+from cifar_core.demos.registry import DemoResult, Param, demo
+
+
+class LinearFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b):  # x (N, in), w (out, in), b (out,)
+        ctx.save_for_backward(x, w)
+        return x @ w.T + b
+
+    @staticmethod
+    def backward(ctx, grad_out):  # grad_out (N, out)
+        x, w = ctx.saved_tensors
+        return grad_out @ w, grad_out.T @ x, grad_out.sum(0)
+
+
+class ReLUFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (x,) = ctx.saved_tensors
+        return grad_out * (x > 0)  # the mask where the input was positive
+
+
+class Conv2dFn(torch.autograd.Function):
+    """Convolution as im2col + matmul; the backward is the transposed matmuls folded back."""
+
+    @staticmethod
+    def forward(ctx, x, w, padding):  # x (N, C, H, W), w (O, C, k, k)
+        n, _, h, width = x.shape
+        o, _, k, _ = w.shape
+        cols = F.unfold(x, k, padding=padding)  # (N, C*k*k, L)
+        out = w.view(o, -1) @ cols  # (N, O, L)
+        ctx.save_for_backward(cols, w)
+        ctx.meta = (x.shape, k, padding)
+        h_out, w_out = h + 2 * padding - k + 1, width + 2 * padding - k + 1
+        return out.view(n, o, h_out, w_out)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        cols, w = ctx.saved_tensors
+        shape, k, padding = ctx.meta
+        g = grad_out.flatten(2)  # (N, O, L)
+        grad_w = (g @ cols.transpose(1, 2)).sum(0).view_as(w)  # correlation of input with output gradient
+        grad_cols = w.view(w.shape[0], -1).T @ g  # (N, C*k*k, L)
+        grad_x = F.fold(grad_cols, shape[-2:], k, padding=padding)
+        return grad_x, grad_w, None
+
+
+class MaxPool2Fn(torch.autograd.Function):
+    """2x2 max pooling; the gradient goes only to the position of each window's maximum."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out, indices = F.max_pool2d(x, 2, return_indices=True)
+        ctx.save_for_backward(indices)
+        ctx.shape = x.shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        (indices,) = ctx.saved_tensors
+        grad = torch.zeros(ctx.shape, dtype=grad_out.dtype).flatten(2)
+        grad.scatter_(2, indices.flatten(2), grad_out.flatten(2))
+        return grad.view(ctx.shape)
+
+
+class SoftmaxCrossEntropyFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, logits, targets):  # mean over the batch
+        log_p = logits - logits.logsumexp(1, keepdim=True)
+        ctx.save_for_backward(log_p.exp(), targets)
+        return -log_p.gather(1, targets[:, None]).mean()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        p, targets = ctx.saved_tensors
+        return grad_out * softmax_ce_grad(p, targets), None
+
+
+def softmax_ce_grad(p: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """dL/dz = (p - y) / N for the batch-mean cross-entropy."""
+    y = F.one_hot(targets, p.shape[1]).to(p.dtype)
+    return (p - y) / p.shape[0]
+
+
+def _gradcheck(fn, *inputs) -> bool:
+    return torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-5, raise_exception=False)
+
+
+@demo("gradcheck-linear", "Hand-written Linear backward", "dL/dx = g W, dL/dW = g^T x, dL/db = sum g: gradcheck agrees with autograd.")
+def gradcheck_linear() -> DemoResult:
+    result = DemoResult()
+    x, w, b = (torch.randn(*s, dtype=torch.float64, requires_grad=True) for s in ((3, 4), (2, 4), (2,)))
+    result.check("gradcheck passes", _gradcheck(LinearFn.apply, x, w, b))
+    return result
+
+
+@demo("gradcheck-relu", "Hand-written ReLU backward", "The ReLU gradient is the upstream gradient masked where the input was positive.")
+def gradcheck_relu() -> DemoResult:
+    result = DemoResult()
+    x = torch.randn(20, dtype=torch.float64)
+    x = (x + 0.1 * x.sign()).requires_grad_()  # keep away from the kink at 0
+    result.check("gradcheck passes", _gradcheck(ReLUFn.apply, x))
+    return result
+
+
+@demo(
+    "gradcheck-conv2d",
+    "Hand-written conv2d backward",
+    "Conv backward: the weight gradient correlates the input with the output gradient; gradcheck agrees.",
+    Param("padding", 1, 0, 2),
+)
+def gradcheck_conv2d(padding: int) -> DemoResult:
+    result = DemoResult()
+    x = torch.randn(2, 2, 5, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 2, 3, 3, dtype=torch.float64, requires_grad=True)
+    result.check("gradcheck passes", _gradcheck(lambda a, b: Conv2dFn.apply(a, b, padding), x, w))
+    reference = F.conv2d(x, w, padding=padding)
+    result.check("forward equals F.conv2d", torch.allclose(Conv2dFn.apply(x, w, padding), reference))
+    return result
+
+
+@demo("gradcheck-maxpool", "Hand-written max-pool backward", "Max pooling routes each gradient to the position of the window's maximum.")
+def gradcheck_maxpool() -> DemoResult:
+    result = DemoResult()
+    x = torch.randn(1, 2, 4, 4, dtype=torch.float64, requires_grad=True)
+    result.check("gradcheck passes", _gradcheck(MaxPool2Fn.apply, x))
+    return result
+
+
+@demo(
+    "softmax-ce-gradient",
+    "Softmax cross-entropy gradient is p - y",
+    "The gradient of mean cross-entropy with respect to the logits is (softmax(z) - onehot(y)) / N.",
+    Param("classes", 10, 2, 100),
+)
+def softmax_ce_gradient(classes: int) -> DemoResult:
+    result = DemoResult()
+    logits = torch.randn(6, classes, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(0, classes, (6,))
+    F.cross_entropy(logits, targets).backward()
+    formula = softmax_ce_grad(logits.detach().softmax(1), targets)
+    gap = (logits.grad - formula).abs().max().item()
+    result.check("autograd equals (p - y) / N", gap < 1e-12, max_abs_difference=gap)
+    result.check(
+        "gradcheck of the hand-written function", _gradcheck(SoftmaxCrossEntropyFn.apply, logits.detach().requires_grad_(), targets)
+    )
+    return result

@@ -1,0 +1,159 @@
+"""Demo registry: each demo states one claim, takes typed parameters, and returns named checks
+with the values it measured, so the learner (and CI) sees the claim hold or fail."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter the UI draws as a widget: int, float, bool or choice, with its range."""
+
+    name: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+    def coerce(self, raw: Any) -> Any:
+        """Convert a CLI or widget value to the default's type, checking the range."""
+        if isinstance(self.default, bool):
+            value: Any = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+        elif isinstance(self.default, int):
+            value = int(raw)
+        elif isinstance(self.default, float):
+            value = float(raw)
+        else:
+            value = str(raw)
+        if self.choices and value not in self.choices:
+            raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, not {value!r}")
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            raise ValueError(f"{self.name} must be in [{self.low}, {self.high}], not {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    passed: bool
+    measured: dict[str, float | str]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "passed": self.passed, "measured": self.measured}
+
+
+@dataclass
+class DemoResult:
+    checks: list[Check] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+    tables: list[list[dict[str, object]]] = field(default_factory=list)
+    figures: list[Any] = field(default_factory=list)  # plotly figures
+    images: list[Any] = field(default_factory=list)  # (H, W, 3) uint8 arrays with captions in text
+
+    def check(self, name: str, passed: bool, **measured: float | str) -> None:
+        self.checks.append(Check(name, bool(passed), {k: _plain(v) for k, v in measured.items()}))
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+
+def _plain(value: Any) -> float | str:
+    if isinstance(value, torch.Tensor):
+        value = value.item()
+    if isinstance(value, bool | int | float):
+        return float(value) if not isinstance(value, bool) else str(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Demo:
+    id: str
+    title: str
+    claim: str  # one sentence the checks prove
+    family: str
+    params: tuple[Param, ...]
+    function: Callable[..., DemoResult]
+    needs_cuda: bool = False
+
+    @property
+    def source(self) -> str:
+        """The snippet shown to the learner: the demo's own code."""
+        return inspect.getsource(self.function)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    id: str
+    passed: bool
+    seconds: float
+    result: DemoResult
+    skipped: str | None = None  # why a GPU-only demo did not run
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "passed": self.passed,
+            "seconds": round(self.seconds, 4),
+            "checks": [c.to_dict() for c in self.result.checks],
+            "text": self.result.text,
+            "skipped": self.skipped,
+        }
+
+
+_REGISTRY: dict[str, Demo] = {}
+
+
+def demo(id: str, title: str, claim: str, *params: Param, needs_cuda: bool = False) -> Callable:
+    """Register the decorated function (its module name is the family)."""
+
+    def register(function: Callable[..., DemoResult]) -> Callable[..., DemoResult]:
+        if id in _REGISTRY:
+            raise ValueError(f"demo id '{id}' registered twice")
+        family = function.__module__.rsplit(".", 1)[-1]
+        _REGISTRY[id] = Demo(id, title, claim, family, params, function, needs_cuda)
+        return function
+
+    return register
+
+
+def registered() -> dict[str, Demo]:
+    return _REGISTRY
+
+
+def run(demo_def: Demo, overrides: dict[str, Any] | None = None) -> DemoRun:
+    """Run with defaults plus overrides (coerced and range-checked); seeded for reproducibility."""
+    values = demo_def.defaults()
+    by_name = {p.name: p for p in demo_def.params}
+    for name, raw in (overrides or {}).items():
+        if name not in by_name:
+            raise ValueError(f"demo '{demo_def.id}' has no parameter '{name}' (has: {', '.join(by_name) or 'none'})")
+        values[name] = by_name[name].coerce(raw)
+    if demo_def.needs_cuda and not torch.cuda.is_available():
+        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped="needs a CUDA GPU; none is available here")
+    torch.manual_seed(0)
+    started = time.perf_counter()
+    result = demo_def.function(**values)
+    return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result)
+
+
+def line_figure(title: str, x: list[float], series: dict[str, list[float]], x_title: str = "", y_title: str = "", log_x: bool = False):
+    """A plotly line chart (plotly is imported only when a demo draws one)."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure([go.Scatter(x=x, y=y, mode="lines+markers", name=name) for name, y in series.items()])
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=320, margin={"t": 40, "b": 30})
+    if log_x:
+        figure.update_xaxes(type="log")
+    return figure

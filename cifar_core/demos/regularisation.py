@@ -1,0 +1,46 @@
+"""Dropout: what it zeroes, how it rescales, and what eval mode does."""
+
+import torch
+from torch import nn
+
+from cifar_core.demos.registry import DemoResult, Param, demo
+
+
+@demo(
+    "dropout-train-vs-eval",
+    "Dropout in train vs eval mode",
+    "In train mode dropout zeroes a fraction p of activations and scales the rest by 1/(1-p); in eval mode it is the identity.",
+    Param("p", 0.5, 0.05, 0.95),
+)
+def dropout_train_vs_eval(p: float) -> DemoResult:
+    result = DemoResult()
+    layer = nn.Dropout(p)
+    x = torch.ones(200_000)
+    out = layer.train()(x)
+    zero_fraction = (out == 0).float().mean().item()
+    survivors = out[out != 0]
+    result.check("fraction zeroed is about p", abs(zero_fraction - p) < 0.01, zero_fraction=zero_fraction, p=p)
+    result.check(
+        "survivors scaled by 1/(1-p)", torch.allclose(survivors, torch.full_like(survivors, 1 / (1 - p))), survivor_value=survivors[0]
+    )
+    result.check("expected activation unchanged", abs(out.mean().item() - 1) < 0.02, mean=out.mean())
+    eval_a, eval_b = layer.eval()(x), layer.eval()(x)
+    result.check("eval mode is the identity and deterministic", torch.equal(eval_a, x) and torch.equal(eval_a, eval_b))
+    return result
+
+
+@demo(
+    "dropout-zeroes-activations-not-weights",
+    "Dropout zeroes activations, not weights",
+    "A dropout layer after a Linear leaves the Linear's weights untouched and zeroes whole output activations.",
+    Param("p", 0.5, 0.05, 0.95),
+)
+def dropout_zeroes_activations(p: float) -> DemoResult:
+    result = DemoResult()
+    model = nn.Sequential(nn.Linear(16, 32), nn.Dropout(p)).train()
+    weights_before = model[0].weight.detach().clone()
+    out = model(torch.randn(4, 16))
+    zero_weights = (model[0].weight == 0).sum().item()
+    result.check("no weight was zeroed", zero_weights == 0 and torch.equal(weights_before, model[0].weight), zero_weights=zero_weights)
+    result.check("activations were zeroed", (out == 0).float().mean().item() > 0.1, zero_activation_fraction=(out == 0).float().mean())
+    return result

@@ -1,0 +1,18 @@
+"""One Lab page per demo family: every demo of the family with its widgets, checks and snippet."""
+
+import streamlit as st
+
+from cifar_core.demo_families import DEMO_FAMILIES
+from ui import render_demo_panel
+
+
+def family_page(family: str):
+    def page() -> None:
+        from cifar_core.demos import demos_in_family
+
+        st.title(f"Lab: {DEMO_FAMILIES[family]}")
+        for demo in demos_in_family(family):
+            render_demo_panel(demo.id, key=f"lab-{demo.id}")
+
+    page.__name__ = f"lab_{family}"
+    return page

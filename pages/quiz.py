@@ -1,0 +1,52 @@
+"""Quiz: type an answer, see the score with matched and missed key points, then rate."""
+
+import streamlit as st
+from fsrs import Rating
+
+from study.grading import grade
+from study.scheduling import build_queue
+from ui import RATING_BUTTONS, get_bank, get_store, now, profile, render_item_body, sidebar_filters, start_of_today
+
+bank, store = get_bank(), get_store()
+item_filter = sidebar_filters(bank, "quiz")
+st.title("Quiz")
+items = item_filter.apply(bank.items)
+if not items:
+    st.info("No item matches these filters.")
+    st.stop()
+queue = build_queue(
+    items, store.cards(profile()), now(), st.session_state.get("new_limit", 20), store.new_items_since(start_of_today(), profile())
+)
+candidates = queue.ids or [i.id for i in items]
+current = st.session_state.get("quiz-current")
+if current not in {i.id for i in items}:
+    current = candidates[0]
+    st.session_state["quiz-current"] = current
+item = bank.by_id()[current]
+
+st.markdown(f"### {item.question}")
+with st.form("quiz-form"):
+    answer = st.text_area("Your answer, in your own words", height=150, key=f"quiz-answer-{item.id}")
+    submitted = st.form_submit_button("Grade my answer", type="primary")
+if submitted:
+    st.session_state["quiz-result"] = (item.id, grade(item, answer))
+graded = st.session_state.get("quiz-result")
+if graded and graded[0] == item.id:
+    result = graded[1]
+    st.metric("Score", f"{result.score:.0%}", help="Share of the key points your answer covers")
+    if result.matched:
+        st.success("Covered: " + " · ".join(result.matched))
+    if result.missed:
+        st.error("Missed: " + " · ".join(result.missed))
+    st.caption(f"Suggested rating: **{result.suggested_rating}**")
+    with st.expander("Model answer", expanded=True):
+        render_item_body(item, bank)
+    for column, (name, key) in zip(st.columns(4), RATING_BUTTONS, strict=True):
+        if column.button(
+            f"{name} ({key})", key=f"quiz-rate-{name}", shortcut=key, type="primary" if name == result.suggested_rating else "secondary"
+        ):
+            store.record_review(item.id, Rating[name], now(), profile(), score=result.score, mode="quiz")
+            st.session_state.pop("quiz-result", None)
+            remaining = [i for i in candidates if i != item.id]
+            st.session_state["quiz-current"] = remaining[0] if remaining else None
+            st.rerun()

@@ -1,0 +1,41 @@
+"""Settings: profile, daily limit, data directory and device, reset."""
+
+import os
+
+import streamlit as st
+
+from ui import get_store, hosted, profile
+
+store = get_store()
+st.title("Settings")
+st.subheader("Profile")
+if hosted():
+    st.caption(f"Profile: **{profile()}** (fixed in hosted mode)")
+else:
+    names = store.profiles() or [profile()]
+    chosen = st.selectbox("Learner profile", names, index=names.index(profile()) if profile() in names else 0)
+    new_name = st.text_input("Or create a profile", max_chars=40)
+    if st.button("Use this profile"):
+        st.session_state["profile"] = new_name.strip() or chosen
+        store.profile_id(st.session_state["profile"])
+        st.rerun()
+st.session_state["new_limit"] = st.number_input("New cards per day", 0, 200, st.session_state.get("new_limit", 20))
+
+st.subheader("Data and device (for the labs)")
+if hosted():
+    st.caption("Hosted mode: custom data paths are off; labs use the generated offline set or the server's dataset.")
+else:
+    st.session_state["data_dir"] = st.text_input(
+        "CIFAR-10 directory (an image-folder tree or cifar-10-batches-py)",
+        st.session_state.get("data_dir", os.environ.get("CIFAR10_DIR", "")),
+    )
+st.session_state["device"] = st.selectbox(
+    "Device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(st.session_state.get("device", "auto"))
+)
+st.caption(f"Progress database: `{store.path}`")
+
+st.subheader("Reset")
+confirm = st.checkbox(f"I want to delete every review of profile '{profile()}'")
+if st.button("Reset my progress", disabled=not confirm, type="primary"):
+    store.reset_profile(profile())
+    st.success("Progress reset.")

@@ -1,0 +1,50 @@
+"""Today: what is due per topic, the streak, and one button to start."""
+
+from collections import Counter
+from datetime import timedelta
+
+import streamlit as st
+
+from study.scheduling import build_queue
+from ui import get_bank, get_store, now, profile, start_of_today
+
+bank, store = get_bank(), get_store()
+cards = store.cards(profile())
+queue = build_queue(
+    bank.items,
+    cards,
+    now(),
+    new_limit=st.session_state.get("new_limit", 20),
+    new_seen_today=store.new_items_since(start_of_today(), profile()),
+)
+reviews = store.reviews(profile())
+
+st.title("Today")
+review_days = {r.reviewed_at.date() for r in reviews}
+streak, day = 0, start_of_today().date()
+if day not in review_days:
+    day -= timedelta(days=1)  # today not studied yet: the streak so far still counts
+while day in review_days:
+    streak, day = streak + 1, day - timedelta(days=1)
+
+due_col, new_col, streak_col, seen_col = st.columns(4)
+due_col.metric("Due now", len(queue.due))
+new_col.metric("New today", len(queue.new))
+streak_col.metric("Streak (days)", streak)
+seen_col.metric("Cards studied", f"{len(cards)} / {len(bank.items)}")
+
+by_id = bank.by_id()
+due_topics = Counter(t for i in queue.due for t in by_id[i].topics)
+new_topics = Counter(t for i in queue.new for t in by_id[i].topics)
+rows = [
+    {"topic": bank.topics[t].name, "due": due_topics.get(t, 0), "new": new_topics.get(t, 0)}
+    for t in bank.topics
+    if due_topics.get(t) or new_topics.get(t)
+]
+if rows:
+    st.dataframe(rows, hide_index=True)
+if queue.ids:
+    if st.button("Start today's review", type="primary", icon=":material/play_arrow:", shortcut="Enter"):
+        st.switch_page("pages/flashcards.py")
+else:
+    st.success("Nothing due. Come back tomorrow, or try the quiz or a mock viva.")

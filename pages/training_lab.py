@@ -1,0 +1,181 @@
+"""Training lab: configure a run, watch live curves with a progress bar and ETA, stop it, and
+inspect the result. The run lives in a worker thread (cifar_core.background) that never calls
+Streamlit; this page polls it with a fragment."""
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from ui import hosted
+
+MAX_HOSTED_BUDGET = 60  # seconds: a shared server gives each learner short runs only
+
+st.title("Training lab")
+run = st.session_state.get("lab-run")
+default_dir = st.session_state.get("data_dir") or os.environ.get("CIFAR10_DIR", "")
+shared = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "cifar10"
+if not default_dir and (shared / "train").is_dir():
+    default_dir = str(shared)
+
+
+def config_form():
+    from cifar_core.config import ConfigError, TrainConfig
+    from cifar_core.data import DataOptions
+
+    with st.form("lab-config"):
+        left, middle, right = st.columns(3)
+        source = left.radio("Data", ["Generated offline set", "CIFAR-10 directory"], index=1 if default_dir else 0)
+        data_dir = left.text_input("Directory", default_dir, disabled=hosted())
+        subset = left.number_input("Training images (subset)", 200, 50_000, 5000, step=500)
+        model = middle.selectbox("Model", ["fastnet", "simplecnn", "resnet9"])
+        length = middle.radio("Length", ["Time budget", "Epochs"], horizontal=True)
+        budget = middle.number_input("Time budget (s)", 5, MAX_HOSTED_BUDGET if hosted() else 3600, 30)
+        epochs = middle.number_input("Epochs", 1, 5 if hosted() else 200, 3)
+        optimizer = middle.selectbox("Optimizer", ["sgd", "adam"])
+        scheduler = middle.selectbox("Scheduler", ["onecycle", "cosine", "step", "none"])
+        lr = right.number_input("Peak learning rate", 1e-5, 5.0, 0.4, format="%g")
+        batch = right.select_slider("Batch size", [32, 64, 128, 256, 512], 256)
+        flip = right.checkbox("Horizontal flip", True)
+        crop = right.slider("Crop padding (px)", 0, 8, 0)
+        smoothing = right.slider("Label smoothing", 0.0, 0.5, 0.2)
+        mixup = right.slider("Mixup alpha (0 = off)", 0.0, 1.0, 0.0)
+        clip = right.number_input("Gradient clip (0 = off)", 0.0, 100.0, 0.0)
+        submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+    if not submitted:
+        return None
+    use_dir = source == "CIFAR-10 directory"
+    data = DataOptions(
+        data_dir=data_dir if use_dir else None,
+        dataset="auto" if use_dir else "synthetic",
+        subset=int(subset),
+        synthetic_size=max(int(subset) * 10 // 9, 1000),
+    )
+    cfg = TrainConfig(
+        data=data, model=model, epochs=int(epochs), time_budget=float(budget) if length == "Time budget" else None, optimizer=optimizer,
+        scheduler=scheduler, lr=float(lr), batch_size=int(batch), flip=flip, crop_padding=int(crop), label_smoothing=float(smoothing),
+        mixup_alpha=float(mixup), grad_clip=float(clip) or None, nesterov=optimizer == "sgd", momentum=0.9,
+        weight_decay=5e-4 if optimizer == "sgd" else 0.0,
+        device=st.session_state.get("device", "auto"), tta=True,
+    )  # fmt: skip
+    try:
+        return cfg.validated()
+    except ConfigError as error:
+        st.error("; ".join(error.problems))
+        return None
+
+
+if run is None or not run.running:
+    cfg = config_form()
+    if cfg is not None:
+        from cifar_core.background import BackgroundRun
+
+        st.session_state["lab-run"] = BackgroundRun(cfg).start()
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def live_view() -> None:
+    import plotly.graph_objects as go
+
+    current = st.session_state.get("lab-run")
+    if current is None:
+        return
+    snap = current.snapshot()
+    if snap.data_description:
+        st.caption(f"Data in use: {snap.data_description}")
+    if snap.steps:
+        last = snap.steps[-1]
+        share = last.elapsed / max(last.elapsed + last.eta, 1e-9)
+        st.progress(min(share, 1.0), text=f"{snap.status}: step {last.step}, {last.images_per_second:.0f} img/s, ETA {last.eta:.0f} s")
+        steps = [s.step for s in snap.steps]
+        left, right = st.columns(2)
+        loss = go.Figure(go.Scatter(x=steps, y=[s.loss for s in snap.steps], mode="lines", name="train loss"))
+        loss.update_layout(title="Training loss", height=280, margin={"t": 40})
+        left.plotly_chart(loss, width="stretch")
+        lr = go.Figure(go.Scatter(x=steps, y=[s.lr for s in snap.steps], mode="lines", name="lr"))
+        lr.update_layout(title="Learning rate", height=280, margin={"t": 40})
+        right.plotly_chart(lr, width="stretch")
+    else:
+        st.progress(0.0, text=snap.status)
+    if snap.epochs:
+        accuracy = go.Figure()
+        accuracy.add_scatter(x=[e.epoch for e in snap.epochs], y=[e.train_acc for e in snap.epochs], name="train")
+        if any(e.val_acc is not None for e in snap.epochs):
+            accuracy.add_scatter(x=[e.epoch for e in snap.epochs], y=[e.val_acc for e in snap.epochs], name="validation")
+        accuracy.update_layout(title="Accuracy per epoch", height=280, yaxis_range=[0, 1])
+        st.plotly_chart(accuracy, width="stretch")
+    if current.running:
+        if st.button("Stop", icon=":material/stop:", key="lab-stop"):
+            current.stop()
+    else:
+        if snap.status == "failed":
+            st.error(f"The run failed: {snap.message}")
+        elif snap.status == "stopped":
+            st.warning(f"Stopped: {snap.message}")
+        st.rerun(scope="app")
+
+
+if run is not None and run.running:
+    live_view()
+elif run is not None:
+    snap = run.snapshot()
+    if snap.status == "failed":
+        st.error(f"The run failed: {snap.message}")
+    elif snap.status == "stopped":
+        st.warning(f"Stopped: {snap.message}")
+    if snap.result is not None and snap.result.report is not None:
+        import plotly.graph_objects as go
+
+        report = snap.result.report
+        st.success(
+            f"Validation accuracy {report.accuracy:.1%} after {snap.result.steps} steps in {snap.result.seconds:.1f} s"
+            f" ({snap.data_description})"
+        )
+        history = st.session_state.setdefault("lab-history", [])
+        if not history or history[-1]["started"] != run.started_at:
+            history.append(
+                {
+                    "started": run.started_at,
+                    "model": snap.result.config.model,
+                    "accuracy": report.accuracy,
+                    "seconds": round(snap.result.seconds, 1),
+                    "steps": snap.result.steps,
+                    "lr": snap.result.config.lr,
+                    "data": snap.data_description,
+                }
+            )
+        left, right = st.columns(2)
+        per_class = go.Figure(go.Bar(x=list(report.per_class), y=list(report.per_class.values())))
+        per_class.update_layout(title="Per-class accuracy", yaxis_range=[0, 1], height=320)
+        left.plotly_chart(per_class, width="stretch")
+        confusion = go.Figure(go.Heatmap(z=report.confusion, x=list(report.per_class), y=list(report.per_class), colorscale="Blues"))
+        confusion.update_layout(title="Confusion matrix (rows: true)", height=320, yaxis_autorange="reversed")
+        right.plotly_chart(confusion, width="stretch")
+        if snap.analysis is not None:
+            import torch
+
+            from cifar_core.metrics import reliability_bins
+
+            bins = reliability_bins(torch.from_numpy(snap.analysis.probabilities), torch.from_numpy(snap.analysis.targets), bins=10)
+            reliability = go.Figure(
+                [
+                    go.Bar(x=[b[0] for b in bins], y=[b[1] for b in bins], name="accuracy"),
+                    go.Scatter(x=[0, 1], y=[0, 1], name="perfect", mode="lines"),
+                ]
+            )
+            reliability.update_layout(title=f"Reliability diagram (ECE {report.ece:.3f})", xaxis_title="confidence", height=320)
+            st.plotly_chart(reliability, width="stretch")
+            st.markdown("**Misclassified examples**")
+            for column, (image, truth, guess) in zip(
+                st.columns(max(1, len(snap.analysis.misclassified))), snap.analysis.misclassified, strict=False
+            ):
+                column.image(image, caption=f"{truth} → {guess}", width=72)
+            if snap.analysis.gradcams:
+                st.markdown("**Grad-CAM on misclassified images** (where the model looked for its prediction)")
+                for column, (image, heat, caption) in zip(st.columns(len(snap.analysis.gradcams)), snap.analysis.gradcams, strict=True):
+                    overlay = (0.5 * image + 0.5 * (heat[..., None] * [255, 60, 0])).clip(0, 255).astype("uint8")
+                    column.image(overlay, caption=caption, width=96)
+    if len(st.session_state.get("lab-history", [])) > 0:
+        st.markdown("**Runs this session**")
+        st.dataframe([{k: v for k, v in row.items() if k != "started"} for row in st.session_state["lab-history"]], hide_index=True)

@@ -1,0 +1,74 @@
+"""Mock viva: choose length and time per question, a visible countdown, follow-ups, and a report."""
+
+import time
+
+import streamlit as st
+
+from study.scheduling import StudyScheduler
+from study.viva import VivaConfig, VivaSession
+from ui import get_bank, get_store, now, profile, sidebar_filters
+
+bank, store = get_bank(), get_store()
+item_filter = sidebar_filters(bank, "viva")
+st.title("Mock viva")
+session: VivaSession | None = st.session_state.get("viva-session")
+
+if session is None:
+    st.write("Questions are drawn towards your weak topics and the cards you are likely to have forgotten.")
+    length = st.slider("Questions", 3, 20, 6)
+    seconds = st.slider("Seconds per question", 30, 300, 90, step=15)
+    follow_ups = st.checkbox("Ask a follow-up after a weak answer", value=True)
+    if st.button("Start the viva", type="primary", icon=":material/record_voice_over:"):
+        items = item_filter.apply(bank.items) or bank.items
+        config = VivaConfig(questions=length, seconds_per_question=seconds, follow_ups=follow_ups, seed=int(time.time()))
+        st.session_state["viva-session"] = VivaSession.start(items, store.cards(profile()), now(), config, StudyScheduler())
+        st.session_state["viva-asked-at"] = time.time()
+        st.rerun()
+    st.stop()
+
+item = session.current
+if item is not None:
+    limit = session.config.seconds_per_question
+    asked_at = st.session_state.setdefault("viva-asked-at", time.time())
+
+    @st.fragment(run_every=1.0)
+    def countdown() -> None:
+        left = max(0, limit - int(time.time() - asked_at))
+        st.progress(left / limit, text=f"{left} s left" if left else "Time is up: answer now, it scores 0")
+
+    number = len(session.answers) + 1
+    follow = " (follow-up)" if item.id in session._follow_up_of else ""
+    st.caption(f"Question {number}{follow}")
+    st.markdown(f"### {item.question}")
+    countdown()
+    with st.form(f"viva-{number}"):
+        answer = st.text_area("Your answer", height=150)
+        if st.form_submit_button("Submit answer", type="primary"):
+            record = session.answer(answer, time.time() - asked_at)
+            st.session_state["viva-asked-at"] = time.time()
+            st.session_state["viva-last"] = f"Last answer: {record.result.score:.0%}" + (" (too late)" if record.timed_out else "")
+            st.rerun()
+    if st.session_state.get("viva-last"):
+        st.caption(st.session_state["viva-last"])
+    if st.button("End the viva now"):
+        session.queue.clear()
+        st.rerun()
+    st.stop()
+
+st.subheader("Report")
+report = session.report_by_topic()
+if report:
+    import plotly.graph_objects as go
+
+    names = [bank.topics[t].name for t in report]
+    figure = go.Figure(
+        go.Bar(x=names, y=[row["mean_score"] for row in report.values()], text=[f"{row['asked']} asked" for row in report.values()])
+    )
+    figure.update_layout(yaxis_title="mean score", yaxis_range=[0, 1], height=360)
+    st.plotly_chart(figure, width="stretch")
+    st.markdown(session.report_markdown())
+    st.download_button("Download the report (Markdown)", session.report_markdown(), file_name="mock_viva_report.md")
+if st.button("New viva"):
+    st.session_state.pop("viva-session", None)
+    st.session_state.pop("viva-last", None)
+    st.rerun()

@@ -1,0 +1,162 @@
+"""Every page renders under AppTest, and its main interaction works."""
+
+import subprocess
+import sys
+import time
+from datetime import UTC
+from pathlib import Path
+
+from study.store import ProgressStore
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def button(at, label_start: str):
+    return next(b for b in at.button if b.label.startswith(label_start))
+
+
+def test_today_shows_counts(app):
+    at = app()
+    assert at.title[0].value == "Today"
+    assert [m.label for m in at.metric][:2] == ["Due now", "New today"]
+
+
+def test_browse_renders_every_item_and_filters(app):
+    at = app("pages/browse.py")
+    assert len(at.expander) == 218
+    at.sidebar.multiselect[0].select("batchnorm").run()
+    assert 0 < len(at.expander) < 218
+
+
+def test_flashcard_reveal_and_rate_updates_the_store(app, progress_db):
+    at = app("pages/flashcards.py")
+    question = at.markdown[0].value
+    button(at, "Reveal answer").click().run()
+    assert not at.exception
+    button(at, "Good").click().run()
+    assert not at.exception
+    reviews = ProgressStore(progress_db).reviews()
+    assert len(reviews) == 1 and reviews[0].rating.name == "Good" and reviews[0].mode == "flashcard"
+    assert at.markdown[0].value != question  # the next card is shown
+
+
+def test_quiz_grades_a_typed_answer(app, progress_db):
+    at = app("pages/quiz.py")
+    at.text_area[0].input("PyTorch accumulates gradients, so zero them before backward").run()
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception
+    assert at.metric[0].label == "Score"
+    button(at, "Hard").click().run()
+    assert [r.mode for r in ProgressStore(progress_db).reviews()] == ["quiz"]
+
+
+def test_mock_viva_runs_to_a_report(app):
+    at = app("pages/viva.py")
+    at.slider[0].set_value(3).run()
+    button(at, "Start the viva").click().run()
+    assert at.caption[0].value.startswith("Question 1")
+    at.text_area[0].input("batch statistics in training, running statistics at inference").run()
+    at.button[0].click().run()
+    assert not at.exception
+    button(at, "End the viva now").click().run()
+    assert at.subheader[0].value == "Report"
+    assert any(b.label.startswith("New viva") for b in at.button)
+
+
+def test_search_returns_results(app):
+    at = app("pages/search.py")
+    at.text_input[0].input("BN eval").run()
+    assert not at.exception
+    assert len(at.expander) >= 3 and "batch" in at.expander[0].label.lower()
+
+
+def test_demo_lab_family_page_runs_a_demo_and_shows_its_checks(progress_db):
+    from streamlit.testing.v1 import AppTest
+
+    lab = AppTest.from_function(_render_batchnorm_lab, default_timeout=60).run()
+    assert not lab.exception and lab.title[0].value == "Lab: BatchNorm"
+    button(lab, "Run demo").click().run()
+    assert not lab.exception
+    assert any(s.value.startswith("Passed: ") for s in lab.success)
+    assert not lab.error
+
+
+def _render_batchnorm_lab():
+    from pages.demo_lab import family_page
+
+    family_page("batchnorm")()
+
+
+def test_progress_page_with_and_without_reviews(app, progress_db):
+    at = app("pages/progress.py")
+    assert at.info[0].value.startswith("No reviews yet")
+    from datetime import datetime
+
+    from fsrs import Rating
+
+    store = ProgressStore(progress_db)
+    store.record_review("viva-02-models-classifier-nn-linear-128", Rating.Good, datetime.now(UTC))
+    at = app("pages/progress.py")
+    assert not at.info and not at.exception
+
+
+def test_settings_creates_a_profile(app, progress_db):
+    at = app("pages/settings.py")
+    at.text_input[0].input("ana").run()
+    button(at, "Use this profile").click().run()
+    assert at.session_state["profile"] == "ana"
+    assert "ana" in ProgressStore(progress_db).profiles()
+
+
+def test_training_lab_trains_on_the_generated_set_and_stops(app):
+    at = app("pages/training_lab.py")
+    at.radio[0].set_value("Generated offline set")
+    at.number_input[0].set_value(600)  # subset
+    at.number_input[1].set_value(6)  # time budget, seconds
+    at.button[0].click().run()
+    assert not at.exception
+    run = at.session_state["lab-run"]
+    run.join(timeout=60)
+    at.run()
+    assert not at.exception
+    assert any(s.value.startswith("Validation accuracy") for s in at.success), [e.value for e in at.error]
+    assert any("generated offline set" in c.value for c in at.success)
+
+    at.radio[1].set_value("Epochs")
+    at.number_input[2].set_value(200)
+    at.button[0].click().run()
+    run = at.session_state["lab-run"]
+    while not run.snapshot().steps:
+        time.sleep(0.05)
+    run.stop()
+    run.join(timeout=30)
+    at.run()
+    assert run.snapshot().status == "stopped"
+    assert any(w.value.startswith("Stopped") for w in at.warning)
+
+
+def test_app_start_imports_no_torch(progress_db):
+    script = (
+        "import sys\nfrom streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(REPO_ROOT / 'app.py')!r}, default_timeout=60).run()\n"
+        "assert not at.exception, at.exception\nprint('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("False")
+
+
+def test_bank_html_renders_as_text(progress_db):
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from qa_bank.schema import QAItem, Source
+        from ui import get_bank, render_item_body
+
+        item = QAItem("x", "q", "<script>alert(1)</script> **bold**", ("short",), ("autograd",), 1, Source("d", 1), ("a", "b"))
+        render_item_body(item, get_bank())
+
+    at = AppTest.from_function(page, default_timeout=30).run()
+    assert not at.exception
+    rendered = at.markdown[0]
+    assert "<script>" in rendered.value and not rendered.proto.allow_html
