@@ -196,7 +196,8 @@ def _show_demo_outcome(outcome) -> None:
         return
     for check in outcome.result.checks:
         measured = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in check.measured.items())
-        (st.success if check.passed else st.error)(f"{'Passed' if check.passed else 'Failed'}: {check.name}  \n{measured}")
+        name = check.name.replace("*", "\\*")  # "128*4*4" must not turn into italics
+        (st.success if check.passed else st.error)(f"{'Passed' if check.passed else 'Failed'}: {name}  \n{measured}")
     for line in outcome.result.text:
         st.caption(line)
     for table in outcome.result.tables:

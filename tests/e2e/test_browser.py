@@ -73,12 +73,16 @@ def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(url)
         expect(page.get_by_role("heading", name="Today")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("button", name="Start today's review")).to_be_visible(timeout=30_000)
         page.screenshot(path=shots / "today.jpg", type="jpeg", quality=80)
 
         page.goto(f"{url}/flashcards")
         expect(page.get_by_role("button", name="Reveal answer (Space)")).to_be_visible(timeout=30_000)
         page.keyboard.press("Space")
         expect(page.get_by_text("How well did you know it?")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("button", name="Run demo")).to_be_visible(timeout=60_000)  # the proof beside the card
+        page.get_by_role("button", name="Run demo").click()
+        expect(page.get_by_text("Passed:").first).to_be_visible(timeout=60_000)
         page.screenshot(path=shots / "flashcards.jpg", type="jpeg", quality=80)
         page.keyboard.press("3")
         expect(page.get_by_text("Saved. Good")).to_be_visible(timeout=30_000)
@@ -98,6 +102,6 @@ def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
         page.screenshot(path=shots / "demo_lab.jpg", type="jpeg", quality=80, full_page=True)
 
         page.goto(f"{url}/training_lab")
-        expect(page.get_by_role("heading", name="Training lab")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=30_000)
         page.screenshot(path=shots / "training_lab.jpg", type="jpeg", quality=80)
         browser.close()
