@@ -188,6 +188,37 @@ def render_demo_panel(demo_id: str, key: str) -> None:
             _show_demo_outcome(outcome)
         with st.expander("Snippet (the demo's own code)"):
             st.code(demo.source, language="python")
+        render_edit_and_run(demo, key)
+
+
+def render_edit_and_run(demo, key: str) -> None:
+    """Edit the demo's snippet and run it in a separate, time- and memory-limited process."""
+    from cifar_core.sandbox import DEFAULT_TIMEOUT_S, demo_snippet, run_snippet
+
+    if hosted():
+        st.caption("Editing and running code is off on this shared deployment.")
+        return
+    if not st.toggle("Edit and run this snippet", key=f"{key}-edit"):
+        return
+    code = st.text_area("Snippet", demo_snippet(demo), height=300, key=f"{key}-code")
+    if st.button("Run edited snippet", key=f"{key}-run-edited", icon=":material/terminal:"):
+        with st.spinner(f"Running in a separate process (limit {DEFAULT_TIMEOUT_S:.0f} s)..."):
+            st.session_state[f"{key}-snippet"] = run_snippet(code)
+    outcome = st.session_state.get(f"{key}-snippet")
+    if outcome is None:
+        return
+    if outcome.reason == "timeout":
+        st.error(f"Stopped after {outcome.seconds_limit:.0f} s: the snippet ran too long.")
+    elif outcome.reason == "memory":
+        st.error("Stopped: the snippet used more memory than allowed.")
+    elif outcome.reason == "error":
+        st.error("The snippet raised an error:")
+    if outcome.stdout:
+        st.code(outcome.stdout, language="text")
+    if outcome.stderr and not outcome.ok:
+        st.code(outcome.stderr[-3000:], language="text")
+    for figure in outcome.figures:
+        st.image(figure)
 
 
 def _show_demo_outcome(outcome) -> None:

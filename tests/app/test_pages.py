@@ -160,3 +160,29 @@ def test_bank_html_renders_as_text(progress_db):
     assert not at.exception
     rendered = at.markdown[0]
     assert "<script>" in rendered.value and not rendered.proto.allow_html
+
+
+def test_edit_and_run_executes_the_snippet_in_a_child_process(progress_db):
+    from streamlit.testing.v1 import AppTest
+
+    lab = AppTest.from_function(_render_fold_demo, default_timeout=120).run()
+    lab.toggle[0].set_value(True).run()
+    lab.text_area[0].input("print('edited', 2 + 2)").run()
+    button(lab, "Run edited snippet").click().run()
+    assert not lab.exception
+    assert any(code.value.strip() == "edited 4" for code in lab.code)
+
+
+def test_hosted_mode_hides_edit_and_run(progress_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("HOSTED", "1")
+    lab = AppTest.from_function(_render_fold_demo, default_timeout=60).run()
+    assert not lab.toggle
+    assert any("off on this shared deployment" in c.value for c in lab.caption)
+
+
+def _render_fold_demo():
+    from ui import render_demo_panel
+
+    render_demo_panel("bn-fold-into-conv", key="t")
