@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup
+.PHONY: run test lint setup bench
 
 setup: $(STAMP)
 
@@ -26,3 +26,6 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m qa_bank lint
 	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench --quick --out bench_out

@@ -59,6 +59,14 @@ def get_index() -> SearchIndex:
 
 
 def profile() -> str:
+    """The learner's profile. Hosted: a random one bound to this browser session, never chosen by
+    name, so one learner cannot open (read or change) another's progress."""
+    if hosted():
+        if "profile" not in st.session_state or not st.session_state["profile"].startswith("hosted-"):
+            import secrets
+
+            st.session_state["profile"] = f"hosted-{secrets.token_hex(8)}"
+        return st.session_state["profile"]
     return st.session_state.setdefault("profile", DEFAULT_PROFILE)
 
 

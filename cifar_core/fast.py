@@ -44,6 +44,7 @@ FAST_RECIPE = {
 CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the schedule is planned
 BUDGET_SAFETY_FRACTION = 0.04  # of the budget, kept free for jitter on a noisy machine
 EVAL_COST_PER_IMAGE = 0.4  # forward-only cost relative to one training image (forward + backward)
+_clock = time.perf_counter  # the budget's clock; tests replace it with a simulated one
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def train(
     within one step. A NaN or infinite loss ends the run with that reason instead of an exception.
     """
     cfg = cfg.validated()
-    started = time.perf_counter()
+    started = _clock()
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed, cfg.deterministic)
     splits = splits or load_splits(cfg.data)
@@ -228,7 +229,7 @@ def train(
         correct_sum = torch.zeros((), device=device, dtype=torch.long)
         seen = 0
         for batch_index in range(steps_per_epoch):
-            elapsed = time.perf_counter() - started
+            elapsed = _clock() - started
             if should_stop is not None and should_stop():
                 stop_reason = "stopped"
                 break
@@ -265,15 +266,15 @@ def train(
                 scheduler.step()
             if budget is not None and step == 1:
                 _sync(device)
-                calibration_start = time.perf_counter()
+                calibration_start = _clock()
                 budget.train_start = calibration_start - started
             if budget is not None and step == 1 + CALIBRATION_STEPS:
                 _sync(device)
-                step_seconds = (time.perf_counter() - calibration_start) / CALIBRATION_STEPS
-                budget.plan(time.perf_counter() - started, step_seconds, batch_size, step)
+                step_seconds = (_clock() - calibration_start) / CALIBRATION_STEPS
+                budget.plan(_clock() - started, step_seconds, batch_size, step)
                 total_steps = budget.total_steps or step
             if on_step is not None:
-                now = time.perf_counter() - started
+                now = _clock() - started
                 rate = step * batch_size / max(now, 1e-9)
                 eta = max(0.0, cfg.time_budget - now) if budget is not None else (total_steps - step) * batch_size / rate
                 on_step(StepInfo(step, total_steps, step / steps_per_epoch, loss_value, lr, rate, now, eta))
@@ -295,7 +296,7 @@ def train(
         for key, value in (("train_loss", train_loss), ("train_acc", train_acc), ("val_loss", val_loss), ("val_acc", val_acc), ("lr", lr)):
             history[key].append(float("nan") if value is None else value)
         if on_epoch is not None:
-            on_epoch(EpochInfo(epoch, train_loss, train_acc, val_loss, val_acc, lr, time.perf_counter() - started))
+            on_epoch(EpochInfo(epoch, train_loss, train_acc, val_loss, val_acc, lr, _clock() - started))
         if val_acc is not None and cfg.early_stopping_patience is not None:
             best_val, epochs_without_gain = (val_acc, 0) if val_acc > best_val else (best_val, epochs_without_gain + 1)
             if epochs_without_gain >= cfg.early_stopping_patience:
@@ -315,6 +316,6 @@ def train(
         stop_reason = "completed"
     return TrainResult(
         config=cfg, model=model, history=history, report=report, stop_reason=stop_reason,
-        seconds=time.perf_counter() - started, steps=step, device=str(device),
+        seconds=_clock() - started, steps=step, device=str(device),
         data_description=splits.description, classes=splits.train.classes, mean=splits.mean, std=splits.std,
     )  # fmt: skip

@@ -42,7 +42,9 @@ rows = [
     if due_topics.get(t) or new_topics.get(t)
 ]
 if rows:
-    st.dataframe(rows, hide_index=True)
+    # A Markdown table: st.dataframe would import pandas and pyarrow, about a second at start-up.
+    table = ["| topic | due | new |", "| --- | ---: | ---: |"] + [f"| {r['topic']} | {r['due']} | {r['new']} |" for r in rows]
+    st.markdown("\n".join(table))
 if queue.ids:
     if st.button("Start today's review", type="primary", icon=":material/play_arrow:", shortcut="Enter"):
         st.switch_page("pages/flashcards.py")

@@ -13,6 +13,9 @@ YamlPath = tuple[str | int, ...]
 # Far beyond any real bank file (the largest is ~60 KB); refusing earlier keeps a hostile or
 # accidental multi-gigabyte file from exhausting memory in the parser.
 MAX_YAML_BYTES = 5_000_000
+# libyaml's parser is ~10x faster than the pure-Python one (the bank loads in ~0.1 s instead of
+# ~1 s at app start) and is just as safe: the safe constructor decides what gets built.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class YamlLoadError(Exception):
@@ -49,7 +52,8 @@ def load_located_yaml(text: str) -> LocatedYaml:
     """
     if len(text) > MAX_YAML_BYTES:
         raise YamlLoadError(1, f"file is {len(text):,} characters; the limit is {MAX_YAML_BYTES:,}")
-    loader = yaml.SafeLoader(text)
+    _refuse_aliases(text)
+    loader = _SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -60,8 +64,11 @@ def load_located_yaml(text: str) -> LocatedYaml:
         line = mark.line + 1 if mark is not None else 0
         problem = error.problem or error.context or "invalid YAML"
         raise YamlLoadError(line, f"invalid YAML: {problem}") from None
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        raise YamlLoadError(line, f"invalid YAML: character {error.character!r} is not allowed ({error.reason})") from None
     except yaml.YAMLError as error:
-        raise YamlLoadError(0, f"YAML error: {error}") from None
+        raise YamlLoadError(0, f"invalid YAML: {str(error).splitlines()[0]}") from None
     except RecursionError:
         raise YamlLoadError(1, "YAML nesting is too deep") from None
     finally:
@@ -69,6 +76,17 @@ def load_located_yaml(text: str) -> LocatedYaml:
     located = LocatedYaml(data)
     _index_lines(node, (), located)
     return located
+
+
+def _refuse_aliases(text: str) -> None:
+    """Bank files never need aliases, and a nest of them (a "billion laughs" file) would make any
+    walk over the document exponential, so `*name` is refused with its line."""
+    try:
+        for token in yaml.scan(text, Loader=_SAFE_LOADER):
+            if isinstance(token, yaml.AliasToken):
+                raise YamlLoadError(token.start_mark.line + 1, f"YAML aliases (*{token.value}) are not allowed in bank files")
+    except yaml.YAMLError:
+        return  # the parser reports the error itself, with its line
 
 
 def _index_lines(node: yaml.Node, path: YamlPath, located: LocatedYaml) -> None:

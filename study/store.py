@@ -214,15 +214,19 @@ class ProgressStore:
 @contextmanager
 def _transaction(conn: sqlite3.Connection, immediate: bool = False) -> Iterator[None]:
     # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
     try:
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         yield
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as error:
+        # Disk full, read-only file, lock timeout: roll back (SQLite may already have), keep the old data.
+        _rollback(conn)
+        raise StoreError(f"could not save progress ({error}); the previous data is unchanged") from None
     except BaseException:
-        conn.execute("ROLLBACK")
+        _rollback(conn)
         raise
-    else:
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as error:
-            conn.execute("ROLLBACK")
-            raise StoreError(f"could not save progress ({error}); the previous data is unchanged") from None
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")

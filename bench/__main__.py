@@ -1,0 +1,72 @@
+"""`python -m bench [NAME...] [--quick] [--json] [--out DIR]`: measured figures with the machine,
+versions and date, written as JSON and a Markdown table."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench.common import BenchResult, machine
+
+BENCHES = {
+    "training": "bench.training",
+    "gpu": "bench.gpu",
+    "demos": "bench.demo_latency",
+    "search": "bench.search_latency",
+    "app": "bench.app_start",
+}
+
+
+def markdown(results: list[BenchResult], info: dict[str, object], quick: bool) -> str:
+    lines = [
+        f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores), GPU: {info['gpu']};"
+        f" Python {info['python']}, torch {info['torch']}"
+        f"{'; --quick' if quick else ''}.",
+        "",
+        "| bench | figure | value | note |",
+        "| --- | --- | --- | --- |",
+    ]
+    for result in results:
+        for figure in result.figures:
+            value = "not measured" if figure.value is None else f"{figure.value:.4g} {figure.unit}"
+            lines.append(f"| {result.bench} | {figure.name} | {value} | {figure.note} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("names", nargs="*", help=f"benches to run (default all: {', '.join(BENCHES)})")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats; under 10 minutes on 2 CPU cores")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
+    parser.add_argument("--out", default="bench_out", help="directory for results.json and results.md")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in BENCHES]
+    if unknown:
+        parser.error(f"unknown bench(es) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+    info, results = machine(), []
+    for name in args.names or list(BENCHES):
+        start = time.perf_counter()
+        result = importlib.import_module(BENCHES[name]).run(args.quick)
+        result.seconds = time.perf_counter() - start
+        results.append(result)
+        print(f"[{name}] done in {result.seconds:.0f} s", file=sys.stderr)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "machine": info,
+        "quick": args.quick,
+        "results": [{"bench": r.bench, "seconds": r.seconds, "figures": [f.to_dict() for f in r.figures]} for r in results],
+    }
+    (out / "results.json").write_text(json.dumps(payload, indent=1))
+    table = markdown(results, info, args.quick)
+    (out / "results.md").write_text(table + "\n")
+    print(json.dumps(payload, indent=1) if args.json else table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The time-budget planner, on a simulated clock: training plus the final evaluation fit inside
+the budget and use most of it. Deterministic: no wall-clock time is asserted."""
+
+from dataclasses import replace
+
+import cifar_core.fast as fast
+from cifar_core.config import TrainConfig
+from cifar_core.data import DataOptions
+
+STEP_SECONDS = 0.1  # simulated cost of one training step
+EVAL_SECONDS_PER_IMAGE = STEP_SECONDS / 64 * 0.5  # a forward pass costs a bit more than the planner assumes (0.4)
+
+
+class SimulatedClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run_on_simulated_clock(monkeypatch, budget: float) -> fast.TrainResult:
+    clock = SimulatedClock()
+    real_step, real_collect = fast.training_step, fast.collect_logits
+
+    def step(*args, **kwargs):
+        clock.now += STEP_SECONDS
+        return real_step(*args, **kwargs)
+
+    def collect(model, data, *args, **kwargs):
+        clock.now += len(data) * EVAL_SECONDS_PER_IMAGE * (2 if kwargs.get("tta") else 1)
+        return real_collect(model, data, *args, **kwargs)
+
+    monkeypatch.setattr(fast, "_clock", clock)
+    monkeypatch.setattr(fast, "training_step", step)
+    monkeypatch.setattr(fast, "collect_logits", collect)
+    cfg = TrainConfig(data=DataOptions(dataset="synthetic", synthetic_size=1000), time_budget=budget, **fast.FAST_RECIPE)
+    return fast.train(replace(cfg, batch_size=64))
+
+
+def test_training_and_evaluation_fit_inside_the_budget(monkeypatch):
+    for budget in (5.0, 12.0):
+        result = run_on_simulated_clock(monkeypatch, budget)
+        assert result.stop_reason == "completed" and result.report is not None
+        assert result.seconds <= budget, (budget, result.seconds)
+        assert result.seconds >= 0.85 * budget, (budget, result.seconds)  # the budget is used, not wasted
+        assert abs(result.steps - int(0.85 * budget / STEP_SECONDS)) <= int(0.15 * budget / STEP_SECONDS)
+
+
+def test_learning_rate_follows_one_cycle_over_the_budget(monkeypatch):
+    result = run_on_simulated_clock(monkeypatch, 10.0)
+    lrs = result.history["step_lr"]
+    peak = max(range(len(lrs)), key=lrs.__getitem__)
+    assert 0.15 * len(lrs) < peak < 0.35 * len(lrs)  # warmup is the first quarter
+    assert lrs[-1] < 0.1 * max(lrs)  # annealed by the end
