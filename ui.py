@@ -5,7 +5,7 @@ that need them, so a page that only shows cards never loads torch."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -248,7 +248,3 @@ def _show_demo_outcome(outcome) -> None:
         for column, image in zip(columns, outcome.result.images, strict=True):
             column.image(image, width=128)
     st.caption(f"{outcome.seconds:.3f} s")
-
-
-def days_ago(count: int) -> datetime:
-    return start_of_today() - timedelta(days=count)

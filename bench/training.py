@@ -89,7 +89,6 @@ def fast_run(budget: float, data_dir: str, **overrides) -> tuple[float, float, f
 
 def run(quick: bool) -> BenchResult:
     result = BenchResult("training")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     peak = measured_peak_gflops()
     result.add("CPU peak (2048x2048 fp32 matmul)", peak, "GFLOP/s")
     if not (SHARED_CIFAR10 / "train").is_dir():

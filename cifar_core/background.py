@@ -97,7 +97,7 @@ class BackgroundRun:
         if result.stop_reason == "stopped":
             self._update(status="stopped", message="stopped by you", result=result)
             return
-        if result.stop_reason not in ("completed", "time budget"):
+        if result.stop_reason != "completed":
             self._update(status="failed", message=result.stop_reason, result=result)
             return
         self._update(status="evaluating", result=result)

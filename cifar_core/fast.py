@@ -76,7 +76,7 @@ class TrainResult:
     model: nn.Module
     history: dict[str, list[float]]
     report: EvalReport | None  # on the validation split
-    stop_reason: str  # "completed", "time budget", "stopped", or why the run failed
+    stop_reason: str  # "completed", "stopped", or why the run failed (a budgeted run that used its time is "completed")
     seconds: float
     steps: int
     device: str
@@ -305,7 +305,7 @@ def train(
             break
 
     report = None
-    failed = stop_reason not in ("completed", "time budget", "early stopping")
+    failed = stop_reason not in ("completed", "early stopping")
     if val_data is not None and not failed:
         logits = collect_logits(model, val_data, mean, std, amp_dtype=amp_dtype, should_stop=should_stop, tta=cfg.tta)
         if logits is None:

@@ -430,6 +430,10 @@ def main(cfg: TrainConfig | None = None) -> RunSummary:
     start_epoch, best_acc, epochs_without_gain = 1, 0.0, 0
     if cfg.resume:
         state = load_checkpoint(cfg.resume, map_location=device)
+        if state.get("optimizer") is None:
+            raise CheckpointError(
+                f"{cfg.resume}: saved by a --time-budget run, which keeps no optimizer state; it can be evaluated, not resumed"
+            )
         _unwrap(model).load_state_dict(state["state_dict"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state.get("scheduler") is not None:

@@ -24,7 +24,7 @@ st.caption(f"{len(hits)} result(s)")
 by_id = bank.by_id()
 for hit in hits:
     item = by_id[hit.id]
-    with st.expander(f"{item.question.splitlines()[0]}  ·  {hit.score:.1f}", expanded=st.session_state.get("search-open") == hit.id):
+    with st.expander(f"{item.question.splitlines()[0]}  ·  {hit.score:.1f}"):
         render_item_body(item, bank)
         if st.toggle("Show the proof (demo, code, related)", key=f"search-proof-{hit.id}"):
             render_proof(item, bank, key=f"search-{hit.id}")

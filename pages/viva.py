@@ -37,7 +37,7 @@ if item is not None:
         st.progress(left / limit, text=f"{left} s left" if left else "Time is up: answer now, it scores 0")
 
     number = len(session.answers) + 1
-    follow = " (follow-up)" if item.id in session._follow_up_of else ""
+    follow = " (follow-up)" if session.follow_up_of(item.id) else ""
     st.caption(f"Question {number}{follow}")
     st.markdown(f"### {item.question}")
     countdown()

@@ -229,8 +229,4 @@ def _strip_answer_label(body: list[str]) -> str:
             lines[0] = remainder
             if not remainder.strip():
                 lines.pop(0)
-    return _dedent_trailing("\n".join(lines))
-
-
-def _dedent_trailing(text: str) -> str:
-    return text.strip("\n").rstrip()
+    return "\n".join(lines).strip("\n").rstrip()

@@ -80,6 +80,10 @@ class VivaSession:
     ) -> VivaSession:
         return cls({i.id: i for i in items}, config, plan_questions(items, cards, now, config, scheduler))
 
+    def follow_up_of(self, item_id: str) -> str | None:
+        """The question this one follows up, if it is a follow-up."""
+        return self._follow_up_of.get(item_id)
+
     @property
     def current(self) -> QAItem | None:
         return self.items[self.queue[0]] if self.queue else None
@@ -89,7 +93,7 @@ class VivaSession:
         item = self.items[self.queue.pop(0)]
         timed_out = seconds > self.config.seconds_per_question
         result = grade(item, "" if timed_out else text)
-        record = VivaAnswer(item.id, text, seconds, result, timed_out, self._follow_up_of.get(item.id))
+        record = VivaAnswer(item.id, text, seconds, result, timed_out, self.follow_up_of(item.id))
         self.answers.append(record)
         if self.config.follow_ups and result.score < WEAK_ANSWER and record.follow_up_of is None:
             asked = {a.item_id for a in self.answers} | set(self.queue)

@@ -3,7 +3,17 @@ import pytest
 from PIL import Image
 
 import cifar_core.data as data_module
-from cifar_core.data import DataOptions, DataSourceError, load_splits, make_synthetic, read_image_folder, stratified_split
+from cifar_core.data import (
+    CIFAR10_MEAN,
+    CIFAR10_STD,
+    DataOptions,
+    DataSourceError,
+    channel_stats,
+    load_splits,
+    make_synthetic,
+    read_image_folder,
+    stratified_split,
+)
 from tests.conftest import require_real_cifar10
 
 
@@ -78,3 +88,7 @@ def test_real_cifar10_split_is_stratified():
     assert len(splits.train) == 45_000 and len(splits.val) == 5_000
     assert np.bincount(splits.val.labels).tolist() == [500] * 10
     assert splits.test is None  # the test split is withheld beside the checkout
+    # The quoted normalisation constants are the training set's own statistics (demo normalisation-stats says so).
+    mean, std = channel_stats(splits.train.images)
+    assert max(abs(a - b) for a, b in zip(mean, CIFAR10_MEAN, strict=True)) < 1e-3
+    assert max(abs(a - b) for a, b in zip(std, CIFAR10_STD, strict=True)) < 1e-3

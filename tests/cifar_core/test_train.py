@@ -198,6 +198,13 @@ def test_cli_time_budget_uses_the_fast_recipe_and_saves_a_checkpoint(tmp_path):
     assert state["config"]["time_budget"] == 6 and state["config"]["model"] == "fastnet"
 
 
+def test_a_time_budget_checkpoint_cannot_be_resumed_but_says_why(tmp_path):
+    budgeted = tiny_config(tmp_path / "fast", time_budget=5.0, model="fastnet", optimizer="sgd", lr=0.2)
+    main(budgeted)
+    with pytest.raises(CheckpointError, match="keeps no optimizer state; it can be evaluated, not resumed"):
+        main(tiny_config(tmp_path, resume=str(tmp_path / "fast" / "ck" / "best.pth")))
+
+
 def test_ddp_with_two_cpu_processes_trains(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
