@@ -113,7 +113,7 @@ def analyse(result: TrainResult, splits: DataSplits, examples: int = 8) -> RunAn
     from cifar_core.demos.evaluation import grad_cam
 
     device = next(result.model.parameters()).device
-    val = DeviceData(splits.val.images, splits.val.labels, device)
+    val = DeviceData.from_arrays(splits.val.images, splits.val.labels, device)
     mean = torch.tensor(result.mean, device=device).view(1, 3, 1, 1)
     std = torch.tensor(result.std, device=device).view(1, 3, 1, 1)
     logits = collect_logits(result.model, val, mean, std)

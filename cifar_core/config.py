@@ -57,6 +57,7 @@ class TrainConfig:
     tensorboard: bool = False
     time_budget: float | None = None  # seconds for training plus final evaluation (fast path)
     tta: bool = False  # fast path: average the logits of each image and its mirror at evaluation
+    whiten: bool = False  # fast path: first conv set to the patch-whitening filters of the data, frozen
 
     def problems(self) -> list[str]:
         """Every reason this configuration cannot run (empty when it can)."""

@@ -34,7 +34,7 @@ def evaluate_checkpoint(checkpoint: str, options, split: str = "val", device_nam
     # Normalise with the statistics the model was trained with, not those of the evaluated split.
     mean = torch.tensor(state["mean"], device=device).view(1, 3, 1, 1)
     std = torch.tensor(state["std"], device=device).view(1, 3, 1, 1)
-    device_data = DeviceData(data.images, data.labels, device)
+    device_data = DeviceData.from_arrays(data.images, data.labels, device)
     logits = collect_logits(model, device_data, mean, std)
     return report_from_logits(logits, device_data.labels, tuple(state["classes"]))
 

@@ -318,7 +318,10 @@ _RECIPE_FIELDS = (
     "weight_decay",
     "scheduler",
     "label_smoothing",
+    "crop_padding",
     "padding_mode",
+    "tta",
+    "whiten",
 )
 
 
@@ -357,6 +360,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     add("--tensorboard", action="store_true")
     add("--time-budget", type=float, default=None, help="seconds for training + final evaluation (fast trainer)")
     add("--tta", action=argparse.BooleanOptionalAction, default=None, help="flip test-time augmentation (default on with --time-budget)")
+    add("--whiten", action=argparse.BooleanOptionalAction, default=None, help="frozen whitening first conv (on with --time-budget)")
     return parser
 
 
@@ -405,6 +409,9 @@ def main(cfg: TrainConfig | None = None) -> RunSummary:
     cfg = (cfg or parse_args()).validated()
     if cfg.time_budget:
         return _main_fast(cfg)
+    fast_only = [f"--{name}" for name in ("tta", "whiten") if getattr(cfg, name)]
+    if fast_only:
+        raise ConfigError([f"{' and '.join(fast_only)} need the fast trainer: add --time-budget SECONDS"])
     device = resolve_device(cfg.device)
     dist_ctx = init_distributed(device)
     if dist_ctx.enabled and device.type == "cuda":

@@ -37,6 +37,7 @@ def config_form():
         lr = right.number_input("Peak learning rate", 1e-5, 5.0, 0.4, format="%g")
         batch = right.select_slider("Batch size", [32, 64, 128, 256, 512], 256)
         flip = right.checkbox("Horizontal flip", True)
+        whiten = right.checkbox("Whitened first layer (frozen)", True, help="First conv set to the data's patch-whitening filters")
         crop = right.slider("Crop padding (px)", 0, 8, 0)
         smoothing = right.slider("Label smoothing", 0.0, 0.5, 0.2)
         mixup = right.slider("Mixup alpha (0 = off)", 0.0, 1.0, 0.0)
@@ -56,7 +57,7 @@ def config_form():
         scheduler=scheduler, lr=float(lr), batch_size=int(batch), flip=flip, crop_padding=int(crop), label_smoothing=float(smoothing),
         mixup_alpha=float(mixup), grad_clip=float(clip) or None, nesterov=optimizer == "sgd", momentum=0.9,
         weight_decay=5e-4 if optimizer == "sgd" else 0.0,
-        device=st.session_state.get("device", "auto"), tta=True,
+        device=st.session_state.get("device", "auto"), tta=True, whiten=whiten,
     )  # fmt: skip
     try:
         return cfg.validated()

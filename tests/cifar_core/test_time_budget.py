@@ -8,7 +8,7 @@ from cifar_core.config import TrainConfig
 from cifar_core.data import DataOptions
 
 STEP_SECONDS = 0.1  # simulated cost of one training step
-EVAL_SECONDS_PER_IMAGE = STEP_SECONDS / 64 * 0.5  # a forward pass costs a bit more than the planner assumes (0.4)
+EVAL_SECONDS_PER_IMAGE = STEP_SECONDS / 64 * 0.5  # one forward pass: half a training image's cost
 
 
 class SimulatedClock:
@@ -19,7 +19,7 @@ class SimulatedClock:
         return self.now
 
 
-def run_on_simulated_clock(monkeypatch, budget: float) -> fast.TrainResult:
+def run_on_simulated_clock(monkeypatch, budget: float, eval_seconds_per_image: float = EVAL_SECONDS_PER_IMAGE) -> fast.TrainResult:
     clock = SimulatedClock()
     real_step, real_collect = fast.training_step, fast.collect_logits
 
@@ -28,7 +28,7 @@ def run_on_simulated_clock(monkeypatch, budget: float) -> fast.TrainResult:
         return real_step(*args, **kwargs)
 
     def collect(model, data, *args, **kwargs):
-        clock.now += len(data) * EVAL_SECONDS_PER_IMAGE * (2 if kwargs.get("tta") else 1)
+        clock.now += len(data) * eval_seconds_per_image * (2 if kwargs.get("tta") else 1)
         return real_collect(model, data, *args, **kwargs)
 
     monkeypatch.setattr(fast, "_clock", clock)
@@ -45,6 +45,17 @@ def test_training_and_evaluation_fit_inside_the_budget(monkeypatch):
         assert result.seconds <= budget, (budget, result.seconds)
         assert result.seconds >= 0.85 * budget, (budget, result.seconds)  # the budget is used, not wasted
         assert abs(result.steps - int(0.85 * budget / STEP_SECONDS)) <= int(0.15 * budget / STEP_SECONDS)
+
+
+def test_a_slow_evaluation_is_measured_and_still_fits(monkeypatch):
+    # Evaluation 10x dearer than usual (a slow device, a big validation split): the planner times
+    # it on a probe and stops training earlier instead of overrunning.
+    budget = 12.0
+    result = run_on_simulated_clock(monkeypatch, budget, eval_seconds_per_image=10 * EVAL_SECONDS_PER_IMAGE)
+    assert result.stop_reason == "completed" and result.report is not None
+    assert result.seconds <= budget, result.seconds
+    usual = run_on_simulated_clock(monkeypatch, budget)
+    assert result.steps < usual.steps - 10  # the extra evaluation time came out of training
 
 
 def test_learning_rate_follows_one_cycle_over_the_budget(monkeypatch):

@@ -16,6 +16,7 @@ import cifar_core.checkpoint as checkpoint_module
 from cifar_core.checkpoint import CheckpointError, load_checkpoint
 from cifar_core.config import ConfigError, TrainConfig
 from cifar_core.data import DataOptions
+from cifar_core.fast import FAST_RECIPE
 from cifar_core.models import SimpleCNN
 from cifar_core.train import eval_model, main, parse_args, save_checkpoint, train_epoch
 
@@ -173,8 +174,28 @@ def test_parse_args_uses_the_document_defaults_and_the_fast_recipe_with_a_budget
     plain = parse_args(["--dataset", "synthetic"])
     assert (plain.model, plain.optimizer, plain.lr, plain.batch_size, plain.scheduler) == ("simplecnn", "adam", 1e-3, 128, "step")
     assert (plain.step_size, plain.gamma, plain.num_workers) == (10, 0.1, 2)
+    assert (plain.crop_padding, plain.tta, plain.whiten) == (4, False, False)
     fast = parse_args(["--dataset", "synthetic", "--time-budget", "30", "--lr", "0.2"])
     assert fast.model == "fastnet" and fast.optimizer == "sgd" and fast.lr == 0.2
+    # Every recipe value reaches the config, or the CLI would train a different recipe than the one measured.
+    for name, value in FAST_RECIPE.items():
+        assert getattr(fast, name) == (0.2 if name == "lr" else value), name
+
+
+def test_parse_args_honours_every_recipe_option_given_explicitly():
+    cfg = parse_args(["--dataset", "synthetic", "--time-budget", "30", "--crop-padding", "2", "--no-tta", "--no-whiten"])
+    assert (cfg.crop_padding, cfg.tta, cfg.whiten) == (2, False, False)
+    assert parse_args(["--dataset", "synthetic", "--crop-padding", "0"]).crop_padding == 0
+
+
+def test_fast_only_options_without_a_budget_are_one_line_errors(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "cifar_core.train", "--dataset", "synthetic", "--whiten", "--tta", "--checkpoint-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO_ROOT,
+    )  # fmt: skip
+    assert result.returncode == 1
+    expected = "error: invalid training configuration: --tta and --whiten need the fast trainer: add --time-budget SECONDS"
+    assert result.stderr.strip() == expected
 
 
 def test_cli_bad_data_dir_is_one_line(tmp_path):
