@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from cifar_core.data import DataOptions
-from cifar_core.models import MODEL_NAMES
+from cifar_core.models import FIXED_SIZE_MODELS, MODEL_NAMES
+from cifar_core.resolution import parse_resize_schedule
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULERS = ("step", "onecycle", "cosine", "none")
@@ -58,6 +59,7 @@ class TrainConfig:
     time_budget: float | None = None  # seconds for training plus final evaluation (fast path)
     tta: bool = False  # fast path: average the logits of each image and its mirror at evaluation
     whiten: bool = False  # fast path: first conv set to the patch-whitening filters of the data, frozen
+    resize_schedule: str = ""  # fast path: "16:0.3,24:0.6" = 16 px for 30% of the run, 24 px to 60%, then full size
 
     def problems(self) -> list[str]:
         """Every reason this configuration cannot run (empty when it can)."""
@@ -87,7 +89,15 @@ class TrainConfig:
             (self.data.subset is None or self.data.subset >= 10, "subset must keep at least 10 images"),
             (not self.pretrained or self.model in ("resnet18", "resnet50"), "pretrained weights exist only for resnet18 and resnet50"),
         ]
-        return [message for ok, message in checks if not ok]
+        problems = [message for ok, message in checks if not ok]
+        if self.resize_schedule:
+            try:
+                parse_resize_schedule(self.resize_schedule)
+            except ValueError as error:
+                problems.append(str(error))
+            if self.model in FIXED_SIZE_MODELS:
+                problems.append(f"resize_schedule needs a model with global pooling; {self.model} takes 32x32 images only")
+        return problems
 
     def validated(self) -> TrainConfig:
         problems = self.problems()

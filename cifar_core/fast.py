@@ -20,6 +20,7 @@ from cifar_core.metrics import EvalReport, report_from_logits
 from cifar_core.models import build_model
 from cifar_core.optim import build_optimizer, build_scheduler
 from cifar_core.reproducibility import seed_everything
+from cifar_core.resolution import RECIPE_SCHEDULE, parse_resize_schedule, resize_batch, size_at
 from cifar_core.steps import autocast_context, make_scaler, training_step
 from cifar_core.whitening import whiten_first_conv
 
@@ -44,6 +45,10 @@ FAST_RECIPE = {
     # The first conv holds the data's patch-whitening filters, frozen (see cifar_core/whitening.py):
     # +1.1 points at the same 322 steps (3 seeds), and its backward pass is skipped.
     "whiten": True,
+    # Progressive resizing (see cifar_core/resolution.py): 16 px for the first 30% of the time, 24 px
+    # until 60%, then 32 px. A 16 px step costs a fifth of a 32 px one here, so the run sees ~2.5x the
+    # images: 80.6% against 77.3% at --time-budget 60.
+    "resize_schedule": RECIPE_SCHEDULE,
 }
 CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the schedule is planned
 BUDGET_SAFETY_FRACTION = 0.03  # of the budget, kept free for jitter on a noisy machine
@@ -54,7 +59,7 @@ _clock = time.perf_counter  # the budget's clock; tests replace it with a simula
 @dataclass(frozen=True)
 class StepInfo:
     step: int
-    total_steps: int  # planned; may change once, after calibration
+    total_steps: int  # planned; under a budget, an upper bound set after calibration (the deadline decides)
     epoch: float
     loss: float
     lr: float
@@ -233,6 +238,7 @@ def train(
     amp_dtype = autocast_dtype(cfg.amp)
     scaler = make_scaler(device, amp_dtype)
     generator = torch.Generator().manual_seed(cfg.seed)
+    resize_stages = parse_resize_schedule(cfg.resize_schedule, full_size=train_data.images.shape[-1])
     batch_size = min(cfg.batch_size, len(train_data))
     steps_per_epoch = max(1, len(train_data) // batch_size)  # drop the ragged last batch: BN needs full batches
 
@@ -264,17 +270,23 @@ def train(
                 break
             if step >= total_steps:
                 break
-            if budget is not None and budget.deadline is not None:
-                if elapsed > budget.deadline:
-                    break
-                progress = (elapsed - budget.train_start) / max(budget.deadline - budget.train_start, 1e-9)
-                for group in optimizer.param_groups:
-                    group["lr"] = one_cycle_lr(progress, cfg.lr)
+            progress = step / total_steps  # share of the run done; time, not steps, under a budget
+            if budget is not None:
+                progress = 0.0
+                if budget.deadline is not None:
+                    if elapsed > budget.deadline:
+                        break
+                    progress = (elapsed - budget.train_start) / max(budget.deadline - budget.train_start, 1e-9)
+                    for group in optimizer.param_groups:
+                        group["lr"] = one_cycle_lr(progress, cfg.lr)
             index = order[batch_index * batch_size : (batch_index + 1) * batch_size]
             images = normalize_batch(train_data.images[index], mean, std)
             images = random_crop_batch(images, cfg.crop_padding, cfg.padding_mode, generator)
             if cfg.flip:
                 images = flip_batch(images, generator)
+            size = size_at(resize_stages, progress)
+            if size is not None:
+                images = resize_batch(images, size)
             images = images.contiguous(memory_format=torch.channels_last)
             loss, correct = training_step(
                 model, images, train_data.labels[index], criterion, optimizer,

@@ -151,6 +151,7 @@ def torchvision_resnet(name: str, num_classes: int = NUM_CLASSES, pretrained: bo
 
 
 MODEL_NAMES = ("simplecnn", "resnet9", "fastnet", "resnet18", "resnet50")
+FIXED_SIZE_MODELS = ("simplecnn",)  # Linear(128 * 4 * 4) expects exactly 32x32 inputs
 
 
 def build_model(name: str, num_classes: int = NUM_CLASSES, pretrained: bool = False) -> nn.Module:

@@ -322,6 +322,7 @@ _RECIPE_FIELDS = (
     "padding_mode",
     "tta",
     "whiten",
+    "resize_schedule",
 )
 
 
@@ -361,6 +362,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     add("--time-budget", type=float, default=None, help="seconds for training + final evaluation (fast trainer)")
     add("--tta", action=argparse.BooleanOptionalAction, default=None, help="flip test-time augmentation (default on with --time-budget)")
     add("--whiten", action=argparse.BooleanOptionalAction, default=None, help="frozen whitening first conv (on with --time-budget)")
+    add("--resize-schedule", default=None, help="progressive resizing SIZE:UNTIL,... ('' for none; the recipe's with --time-budget)")
     return parser
 
 
@@ -409,7 +411,7 @@ def main(cfg: TrainConfig | None = None) -> RunSummary:
     cfg = (cfg or parse_args()).validated()
     if cfg.time_budget:
         return _main_fast(cfg)
-    fast_only = [f"--{name}" for name in ("tta", "whiten") if getattr(cfg, name)]
+    fast_only = [f"--{name.replace('_', '-')}" for name in ("tta", "whiten", "resize_schedule") if getattr(cfg, name)]
     if fast_only:
         raise ConfigError([f"{' and '.join(fast_only)} need the fast trainer: add --time-budget SECONDS"])
     device = resolve_device(cfg.device)

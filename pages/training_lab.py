@@ -22,6 +22,8 @@ if not default_dir and (shared / "train").is_dir():
 def config_form():
     from cifar_core.config import ConfigError, TrainConfig
     from cifar_core.data import DataOptions
+    from cifar_core.models import FIXED_SIZE_MODELS
+    from cifar_core.resolution import RECIPE_SCHEDULE
 
     with st.form("lab-config"):
         left, middle, right = st.columns(3)
@@ -38,6 +40,9 @@ def config_form():
         batch = right.select_slider("Batch size", [32, 64, 128, 256, 512], 256)
         flip = right.checkbox("Horizontal flip", True)
         whiten = right.checkbox("Whitened first layer (frozen)", True, help="First conv set to the data's patch-whitening filters")
+        progressive = right.checkbox(
+            "Progressive resizing", True, help=f"Train at 16 then 24 px before 32 px ({RECIPE_SCHEDULE}); models with global pooling only"
+        )
         crop = right.slider("Crop padding (px)", 0, 8, 0)
         smoothing = right.slider("Label smoothing", 0.0, 0.5, 0.2)
         mixup = right.slider("Mixup alpha (0 = off)", 0.0, 1.0, 0.0)
@@ -58,6 +63,7 @@ def config_form():
         mixup_alpha=float(mixup), grad_clip=float(clip) or None, nesterov=optimizer == "sgd", momentum=0.9,
         weight_decay=5e-4 if optimizer == "sgd" else 0.0,
         device=st.session_state.get("device", "auto"), tta=True, whiten=whiten,
+        resize_schedule=RECIPE_SCHEDULE if progressive and model not in FIXED_SIZE_MODELS else "",
     )  # fmt: skip
     try:
         return cfg.validated()

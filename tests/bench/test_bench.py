@@ -26,3 +26,27 @@ def test_quick_search_demo_and_gpu_benches_report_figures(tmp_path):
 def test_unknown_bench_is_a_one_line_error(tmp_path):
     result = subprocess.run([sys.executable, "-m", "bench", "nope", "--out", str(tmp_path)], capture_output=True, text=True, cwd=REPO_ROOT)
     assert result.returncode == 2 and "unknown bench(es) nope" in result.stderr
+
+
+def test_training_bench_builds_only_valid_configurations(tmp_path, monkeypatch):
+    # The real bench trains for minutes on real CIFAR-10; here every run it asks for is validated
+    # and answered by a stand-in, so a recipe change that breaks one of its configurations fails fast.
+    from types import SimpleNamespace
+
+    import bench.training as training
+
+    (tmp_path / "train").mkdir()
+    asked = []
+
+    def fake_fast_train(cfg, on_step=None):
+        asked.append(cfg.validated())
+        on_step(SimpleNamespace(images_per_second=1000.0))
+        return SimpleNamespace(report=SimpleNamespace(accuracy=0.8), seconds=0.95 * cfg.time_budget)
+
+    monkeypatch.setattr(training, "SHARED_CIFAR10", tmp_path)
+    monkeypatch.setattr(training, "fast_train", fake_fast_train)
+    monkeypatch.setattr(training, "document_recipe", lambda budget, data_dir: (500.0, 0.5, 30_000))
+    monkeypatch.setattr(training, "measured_peak_gflops", lambda: 100.0)
+    result = training.run(quick=True)
+    assert {cfg.model for cfg in asked} == {"simplecnn", "fastnet"}
+    assert all(f.value is not None for f in result.figures), [f.name for f in result.figures if f.value is None]
