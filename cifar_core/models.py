@@ -66,6 +66,16 @@ class Residual(nn.Module):
         return x + self.body(x)
 
 
+class GlobalMaxPool(nn.Module):
+    """(B, C, H, W) -> (B, C, 1, 1), the largest value of each channel.
+
+    Same result as nn.AdaptiveMaxPool2d(1), but its backward pass is deterministic on CUDA too
+    (AdaptiveMaxPool2d's scatters with atomics, which --deterministic refuses)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=(2, 3), keepdim=True)
+
+
 class ResNet9(nn.Module):
     """The DavidNet-style ResNet9 of the fourth document: 8 conv layers + 1 linear, ~6.57 M parameters."""
 
@@ -78,7 +88,7 @@ class ResNet9(nn.Module):
             conv_bn(128, 256, pool=True),  # (B, 256, 8, 8)
             conv_bn(256, 512, pool=True),  # (B, 512, 4, 4)
             Residual(nn.Sequential(conv_bn(512, 512), conv_bn(512, 512))),
-            nn.AdaptiveMaxPool2d(1),
+            GlobalMaxPool(),
             nn.Flatten(),
             nn.Linear(512, num_classes),
         )
@@ -106,7 +116,7 @@ class FastNet(nn.Module):
             Residual(conv_bn(w3, w3)),
             nn.MaxPool2d(2),  # (B, w3, 4, 4)
             conv_bn(w3, w3),
-            nn.AdaptiveMaxPool2d(1),
+            GlobalMaxPool(),
             nn.Flatten(),
             nn.Linear(w3, num_classes, bias=False),
         )
@@ -114,6 +124,82 @@ class FastNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x) * self.logit_scale
+
+
+class FrozenScaleBatchNorm(nn.BatchNorm2d):
+    """BatchNorm whose scale stays 1 (only the shift learns), with fast-moving running statistics.
+
+    A frozen scale costs nothing at this width and lets the BN shifts take a 64x learning rate
+    (see cifar_core/speedrun.py); momentum 0.4 lets the running statistics keep up with weights
+    that move fast, which the lookahead averaging relies on.
+    """
+
+    def __init__(self, channels: int, momentum: float = 0.4) -> None:
+        super().__init__(channels, eps=1e-12, momentum=momentum)
+        self.weight.requires_grad_(False)
+
+
+class IdentityInitConv(nn.Conv2d):
+    """3x3 "same" conv whose first in_channels filters start as the identity (dirac), so a
+    stack of them starts close to a residual net without the skip connections."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__(in_channels, out_channels, kernel_size=3, padding="same", bias=False)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        with torch.no_grad():
+            nn.init.dirac_(self.weight[: min(self.in_channels, self.out_channels)])
+
+
+class ConvPoolBlock(nn.Sequential):
+    """conv -> maxpool 2 -> BN -> GELU -> conv -> BN -> GELU: halves the side, changes the width."""
+
+    def __init__(self, in_channels: int, out_channels: int, bn_momentum: float) -> None:
+        super().__init__(
+            IdentityInitConv(in_channels, out_channels),
+            nn.MaxPool2d(2),
+            FrozenScaleBatchNorm(out_channels, bn_momentum),
+            nn.GELU(),
+            IdentityInitConv(out_channels, out_channels),
+            FrozenScaleBatchNorm(out_channels, bn_momentum),
+            nn.GELU(),
+        )
+
+
+class SpeedNet(nn.Module):
+    """The GPU speedrun's net (airbench94's architecture): a 2x2 patch-whitening conv, then three
+    conv-pool blocks (64, 256, 256 wide by default), global max pool and a bias-free linear head.
+
+    (B, 3, 32, 32) -> whiten (B, 24, 31, 31) -> (B, 64, 15, 15) -> (B, 256, 7, 7) -> (B, 256, 3, 3) -> (B, 10)
+    """
+
+    def __init__(
+        self,
+        widths: tuple[int, int, int] = (64, 256, 256),
+        num_classes: int = NUM_CLASSES,
+        whiten_kernel: int = 2,
+        bn_momentum: float = 0.4,
+        logit_scale: float = 1 / 9,
+    ) -> None:
+        super().__init__()
+        whiten_width = 2 * 3 * whiten_kernel**2  # every patch direction and its negation
+        self.whiten = nn.Conv2d(3, whiten_width, kernel_size=whiten_kernel, padding=0, bias=True)
+        nn.init.zeros_(self.whiten.bias)
+        w1, w2, w3 = widths
+        self.blocks = nn.Sequential(
+            nn.GELU(),
+            ConvPoolBlock(whiten_width, w1, bn_momentum),
+            ConvPoolBlock(w1, w2, bn_momentum),
+            ConvPoolBlock(w2, w3, bn_momentum),
+            GlobalMaxPool(),
+            nn.Flatten(),
+        )
+        self.head = nn.Linear(w3, num_classes, bias=False)
+        self.logit_scale = logit_scale  # small logits keep the high learning rate stable
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.blocks(self.whiten(x))) * self.logit_scale
 
 
 def _cached_weights_path(weights: object) -> Path:

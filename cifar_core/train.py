@@ -458,7 +458,7 @@ def main(cfg: TrainConfig | None = None) -> RunSummary:
     for epoch in range(start_epoch, cfg.epochs + 1):
         # Each epoch's randomness (shuffle order, augmentation, dropout) is a function of
         # (seed, epoch) alone, so a resumed run repeats the uninterrupted run exactly.
-        seed_everything(cfg.seed * 100_003 + epoch)
+        seed_everything(cfg.seed * 100_003 + epoch, cfg.deterministic)
         loaders.train.generator.manual_seed(cfg.seed * 100_003 + epoch)
         if dist_ctx.enabled:
             loaders.train.sampler.set_epoch(epoch)

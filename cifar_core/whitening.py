@@ -60,6 +60,7 @@ def whiten_first_conv(
     std: torch.Tensor,
     generator: torch.Generator | None = None,
     sample: int = WHITENING_SAMPLE,
+    eps: float = WHITENING_EPS,
 ) -> nn.Conv2d:
     """Set the first convolution's filters from a random sample of uint8 (N, C, H, W) training
     images and freeze them (requires_grad False, so the optimizer leaves them out)."""
@@ -70,7 +71,7 @@ def whiten_first_conv(
         )
     pick = torch.randperm(len(images_uint8), generator=generator)[:sample].to(images_uint8.device)
     images = (images_uint8[pick].float() / 255.0 - mean) / std
-    filters = patch_whitening_filters(images, conv.kernel_size[0], conv.out_channels)
+    filters = patch_whitening_filters(images, conv.kernel_size[0], conv.out_channels, eps)
     with torch.no_grad():
         conv.weight.copy_(filters.to(conv.weight.device, conv.weight.dtype))
     conv.weight.requires_grad_(False)

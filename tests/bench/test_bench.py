@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,3 +52,31 @@ def test_training_bench_builds_only_valid_configurations(tmp_path, monkeypatch):
     result = training.run(quick=True)
     assert {cfg.model for cfg in asked} == {"simplecnn", "fastnet"}
     assert all(f.value is not None for f in result.figures), [f.name for f in result.figures if f.value is None]
+
+
+def test_gpu_bench_reports_the_speedrun_where_cuda_and_data_exist(tmp_path, monkeypatch):
+    # No GPU in CI: CUDA and the speedrun are stood in for, so the reporting path still runs.
+    import torch
+
+    import bench.gpu as gpu
+    import cifar_core.data
+    import cifar_core.speedrun as speedrun_module
+    from cifar_core.speedrun import SpeedrunResult
+
+    (tmp_path / "train").mkdir()
+    asked = []
+
+    def fake_speedrun(cfg, splits, runs, warmup_runs):
+        asked.append((cfg, runs, warmup_runs))
+        return [SpeedrunResult(0.94 + i / 1000, 0.93, 2.0 + i / 10, 0.05, 430, 10.0, "Fake GPU", 45_000, 5_000) for i in range(runs)]
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(gpu, "SHARED_CIFAR10", tmp_path)
+    monkeypatch.setattr(cifar_core.data, "load_splits", lambda options: options)
+    monkeypatch.setattr(speedrun_module, "speedrun", fake_speedrun)
+    figures = {f.name: f for f in gpu.run(quick=True).figures}
+    assert asked[0][1:] == (3, 1) and asked[0][0].epochs == 10.0
+    assert figures["speedrun accuracy (TTA), mean"].value == pytest.approx(94.1)
+    assert figures["speedrun accuracy, worst run"].value == pytest.approx(94.0)
+    assert figures["speedrun training time, median"].value == pytest.approx(2.1)
+    assert "Fake GPU, 3 runs, 45,000 training / 5,000 held-out images" in figures["speedrun accuracy (TTA), mean"].note

@@ -3,7 +3,7 @@ import warnings
 import pytest
 import torch
 
-from cifar_core.models import FastNet, ResNet9, SimpleCNN, build_model, count_parameters, torchvision_resnet
+from cifar_core.models import FastNet, GlobalMaxPool, ResNet9, SimpleCNN, SpeedNet, build_model, count_parameters, torchvision_resnet
 
 
 def test_simplecnn_matches_the_document():
@@ -26,6 +26,28 @@ def test_fastnet_forward_and_size():
     model = FastNet((16, 32, 64))
     assert model(torch.randn(4, 3, 32, 32)).shape == (4, 10)
     assert count_parameters(model) < count_parameters(SimpleCNN())
+
+
+def test_global_max_pool_matches_adaptive_max_pool_and_its_gradient():
+    x = torch.randn(3, 5, 7, 6, requires_grad=True)
+    reference = torch.nn.AdaptiveMaxPool2d(1)(x)
+    pooled = GlobalMaxPool()(x)
+    assert torch.equal(pooled, reference)
+    (grad,) = torch.autograd.grad(pooled.sum(), x)
+    (reference_grad,) = torch.autograd.grad(reference.sum(), x)
+    assert torch.equal(grad, reference_grad)  # random inputs: no ties, so one 1 per channel
+
+
+def test_speednet_shapes_identity_init_and_frozen_batchnorm_scales():
+    model = SpeedNet((8, 16, 16))
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    assert model.whiten.out_channels == 24 and model.whiten.kernel_size == (2, 2)
+    widening = model.blocks[2][0].weight.detach()  # 8 -> 16 channels: the first 8 filters pass their channel through
+    identity = torch.zeros(8, 8, 3, 3)
+    identity[range(8), range(8), 1, 1] = 1
+    assert torch.equal(widening[:8], identity) and widening[8:].abs().sum() > 0
+    scales = [m.weight for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(scales) == 6 and not any(w.requires_grad for w in scales)
 
 
 def test_pretrained_weights_absent_offline_fall_back_with_message(tmp_path, monkeypatch):

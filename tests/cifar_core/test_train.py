@@ -18,6 +18,7 @@ from cifar_core.config import ConfigError, TrainConfig
 from cifar_core.data import DataOptions
 from cifar_core.fast import FAST_RECIPE
 from cifar_core.models import SimpleCNN
+from cifar_core.reproducibility import seed_everything
 from cifar_core.train import eval_model, main, parse_args, save_checkpoint, train_epoch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -58,9 +59,10 @@ def test_main_writes_checkpoints_history_plot_and_report(tmp_path):
 
 
 def test_resume_reproduces_the_uninterrupted_run(tmp_path):
-    full = main(tiny_config(tmp_path / "full", epochs=3))
-    main(tiny_config(tmp_path / "part", epochs=2))
-    resumed = main(tiny_config(tmp_path / "part", epochs=3, resume=str(tmp_path / "part" / "ck" / "checkpoint.pth")))
+    # deterministic=True so the comparison also holds on CUDA, whose fastest kernels vary run to run
+    full = main(tiny_config(tmp_path / "full", epochs=3, deterministic=True))
+    main(tiny_config(tmp_path / "part", epochs=2, deterministic=True))
+    resumed = main(tiny_config(tmp_path / "part", epochs=3, deterministic=True, resume=str(tmp_path / "part" / "ck" / "checkpoint.pth")))
     assert resumed.epochs_run == 1
     for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
         assert resumed.history[key][2] == pytest.approx(full.history[key][2], rel=1e-5, abs=1e-6), key
@@ -131,6 +133,19 @@ def test_truncated_or_foreign_file_is_one_line_error(tmp_path, content):
 def test_each_option_trains(tmp_path, changes):
     summary = main(tiny_config(tmp_path, **changes))
     assert summary.stop_reason == "completed" and all(np.isfinite(summary.history["train_loss"]))
+
+
+def test_a_deterministic_run_does_not_leave_later_runs_deterministic(tmp_path):
+    # The switch is global to the process and the app trains many runs in one process.
+    main(tiny_config(tmp_path / "a", epochs=1, deterministic=True))
+    assert torch.are_deterministic_algorithms_enabled()
+    main(tiny_config(tmp_path / "b", epochs=1))
+    assert not torch.are_deterministic_algorithms_enabled()
+    seed_everything(1)  # seeding alone (the demos) leaves the switch as it is
+    assert not torch.are_deterministic_algorithms_enabled()
+    seed_everything(1, deterministic=True)
+    seed_everything(2)
+    assert torch.are_deterministic_algorithms_enabled()
 
 
 def test_schedules_change_the_learning_rate_as_configured(tmp_path):

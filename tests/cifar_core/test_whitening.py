@@ -52,10 +52,11 @@ def test_whiten_first_conv_freezes_the_filters_through_training():
     conv = first_conv(result.model)
     assert not conv.weight.requires_grad
     # Still exactly the whitening filters of the same sample (same seed): training did not move them.
-    fresh = FastNet()
-    splits_images = torch.from_numpy(load_splits(cfg.data).train.images).permute(0, 3, 1, 2)
-    mean = torch.tensor(result.mean).view(1, 3, 1, 1)
-    std = torch.tensor(result.std).view(1, 3, 1, 1)
+    device = conv.weight.device  # the same device's eigensolver: eigenvector signs may differ between devices
+    fresh = FastNet().to(device)
+    splits_images = torch.from_numpy(load_splits(cfg.data).train.images).permute(0, 3, 1, 2).to(device)
+    mean = torch.tensor(result.mean, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(result.std, device=device).view(1, 3, 1, 1)
     expected = whiten_first_conv(fresh, splits_images.contiguous(), mean, std, torch.Generator().manual_seed(cfg.seed)).weight
     assert torch.allclose(conv.weight, expected)
     # And the rest of the model did learn.
