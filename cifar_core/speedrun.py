@@ -152,10 +152,11 @@ def build_speednet(cfg: SpeedrunConfig, train_images: torch.Tensor, mean: torch.
 
 
 def _optimizer(model: SpeedNet, cfg: SpeedrunConfig) -> torch.optim.SGD:
-    """Nesterov SGD in the decoupled form: with a summed loss and constant gradients, Nesterov
-    momentum m makes steps 1 + 1/(1 - m) times the gradient, so the PyTorch learning rate is the
-    per-1024 rate divided by that; weight decay is given per step and divided back by each
-    group's learning rate, because PyTorch multiplies it in."""
+    """Nesterov SGD in the decoupled form. With constant gradients, momentum m multiplies the
+    step by 1/(1 - m) in the steady state; dividing the per-1024 rate by 1024 * (1 + 1/(1 - m))
+    (airbench's normalisation, which includes that gain) keeps the step size nearly independent
+    of m. Weight decay is given per step and divided back by each group's learning rate,
+    because PyTorch multiplies it in."""
     kilostep = 1024 * (1 + 1 / (1 - cfg.momentum))
     lr = cfg.lr / kilostep
     decay_per_step = cfg.weight_decay * cfg.batch_size / kilostep
@@ -430,7 +431,11 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
 
-    results = speedrun(cfg, splits, runs=args.runs, warmup_runs=warmup, on_result=report)
+    try:
+        results = speedrun(cfg, splits, runs=args.runs, warmup_runs=warmup, on_result=report)
+    except FloatingPointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     stats = summary(results)
     if args.json:
         print(json.dumps({"summary": stats, "config": asdict(cfg), "runs": [asdict(r) for r in results], "torch": torch.__version__}))

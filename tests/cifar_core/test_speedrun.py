@@ -165,3 +165,5 @@ def test_cli_prints_json_and_rejects_bad_input_in_one_line(tmp_path):
     ):
         bad = cli(*args)
         assert bad.returncode == 2 and message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    diverged = cli("--dataset", "synthetic", "--width", "8", "--epochs", "1", "--runs", "1", "--lr", "1e30")
+    assert diverged.returncode == 1 and "lower --lr" in diverged.stderr and len(diverged.stderr.strip().splitlines()) == 1
