@@ -21,3 +21,10 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def autocast_dtype(amp: str) -> torch.dtype | None:
     return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work, so a host clock read after it times real work (CUDA
+    runs asynchronously; the CPU has nothing to wait for)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

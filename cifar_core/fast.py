@@ -15,7 +15,7 @@ from torch import nn
 from cifar_core.augment import flip_batch, normalize_batch, random_crop_batch
 from cifar_core.config import TrainConfig
 from cifar_core.data import DataSplits, load_splits
-from cifar_core.device import autocast_dtype, resolve_device
+from cifar_core.device import autocast_dtype, resolve_device, synchronize
 from cifar_core.metrics import EvalReport, report_from_logits
 from cifar_core.models import build_model
 from cifar_core.optim import build_optimizer, build_scheduler
@@ -182,11 +182,6 @@ def one_cycle_lr(progress: float, peak: float, warmup: float = 0.25, start_div: 
     return peak * (1.0 - progress) / (1.0 - warmup)
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _eval_seconds_per_image(
     model: nn.Module, val_data: DeviceData | None, mean: torch.Tensor, std: torch.Tensor, amp_dtype: torch.dtype | None, tta: bool
 ) -> float:
@@ -196,10 +191,10 @@ def _eval_seconds_per_image(
         return 0.0
     probe = val_data.head(max(1, min(EVAL_PROBE_IMAGES, len(val_data) // 4)))  # a small split is not evaluated three times
     collect_logits(model, probe, mean, std, batch_size=len(probe), amp_dtype=amp_dtype, tta=tta)
-    _sync(mean.device)
+    synchronize(mean.device)
     start = _clock()
     collect_logits(model, probe, mean, std, batch_size=len(probe), amp_dtype=amp_dtype, tta=tta)
-    _sync(mean.device)
+    synchronize(mean.device)
     model.train()
     return (_clock() - start) / len(probe)
 
@@ -306,11 +301,11 @@ def train(
             if scheduler is not None and per_step:
                 scheduler.step()
             if budget is not None and step == 1:
-                _sync(device)
+                synchronize(device)
                 calibration_start = _clock()
                 budget.train_start = calibration_start - started
             if budget is not None and step == 1 + CALIBRATION_STEPS:
-                _sync(device)
+                synchronize(device)
                 step_seconds = (_clock() - calibration_start) / CALIBRATION_STEPS
                 eval_per_image = _eval_seconds_per_image(model, val_data, mean, std, amp_dtype, cfg.tta)
                 budget.plan(_clock() - started, step_seconds, eval_per_image, step)

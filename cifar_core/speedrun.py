@@ -26,9 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cifar_core.augment import random_crop_batch
+from cifar_core.augment import normalize_batch, random_crop_batch
 from cifar_core.data import DataOptions, DataSourceError, DataSplits, load_splits
-from cifar_core.device import resolve_device
+from cifar_core.device import resolve_device, synchronize
 from cifar_core.fast import DeviceData
 from cifar_core.models import FrozenScaleBatchNorm, SpeedNet
 from cifar_core.reproducibility import seed_everything
@@ -44,7 +44,9 @@ class SpeedrunConfig:
     """One speedrun. Learning rate and weight decay are per 1024 examples and decoupled from the
     momentum (see `_optimizer`), so each can be tuned without re-tuning the others."""
 
-    epochs: float = 10.0  # fractional: the last epoch is cut short
+    # 11, not airbench94's 9.9: the model trains on 45,000 images, not 50,000. At 10 epochs the mean
+    # was 94.29% but single H100 runs fell to 93.86%; at 11, all 10 runs cleared 94% (README).
+    epochs: float = 11.0  # fractional: the last epoch is cut short
     batch_size: int = 1024  # images per step; the loss is summed over the batch
     lr: float = 11.5  # per 1024 examples, for the summed loss
     momentum: float = 0.85  # Nesterov
@@ -110,7 +112,8 @@ class SpeedrunResult:
 
 def normalized(images_uint8: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """(N, 3, H, W) uint8 to normalised `dtype`, channels-last."""
-    return ((images_uint8.float() / 255.0 - mean) / std).to(dtype).contiguous(memory_format=torch.channels_last)
+    # In float32 first, then cast: normalising in float16 directly would round the pixels twice.
+    return normalize_batch(images_uint8, mean, std).to(dtype).contiguous(memory_format=torch.channels_last)
 
 
 def epoch_view(images: torch.Tensor, base_flips: torch.Tensor, epoch: int, translate: int, generator: torch.Generator) -> torch.Tensor:
@@ -235,11 +238,6 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, level
 # ---------------------------------------------------------------------------------------------
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 @dataclass
 class TrainedSpeedNet:
     model: SpeedNet
@@ -254,15 +252,15 @@ def train_speednet(cfg: SpeedrunConfig, train: DeviceData, mean: torch.Tensor, s
     device = train.images.device
     seed_everything(cfg.seed, deterministic=False)  # fastest kernels; results vary in the last digit
     generator = torch.Generator().manual_seed(cfg.seed)
-    train_images = normalized(train.images, mean, std, compute_dtype(device))
-    base_flips = (torch.rand(len(train), generator=generator) < 0.5).to(device)
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing, reduction="none")
     batch_size = min(cfg.batch_size, len(train))
     steps_per_epoch = len(train) // batch_size  # full batches only: the last ragged one is dropped
     total_steps = max(1, math.ceil(steps_per_epoch * cfg.epochs))
 
-    _sync(device)
-    started = time.perf_counter()
+    synchronize(device)
+    started = time.perf_counter()  # from the uint8 images on the device: preparing them is on the clock
+    train_images = normalized(train.images, mean, std, compute_dtype(device))
+    base_flips = (torch.rand(len(train), generator=generator) < 0.5).to(device)
     model = build_speednet(cfg, train.images, mean, std, num_classes)
     net: Callable[[torch.Tensor], torch.Tensor] = torch.compile(model) if cfg.compile else model
     optimizer = _optimizer(model, cfg)
@@ -297,7 +295,7 @@ def train_speednet(cfg: SpeedrunConfig, train: DeviceData, mean: torch.Tensor, s
         epoch += 1
         if not math.isfinite(epoch_losses[-1]):
             raise FloatingPointError(f"training loss became {epoch_losses[-1]} in epoch {epoch}: lower --lr")
-    _sync(device)
+    synchronize(device)
     return TrainedSpeedNet(model, step, step / steps_per_epoch, time.perf_counter() - started, epoch_losses)
 
 
@@ -307,10 +305,10 @@ def run_once(
     """Train, then evaluate on the validation split with the configured test-time augmentation."""
     device = train.images.device
     trained = train_speednet(cfg, train, mean, std, num_classes)
-    val_images = normalized(val.images, mean, std, compute_dtype(device))
     started = time.perf_counter()
+    val_images = normalized(val.images, mean, std, compute_dtype(device))
     accuracy = evaluate(trained.model, val_images, val.labels, cfg.tta_level, cfg.eval_batch_size)
-    _sync(device)
+    synchronize(device)
     eval_seconds = time.perf_counter() - started
     plain = evaluate(trained.model, val_images, val.labels, 0, cfg.eval_batch_size) if cfg.tta_level else accuracy
     return SpeedrunResult(

@@ -22,8 +22,8 @@ if not default_dir and (shared / "train").is_dir():
 def config_form():
     from cifar_core.config import ConfigError, TrainConfig
     from cifar_core.data import DataOptions
+    from cifar_core.fast import FAST_RECIPE  # the form starts on the measured recipe
     from cifar_core.models import FIXED_SIZE_MODELS
-    from cifar_core.resolution import RECIPE_SCHEDULE
 
     with st.form("lab-config"):
         left, middle, right = st.columns(3)
@@ -36,15 +36,19 @@ def config_form():
         epochs = middle.number_input("Epochs", 1, 5 if hosted() else 200, 3)
         optimizer = middle.selectbox("Optimizer", ["sgd", "adam"])
         scheduler = middle.selectbox("Scheduler", ["onecycle", "cosine", "step", "none"])
-        lr = right.number_input("Peak learning rate", 1e-5, 5.0, 0.4, format="%g")
-        batch = right.select_slider("Batch size", [32, 64, 128, 256, 512], 256)
+        lr = right.number_input("Peak learning rate", 1e-5, 5.0, FAST_RECIPE["lr"], format="%g")
+        batch = right.select_slider("Batch size", [32, 64, 128, 256, 512], FAST_RECIPE["batch_size"])
         flip = right.checkbox("Horizontal flip", True)
-        whiten = right.checkbox("Whitened first layer (frozen)", True, help="First conv set to the data's patch-whitening filters")
-        progressive = right.checkbox(
-            "Progressive resizing", True, help=f"Train at 16 then 24 px before 32 px ({RECIPE_SCHEDULE}); models with global pooling only"
+        whiten = right.checkbox(
+            "Whitened first layer (frozen)", FAST_RECIPE["whiten"], help="First conv set to the data's patch-whitening filters"
         )
-        crop = right.slider("Crop padding (px)", 0, 8, 0)
-        smoothing = right.slider("Label smoothing", 0.0, 0.5, 0.2)
+        progressive = right.checkbox(
+            "Progressive resizing",
+            bool(FAST_RECIPE["resize_schedule"]),
+            help=f"Train at smaller sizes before 32 px ({FAST_RECIPE['resize_schedule']}); models with global pooling only",
+        )
+        crop = right.slider("Crop padding (px)", 0, 8, FAST_RECIPE["crop_padding"])
+        smoothing = right.slider("Label smoothing", 0.0, 0.5, FAST_RECIPE["label_smoothing"])
         mixup = right.slider("Mixup alpha (0 = off)", 0.0, 1.0, 0.0)
         clip = right.number_input("Gradient clip (0 = off)", 0.0, 100.0, 0.0)
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
@@ -60,10 +64,10 @@ def config_form():
     cfg = TrainConfig(
         data=data, model=model, epochs=int(epochs), time_budget=float(budget) if length == "Time budget" else None, optimizer=optimizer,
         scheduler=scheduler, lr=float(lr), batch_size=int(batch), flip=flip, crop_padding=int(crop), label_smoothing=float(smoothing),
-        mixup_alpha=float(mixup), grad_clip=float(clip) or None, nesterov=optimizer == "sgd", momentum=0.9,
-        weight_decay=5e-4 if optimizer == "sgd" else 0.0,
-        device=st.session_state.get("device", "auto"), tta=True, whiten=whiten,
-        resize_schedule=RECIPE_SCHEDULE if progressive and model not in FIXED_SIZE_MODELS else "",
+        mixup_alpha=float(mixup), grad_clip=float(clip) or None, nesterov=optimizer == "sgd", momentum=FAST_RECIPE["momentum"],
+        weight_decay=FAST_RECIPE["weight_decay"] if optimizer == "sgd" else 0.0,
+        device=st.session_state.get("device", "auto"), tta=FAST_RECIPE["tta"], whiten=whiten, padding_mode=FAST_RECIPE["padding_mode"],
+        resize_schedule=FAST_RECIPE["resize_schedule"] if progressive and model not in FIXED_SIZE_MODELS else "",
     )  # fmt: skip
     try:
         return cfg.validated()
