@@ -18,6 +18,7 @@ BENCHES = {
     "demos": "bench.demo_latency",
     "search": "bench.search_latency",
     "app": "bench.app_start",
+    "grading": "bench.grading",
 }
 
 
@@ -34,6 +35,9 @@ def markdown(results: list[BenchResult], info: dict[str, object], quick: bool) -
         for figure in result.figures:
             value = "not measured" if figure.value is None else f"{figure.value:.4g} {figure.unit}"
             lines.append(f"| {result.bench} | {figure.name} | {value} | {figure.note} |")
+    for result in results:
+        if result.details:
+            lines += ["", f"### {result.bench}", "", result.details]
     return "\n".join(lines)
 
 
@@ -59,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "machine": info,
         "quick": args.quick,
-        "results": [{"bench": r.bench, "seconds": r.seconds, "figures": [f.to_dict() for f in r.figures]} for r in results],
+        "results": [
+            {"bench": r.bench, "seconds": r.seconds, "figures": [f.to_dict() for f in r.figures], "details": r.details} for r in results
+        ],
     }
     (out / "results.json").write_text(json.dumps(payload, indent=1))
     table = markdown(results, info, args.quick)

@@ -30,6 +30,7 @@ class BenchResult:
     bench: str
     figures: list[Figure] = field(default_factory=list)
     seconds: float = 0.0
+    details: str = ""  # Markdown printed after the table (a confusion matrix, the failures)
 
     def add(self, name: str, value: float | None, unit: str, note: str = "") -> None:
         self.figures.append(Figure(name, value, unit, note))

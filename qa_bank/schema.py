@@ -13,6 +13,8 @@ CODE_REF_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 MAX_TOPICS = 3
 KEY_POINTS_RANGE = (2, 6)
 DIFFICULTY_RANGE = (1, 3)
+MISCONCEPTIONS_RANGE = (1, 6)
+MISCONCEPTION_KEYS = ("belief", "correction")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Misconception:
+    """A wrong belief learners and examiners know, and the correction the learner is shown."""
+
+    belief: str  # written as a learner would state it: "model.eval() turns off gradient computation"
+    correction: str
+
+
+@dataclass(frozen=True)
 class QAItem:
     """One question of the bank with everything the app needs to drill, grade and prove it."""
 
@@ -48,10 +58,11 @@ class QAItem:
     notes: str = ""
     code_refs: tuple[str, ...] = ()
     demo: str | None = None
+    misconceptions: tuple[Misconception, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         raw = asdict(self)
-        for name in ("type", "topics", "key_points", "code_refs"):
+        for name in ("type", "topics", "key_points", "code_refs", "misconceptions"):
             raw[name] = list(raw[name])
         raw["source"] = {k: v for k, v in raw["source"].items() if v is not None}
         return raw
@@ -78,6 +89,7 @@ class QAItem:
             notes=raw.get("notes") or "",
             code_refs=tuple(raw.get("code_refs") or ()),
             demo=raw.get("demo"),
+            misconceptions=tuple(Misconception(m["belief"], m["correction"]) for m in raw.get("misconceptions") or ()),
         )
 
 
@@ -180,6 +192,27 @@ def _is_code_refs(value: Any) -> str | None:
     return None
 
 
+def _is_misconceptions(value: Any) -> str | None:
+    low, high = MISCONCEPTIONS_RANGE
+    if not isinstance(value, list):
+        return f"must be a list of {{belief, correction}} mappings, not {type(value).__name__}"
+    if not low <= len(value) <= high:
+        return f"must have {low} to {high} entries, has {len(value)}"
+    for position, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict):
+            return f"entry {position} must be a mapping with belief and correction, not {type(entry).__name__}"
+        missing = [key for key in MISCONCEPTION_KEYS if key not in entry]
+        unknown = sorted(set(entry) - set(MISCONCEPTION_KEYS), key=str)
+        if missing or unknown:
+            parts = [f"missing {', '.join(missing)}"] if missing else []
+            parts += [f"unknown key(s) {', '.join(map(str, unknown))}"] if unknown else []
+            return f"entry {position}: {'; '.join(parts)}"
+        for key in MISCONCEPTION_KEYS:
+            if _is_text(entry[key]):
+                return f"entry {position}: {key} must be non-empty text"
+    return None
+
+
 def _is_optional_id(value: Any) -> str | None:
     return None if value is None else _is_id(value)
 
@@ -196,6 +229,7 @@ FIELDS: tuple[_FieldSpec, ...] = (
     _FieldSpec("notes", False, _is_optional_text),
     _FieldSpec("code_refs", False, _is_code_refs),
     _FieldSpec("demo", False, _is_optional_id),
+    _FieldSpec("misconceptions", False, _is_misconceptions),
 )
 FIELD_NAMES = tuple(spec.name for spec in FIELDS)
 

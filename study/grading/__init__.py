@@ -1,0 +1,1 @@
+from study.grading.grader import GradeResult, PointResult, grade  # noqa: F401

@@ -1,0 +1,177 @@
+"""Line up one key point with one clause of the answer: which of the point's terms the clause
+says the same way, which it says reversed (an opposite, a negation, a number bound to the wrong
+name), and whether the clause as a whole contradicts the point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from study.grading.lexicon import Lexicon
+from study.grading.text import Clause, Term
+
+TYPO_MATCH = 85  # rapidfuzz ratio above which two plain stems are one word mistyped
+TYPO_MIN_LENGTH = 5  # shorter stems must match exactly: "mean" is not "man"
+CONTRADICTION_SHARE = 0.6  # share of the point's terms a clause must line up to contradict it
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """How one clause reads against one key point."""
+
+    total: int  # the key point's terms
+    supported: int  # said the same way
+    opposed: int  # lined up through an opposite or a counterpart, or a number bound to the wrong name
+    flips: int  # reversals: opposites not cancelled by a negation, plus 1 when the negations disagree
+    subject_mirrored: bool  # the point's first swappable term was swapped ("train" for "eval")
+    opposed_terms: tuple[str, ...] = ()  # the point's terms the clause reversed through an opposite
+    can_contradict: bool = True  # False for a supposition, or when the point's numbers are absent
+    span: int | None = None  # clause words from the first to the last lined-up term
+
+    @property
+    def aligned(self) -> int:
+        return self.supported + self.opposed
+
+    @property
+    def reversed(self) -> bool:
+        """Any flip reverses the meaning, except an even number that includes the subject: a mirror
+        image ("train() enables dropout" for "eval() disables dropout"). Two flips without the
+        subject are two mistakes ("train() disables dropout and uses running statistics")."""
+        return self.flips > 0 and not (self.flips % 2 == 0 and self.subject_mirrored)
+
+    @property
+    def contradicts(self) -> bool:
+        lined_up = self.aligned >= 2 and self.aligned >= CONTRADICTION_SHARE * self.total
+        return self.can_contradict and self.reversed and lined_up
+
+    @property
+    def coverage(self) -> float:
+        """Share of the point the clause states; a reversed clause states none of it."""
+        return 0.0 if self.reversed or not self.total else self.aligned / self.total
+
+
+def _same_word(a: str, b: str, lexicon: Lexicon) -> bool:
+    if a == b:
+        return True
+    plain = " " not in a and " " not in b and a not in lexicon.opposites and b not in lexicon.opposites
+    return plain and min(len(a), len(b)) >= TYPO_MIN_LENGTH and fuzz.ratio(a, b) >= TYPO_MATCH
+
+
+def _same_number(a: Term, b: Term) -> bool:
+    if a.value == b.value:
+        return True
+    # "10%" and "0.1" are one number; "10" and "0.1" are not.
+    return (a.percent or b.percent) and (a.value / 100 == b.value or b.value / 100 == a.value)
+
+
+def _number_occurrences(term: Term, clause: Clause) -> tuple[list[Term], list[Term]]:
+    """Exact: the same number. Opposed: the point's name carries another number in the clause
+    ("momentum 5e-4" where the point says "momentum 0.9")."""
+    numbers = [t for t in clause.terms if t.value is not None]
+    same = [t for t in numbers if _same_number(term, t)]
+    if term.bound_to is None:
+        return same, []
+    named = [t for t in numbers if t.bound_to == term.bound_to]
+    if named and not any(_same_number(term, t) for t in named):
+        return [], named
+    return same, []
+
+
+def _neighbour(clause: Clause, term: Term) -> str | None:
+    """The word a degree word qualifies: the next term, else the one before."""
+    following = clause.terms[term.index + 1 : term.index + 2] or clause.terms[max(0, term.index - 1) : term.index]
+    return following[0].key if following else None
+
+
+def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
+    """The clause's terms that say this term (exact) and that say its opposite (opposed)."""
+    if term.value is not None:
+        return _number_occurrences(term, clause)
+    words = [t for t in clause.terms if t.value is None]
+    exact = [t for t in words if _same_word(term.key, t.key, lexicon)]
+    opposed = [t for t in words if lexicon.opposite(term.key, t.key)]
+    if term.key in lexicon.degree:
+        opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
+    return exact, opposed
+
+
+def _nearest(candidates: list[Term], anchor: float | None) -> Term:
+    return candidates[0] if anchor is None else min(candidates, key=lambda t: abs(t.index - anchor))
+
+
+def _choose_all(point: Clause, clause: Clause, lexicon: Lexicon) -> dict[int, tuple[Term, bool]]:
+    """For each of the point's terms, the clause term that answers it and whether it is an
+    opposite. Exact words come first, preferring the same polarity; a word said twice is taken
+    where the other terms were found (so two negations of one sentence are not mixed up); an
+    opposite is taken only from words no exact match used, preferring the other polarity
+    ("not disabled" for "enabled")."""
+    found = {term.index: occurrences(term, point, clause, lexicon) for term in point.terms}
+    chosen: dict[int, tuple[Term, bool]] = {}
+    pending = []
+    for term in point.terms:
+        exact = found[term.index][0]
+        preferred = [t for t in exact if t.negated == term.negated] or exact
+        if len(preferred) == 1:
+            chosen[term.index] = (preferred[0], False)
+        elif preferred:
+            pending.append((term, preferred))
+    for term, preferred in pending:
+        anchor = sum(t.index for t, _ in chosen.values()) / len(chosen) if chosen else None
+        chosen[term.index] = (_nearest(preferred, anchor), False)
+    used = {t.index for t, _ in chosen.values()}
+    for term in point.terms:
+        opposed = [t for t in found[term.index][1] if t.index not in used]
+        if term.index in chosen or not opposed:
+            continue
+        preferred = [t for t in opposed if t.negated != term.negated] or opposed
+        chosen[term.index] = (preferred[0], True)
+        used.add(preferred[0].index)
+    return chosen
+
+
+def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
+    """Negation is read per clause: a point and a clause that both negate agree ("no graph is
+    stored" and "the graph is not stored"). An opposite under a negation cancels it
+    ("does not use batch statistics" for "uses running statistics")."""
+    chosen = _choose_all(point, clause, lexicon)
+    terms = {t.index: t for t in point.terms}
+    consumed: set[int] = set()
+    opposed_terms = []
+    for index, (occurrence, is_opposite) in chosen.items():
+        if not is_opposite:
+            continue
+        if occurrence.negated != terms[index].negated:
+            consumed.update(occurrence.negated_by, terms[index].negated_by)
+        else:
+            opposed_terms.append(terms[index].key)
+    clause_markers = {m for occurrence, _ in chosen.values() for m in occurrence.negated_by} - consumed
+    point_markers = {m for i, t in terms.items() if i in chosen or clause_markers for m in t.negated_by} - consumed
+    subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
+    mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
+    return Alignment(
+        total=len(point.terms),
+        supported=sum(not is_opposite for _, is_opposite in chosen.values()),
+        opposed=sum(is_opposite for _, is_opposite in chosen.values()),
+        flips=len(opposed_terms) + (len(clause_markers) + len(point_markers)) % 2,
+        subject_mirrored=bool(mirrored),
+        opposed_terms=tuple(opposed_terms),
+        can_contradict=not clause.hypothetical and _numbers_lined_up(point, chosen),
+        span=_span(chosen),
+    )
+
+
+def _span(chosen: dict[int, tuple[Term, bool]]) -> int | None:
+    indices = [occurrence.index for occurrence, _ in chosen.values()]
+    return max(indices) - min(indices) + 1 if indices else None
+
+
+def _numbers_lined_up(point: Clause, chosen: dict[int, tuple[Term, bool]]) -> bool:
+    """A point that states a number is about that number: it is contradicted only through it."""
+    numbers = [t.index for t in point.terms if t.value is not None]
+    return not numbers or any(index in chosen for index in numbers)
+
+
+def states(clause: Clause, key: str, lexicon: Lexicon) -> bool:
+    """Whether the clause names this term itself (not its opposite)."""
+    return any(_same_word(key, t.key, lexicon) or t.key == key for t in clause.terms)

@@ -1,0 +1,288 @@
+"""From a learner's text to clauses of concepts: tokens, abbreviations, lexicon phrases, negation
+scopes, numbers bound to the names they qualify, and sentences split between named counterparts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from study.grading.lexicon import Lexicon, stem
+from study.vocabulary import ABBREVIATIONS, STOPWORDS
+
+# Filler that carries no claim in a spoken answer. Negation words and comparatives are not here:
+# the lexicon reads them first.
+GRADING_STOPWORDS = (STOPWORDS - {"not", "no", "more", "less", "most", "over", "under", "per"}) | {
+    "model", "pytorch", "py", "torch", "nn", "self", "every", "e", "g", "i", "ie", "eg", "get", "gets", "got", "make", "makes", "made",
+    "really", "basically", "actually", "thing", "things", "like", "way", "some", "because", "since", "which", "while",
+    "thus", "hence", "therefore", "just", "still", "already", "even", "whole", "here", "these", "those", "other", "own",
+    "onto", "its", "itself", "called", "call", "calls", "let", "lets", "need", "needs", "needed", "want", "ca", "wo", "doe",
+}  # fmt: skip
+CONJUNCTIONS = frozenset({"and", "while", "whereas", "but", "so", "or"})
+# Words a short negation reaches past: "does not currently implement" negates "implement".
+TRANSPARENT = frozenset(
+    {"always", "yet", "also", "currently", "necessarily", "really", "usually", "actually", "strictly", "directly", "guarantee", "ensure", "mean"}
+)
+# A clause that supposes ("if you don't zero the gradients, ...") asserts nothing it negates.
+HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"})
+PHRASE_SCOPE = 3  # content words a "no"/"without" negates: a noun phrase
+BINDING_REACH = 2  # content words between a number and the name it qualifies
+
+_SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\s[-*]\s|\b(?:whereas|but|however|although)\b", re.IGNORECASE)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_TOKEN = re.compile(
+    r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
+    r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*%)?"  # a unit after it is a word
+    r"|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)|(?P<comma>,)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One unit after lexicon matching. `key` is a concept name, a stem, a number's text or a
+    marker's kind; `start`/`end` index the analysed text so a clause can be shown as typed."""
+
+    kind: str  # word, number, marker, stop, comma
+    key: str
+    start: int
+    end: int
+    surface: str = ""
+    value: float | None = None
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class Term:
+    """A content token of a clause with its negation scopes and, for a number, its name."""
+
+    key: str
+    index: int  # position among the clause's terms
+    negated_by: tuple[int, ...] = ()  # the negation markers whose scope holds it (their offsets in the text)
+    value: float | None = None
+    percent: bool = False
+    bound_to: str | None = None  # a number's nearest name ("momentum" in "momentum 0.9")
+
+    @property
+    def negated(self) -> bool:
+        return len(self.negated_by) % 2 == 1
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str  # the learner's words
+    terms: tuple[Term, ...]
+    sentence: int = 0  # clauses split from one sentence share this number
+    hypothetical: bool = False  # "if ...", "forgetting ...": it supposes, so it cannot contradict
+
+
+def _words(surface: str, start: int, lexicon: Lexicon) -> list[Token]:
+    """A typed word split at camel-case joints (DataParallel -> data, parallel), lower-cased;
+    a name the lexicon knows whole stays whole (ResNet50, BatchNorm2d, CrossEntropyLoss)."""
+    base = re.sub(r"\d+d?$", "", surface.lower())
+    known = (stem(base),) in lexicon.concepts or (stem(base),) in lexicon.rewrites
+    cuts = [0, len(surface)] if known else [0, *(m.start() for m in _CAMEL.finditer(surface)), len(surface)]
+    return [Token("word", surface[a:b].lower(), start + a, start + b, surface[a:b].lower()) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+def _raw_tokens(text: str, offset: int, lexicon: Lexicon) -> list[Token]:
+    tokens = []
+    for match in _TOKEN.finditer(text.replace("\u2019", "'")):
+        start, end = match.start() + offset, match.end() + offset
+        if match["dims"]:
+            tokens.append(Token("word", match["dims"].lower(), start, end, match["dims"].lower()))
+        elif match["number"]:
+            value = float(match["number"].replace(",", ""))
+            tokens.append(Token("number", f"{value:g}", start, end, match["number"], value, bool(match["percent"])))
+        elif match["nt"]:
+            tokens.append(Token("word", "not", start, end, "not"))
+        elif match["word"]:
+            tokens.extend(_words(match["word"], start, lexicon))
+        else:
+            tokens.append(Token("comma", ",", start, end))
+    return tokens
+
+
+def _expand_abbreviations(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
+    out = []
+    for token in tokens:
+        protected = (stem(token.key),) in lexicon.rewrites or (stem(token.key),) in lexicon.concepts
+        if token.kind == "word" and token.key in ABBREVIATIONS and not protected:
+            out.extend(Token("word", stem(word), token.start, token.end, word) for word in ABBREVIATIONS[token.key].split())
+        else:
+            out.append(token if token.kind != "word" else Token("word", stem(token.key), token.start, token.end, token.surface))
+    return out
+
+
+def _match(tokens: list[Token], position: int, table: dict, longest: int) -> tuple[int, object] | None:
+    """The longest phrase of `table` starting at `position` (no phrase spans a comma)."""
+    for length in range(min(longest, len(tokens) - position), 0, -1):
+        window = tokens[position : position + length]
+        if any(t.kind == "comma" for t in window):
+            continue
+        key = tuple(t.key for t in window)
+        if key in table:
+            return length, table[key]
+    return None
+
+
+def _apply_rewrites(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
+    out, position = [], 0
+    while position < len(tokens):
+        found = _match(tokens, position, lexicon.rewrites, lexicon.longest)
+        if found is None:
+            out.append(tokens[position])
+            position += 1
+            continue
+        length, replacement = found
+        start, end = tokens[position].start, tokens[position + length - 1].end
+        surface = " ".join(t.surface for t in tokens[position : position + length])
+        out.extend(Token("word", word, start, end, surface) for word in replacement)
+        position += length
+    return out
+
+
+def _classify(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
+    """Markers and concepts (longest phrase first), then numbers, stopwords and plain stems."""
+    out, position = [], 0
+    while position < len(tokens):
+        token = tokens[position]
+        found = _match(tokens, position, {**lexicon.negations, **lexicon.concepts}, lexicon.longest)
+        if found is not None:
+            length, name = found
+            end = tokens[position + length - 1].end
+            kind = "word" if tuple(t.key for t in tokens[position : position + length]) in lexicon.concepts else "marker"
+            out.append(Token(kind, name, token.start, end, token.surface))
+            position += length
+            continue
+        if token.kind == "word" and (token.surface in GRADING_STOPWORDS or token.key in GRADING_STOPWORDS):
+            token = Token("stop", token.surface, token.start, token.end, token.surface)
+        out.append(token)
+        position += 1
+    return out
+
+
+def tokenize(text: str, lexicon: Lexicon, offset: int = 0) -> list[Token]:
+    return _classify(_apply_rewrites(_expand_abbreviations(_raw_tokens(text, offset, lexicon), lexicon), lexicon), lexicon)
+
+
+def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
+    """Token indices each negation marker covers: the next content word (short), the next noun
+    phrase up to a comma (phrase), or the whole clause (clause)."""
+    content = [i for i, t in enumerate(tokens) if t.kind in ("word", "number")]
+    scopes: dict[int, list[int]] = {}
+    for index, token in enumerate(tokens):
+        if token.kind != "marker":
+            continue
+        if token.key == "clause":
+            scopes[index] = content
+            continue
+        reach = 1 if token.key == "short" else PHRASE_SCOPE
+        covered = []
+        for later in range(index + 1, len(tokens)):
+            if tokens[later].kind == "comma" or tokens[later].surface in CONJUNCTIONS or len(covered) == reach:
+                break
+            if tokens[later].kind in ("word", "number") and not (token.key == "short" and tokens[later].surface in TRANSPARENT):
+                covered.append(later)
+        scopes[index] = covered
+    return scopes
+
+
+def _bind_numbers(terms: list[Term]) -> list[Term]:
+    """Each number takes the nearest preceding name within reach, else the nearest following."""
+    bound = []
+    for term in terms:
+        if term.value is None:
+            bound.append(term)
+            continue
+        before = [t for t in terms[max(0, term.index - BINDING_REACH) : term.index] if t.value is None]
+        after = [t for t in terms[term.index + 1 : term.index + 1 + BINDING_REACH] if t.value is None]
+        name = before[-1].key if before else (after[0].key if after else None)
+        bound.append(Term(term.key, term.index, term.negated_by, term.value, term.percent, name))
+    return bound
+
+
+def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
+    negators: dict[int, list[int]] = {}
+    for marker, covered in _scopes(tokens).items():
+        for index in covered:
+            negators.setdefault(index, []).append(tokens[marker].start)
+    content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
+    terms = [Term(t.key, n, tuple(negators.get(i, ())), t.value, t.percent) for n, (i, t) in enumerate(content)]
+    hypothetical = any(t.surface in HYPOTHETICAL for t in tokens)
+    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical)
+
+
+def merge(parts: list[Clause], text: str) -> Clause:
+    """Clauses of one sentence read together again (terms renumbered, scopes and bindings kept)."""
+    terms = [term for part in parts for term in part.terms]
+    renumbered = [Term(t.key, n, t.negated_by, t.value, t.percent, t.bound_to) for n, t in enumerate(terms)]
+    return Clause(text, tuple(renumbered), parts[0].sentence if parts else 0)
+
+
+def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
+    """Where a sentence naming two counterparts splits: before the conjunction or comma that
+    separates them, when other content stands between them ("train enables dropout and eval
+    disables it"); never inside "mean and variance"."""
+    content = [i for i, t in enumerate(tokens) if t.kind == "word"]
+    for a_pos, first in enumerate(content):
+        for second in content[a_pos + 1 :]:
+            if tokens[second].key not in lexicon.counterparts.get(tokens[first].key, ()):
+                continue
+            between = [i for i in range(first + 1, second) if tokens[i].kind in ("word", "number")]
+            if not between:
+                continue
+            joints = [i for i in range(first + 1, second) if tokens[i].kind == "comma" or tokens[i].key in CONJUNCTIONS]
+            return joints[-1] if joints else second
+    return None
+
+
+def split_counterparts(tokens: list[Token], lexicon: Lexicon) -> list[list[Token]]:
+    point = _split_point(tokens, lexicon)
+    if point is None:
+        return [tokens]
+    return split_counterparts(tokens[:point], lexicon) + split_counterparts(tokens[point:], lexicon)
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """(offset, sentence) pieces split at sentence ends, bullets and contrast words."""
+    pieces, start = [], 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        pieces.append((start, text[start : match.start()]))
+        start = match.end()
+    pieces.append((start, text[start:]))
+    return [(offset, piece) for offset, piece in pieces if piece.strip()]
+
+
+def _split_commas(tokens: list[Token]) -> list[list[Token]]:
+    pieces: list[list[Token]] = [[]]
+    for token in tokens:
+        if token.kind == "comma":
+            pieces.append([])
+        else:
+            pieces[-1].append(token)
+    return [piece for piece in pieces if piece]
+
+
+def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
+    """The answer's clauses in order, each with the words the learner typed: sentences split
+    between named counterparts, then at commas. Grading reads runs of neighbouring clauses of one
+    sentence together, so a claim spread over a comma is still seen whole."""
+    out = []
+    for number, (offset, sentence) in enumerate(sentences(text)):
+        for part in split_counterparts(tokenize(sentence, lexicon, offset), lexicon):
+            for piece in _split_commas(part):
+                clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,"), number)
+                if clause.terms:
+                    out.append(clause)
+    return out
+
+
+def key_point_clause(point: str, lexicon: Lexicon) -> Clause:
+    """A key point read as one clause (key points are written as one claim each)."""
+    tokens = [t for _, sentence in sentences(point) for t in tokenize(sentence, lexicon)]
+    clause = build_clause(tokens, point)
+    # A term said twice ("F(x) + x") is one thing to state, not two.
+    seen: set[tuple[str, float | None]] = set()
+    unique = [t for t in clause.terms if (t.key, t.value) not in seen and not seen.add((t.key, t.value))]
+    renumbered = [Term(t.key, n, t.negated_by, t.value, t.percent, t.bound_to) for n, t in enumerate(unique)]
+    return Clause(point, tuple(renumbered))
