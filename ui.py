@@ -126,6 +126,31 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
         st.caption(f"Demo: `{item.demo}`")
 
 
+_POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
+    "matched": (":material/check_circle:", "Matched"),
+    "partial": (":material/adjust:", "Partly"),
+    "missed": (":material/radio_button_unchecked:", "Missed"),
+    "contradicted": (":material/cancel:", "Contradicted"),
+}
+
+
+def render_grade_feedback(result) -> None:
+    """Each key point as matched, partly stated, missed or contradicted, with the learner's own
+    clause that decided it; then each misconception the answer states, with its correction."""
+    for point in result.points:
+        icon, label = _POINT_LOOK[point.status.value]
+        said = f" · you said: “{point.clause}”" if point.clause else ""
+        line = f"{icon} **{label}:** {point.point}{said}"
+        if point.status.value == "contradicted":
+            st.error(line)
+        elif point.status.value == "matched":
+            st.success(line)
+        else:
+            st.markdown(line)
+    for hit in result.misconceptions:
+        st.warning(f":material/report: **Misconception:** “{hit.clause}” states that {hit.belief}.  \n**Correction:** {hit.correction}")
+
+
 def render_proof(item: QAItem, bank: Bank, key: str) -> None:
     """Beside a card: its demo, the code it points at, and related cards."""
     if item.demo:

@@ -99,7 +99,8 @@ def run(quick: bool) -> BenchResult:
     if not quick:  # a second pass, warm, so the latency is the steady-state figure
         evaluation.latencies_ms = evaluate(entries).latencies_ms
     items = Counter(load_bank().by_id()[e["item"]].source.document for e in entries)
-    result.add("labelled items", len(entries), "items", f"{len(evaluation.graded)} answers; " + ", ".join(f"{n} {d[:24]}" for d, n in items.items()))
+    by_document = ", ".join(f"{n} {document[:24]}" for document, n in items.items())
+    result.add("labelled items", len(entries), "items", f"{len(evaluation.graded)} answers; {by_document}")
     for label in LABELS:
         target = TARGETS.get(label)
         note = f"rated {' or '.join(ACCEPTED[label])}" + (f"; target >= {target:.0%}" if target else "")

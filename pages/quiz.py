@@ -1,11 +1,11 @@
-"""Quiz: type an answer, see the score with matched and missed key points, then rate."""
+"""Quiz: type an answer, see each key point matched, missed or contradicted and any misconception, then rate."""
 
 import streamlit as st
 from fsrs import Rating
 
 from study.grading import grade
 from study.scheduling import build_queue
-from ui import RATING_BUTTONS, get_bank, get_store, now, profile, render_item_body, sidebar_filters, start_of_today
+from ui import RATING_BUTTONS, get_bank, get_store, now, profile, render_grade_feedback, render_item_body, sidebar_filters, start_of_today
 
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "quiz")
@@ -33,12 +33,9 @@ if submitted:
 graded = st.session_state.get("quiz-result")
 if graded and graded[0] == item.id:
     result = graded[1]
-    st.metric("Score", f"{result.score:.0%}", help="Share of the key points your answer covers")
-    if result.matched:
-        st.success("Covered: " + " · ".join(result.matched))
-    if result.missed:
-        st.error("Missed: " + " · ".join(result.missed))
-    st.caption(f"Suggested rating: **{result.suggested_rating}**")
+    st.metric("Score", f"{result.score:.0%}", help="Share of the key points your answer states; a reversed point counts 0")
+    render_grade_feedback(result)
+    st.caption(f"Suggested rating: **{result.suggested_rating}** (yours to override)")
     with st.expander("Model answer", expanded=True):
         render_item_body(item, bank)
     for column, (name, key) in zip(st.columns(4), RATING_BUTTONS, strict=True):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from study.scheduling import StudyScheduler
 from study.viva import VivaConfig, VivaSession
-from ui import get_bank, get_store, now, profile, sidebar_filters
+from ui import get_bank, get_store, now, profile, render_grade_feedback, sidebar_filters
 
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "viva")
@@ -50,6 +50,9 @@ if item is not None:
             st.rerun()
     if st.session_state.get("viva-last"):
         st.caption(st.session_state["viva-last"])
+        last = session.answers[-1].result
+        if last.contradicted or last.misconceptions:  # an examiner would stop you here, so the app does too
+            render_grade_feedback(last)
     if st.button("End the viva now"):
         session.queue.clear()
         st.rerun()
@@ -66,6 +69,10 @@ if report:
     )
     figure.update_layout(yaxis_title="mean score", yaxis_range=[0, 1], height=360)
     st.plotly_chart(figure, width="stretch")
+    for number, answer in enumerate(session.answers, start=1):
+        result = answer.result
+        with st.expander(f"{number}. {bank.by_id()[answer.item_id].question} · {result.score:.0%} · {result.suggested_rating}"):
+            render_grade_feedback(result)
     st.markdown(session.report_markdown())
     st.download_button("Download the report (Markdown)", session.report_markdown(), file_name="mock_viva_report.md")
 if st.button("New viva"):

@@ -85,6 +85,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     else:
         print(f"score {result.score:.2f} -> {result.suggested_rating}")
         print(f"matched: {'; '.join(result.matched)}\nmissed: {'; '.join(result.missed)}")
+        print(f"contradicted: {'; '.join(result.contradicted)}")
+        for hit in result.misconceptions:
+            print(f"misconception: {hit.belief} -> {hit.correction}")
     return 0
 
 

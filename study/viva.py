@@ -130,5 +130,10 @@ class VivaSession:
             late = " - time ran out" if answer.timed_out else ""
             missed = "; ".join(answer.result.missed) or "nothing"
             lines.append(f"Score {answer.result.score:.0%}{late}; missed: {missed}")
+            for point in answer.result.points:
+                if point.status.value == "contradicted":
+                    lines.append(f"- Contradicted: {point.point} (you said: \"{point.clause}\")")
+            for hit in answer.result.misconceptions:
+                lines.append(f"- Misconception: {hit.belief}. Correction: {hit.correction}")
             lines.append("")
         return "\n".join(lines)

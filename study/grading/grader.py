@@ -17,9 +17,10 @@ POINT_MATCHED = 0.6  # share of a key point's terms one clause must state
 # A wrong belief must be stated whole (all but one term of a long one), and compactly: its terms
 # gathered within a few words, not scattered over a long list, before the learner is told so.
 MISCONCEPTION_SLACK = 3  # extra words allowed between the belief's terms
-# Suggested rating from the score (mean credit over key points): an answer that covers a quarter
-# of the points is a weak recall (Hard), not a failure; scattered words stay under Again's bar.
-RATING_FLOORS = ((0.85, Rating.Easy), (0.55, Rating.Good), (0.2, Rating.Hard))
+# Suggested rating from the score (mean credit over key points): an answer that states one point
+# of several, or most of two, is a weak recall (Hard), not a failure; scattered words stay under
+# Again's bar (0.1 is one term in three of each of three points).
+RATING_FLOORS = ((0.85, Rating.Easy), (0.55, Rating.Good), (0.1, Rating.Hard))
 
 
 class PointStatus(StrEnum):

@@ -17,8 +17,11 @@ NEGATION_KINDS = ("short", "phrase", "clause")
 # "normalizes" share a stem. Words ending in -ise that are not verbs of this kind are kept.
 _ISE = re.compile(r"^(\w{3,}?)is(e|es|ed|ing|ation|ations|er|ers)$")
 _ISE_KEEP = frozenset(
-    "raise raises raised raising noise noises precise concise otherwise likewise exercise exercises promise premise surprise "
-    "advise revise comprise enterprise expertise franchise wise rise rises arise arises".split()
+    [
+        "raise", "raises", "raised", "raising", "noise", "noises", "precise", "concise", "otherwise", "likewise", "exercise",
+        "exercises", "promise", "premise", "surprise", "advise", "revise", "comprise", "enterprise", "expertise", "franchise",
+        "wise", "rise", "rises", "arise", "arises",
+    ]
 )
 _BRITISH = {"centre": "center", "centres": "centers", "centred": "centered", "colour": "color", "behaviour": "behavior"}
 _STEMMER = snowballstemmer.stemmer("english")

@@ -20,19 +20,21 @@ GRADING_STOPWORDS = (STOPWORDS - {"not", "no", "more", "less", "most", "over", "
 CONJUNCTIONS = frozenset({"and", "while", "whereas", "but", "so", "or"})
 # Words a short negation reaches past: "does not currently implement" negates "implement".
 TRANSPARENT = frozenset(
-    {"always", "yet", "also", "currently", "necessarily", "really", "usually", "actually", "strictly", "directly", "guarantee", "ensure", "mean"}
+    {"always", "yet", "also", "currently", "necessarily", "really", "usually", "actually", "strictly", "directly"}
+    | {"guarantee", "ensure", "mean"}  # "does not guarantee bitwise" negates "bitwise"
 )
 # A clause that supposes ("if you don't zero the gradients, ...") asserts nothing it negates.
 HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"})
 PHRASE_SCOPE = 3  # content words a "no"/"without" negates: a noun phrase
 BINDING_REACH = 2  # content words between a number and the name it qualifies
+OPERATORS = frozenset({"plus", "times"})  # "128*4*4" binds no number to "times"
 
 _SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\s[-*]\s|\b(?:whereas|but|however|although)\b", re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TOKEN = re.compile(
     r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
     r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*%)?"  # a unit after it is a word
-    r"|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)|(?P<comma>,)",
+    r"|(?P<symbol>[+*\u00d7])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)|(?P<comma>,)",
     re.IGNORECASE,
 )
 
@@ -61,6 +63,7 @@ class Term:
     value: float | None = None
     percent: bool = False
     bound_to: str | None = None  # a number's nearest name ("momentum" in "momentum 0.9")
+    position: int = 0  # token position in the clause: a number binds to a word right after it
 
     @property
     def negated(self) -> bool:
@@ -93,6 +96,9 @@ def _raw_tokens(text: str, offset: int, lexicon: Lexicon) -> list[Token]:
         elif match["number"]:
             value = float(match["number"].replace(",", ""))
             tokens.append(Token("number", f"{value:g}", start, end, match["number"], value, bool(match["percent"])))
+        elif match["symbol"]:  # F(x) + x against F(x) * x
+            word = "plus" if match["symbol"] == "+" else "times"
+            tokens.append(Token("word", word, start, end, word))
         elif match["nt"]:
             tokens.append(Token("word", "not", start, end, "not"))
         elif match["word"]:
@@ -183,21 +189,29 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
                 break
             if tokens[later].kind in ("word", "number") and not (token.key == "short" and tokens[later].surface in TRANSPARENT):
                 covered.append(later)
+                if tokens[later].surface.endswith("ing"):  # "without zeroing, old gradients add up": the gerund is the phrase
+                    break
         scopes[index] = covered
     return scopes
 
 
 def _bind_numbers(terms: list[Term]) -> list[Term]:
-    """Each number takes the nearest preceding name within reach, else the nearest following."""
+    """Each number takes the word right after it ("4 channels", "10 epochs"), else the nearest
+    preceding name within reach ("momentum 0.9", "step_size=10"), else the nearest following."""
     bound = []
+    names = [t for t in terms if t.value is None and t.key not in OPERATORS]
     for term in terms:
         if term.value is None:
             bound.append(term)
             continue
-        before = [t for t in terms[max(0, term.index - BINDING_REACH) : term.index] if t.value is None]
-        after = [t for t in terms[term.index + 1 : term.index + 1 + BINDING_REACH] if t.value is None]
+        adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1]
+        if adjacent:
+            bound.append(Term(term.key, term.index, term.negated_by, term.value, term.percent, adjacent[0].key, term.position))
+            continue
+        before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
+        after = [t for t in names if term.index < t.index <= term.index + BINDING_REACH]
         name = before[-1].key if before else (after[0].key if after else None)
-        bound.append(Term(term.key, term.index, term.negated_by, term.value, term.percent, name))
+        bound.append(Term(term.key, term.index, term.negated_by, term.value, term.percent, name, term.position))
     return bound
 
 
@@ -207,7 +221,7 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
         for index in covered:
             negators.setdefault(index, []).append(tokens[marker].start)
     content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
-    terms = [Term(t.key, n, tuple(negators.get(i, ())), t.value, t.percent) for n, (i, t) in enumerate(content)]
+    terms = [Term(t.key, n, tuple(negators.get(i, ())), t.value, t.percent, position=i) for n, (i, t) in enumerate(content)]
     hypothetical = any(t.surface in HYPOTHETICAL for t in tokens)
     return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical)
 

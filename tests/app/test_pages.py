@@ -50,6 +50,42 @@ def test_quiz_grades_a_typed_answer(app, progress_db):
     assert [r.mode for r in ProgressStore(progress_db).reviews()] == ["quiz"]
 
 
+TRAIN_EVAL = "viva-30-purpose-model-train-model-eval"
+REVERSED = "model.train() disables dropout and BatchNorm uses its running statistics; model.eval() enables dropout"
+MISCONCEPTION = "model.eval() turns off gradient computation so nothing else is needed"
+
+
+def test_quiz_shows_contradicted_points_and_misconceptions(app):
+    at = app("pages/quiz.py")
+    at.session_state["quiz-current"] = TRAIN_EVAL
+    at.run()
+    at.text_area[0].input(REVERSED)  # a form: the text is sent with the submit click
+    at.button[0].click().run()
+    assert not at.exception
+    contradicted = [e.value for e in at.error if "Contradicted" in e.value]
+    assert len(contradicted) == 3 and "you said: “model.train() disables dropout" in contradicted[0]  # the learner's own clause
+    assert any(c.value.startswith("Suggested rating: **Again**") for c in at.caption)
+    at.text_area[0].input(MISCONCEPTION)
+    at.button[0].click().run()
+    warnings = [w.value for w in at.warning]
+    assert any("Misconception" in w and "torch.no_grad()" in w for w in warnings), warnings  # with its correction
+
+
+def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
+    at = app("pages/viva.py")
+    at.slider[0].set_value(3).run()
+    button(at, "Start the viva").click().run()
+    at.session_state["viva-session"].queue[0] = TRAIN_EVAL
+    at.run()
+    at.text_area[0].input(REVERSED + ". " + MISCONCEPTION)
+    at.button[0].click().run()
+    assert any("Contradicted" in e.value for e in at.error)  # shown at once, as an examiner would stop you
+    button(at, "End the viva now").click().run()
+    report = next(m.value for m in at.markdown if "Mock viva report" in m.value)
+    assert "Contradicted: model.eval() disables dropout" in report
+    assert "Misconception: model.eval() turns off gradient computation" in report
+
+
 def test_mock_viva_runs_to_a_report(app):
     at = app("pages/viva.py")
     at.slider[0].set_value(3).run()

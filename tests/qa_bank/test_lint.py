@@ -76,3 +76,19 @@ def test_missing_file_is_one_line(tmp_path):
     result = run_lint(tmp_path / "nope.yaml")
     assert result.returncode == 1
     assert result.stderr.strip() == f"{tmp_path / 'nope.yaml'}:0: no such file"
+
+
+def test_misconceptions_field_is_validated():
+    from qa_bank.schema import _is_misconceptions
+
+    assert _is_misconceptions([{"belief": "dropout zeroes weights", "correction": "activations"}]) is None
+    assert "missing correction" in _is_misconceptions([{"belief": "x"}])
+    assert "unknown key(s) note" in _is_misconceptions([{"belief": "x", "correction": "y", "note": "z"}])
+    assert "must be a list" in _is_misconceptions("dropout zeroes weights")
+    assert "belief must be non-empty" in _is_misconceptions([{"belief": " ", "correction": "y"}])
+
+
+def test_at_least_80_items_carry_misconceptions():
+    from qa_bank.loader import load_bank
+
+    assert sum(1 for item in load_bank().items if item.misconceptions) >= 80
