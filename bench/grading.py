@@ -76,6 +76,26 @@ def evaluate(entries: list[dict]) -> Evaluation:
     return evaluation
 
 
+@dataclass(frozen=True)
+class ModelAnswerCheck:
+    """The bank's own model answers graded against their items: a check never tuned on. Every
+    contradiction or misconception found here is a false alarm (or a seed answer that a note corrects)."""
+
+    key_points: int
+    contradicted: list[tuple[str, str]]  # (item id, key point)
+    misconceptions: list[tuple[str, str]]  # (item id, belief)
+
+
+def check_model_answers() -> ModelAnswerCheck:
+    items = load_bank().items
+    contradicted, misconceptions = [], []
+    for item in items:
+        result = grade(item, item.answer)
+        contradicted += [(item.id, point) for point in result.contradicted]
+        misconceptions += [(item.id, hit.belief) for hit in result.misconceptions]
+    return ModelAnswerCheck(sum(len(item.key_points) for item in items), contradicted, misconceptions)
+
+
 def confusion_markdown(evaluation: Evaluation) -> str:
     lines = ["| label \\ suggested | " + " | ".join(RATINGS) + " | accepted |", "| --- " * (len(RATINGS) + 2) + "|"]
     for label, counts in evaluation.confusion().items():
@@ -107,6 +127,10 @@ def run(quick: bool) -> BenchResult:
         result.add(f"{label} answers accepted", 100 * evaluation.share_accepted(label), "%", note)
     for kind in ("negation", "antonym", "swap", "number"):
         result.add(f"reversed by {kind} caught", 100 * evaluation.share_accepted("reversed", kind), "%", "rated Again or Hard")
+    own = check_model_answers()
+    note = f"of {own.key_points} key points, grading each item's own model answer; never tuned on"
+    result.add("model answers: points contradicted", len(own.contradicted), "points", note)
+    result.add("model answers: misconceptions flagged", len(own.misconceptions), "hits", ", ".join(i for i, _ in own.misconceptions))
     p50, p95, worst = percentiles(evaluation.latencies_ms)
     result.add("grade p50", p50, "ms")
     result.add("grade p95", p95, "ms", "target < 50 ms")

@@ -52,10 +52,12 @@ class Alignment:
 
 
 def _same_word(a: str, b: str, lexicon: Lexicon) -> bool:
+    """Equal, or one plain word mistyped; a lexicon name only ever matches itself."""
     if a == b:
         return True
-    plain = " " not in a and " " not in b and a not in lexicon.opposites and b not in lexicon.opposites
-    return plain and min(len(a), len(b)) >= TYPO_MIN_LENGTH and fuzz.ratio(a, b) >= TYPO_MATCH
+    if a in lexicon.names or b in lexicon.names or min(len(a), len(b)) < TYPO_MIN_LENGTH:
+        return False
+    return fuzz.ratio(a, b) >= TYPO_MATCH
 
 
 def _same_number(a: Term, b: Term) -> bool:
@@ -174,4 +176,4 @@ def _numbers_lined_up(point: Clause, chosen: dict[int, tuple[Term, bool]]) -> bo
 
 def states(clause: Clause, key: str, lexicon: Lexicon) -> bool:
     """Whether the clause names this term itself (not its opposite)."""
-    return any(_same_word(key, t.key, lexicon) or t.key == key for t in clause.terms)
+    return any(_same_word(key, t.key, lexicon) for t in clause.terms)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 
 import snowballstemmer
@@ -44,7 +44,7 @@ def stem(word: str) -> str:
 Phrase = tuple[str, ...]  # a sequence of stems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lexicon:
     """Lookup tables keyed by stem sequences; built once by `load_lexicon`."""
 
@@ -54,7 +54,17 @@ class Lexicon:
     opposites: dict[str, frozenset[str]]  # concept -> concepts that contradict it
     counterparts: dict[str, frozenset[str]]  # named things a sentence is split between
     degree: frozenset[str] = frozenset()  # concepts whose opposite counts only on the same word
-    longest: int = field(default=1)  # the longest phrase, in stems
+    longest: int = 1  # the longest phrase, in stems
+
+    @cached_property
+    def vocabulary(self) -> dict[Phrase, tuple[str, str]]:
+        """Every phrase the tokenizer looks up, with what it is: ("marker", kind) or ("word", concept)."""
+        return {**{k: ("marker", kind) for k, kind in self.negations.items()}, **{k: ("word", c) for k, c in self.concepts.items()}}
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Concept names and paired words: never matched to another word as a typo (float16 is not bfloat16)."""
+        return frozenset(self.concepts.values()) | frozenset(self.opposites) | frozenset(self.counterparts)
 
     def opposite(self, concept: str, other: str) -> bool:
         return other in self.opposites.get(concept, ()) or other in self.counterparts.get(concept, ())

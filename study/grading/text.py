@@ -4,7 +4,7 @@ scopes, numbers bound to the names they qualify, and sentences split between nam
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from study.grading.lexicon import Lexicon, stem
 from study.vocabulary import ABBREVIATIONS, STOPWORDS
@@ -15,7 +15,8 @@ GRADING_STOPWORDS = (STOPWORDS - {"not", "no", "more", "less", "most", "over", "
     "model", "pytorch", "py", "torch", "nn", "self", "every", "e", "g", "i", "ie", "eg", "get", "gets", "got", "make", "makes", "made",
     "really", "basically", "actually", "thing", "things", "like", "way", "some", "because", "since", "which", "while",
     "thus", "hence", "therefore", "just", "still", "already", "even", "whole", "here", "these", "those", "other", "own",
-    "onto", "its", "itself", "called", "call", "calls", "let", "lets", "need", "needs", "needed", "want", "ca", "wo", "doe",
+    "onto", "its", "itself", "called", "call", "calls", "let", "lets", "need", "needs", "needed", "want",
+    "ca", "wo", "doe",  # what is left of "can't", "won't" and "does" once n't and the stemmer have had them
 }  # fmt: skip
 CONJUNCTIONS = frozenset({"and", "while", "whereas", "but", "so", "or"})
 # Words a short negation reaches past: "does not currently implement" negates "implement".
@@ -29,7 +30,8 @@ PHRASE_SCOPE = 3  # content words a "no"/"without" negates: a noun phrase
 BINDING_REACH = 2  # content words between a number and the name it qualifies
 OPERATORS = frozenset({"plus", "times"})  # "128*4*4" binds no number to "times"
 
-_SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\s[-*]\s|\b(?:whereas|but|however|although)\b", re.IGNORECASE)
+# Bullets start new lines, so a newline ends them; "128 * 4" is arithmetic, not a bullet.
+_SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\b(?:whereas|but|however|although)\b", re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TOKEN = re.compile(
     r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
@@ -101,6 +103,8 @@ def _raw_tokens(text: str, offset: int, lexicon: Lexicon) -> list[Token]:
             tokens.append(Token("word", word, start, end, word))
         elif match["nt"]:
             tokens.append(Token("word", "not", start, end, "not"))
+        elif (match["word"] or "").lower() == "x" and tokens and tokens[-1].kind == "number":  # "8000 x 32" is 8000*32
+            tokens.append(Token("word", "times", start, end, "times"))
         elif match["word"]:
             tokens.extend(_words(match["word"], start, lexicon))
         else:
@@ -152,12 +156,10 @@ def _classify(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
     out, position = [], 0
     while position < len(tokens):
         token = tokens[position]
-        found = _match(tokens, position, {**lexicon.negations, **lexicon.concepts}, lexicon.longest)
+        found = _match(tokens, position, lexicon.vocabulary, lexicon.longest)
         if found is not None:
-            length, name = found
-            end = tokens[position + length - 1].end
-            kind = "word" if tuple(t.key for t in tokens[position : position + length]) in lexicon.concepts else "marker"
-            out.append(Token(kind, name, token.start, end, token.surface))
+            length, (kind, name) = found
+            out.append(Token(kind, name, token.start, tokens[position + length - 1].end, token.surface))
             position += length
             continue
         if token.kind == "word" and (token.surface in GRADING_STOPWORDS or token.key in GRADING_STOPWORDS):
@@ -205,13 +207,10 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
             bound.append(term)
             continue
         adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1]
-        if adjacent:
-            bound.append(Term(term.key, term.index, term.negated_by, term.value, term.percent, adjacent[0].key, term.position))
-            continue
         before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
         after = [t for t in names if term.index < t.index <= term.index + BINDING_REACH]
-        name = before[-1].key if before else (after[0].key if after else None)
-        bound.append(Term(term.key, term.index, term.negated_by, term.value, term.percent, name, term.position))
+        nearest = adjacent or before[-1:] or after[:1]
+        bound.append(replace(term, bound_to=nearest[0].key if nearest else None))
     return bound
 
 
@@ -226,11 +225,13 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
     return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical)
 
 
+def _renumbered(terms: list[Term]) -> tuple[Term, ...]:
+    return tuple(replace(term, index=n) for n, term in enumerate(terms))
+
+
 def merge(parts: list[Clause], text: str) -> Clause:
     """Clauses of one sentence read together again (terms renumbered, scopes and bindings kept)."""
-    terms = [term for part in parts for term in part.terms]
-    renumbered = [Term(t.key, n, t.negated_by, t.value, t.percent, t.bound_to) for n, t in enumerate(terms)]
-    return Clause(text, tuple(renumbered), parts[0].sentence if parts else 0)
+    return Clause(text, _renumbered([term for part in parts for term in part.terms]), parts[0].sentence if parts else 0)
 
 
 def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
@@ -298,5 +299,4 @@ def key_point_clause(point: str, lexicon: Lexicon) -> Clause:
     # A term said twice ("F(x) + x") is one thing to state, not two.
     seen: set[tuple[str, float | None]] = set()
     unique = [t for t in clause.terms if (t.key, t.value) not in seen and not seen.add((t.key, t.value))]
-    renumbered = [Term(t.key, n, t.negated_by, t.value, t.percent, t.bound_to) for n, t in enumerate(unique)]
-    return Clause(point, tuple(renumbered))
+    return Clause(point, _renumbered(unique))

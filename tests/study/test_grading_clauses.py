@@ -58,14 +58,20 @@ CONTRADICTIONS = {
 }  # fmt: skip
 
 
+def assert_verdict_needs_the_lexicon(items, case, verdict: str):
+    """The answer gets `verdict` on the point, and loses it once the named lexicon entries go."""
+    item_id, point, answer, removed = case
+    result = grade(items[item_id], answer)
+    assert status(result, point) == verdict, result.points
+    if removed:
+        assert status(grade(items[item_id], answer, lexicon_without(*removed)), point) != verdict
+    return result
+
+
 @pytest.mark.parametrize("kind", CONTRADICTIONS)
 def test_each_contradiction_kind_is_caught_and_rated_down(items, kind):
-    item_id, point, answer, removed = CONTRADICTIONS[kind]
-    result = grade(items[item_id], answer)
-    assert status(result, point) == "contradicted", result.points
+    result = assert_verdict_needs_the_lexicon(items, CONTRADICTIONS[kind], "contradicted")
     assert result.suggested_rating in ("Again", "Hard")
-    if removed:
-        assert status(grade(items[item_id], answer, lexicon_without(*removed)), point) != "contradicted"
 
 
 def test_a_number_bound_to_the_wrong_name_is_a_contradiction_but_the_right_numbers_are_not(items):
@@ -115,11 +121,24 @@ PARAPHRASES = {
 
 @pytest.mark.parametrize("kind", PARAPHRASES)
 def test_each_paraphrase_support_credits_the_learners_words(items, kind):
-    item_id, point, answer, removed = PARAPHRASES[kind]
-    result = grade(items[item_id], answer)
-    assert status(result, point) == "matched", result.points
-    if removed:
-        assert status(grade(items[item_id], answer, lexicon_without(*removed)), point) != "matched"
+    assert_verdict_needs_the_lexicon(items, PARAPHRASES[kind], "matched")
+
+
+def test_named_things_are_never_typo_matches_of_each_other():
+    from study.grading.align import _same_word
+    from study.grading.lexicon import load_lexicon
+
+    lexicon = load_lexicon()
+    assert not _same_word("float16", "bfloat16", lexicon)  # counterparts, one letter apart
+    assert _same_word("reproducibl", "reproducbl", lexicon)  # a plain word, mistyped
+
+
+def test_arithmetic_is_not_a_sentence_break(items):
+    from study.grading.text import sentences
+
+    assert len(sentences("the flattened size is 128 * 4 * 4 = 2048")) == 1
+    result = grade(items["keras-s3-q2-memory-impact-converting-float32"], "8000*32*32*3*4 bytes is about 93.8 MB")
+    assert status(result, "8000 x 32 x 32 x 3 x 4 bytes") == "matched"  # "x" between numbers is "*"
 
 
 def test_stemming_and_british_spelling_are_what_match_inflections():
