@@ -18,9 +18,32 @@ NEGATION_KINDS = ("short", "phrase", "clause")
 _ISE = re.compile(r"^(\w{3,}?)is(e|es|ed|ing|ation|ations|er|ers)$")
 _ISE_KEEP = frozenset(
     [
-        "raise", "raises", "raised", "raising", "noise", "noises", "precise", "concise", "otherwise", "likewise", "exercise",
-        "exercises", "promise", "premise", "surprise", "advise", "revise", "comprise", "enterprise", "expertise", "franchise",
-        "wise", "rise", "rises", "arise", "arises",
+        "raise",
+        "raises",
+        "raised",
+        "raising",
+        "noise",
+        "noises",
+        "precise",
+        "concise",
+        "otherwise",
+        "likewise",
+        "exercise",
+        "exercises",
+        "promise",
+        "premise",
+        "surprise",
+        "advise",
+        "revise",
+        "comprise",
+        "enterprise",
+        "expertise",
+        "franchise",
+        "wise",
+        "rise",
+        "rises",
+        "arise",
+        "arises",
     ]
 )
 _BRITISH = {"centre": "center", "centres": "centers", "centred": "centered", "colour": "color", "behaviour": "behavior"}
