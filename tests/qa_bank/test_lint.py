@@ -78,14 +78,30 @@ def test_missing_file_is_one_line(tmp_path):
     assert result.stderr.strip() == f"{tmp_path / 'nope.yaml'}:0: no such file"
 
 
-def test_misconceptions_field_is_validated():
-    from qa_bank.schema import _is_misconceptions
+@pytest.mark.parametrize(
+    ("misconceptions", "fragment"),
+    [
+        ("  - belief: dropout zeroes weights\n", "misconceptions: entry 1: missing correction"),
+        ("  - {belief: x, correction: y, note: z}\n", "entry 1: unknown key(s) note"),
+        ("  - {belief: ' ', correction: y}\n", "entry 1: belief must be non-empty text"),
+        ("  - dropout zeroes weights\n", "entry 1 must be a mapping with belief and correction"),
+    ],
+)
+def test_bad_misconceptions_give_path_line_message(tmp_path, misconceptions, fragment):
+    valid = (FIXTURES / "valid_item.yaml").read_text()
+    broken = tmp_path / "misconceptions.yaml"
+    broken.write_text(valid.rstrip("\n") + "\n  misconceptions:\n" + misconceptions)
+    line = len(valid.rstrip("\n").splitlines()) + 1
+    result = run_lint(broken)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{broken}:{line}: " in result.stderr and fragment in result.stderr, result.stderr
 
-    assert _is_misconceptions([{"belief": "dropout zeroes weights", "correction": "activations"}]) is None
-    assert "missing correction" in _is_misconceptions([{"belief": "x"}])
-    assert "unknown key(s) note" in _is_misconceptions([{"belief": "x", "correction": "y", "note": "z"}])
-    assert "must be a list" in _is_misconceptions("dropout zeroes weights")
-    assert "belief must be non-empty" in _is_misconceptions([{"belief": " ", "correction": "y"}])
+
+def test_valid_misconceptions_pass(tmp_path):
+    valid = (FIXTURES / "valid_item.yaml").read_text().rstrip("\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(valid + "\n  misconceptions:\n  - belief: dropout zeroes weights\n    correction: it zeroes activations\n")
+    assert run_lint(good).returncode == 0
 
 
 def test_at_least_80_items_carry_misconceptions():
