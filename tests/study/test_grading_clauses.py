@@ -109,8 +109,8 @@ PARAPHRASES = {
         "it is normalizing with the batch's means and variances", None,
     ),
     "abbreviation": (
-        "viva-45-modify-batch-size-might-tune", "can hurt generalisation",
-        "it can hurt how well it generalizes", None,
+        "viva-43-evaluate-model-calibration", "expected calibration error",
+        "compute the ECE over the validation set", None,
     ),
     "phrase rewrite": (
         "viva-27-torch-no-grad-used-eval", "saves memory during validation",
@@ -122,6 +122,24 @@ PARAPHRASES = {
 @pytest.mark.parametrize("kind", PARAPHRASES)
 def test_each_paraphrase_support_credits_the_learners_words(items, kind):
     assert_verdict_needs_the_lexicon(items, PARAPHRASES[kind], "matched")
+
+
+def test_without_stemming_the_inflected_paraphrase_is_lost(items, monkeypatch):
+    import study.grading.lexicon as lexicon_module
+    import study.grading.text as text_module
+
+    item_id, point, answer, _ = PARAPHRASES["stemming"]
+    for module in (lexicon_module, text_module):
+        monkeypatch.setattr(module, "stem", str)  # every word kept as typed
+    assert status(grade(items[item_id], answer, build_lexicon(RAW)), point) != "matched"
+
+
+def test_without_the_abbreviation_table_ece_is_not_expected_calibration_error(items, monkeypatch):
+    import study.grading.text as text_module
+
+    item_id, point, answer, _ = PARAPHRASES["abbreviation"]
+    monkeypatch.setattr(text_module, "ABBREVIATIONS", {})
+    assert status(grade(items[item_id], answer), point) != "matched"
 
 
 def test_named_things_are_never_typo_matches_of_each_other():
