@@ -132,7 +132,7 @@ class VivaSession:
             lines.append(f"Score {answer.result.score:.0%}{late}; missed: {missed}")
             for point in answer.result.points:
                 if point.status.value == "contradicted":
-                    lines.append(f"- Contradicted: {point.point} (you said: \"{point.clause}\")")
+                    lines.append(f'- Contradicted: {point.point} (you said: "{point.clause}")')
             for hit in answer.result.misconceptions:
                 lines.append(f"- Misconception: {hit.belief}. Correction: {hit.correction}")
             lines.append("")

@@ -155,7 +155,9 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
         total=len(point.terms),
         supported=sum(not is_opposite for _, is_opposite in chosen.values()),
         opposed=sum(is_opposite for _, is_opposite in chosen.values()),
-        flips=len(opposed_terms) + (len(clause_markers) + len(point_markers)) % 2,
+        # One concept swapped in two places ("split the training set into train ..." read as
+        # "split the test set into test ...") is one reversal, not a mirror image.
+        flips=len(set(opposed_terms)) + (len(clause_markers) + len(point_markers)) % 2,
         subject_mirrored=bool(mirrored),
         opposed_terms=tuple(opposed_terms),
         can_contradict=not clause.hypothetical and _numbers_lined_up(point, chosen),

@@ -86,7 +86,12 @@ def _cleared_by_sibling(point: Clause, clause: Clause, alignment: Alignment, ans
     states the reversed term itself, consistently ("statistics are updated during training and used
     at inference"): the reversed term was a contrast, not the claim."""
     for sibling in answer:
-        if sibling is clause or sibling.sentence != clause.sentence or align(point, sibling, lexicon).reversed:
+        if sibling is clause or sibling.sentence != clause.sentence:
+            continue
+        # The sibling must talk about the point itself, not merely name the reversed word
+        # ("split the test set ..., and use the training loader" states no split of training data).
+        reading = align(point, sibling, lexicon)
+        if reading.reversed or reading.aligned < 2:
             continue
         if any(states(sibling, key, lexicon) for key in alignment.opposed_terms):
             return True

@@ -83,9 +83,7 @@ def test_a_number_bound_to_the_wrong_name_is_a_contradiction_but_the_right_numbe
 
 
 def test_the_issue_example_is_no_longer_praised(items):
-    answer = (
-        "model.train() disables dropout and BatchNorm uses its running statistics; model.eval() enables dropout and BatchNorm uses batch statistics"
-    )
+    answer = "model.train() disables dropout and BatchNorm uses its running statistics; model.eval() enables dropout and BatchNorm uses batch statistics"
     result = grade(items["viva-30-purpose-model-train-model-eval"], answer)
     assert result.suggested_rating == "Again" and len(result.contradicted) == 3 and result.score == 0
 
@@ -95,6 +93,35 @@ def test_a_mirror_image_and_a_negated_opposite_are_not_contradictions(items):
     # train() enables dropout says the same as eval() disables it; "does not use batch statistics"
     # is "uses running statistics".
     result = grade(item, "in training dropout is active, and in eval BatchNorm does not use batch statistics")
+    assert not result.contradicted, result.points
+
+
+def test_one_concept_swapped_twice_is_a_reversal_not_a_mirror_image(items):
+    # "training set into train" read as "test set into ... test": both train terms swapped to the
+    # same counterpart is one reversal; counting it as two flips made it look like a mirror image.
+    result = grade(items["viva-40-code-add-validation-set-separate"], "split the test set into validation and test")
+    assert status(result, "split the training set") == "contradicted", result.points
+
+
+def test_a_sibling_clause_that_only_names_the_reversed_word_does_not_clear_the_reversal(items):
+    # "use the training loader" names "train" but says nothing about splitting the training set.
+    answer = "split the test set into validation and test, and use the training loader for tuning"
+    result = grade(items["viva-40-code-add-validation-set-separate"], answer)
+    assert status(result, "split the training set") == "contradicted", result.points
+    assert result.suggested_rating in ("Again", "Hard")
+
+
+def test_easy_and_hard_are_opposites(items):
+    item = items["resnet-02-residual-block-work-mathematically"]
+    answer = "learning the identity is hard when F is driven to zero"
+    assert status(grade(item, answer), "identity is easy") == "contradicted"
+    assert status(grade(item, answer, lexicon_without("opposites", "easy")), "identity is easy") != "contradicted"
+
+
+def test_an_arithmetic_sum_is_not_gradient_accumulation(items):
+    # "sum of squared weights" once read as "accumulate", and "towards zero" as its opposite.
+    answer = "it adds a penalty on the sum of the squared weights so the weights get pulled towards zero"
+    result = grade(items["resnet-11-weight-decay"], answer)
     assert not result.contradicted, result.points
 
 
@@ -197,5 +224,3 @@ def test_lexicon_problems_are_listed_at_once():
     with pytest.raises(LexiconError) as error:
         build_lexicon(raw)
     assert "'overwrite' is in both" in str(error.value) and "must be a pair" in str(error.value)
-
-
