@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 PORT ?= 8501
 
 run: $(STAMP)
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/python -m ui.serve --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

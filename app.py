@@ -5,6 +5,7 @@ import streamlit as st
 
 from cifar_core.demo_families import DEMO_FAMILIES
 from pages.demo_lab import family_page
+from ui.state import hosted, profile
 
 st.set_page_config(page_title="Viva drill: CIFAR-10 and deep learning", page_icon=":material/school:", layout="wide")
 
@@ -22,6 +23,13 @@ labs = [st.Page("pages/training_lab.py", title="Training lab", icon=":material/m
 ]
 you = [
     st.Page("pages/progress.py", title="Progress", icon=":material/monitoring:"),
+    st.Page("pages/my_cards.py", title="My cards", icon=":material/note_add:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
-st.navigation({"Study": study, "Labs": labs, "You": you}).run()
+page = st.navigation({"Study": study, "Labs": labs, "You": you})
+if hosted():
+    from ui.identity import render_identity_sidebar
+
+    profile()  # settle who this learner is (sign-in or resume link) before any page runs
+    render_identity_sidebar()
+page.run()

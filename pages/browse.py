@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import get_bank, render_item_body
+from ui.cards import render_item_body
+from ui.state import get_bank
 
 bank = get_bank()
 st.title("Browse the bank")

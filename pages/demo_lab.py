@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cifar_core.demo_families import DEMO_FAMILIES
-from ui import render_demo_panel
+from ui.demos import render_demo_panel
 
 
 def family_page(family: str):

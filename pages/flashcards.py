@@ -1,31 +1,47 @@
-"""Flashcards: question, reveal, rate Again/Hard/Good/Easy; the proof beside the card."""
+"""Flashcards: question, reveal, rate Again/Hard/Good/Easy with each button's next interval, undo
+the last rating, a summary when the session ends; the proof beside the card."""
 
 import time
 
 import streamlit as st
-from fsrs import Rating
 
 from study.scheduling import build_queue
-from ui import RATING_BUTTONS, get_bank, get_store, now, profile, render_item_body, render_proof, sidebar_filters, start_of_today
+from study.session import ReviewSession
+from ui.cards import rating_buttons, render_item_body, render_proof, sidebar_filters
+from ui.editor import render_card_editor
+from ui.state import get_bank, get_store, now, profile, start_of_today
 
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "cards")
+session: ReviewSession = st.session_state.setdefault("review-session", ReviewSession())
 st.title("Flashcards")
 
-items = item_filter.apply(bank.items)
+if session.count and st.button("Undo last rating (Ctrl+Z)", shortcut="Mod+Z", icon=":material/undo:", key="undo"):
+    undone = store.undo_last_review(profile())
+    if undone is not None:
+        session.forget_last()
+        st.session_state.update({"card-current": undone.item_id, "card-revealed": False, "card-shown-at": time.time()})
+        st.session_state["card-last"] = f"Undid {undone.rating.name} on this card."
+        st.rerun()
+
 queue = build_queue(
-    items, store.cards(profile()), now(), st.session_state.get("new_limit", 20), store.new_items_since(start_of_today(), profile())
+    item_filter.apply(bank.items),
+    store.cards(profile()),
+    now(),
+    st.session_state.get("new_limit", 20),
+    store.new_items_since(start_of_today(), profile()),
 )
 if not queue.ids:
-    st.success("No card is due with these filters. Widen the filters, or come back later.")
+    if session.count:
+        st.success(f"Session done: {session.summary()}")
+    else:
+        st.success("No card is due with these filters. Widen the filters, or come back later.")
     st.stop()
 
 current = st.session_state.get("card-current")
 if current not in queue.ids:
     current = queue.ids[0]
-    st.session_state["card-current"] = current
-    st.session_state["card-revealed"] = False
-    st.session_state["card-shown-at"] = time.time()
+    st.session_state.update({"card-current": current, "card-revealed": False, "card-shown-at": time.time()})
 item = bank.by_id()[current]
 st.caption(f"{len(queue.due)} due · {len(queue.new)} new · {'new card' if current in queue.new else 'review'}")
 
@@ -39,13 +55,16 @@ with card_col:
     else:
         render_item_body(item, bank)
         st.markdown("**How well did you know it?**")
-        for column, (name, key) in zip(st.columns(4), RATING_BUTTONS, strict=True):
-            if column.button(f"{name} ({key})", key=f"rate-{name}", shortcut=key, width="stretch"):
-                elapsed_ms = int((time.time() - st.session_state.get("card-shown-at", time.time())) * 1000)
-                card, _ = store.record_review(item.id, Rating[name], now(), profile(), duration_ms=elapsed_ms, mode="flashcard")
-                st.session_state["card-last"] = f"{name}: next review {card.due:%Y-%m-%d %H:%M} UTC"
-                st.session_state.pop("card-current", None)
-                st.rerun()
+        moment = now()
+        rating = rating_buttons(store.preview(item.id, moment, profile()), moment, key="rate")
+        if rating is not None:
+            elapsed_ms = int((time.time() - st.session_state.get("card-shown-at", time.time())) * 1000)
+            card, _ = store.record_review(item.id, rating, moment, profile(), duration_ms=elapsed_ms, mode="flashcard")
+            session.record(rating, elapsed_ms)
+            st.session_state["card-last"] = f"{rating.name}: next review {card.due:%Y-%m-%d %H:%M} UTC"
+            st.session_state.pop("card-current", None)
+            st.rerun()
+        render_card_editor(item, bank, store, key=f"edit-{item.id}")
 with proof_col:
     if st.session_state.get("card-revealed"):
         render_proof(item, bank, key=f"card-{item.id}")

@@ -7,7 +7,7 @@ import streamlit as st
 from fsrs import Rating
 
 from study.scheduling import due_forecast
-from ui import get_bank, get_store, now, profile
+from ui.state import get_bank, get_store, now, profile
 
 bank, store = get_bank(), get_store()
 st.title("Progress")

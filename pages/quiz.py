@@ -1,11 +1,11 @@
 """Quiz: type an answer, see each key point matched, missed or contradicted and any misconception, then rate."""
 
 import streamlit as st
-from fsrs import Rating
 
 from study.grading import grade
 from study.scheduling import build_queue
-from ui import RATING_BUTTONS, get_bank, get_store, now, profile, render_grade_feedback, render_item_body, sidebar_filters, start_of_today
+from ui.cards import rating_buttons, render_grade_feedback, render_item_body, sidebar_filters
+from ui.state import get_bank, get_store, now, profile, start_of_today
 
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "quiz")
@@ -38,12 +38,11 @@ if graded and graded[0] == item.id:
     st.caption(f"Suggested rating: **{result.suggested_rating}** (yours to override)")
     with st.expander("Model answer", expanded=True):
         render_item_body(item, bank)
-    for column, (name, key) in zip(st.columns(4), RATING_BUTTONS, strict=True):
-        if column.button(
-            f"{name} ({key})", key=f"quiz-rate-{name}", shortcut=key, type="primary" if name == result.suggested_rating else "secondary"
-        ):
-            store.record_review(item.id, Rating[name], now(), profile(), score=result.score, mode="quiz")
-            st.session_state.pop("quiz-result", None)
-            remaining = [i for i in candidates if i != item.id]
-            st.session_state["quiz-current"] = remaining[0] if remaining else None
-            st.rerun()
+    moment = now()
+    rating = rating_buttons(store.preview(item.id, moment, profile()), moment, key="quiz-rate", suggested=result.suggested_rating)
+    if rating is not None:
+        store.record_review(item.id, rating, moment, profile(), score=result.score, mode="quiz")
+        st.session_state.pop("quiz-result", None)
+        remaining = [i for i in candidates if i != item.id]
+        st.session_state["quiz-current"] = remaining[0] if remaining else None
+        st.rerun()

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from study.filters import ItemFilter
-from ui import get_bank, get_index, render_item_body, render_proof
+from ui.cards import render_item_body, render_proof
+from ui.state import get_bank, get_index
 
 bank, index = get_bank(), get_index()
 st.title("Search")

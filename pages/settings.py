@@ -4,13 +4,20 @@ import os
 
 import streamlit as st
 
-from ui import get_store, hosted, profile
+from ui.state import get_store, hosted, profile
 
 store = get_store()
 st.title("Settings")
 st.subheader("Profile")
 if hosted():
+    from ui.identity import RESUME_PARAM, resume_token
+
     st.caption(f"Profile: **{profile()}** (fixed in hosted mode)")
+    token = resume_token()
+    if token:
+        base = str(getattr(st.context, "url", "") or "").split("?")[0]
+        st.markdown("Your resume link: keep it private; anyone holding it can open this progress.")
+        st.code(f"{base}?{RESUME_PARAM}={token}" if base else f"?{RESUME_PARAM}={token}", language="text")
 else:
     names = store.profiles() or [profile()]
     chosen = st.selectbox("Learner profile", names, index=names.index(profile()) if profile() in names else 0)

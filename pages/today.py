@@ -6,7 +6,7 @@ from datetime import timedelta
 import streamlit as st
 
 from study.scheduling import build_queue
-from ui import get_bank, get_store, now, profile, start_of_today
+from ui.state import get_bank, get_store, now, profile, start_of_today
 
 bank, store = get_bank(), get_store()
 cards = store.cards(profile())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import hosted
+from ui.state import hosted
 
 MAX_HOSTED_BUDGET = 60  # seconds: a shared server gives each learner short runs only
 

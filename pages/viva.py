@@ -6,7 +6,8 @@ import streamlit as st
 
 from study.scheduling import StudyScheduler
 from study.viva import VivaConfig, VivaSession
-from ui import get_bank, get_store, now, profile, render_grade_feedback, sidebar_filters
+from ui.cards import render_grade_feedback, sidebar_filters
+from ui.state import get_bank, get_store, now, profile
 
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "viva")

@@ -61,3 +61,20 @@ def due_forecast(cards: dict[str, Card], now: datetime, days: int = 14) -> list[
         if offset < days:
             counts[int(offset)] += 1
     return counts
+
+
+def format_interval(delta: timedelta) -> str:
+    """An interval as Anki prints it on its rating buttons: "<1m", "10m", "5h", "3d", "1.5mo", "2.1y"."""
+    seconds = delta.total_seconds()
+    if seconds < 60:
+        return "<1m"
+    if seconds < 3600:
+        return f"{round(seconds / 60)}m"
+    if seconds < 86_400:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86_400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo"
+    return f"{days / 365:.1f}y"

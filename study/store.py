@@ -3,7 +3,10 @@ review, several learner profiles, and a corrupt file moved aside rather than dis
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +18,7 @@ from fsrs import Card, Rating, ReviewLog
 
 from study.scheduling import StudyScheduler
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_PROFILE = "default"
 
 
@@ -63,7 +66,17 @@ INSERT INTO reviews(id, profile_id, item_id, rating, reviewed_at) SELECT id, 1, 
 DROP TABLE reviews_v1;
 CREATE INDEX reviews_by_profile ON reviews(profile_id, reviewed_at);
 """
-_MIGRATIONS = {0: _SCHEMA_V1, 1: _MIGRATE_1_TO_2}  # from version -> script reaching version + 1
+# Version 3: undo (each review keeps the card as it was before), the learner's own cards, and
+# resume tokens for hosted identity. card_before is NULL for reviews written before version 3
+# (they cannot be undone exactly) and '' when the review created the card.
+_MIGRATE_2_TO_3 = """
+ALTER TABLE reviews ADD COLUMN card_before TEXT;
+CREATE TABLE own_cards(profile_id INTEGER NOT NULL REFERENCES profiles(id), item_id TEXT NOT NULL,
+                       item_json TEXT NOT NULL, edits TEXT, updated_at TEXT NOT NULL, PRIMARY KEY(profile_id, item_id));
+CREATE TABLE resume_tokens(token_hash TEXT PRIMARY KEY, profile_id INTEGER NOT NULL REFERENCES profiles(id),
+                           created_at TEXT NOT NULL);
+"""
+_MIGRATIONS = {0: _SCHEMA_V1, 1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3}  # from version -> script reaching version + 1
 
 
 class ProgressStore:
@@ -173,6 +186,7 @@ class ProgressStore:
         profile_id = self.profile_id(profile)
         with _transaction(self._conn, immediate=True):
             row = self._conn.execute("SELECT card_json FROM cards WHERE profile_id = ? AND item_id = ?", (profile_id, item_id)).fetchone()
+            before = row[0] if row else ""
             card = Card.from_json(row[0]) if row else self.scheduler.new_card(item_id, now)
             card, log = self.scheduler.review(card, rating, now)
             self._conn.execute(
@@ -180,10 +194,40 @@ class ProgressStore:
                 (profile_id, item_id, card.to_json(), card.due.isoformat()),
             )
             self._conn.execute(
-                "INSERT INTO reviews(profile_id, item_id, rating, reviewed_at, duration_ms, score, mode) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (profile_id, item_id, int(rating), now.isoformat(), duration_ms, score, mode),
+                "INSERT INTO reviews(profile_id, item_id, rating, reviewed_at, duration_ms, score, mode, card_before)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (profile_id, item_id, int(rating), now.isoformat(), duration_ms, score, mode, before),
             )
         return card, log
+
+    def undo_last_review(self, profile: str = DEFAULT_PROFILE) -> ReviewRecord | None:
+        """Take back the profile's latest review: its log row goes and the card returns to exactly
+        the state it had before (or disappears, if that review created it). None when there is
+        nothing to undo, or the latest review predates undo (schema 2 kept no earlier state)."""
+        profile_id = self.profile_id(profile)
+        with _transaction(self._conn, immediate=True):
+            row = self._conn.execute(
+                "SELECT id, item_id, rating, reviewed_at, duration_ms, score, mode, card_before FROM reviews"
+                " WHERE profile_id = ? ORDER BY id DESC LIMIT 1",
+                (profile_id,),
+            ).fetchone()
+            if row is None or row[7] is None:
+                return None
+            review_id, item_id, before = row[0], row[1], row[7]
+            if before:
+                due = Card.from_json(before).due.isoformat()
+                self._conn.execute(
+                    "UPDATE cards SET card_json = ?, due = ? WHERE profile_id = ? AND item_id = ?", (before, due, profile_id, item_id)
+                )
+            else:
+                self._conn.execute("DELETE FROM cards WHERE profile_id = ? AND item_id = ?", (profile_id, item_id))
+            self._conn.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
+        return ReviewRecord(item_id, Rating(row[2]), datetime.fromisoformat(row[3]), row[4], row[5], row[6])
+
+    def preview(self, item_id: str, now: datetime, profile: str = DEFAULT_PROFILE) -> dict[Rating, datetime]:
+        """When the card would next be due after each of the four ratings (nothing is stored)."""
+        card = self.card(item_id, profile) or self.scheduler.new_card(item_id, now)
+        return {rating: self.scheduler.review(card, rating, now)[0].due for rating in Rating}
 
     def reviews(self, profile: str = DEFAULT_PROFILE) -> list[ReviewRecord]:
         rows = self._conn.execute(
@@ -201,6 +245,51 @@ class ProgressStore:
         ).fetchone()
         return int(row[0])
 
+    # -- the learner's own cards: new ones and edits of shipped ones ----------------------------
+
+    def own_cards(self, profile: str = DEFAULT_PROFILE) -> list[OwnCard]:
+        rows = self._conn.execute(
+            "SELECT item_id, item_json, edits, updated_at FROM own_cards WHERE profile_id = ? ORDER BY updated_at, item_id",
+            (self.profile_id(profile),),
+        )
+        return [OwnCard(i, json.loads(j), e, datetime.fromisoformat(u)) for i, j, e, u in rows]
+
+    def save_own_card(self, item: dict, now: datetime, profile: str = DEFAULT_PROFILE, edits: str | None = None) -> None:
+        """Store a validated item dict: a new card (edits None) or the edit of shipped item `edits`."""
+        profile_id = self.profile_id(profile)
+        with _transaction(self._conn, immediate=True):
+            self._conn.execute(
+                "INSERT OR REPLACE INTO own_cards(profile_id, item_id, item_json, edits, updated_at) VALUES (?, ?, ?, ?, ?)",
+                (profile_id, item["id"], json.dumps(item, sort_keys=True), edits, now.isoformat()),
+            )
+
+    def remove_own_card(self, item_id: str, profile: str = DEFAULT_PROFILE) -> bool:
+        """Delete a card of the learner's own, or drop an edit (the shipped text returns)."""
+        profile_id = self.profile_id(profile)
+        with _transaction(self._conn, immediate=True):
+            cursor = self._conn.execute("DELETE FROM own_cards WHERE profile_id = ? AND item_id = ?", (profile_id, item_id))
+        return cursor.rowcount > 0
+
+    # -- hosted identity: resume tokens --------------------------------------------------------
+
+    def create_resume_token(self, profile: str) -> str:
+        """A new random secret that reopens `profile`; only its hash is stored."""
+        token = secrets.token_urlsafe(24)  # 192 bits: not guessable, not derived from the profile
+        profile_id = self.profile_id(profile)
+        with _transaction(self._conn, immediate=True):
+            self._conn.execute(
+                "INSERT INTO resume_tokens(token_hash, profile_id, created_at) VALUES (?, ?, ?)",
+                (_token_hash(token), profile_id, datetime.now(UTC).isoformat()),
+            )
+        return token
+
+    def profile_for_token(self, token: str) -> str | None:
+        """The profile a resume token opens, or None for an unknown token."""
+        row = self._conn.execute(
+            "SELECT p.name FROM resume_tokens t JOIN profiles p ON p.id = t.profile_id WHERE t.token_hash = ?", (_token_hash(token),)
+        ).fetchone()
+        return row[0] if row else None
+
     def reset_profile(self, profile: str = DEFAULT_PROFILE) -> None:
         profile_id = self.profile_id(profile)
         with _transaction(self._conn, immediate=True):
@@ -209,6 +298,20 @@ class ProgressStore:
 
     def integrity_ok(self) -> bool:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@dataclass(frozen=True)
+class OwnCard:
+    """A card of the learner's own: a new item, or the edited copy of shipped item `edits`."""
+
+    item_id: str
+    item: dict  # the item as validate_item accepts it
+    edits: str | None
+    updated_at: datetime
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @contextmanager

@@ -35,6 +35,7 @@ ABBREVIATIONS: dict[str, str] = {
     "val": "validation",
     "acc": "accuracy",
     "ckpt": "checkpoint",
+    "multi": "multi multiple",
 }
 STOPWORDS = frozenset(
     [
@@ -122,17 +123,29 @@ _SPELLING = {
     "initialisation": "initialization",
     "regularisation": "regularization",
 }
-_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+# Joints inside a compound identifier: DataParallel, BatchNorm2d, ReLU6 (not inside "ReLU" or "GPU").
+_COMPOUND_JOINT = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[a-z])(?=[0-9])")
+
+
+def _normal(word: str) -> str:
+    word = word.lower()
+    word = _SPELLING.get(word, word)
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word
 
 
 def tokens(text: str) -> list[str]:
-    """Lowercase word tokens with spelling unified and a plural 's' stripped."""
+    """Lowercase word tokens with spelling unified and a plural 's' stripped. A compound identifier
+    gives itself and its parts ("DataParallel": dataparallel, data, parallel), so it is found by the
+    words a learner types; zero_grad is split at the underscore."""
     words = []
-    for word in _TOKEN.findall(text.lower().replace("-", " ").replace("_", " ")):
-        word = _SPELLING.get(word, word)
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        words.append(word)
+    for surface in _TOKEN.findall(text.replace("-", " ").replace("_", " ")):
+        parts = _COMPOUND_JOINT.split(surface)
+        words.append(_normal(surface))
+        if len(parts) > 1:
+            words.extend(_normal(part) for part in parts)
     return words
 
 

@@ -48,3 +48,31 @@ def test_hosted_training_lab_bounds_budget_and_paths(progress_db, monkeypatch):
     budget = next(n for n in at.number_input if n.label == "Time budget (s)")
     epochs = next(n for n in at.number_input if n.label == "Epochs")
     assert budget.max == 60 and epochs.max == 5
+
+
+def _opened_with(query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_resume_link_brings_the_learner_back_and_a_wrong_one_reaches_no_one(progress_db, monkeypatch):
+    monkeypatch.setenv("HOSTED", "1")
+    first = _opened_with({})
+    profile, token = first.session_state["profile"], first.query_params["resume"]
+    assert profile.startswith("hosted-") and len(token) >= 32
+    ProgressStore(progress_db).record_review("viva-02-models-classifier-nn-linear-128", Rating.Good, datetime.now(UTC), profile=profile)
+
+    again = _opened_with({"resume": token})  # a refresh, or the bookmark next day
+    assert again.session_state["profile"] == profile
+    assert again.query_params["resume"] == token
+
+    forged = _opened_with({"resume": token[:-2] + "xx"})
+    assert forged.session_state["profile"] not in (profile, "default")
+    assert any("not valid" in w.value for w in forged.sidebar.warning)
+    missing = _opened_with({})
+    assert missing.session_state["profile"] not in (profile, forged.session_state["profile"])
+    assert ProgressStore(progress_db).reviews(missing.session_state["profile"]) == []

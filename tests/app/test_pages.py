@@ -193,7 +193,8 @@ def test_bank_html_renders_as_text(progress_db):
 
     def page():
         from qa_bank.schema import QAItem, Source
-        from ui import get_bank, render_item_body
+        from ui.cards import render_item_body
+        from ui.state import get_bank
 
         item = QAItem("x", "q", "<script>alert(1)</script> **bold**", ("short",), ("autograd",), 1, Source("d", 1), ("a", "b"))
         render_item_body(item, get_bank())
@@ -225,6 +226,6 @@ def test_hosted_mode_hides_edit_and_run(progress_db, monkeypatch):
 
 
 def _render_fold_demo():
-    from ui import render_demo_panel
+    from ui.demos import render_demo_panel
 
     render_demo_panel("bn-fold-into-conv", key="t")

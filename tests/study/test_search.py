@@ -98,3 +98,10 @@ def test_search_cli_json():
     hits = json.loads(result.stdout)
     assert len(hits) == 3 and set(hits[0]) == {"id", "question", "score"}
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+
+
+def test_compound_identifiers_are_split_in_the_index_and_in_queries():
+    index = SearchIndex.from_bank(load_bank())
+    assert "viva-48-change-script-train-multiple-gpus" in [h.id for h in index.search("multi gpu data parallel", top_k=3)]
+    assert expand("DataParallel")[:3] == ["dataparallel", "data", "parallel"]
+    assert "norm" in expand("BatchNorm2d") and "lu" not in expand("ReLU")

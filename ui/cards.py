@@ -1,0 +1,119 @@
+"""Card views: the sidebar filters, a card's body, graded feedback, the proof beside a card, and
+the four rating buttons with the interval each would give."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import streamlit as st
+from fsrs import Rating
+
+from qa_bank.schema import Bank, QAItem
+from study.filters import ItemFilter
+from study.scheduling import format_interval
+from ui.demos import render_demo_panel
+from ui.state import profile
+
+RATING_KEYS = {Rating.Again: "1", Rating.Hard: "2", Rating.Good: "3", Rating.Easy: "4"}
+
+
+def sidebar_filters(bank: Bank, key: str) -> ItemFilter:
+    """Topic, source, type and difficulty filters, drawn once in the sidebar of a page."""
+    with st.sidebar:
+        st.caption(f"Profile: **{profile()}**")
+        topics = st.multiselect("Topics", list(bank.topics), format_func=lambda t: bank.topics[t].name, key=f"{key}-topics")
+        sources = st.multiselect("Source documents", sorted({i.source.document for i in bank.items}), key=f"{key}-sources")
+        types = st.multiselect("Type", sorted({t for i in bank.items for t in i.type}), key=f"{key}-types")
+        difficulties = st.multiselect("Difficulty", [1, 2, 3], key=f"{key}-difficulty")
+        demo_only = st.checkbox("Only items with a demo", key=f"{key}-demo")
+    return ItemFilter(tuple(topics), tuple(sources), tuple(types), tuple(difficulties), True if demo_only else None)
+
+
+def render_item_body(item: QAItem, bank: Bank) -> None:
+    """Answer, key points, correction note, source and links of one item.
+
+    Bank text goes through st.markdown without unsafe_allow_html, so any HTML in it shows as text.
+    """
+    st.markdown(item.answer)
+    st.markdown("**Key points:** " + " · ".join(item.key_points))
+    if item.notes:
+        st.warning(item.notes, icon=":material/edit_note:")
+    topic_names = [bank.topics[t].name for t in item.topics if t in bank.topics]
+    st.caption(f"{item.source.label()} · {', '.join(topic_names)} · {'/'.join(item.type)} · difficulty {item.difficulty}")
+    if item.code_refs:
+        st.caption("Code: " + ", ".join(f"`{ref}`" for ref in item.code_refs))
+    if item.demo:
+        st.caption(f"Demo: `{item.demo}`")
+
+
+_POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
+    "matched": (":material/check_circle:", "Matched"),
+    "partial": (":material/adjust:", "Partly"),
+    "missed": (":material/radio_button_unchecked:", "Missed"),
+    "contradicted": (":material/cancel:", "Contradicted"),
+}
+
+
+def render_grade_feedback(result) -> None:
+    """Each key point as matched, partly stated, missed or contradicted, with the learner's own
+    clause that decided it; then each misconception the answer states, with its correction."""
+    for point in result.points:
+        icon, label = _POINT_LOOK[point.status.value]
+        said = f" · you said: “{point.clause}”" if point.clause else ""
+        line = f"{icon} **{label}:** {point.point}{said}"
+        if point.status.value == "contradicted":
+            st.error(line)
+        elif point.status.value == "matched":
+            st.success(line)
+        else:
+            st.markdown(line)
+    for hit in result.misconceptions:
+        st.warning(f":material/report: **Misconception:** “{hit.clause}” states that {hit.belief}.  \n**Correction:** {hit.correction}")
+
+
+def render_proof(item: QAItem, bank: Bank, key: str) -> None:
+    """Beside a card: its demo, the code it points at, and related cards."""
+    if item.demo:
+        render_demo_panel(item.demo, key=f"{key}-demo")
+    if item.code_refs and st.toggle("Show the code this answer points at", key=f"{key}-code"):
+        for ref in item.code_refs:
+            render_code_ref(ref)
+    related = related_cards(item, bank)
+    if related:
+        st.markdown("**Related cards:** " + " · ".join(r.question.splitlines()[0][:60] for r in related))
+
+
+def related_cards(item: QAItem, bank: Bank, limit: int = 3) -> list[QAItem]:
+    from study.viva import related_items
+
+    return related_items(item, bank.items, limit)
+
+
+def render_code_ref(ref: str) -> None:
+    """The source of `module:name` with its file line numbers."""
+    import inspect
+
+    from qa_bank.links import resolve_code_ref
+
+    try:
+        target = resolve_code_ref(ref)
+        lines, first = inspect.getsourcelines(target)
+        path = inspect.getsourcefile(target)
+    except (LookupError, TypeError, OSError) as error:
+        st.info(f"`{ref}`: source not available ({error})")
+        return
+    st.caption(f"`{ref}` · {os.path.relpath(path)} lines {first}-{first + len(lines) - 1}")
+    st.code("".join(f"{first + i:4d}  {line}" for i, line in enumerate(lines)), language="python")
+
+
+def rating_buttons(preview: dict[Rating, datetime], now: datetime, key: str, suggested: str | None = None) -> Rating | None:
+    """Again/Hard/Good/Easy with their shortcuts (1-4) and, as Anki shows them, the interval each
+    rating would give ("10m", "3d"); returns the rating pressed, if any."""
+    chosen = None
+    for column, (rating, shortcut) in zip(st.columns(4), RATING_KEYS.items(), strict=True):
+        label = f"{rating.name} · {format_interval(preview[rating] - now)} ({shortcut})"
+        kind = "primary" if rating.name == suggested else "secondary"
+        if column.button(label, key=f"{key}-{rating.name}", shortcut=shortcut, width="stretch", type=kind):
+            chosen = rating
+    return chosen

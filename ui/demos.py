@@ -1,0 +1,92 @@
+"""Demo panels: parameter widgets, Run, the checks with their measured values, and Edit and run
+(the snippet in a separate, limited process)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.state import hosted
+
+
+def _param_widget(param, key: str):
+    label = param.name.replace("_", " ")
+    if isinstance(param.default, bool):
+        return st.checkbox(label, value=param.default, key=key, help=param.help or None)
+    if param.choices:
+        return st.selectbox(label, param.choices, index=param.choices.index(param.default), key=key)
+    if isinstance(param.default, int):
+        return st.number_input(label, min_value=int(param.low), max_value=int(param.high), value=param.default, step=1, key=key)
+    return st.number_input(label, min_value=float(param.low), max_value=float(param.high), value=float(param.default), key=key, format="%g")
+
+
+def render_demo_panel(demo_id: str, key: str) -> None:
+    """Parameter widgets, a Run button, the checks as passed or failed, figures, tables and the source."""
+    from cifar_core.demos import get_demo
+    from cifar_core.demos.registry import run
+
+    demo = get_demo(demo_id)
+    with st.container(border=True):
+        st.markdown(f"**Demo: {demo.title}**  \n{demo.claim}")
+        values = {p.name: _param_widget(p, f"{key}-{p.name}") for p in demo.params}
+        if st.button("Run demo", key=f"{key}-run", icon=":material/play_arrow:"):
+            try:
+                st.session_state[f"{key}-result"] = run(demo, values)
+            except ValueError as error:
+                st.error(str(error))
+        outcome = st.session_state.get(f"{key}-result")
+        if outcome is not None and outcome.id == demo_id:
+            _show_demo_outcome(outcome)
+        with st.expander("Snippet (the demo's own code)"):
+            st.code(demo.source, language="python")
+        render_edit_and_run(demo, key)
+
+
+def render_edit_and_run(demo, key: str) -> None:
+    """Edit the demo's snippet and run it in a separate, time- and memory-limited process."""
+    from cifar_core.sandbox import DEFAULT_TIMEOUT_S, demo_snippet, run_snippet
+
+    if hosted():
+        st.caption("Editing and running code is off on this shared deployment.")
+        return
+    if not st.toggle("Edit and run this snippet", key=f"{key}-edit"):
+        return
+    code = st.text_area("Snippet", demo_snippet(demo), height=300, key=f"{key}-code")
+    if st.button("Run edited snippet", key=f"{key}-run-edited", icon=":material/terminal:"):
+        with st.spinner(f"Running in a separate process (limit {DEFAULT_TIMEOUT_S:.0f} s)..."):
+            st.session_state[f"{key}-snippet"] = run_snippet(code)
+    outcome = st.session_state.get(f"{key}-snippet")
+    if outcome is None:
+        return
+    if outcome.reason == "timeout":
+        st.error(f"Stopped after {outcome.seconds_limit:.0f} s: the snippet ran too long.")
+    elif outcome.reason == "memory":
+        st.error("Stopped: the snippet used more memory than allowed.")
+    elif outcome.reason == "error":
+        st.error("The snippet raised an error:")
+    if outcome.stdout:
+        st.code(outcome.stdout, language="text")
+    if outcome.stderr and not outcome.ok:
+        st.code(outcome.stderr[-3000:], language="text")
+    for figure in outcome.figures:
+        st.image(figure)
+
+
+def _show_demo_outcome(outcome) -> None:
+    if outcome.skipped:
+        st.info(f"Skipped: {outcome.skipped}")
+        return
+    for check in outcome.result.checks:
+        measured = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in check.measured.items())
+        name = check.name.replace("*", "\\*")  # "128*4*4" must not turn into italics
+        (st.success if check.passed else st.error)(f"{'Passed' if check.passed else 'Failed'}: {name}  \n{measured}")
+    for line in outcome.result.text:
+        st.caption(line)
+    for table in outcome.result.tables:
+        st.dataframe(table, hide_index=True)
+    for figure in outcome.result.figures:
+        st.plotly_chart(figure, width="stretch")
+    if outcome.result.images:
+        columns = st.columns(len(outcome.result.images))
+        for column, image in zip(columns, outcome.result.images, strict=True):
+            column.image(image, width=128)
+    st.caption(f"{outcome.seconds:.3f} s")
