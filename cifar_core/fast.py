@@ -66,6 +66,7 @@ class StepInfo:
     images_per_second: float
     elapsed: float  # seconds since train() started
     eta: float  # seconds left, estimated
+    image_size: int = 0  # pixels per side of this step's images (progressive resizing changes it)
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def train(
                 now = _clock() - started
                 rate = step * batch_size / max(now, 1e-9)
                 eta = max(0.0, cfg.time_budget - now) if budget is not None else (total_steps - step) * batch_size / rate
-                on_step(StepInfo(step, total_steps, step / steps_per_epoch, loss_value, lr, rate, now, eta))
+                on_step(StepInfo(step, total_steps, step / steps_per_epoch, loss_value, lr, rate, now, eta, images.shape[-1]))
         epoch += 1
         if seen == 0:
             break

@@ -25,35 +25,55 @@ def config_form():
     from cifar_core.fast import FAST_RECIPE  # the form starts on the measured recipe
     from cifar_core.models import FIXED_SIZE_MODELS
 
+    # The form is not drawn while a run is live, so Streamlit forgets its widgets; the last run's
+    # settings are kept here and the form starts from them, not from the defaults.
+    last = st.session_state.get("lab-settings", {})
+
+    def pick(name: str, options: list, default) -> int:
+        return options.index(last.get(name, default))
+
+    sources, models, lengths = (
+        ["Generated offline set", "CIFAR-10 directory"],
+        ["fastnet", "simplecnn", "resnet9"],
+        ["Time budget", "Epochs"],
+    )
+    optimizers, schedulers = ["sgd", "adam"], ["onecycle", "cosine", "step", "none"]
     with st.form("lab-config"):
         left, middle, right = st.columns(3)
-        source = left.radio("Data", ["Generated offline set", "CIFAR-10 directory"], index=1 if default_dir else 0)
-        data_dir = left.text_input("Directory", default_dir, disabled=hosted())
-        subset = left.number_input("Training images (subset)", 200, 50_000, 5000, step=500)
-        model = middle.selectbox("Model", ["fastnet", "simplecnn", "resnet9"])
-        length = middle.radio("Length", ["Time budget", "Epochs"], horizontal=True)
-        budget = middle.number_input("Time budget (s)", 5, MAX_HOSTED_BUDGET if hosted() else 3600, 30)
-        epochs = middle.number_input("Epochs", 1, 5 if hosted() else 200, 3)
-        optimizer = middle.selectbox("Optimizer", ["sgd", "adam"])
-        scheduler = middle.selectbox("Scheduler", ["onecycle", "cosine", "step", "none"])
-        lr = right.number_input("Peak learning rate", 1e-5, 5.0, FAST_RECIPE["lr"], format="%g")
-        batch = right.select_slider("Batch size", [32, 64, 128, 256, 512], FAST_RECIPE["batch_size"])
-        flip = right.checkbox("Horizontal flip", True)
+        source = left.radio("Data", sources, index=pick("source", sources, sources[1] if default_dir else sources[0]))
+        data_dir = left.text_input("Directory", last.get("data_dir", default_dir), disabled=hosted())
+        subset = left.number_input("Training images (subset)", 200, 50_000, last.get("subset", 5000), step=500)
+        model = middle.selectbox("Model", models, index=pick("model", models, "fastnet"))
+        length = middle.radio("Length", lengths, index=pick("length", lengths, "Time budget"), horizontal=True)
+        budget = middle.number_input("Time budget (s)", 5, MAX_HOSTED_BUDGET if hosted() else 3600, last.get("budget", 30))
+        epochs = middle.number_input("Epochs", 1, 5 if hosted() else 200, last.get("epochs", 3))
+        optimizer = middle.selectbox("Optimizer", optimizers, index=pick("optimizer", optimizers, "sgd"))
+        scheduler = middle.selectbox("Scheduler", schedulers, index=pick("scheduler", schedulers, "onecycle"))
+        lr = right.number_input("Peak learning rate", 1e-5, 5.0, last.get("lr", FAST_RECIPE["lr"]), format="%g")
+        batch = right.select_slider("Batch size", [32, 64, 128, 256, 512], last.get("batch", FAST_RECIPE["batch_size"]))
+        flip = right.checkbox("Horizontal flip", last.get("flip", True))
         whiten = right.checkbox(
-            "Whitened first layer (frozen)", FAST_RECIPE["whiten"], help="First conv set to the data's patch-whitening filters"
+            "Whitened first layer (frozen)",
+            last.get("whiten", FAST_RECIPE["whiten"]),
+            help="First conv set to the data's patch-whitening filters",
         )
         progressive = right.checkbox(
             "Progressive resizing",
-            bool(FAST_RECIPE["resize_schedule"]),
+            last.get("progressive", bool(FAST_RECIPE["resize_schedule"])),
             help=f"Train at smaller sizes before 32 px ({FAST_RECIPE['resize_schedule']}); models with global pooling only",
         )
-        crop = right.slider("Crop padding (px)", 0, 8, FAST_RECIPE["crop_padding"])
-        smoothing = right.slider("Label smoothing", 0.0, 0.5, FAST_RECIPE["label_smoothing"])
-        mixup = right.slider("Mixup alpha (0 = off)", 0.0, 1.0, 0.0)
-        clip = right.number_input("Gradient clip (0 = off)", 0.0, 100.0, 0.0)
+        crop = right.slider("Crop padding (px)", 0, 8, last.get("crop", FAST_RECIPE["crop_padding"]))
+        smoothing = right.slider("Label smoothing", 0.0, 0.5, last.get("smoothing", FAST_RECIPE["label_smoothing"]))
+        mixup = right.slider("Mixup alpha (0 = off)", 0.0, 1.0, last.get("mixup", 0.0))
+        clip = right.number_input("Gradient clip (0 = off)", 0.0, 100.0, last.get("clip", 0.0))
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
     if not submitted:
         return None
+    st.session_state["lab-settings"] = {
+        "source": source, "data_dir": data_dir, "subset": subset, "model": model, "length": length, "budget": budget,
+        "epochs": epochs, "optimizer": optimizer, "scheduler": scheduler, "lr": lr, "batch": batch, "flip": flip, "whiten": whiten,
+        "progressive": progressive, "crop": crop, "smoothing": smoothing, "mixup": mixup, "clip": clip,
+    }  # fmt: skip
     use_dir = source == "CIFAR-10 directory"
     data = DataOptions(
         data_dir=data_dir if use_dir else None,
@@ -103,6 +123,10 @@ def live_view() -> None:
         left, right = st.columns(2)
         loss = go.Figure(go.Scatter(x=steps, y=[s.loss for s in snap.steps], mode="lines", name="train loss"))
         loss.update_layout(title="Training loss", height=280, margin={"t": 40})
+        for earlier, later in zip(snap.steps, snap.steps[1:], strict=False):
+            if earlier.image_size and later.image_size != earlier.image_size:
+                # The loss jumps here: the same filters now see larger images (progressive resizing).
+                loss.add_vline(x=later.step, line_dash="dot", annotation_text=f"{later.image_size} px")
         left.plotly_chart(loss, width="stretch")
         lr = go.Figure(go.Scatter(x=steps, y=[s.lr for s in snap.steps], mode="lines", name="lr"))
         lr.update_layout(title="Learning rate", height=280, margin={"t": 40})

@@ -162,6 +162,9 @@ def test_training_lab_trains_on_the_generated_set_and_stops(app):
     for name, value in FAST_RECIPE.items():  # the form starts on the measured recipe, tricks included
         assert getattr(run.cfg, name) == value, name
 
+    # The form comes back with the settings of the run just made, not the defaults.
+    assert at.radio[0].value == "Generated offline set" and at.number_input[0].value == 600 and at.number_input[1].value == 6
+    assert at.session_state["lab-run"].snapshot().steps[-1].image_size in (16, 24, 32)
     at.radio[1].set_value("Epochs")
     at.number_input[2].set_value(200)
     next(c for c in at.checkbox if c.label == "Progressive resizing").uncheck()

@@ -6,58 +6,11 @@ Needs Debian's `chromium` (.ci/run installs it) and the `playwright` Python pack
 Set SCREENSHOT_DIR to keep the screenshots (the README's come from docs/screenshots)."""
 
 import os
-import shutil
-import socket
-import subprocess
-import time
-import urllib.request
+import re
 from pathlib import Path
 
-import pytest
-
 from study.store import ProgressStore
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser test")
-    pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
-    port = _free_port()
-    env = {**os.environ, "VIVA_PROGRESS_DB": str(tmp_path / "progress.db"), "PORT": str(port)}
-    process = subprocess.Popen(
-        ["make", "run", f"PORT={port}"],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        os.killpg(process.pid, 15)
-        pytest.fail("the app did not start within 90 s")
-    yield url, tmp_path / "progress.db"
-    os.killpg(process.pid, 15)
-    process.wait(timeout=20)
+from tests.e2e.conftest import BROWSER_ARGS, CHROMIUM
 
 
 def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
@@ -68,7 +21,7 @@ def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            executable_path=CHROMIUM, args=BROWSER_ARGS
         )
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(url)
@@ -101,7 +54,39 @@ def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
         expect(page.get_by_text("Passed:").first).to_be_visible(timeout=60_000)
         page.screenshot(path=shots / "demo_lab.jpg", type="jpeg", quality=80, full_page=True)
 
+        page.goto(f"{url}/quiz")
+        answer = page.get_by_label("Your answer, in your own words")
+        expect(answer).to_be_visible(timeout=30_000)
+        answer.fill("model.eval() turns off gradient computation, and BatchNorm uses the batch statistics")
+        page.get_by_role("button", name="Grade my answer").click()
+        expect(page.get_by_text("Suggested rating")).to_be_visible(timeout=30_000)
+        page.get_by_text("Suggested rating").scroll_into_view_if_needed()
+        page.screenshot(path=shots / "quiz.jpg", type="jpeg", quality=80)
+
+        page.goto(f"{url}/viva")
+        page.get_by_role("button", name="Start the viva").click()
+        for _ in range(2):
+            box = page.get_by_label("Your answer")
+            expect(box).to_be_visible(timeout=30_000)
+            box.fill("it normalises with the batch mean and variance and keeps running statistics for evaluation")
+            page.get_by_role("button", name="Submit answer").click()
+            expect(page.get_by_text("Last answer:")).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="End the viva now").click()
+        expect(page.get_by_role("button", name=re.compile("Download the report"))).to_be_visible(timeout=30_000)
+        page.screenshot(path=shots / "viva_report.jpg", type="jpeg", quality=80)
+
         page.goto(f"{url}/training_lab")
         expect(page.get_by_role("button", name="Start training")).to_be_visible(timeout=30_000)
-        page.screenshot(path=shots / "training_lab.jpg", type="jpeg", quality=80)
+        page.get_by_text("Generated offline set").click()
+        budget = page.get_by_label("Time budget (s)")
+        budget.fill("12")
+        page.get_by_role("button", name="Start training").click()
+        expect(page.get_by_text("Training loss").first).to_be_visible(timeout=60_000)
+        page.wait_for_timeout(4000)  # let the live curves grow before the screenshot
+        page.get_by_text("Training loss").first.scroll_into_view_if_needed()
+        page.screenshot(path=shots / "training_lab_live.jpg", type="jpeg", quality=80, full_page=True)
+        expect(page.get_by_text("Validation accuracy")).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("Per-class accuracy").first).to_be_visible(timeout=30_000)
+        page.get_by_text("Validation accuracy").scroll_into_view_if_needed()
+        page.screenshot(path=shots / "training_lab.jpg", type="jpeg", quality=80, full_page=True)
         browser.close()

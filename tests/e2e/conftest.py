@@ -1,0 +1,78 @@
+"""A fresh app server per test, started the way the README says (`make run`), and a Chromium
+launcher. Skips with a reason when Debian's chromium or playwright is missing."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen) -> None:
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.3)
+    os.killpg(process.pid, 15)
+    pytest.fail("the app did not start within 90 s")
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """start_server(hosted=False) -> (url, progress db path); every server is stopped afterwards."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser test")
+    pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    processes = []
+
+    def start(hosted: bool = False) -> tuple[str, Path]:
+        port = _free_port()
+        db = tmp_path / f"progress-{port}.db"
+        env = {**os.environ, "VIVA_PROGRESS_DB": str(db), "PORT": str(port), "HOSTED": "1" if hosted else ""}
+        process = subprocess.Popen(
+            ["make", "run", f"PORT={port}"], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process)
+        return url, db
+
+    yield start
+    for process in processes:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
