@@ -20,9 +20,7 @@ def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
     shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=BROWSER_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(url)
         expect(page.get_by_role("heading", name="Today")).to_be_visible(timeout=60_000)
