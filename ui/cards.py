@@ -15,6 +15,13 @@ from study.scheduling import format_interval
 from ui.demos import render_demo_panel
 from ui.state import profile
 
+
+def plain(text: str) -> str:
+    """Short plain text (a key point, the learner's words) shown inside Markdown: "128*4*4" must not
+    turn into italics."""
+    return text.replace("*", "\\*")
+
+
 RATING_KEYS = {Rating.Again: "1", Rating.Hard: "2", Rating.Good: "3", Rating.Easy: "4"}
 
 
@@ -36,7 +43,7 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
     Bank text goes through st.markdown without unsafe_allow_html, so any HTML in it shows as text.
     """
     st.markdown(item.answer)
-    st.markdown("**Key points:** " + " · ".join(item.key_points))
+    st.markdown("**Key points:** " + " · ".join(map(plain, item.key_points)))
     if item.notes:
         st.warning(item.notes, icon=":material/edit_note:")
     topic_names = [bank.topics[t].name for t in item.topics if t in bank.topics]
@@ -60,8 +67,8 @@ def render_grade_feedback(result) -> None:
     clause that decided it; then each misconception the answer states, with its correction."""
     for point in result.points:
         icon, label = _POINT_LOOK[point.status.value]
-        said = f" · you said: “{point.clause}”" if point.clause else ""
-        line = f"{icon} **{label}:** {point.point}{said}"
+        said = f" · you said: “{plain(point.clause)}”" if point.clause else ""
+        line = f"{icon} **{label}:** {plain(point.point)}{said}"
         if point.status.value == "contradicted":
             st.error(line)
         elif point.status.value == "matched":
@@ -69,7 +76,8 @@ def render_grade_feedback(result) -> None:
         else:
             st.markdown(line)
     for hit in result.misconceptions:
-        st.warning(f":material/report: **Misconception:** “{hit.clause}” states that {hit.belief}.  \n**Correction:** {hit.correction}")
+        belief, clause = plain(hit.belief), plain(hit.clause)
+        st.warning(f":material/report: **Misconception:** “{clause}” states that {belief}.  \n**Correction:** {hit.correction}")
 
 
 def render_proof(item: QAItem, bank: Bank, key: str) -> None:

@@ -232,3 +232,18 @@ def _render_fold_demo():
     from ui.demos import render_demo_panel
 
     render_demo_panel("bn-fold-into-conv", key="t")
+
+
+def test_key_points_with_arithmetic_render_without_italics(progress_db):
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from qa_bank.schema import QAItem, Source
+        from ui.cards import render_item_body
+        from ui.state import get_bank
+
+        item = QAItem("x", "q", "a", ("short",), ("autograd",), 1, Source("d", 1), ("flattened size 128*4*4 = 2048", "b"))
+        render_item_body(item, get_bank())
+
+    at = AppTest.from_function(page, default_timeout=30).run()
+    assert any("128\\*4\\*4" in m.value for m in at.markdown), [m.value for m in at.markdown]
