@@ -43,8 +43,7 @@ def render_card_editor(item: QAItem, bank: Bank, store: ProgressStore, key: str)
         if saved:
             try:
                 edit_item(store, bank, item, changes, now(), profile())
-                st.success("Saved as your version of this card; the shipped bank is unchanged.")
-                st.rerun()
+                st.rerun()  # the card redraws with the learner's version
             except OwnCardError as error:
                 _show_problems(error)
         if item.id in own:
@@ -86,3 +85,30 @@ def render_import(bank: Bank, store: ProgressStore) -> None:
     report = [f"{upload.name}:{block.line}: skipped: {block.reason}" for block in result.skipped] + problems
     if report:
         st.code("\n".join(report), language="text")
+
+
+def render_own_cards(store: ProgressStore) -> None:
+    """The learner's cards and edits, newest last, each removable (an edit reverts to the shipped text)."""
+    own = store.own_cards(profile())
+    if not own:
+        st.info("No cards or edits of your own yet. Add one here, or edit a card under Flashcards.")
+    for card in own:
+        kind = f"edit of `{card.edits}`" if card.edits else "your card"
+        left, right = st.columns([5, 1])
+        left.markdown(f"**{card.item['question'].splitlines()[0][:90]}**  \n{kind} · saved {card.updated_at:%Y-%m-%d %H:%M} UTC")
+        if right.button("Revert" if card.edits else "Delete", key=f"remove-{card.item_id}"):
+            store.remove_own_card(card.item_id, profile())
+            st.rerun()
+
+
+def render_anki_export(bank: Bank) -> None:
+    """The whole bank as this learner sees it, their own cards included, as an Anki deck."""
+    if st.button("Build an Anki deck of the whole bank, your cards included", icon=":material/download:"):
+        from study.export import export_anki
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "viva-drill.apkg"
+            export_anki(bank.items, path)
+            st.session_state["deck-bytes"] = path.read_bytes()
+    if st.session_state.get("deck-bytes"):
+        st.download_button("Download viva-drill.apkg", st.session_state["deck-bytes"], "viva-drill.apkg", "application/octet-stream")

@@ -17,13 +17,14 @@ from pathlib import Path
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str]) -> None:
+    """Never returns: click exits with streamlit's status (a bad option prints its usage line)."""
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
     PagesManager.uses_pages_directory = False
-    return cli.main(["run", str(APP), *argv], prog_name="streamlit", standalone_mode=False) or 0
+    cli.main(["run", str(APP), *argv], prog_name="streamlit")
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    main(sys.argv[1:])

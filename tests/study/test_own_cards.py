@@ -35,8 +35,8 @@ def test_an_edit_replaces_the_item_in_place_for_its_profile_only(tmp_path, bank)
 
 def test_a_new_card_is_validated_searchable_and_listed(tmp_path, bank):
     store = ProgressStore(tmp_path / "p.db")
-    item = add_item(store, bank, "What does torch.compile trade?", "Compile time for faster steps.", ["compile time", "faster steps"],
-                    ["training-loop"] if "training-loop" in bank.topics else [next(iter(bank.topics))], T0)  # fmt: skip
+    points = ["compile time", "faster steps"]
+    item = add_item(store, bank, "What does torch.compile trade?", "Compile time for faster steps.", points, ["performance"], T0)
     mine = apply_overlay(bank, store.own_cards())
     assert mine.items[-1].id == item.id and item.id.startswith("own-")
     assert SearchIndex.from_bank(mine).search("torch compile trade", top_k=1)[0].id == item.id
@@ -73,3 +73,12 @@ def test_a_resume_token_opens_its_own_profile_and_nothing_else(tmp_path):
     assert store.profile_for_token("") is None
     stored = store._conn.execute("SELECT token_hash FROM resume_tokens").fetchall()
     assert all(token not in row[0] for row in stored)  # only the hash is kept
+
+
+def test_every_shipped_item_can_be_saved_unchanged_as_an_edit(tmp_path, bank):
+    # to_dict writes "no misconceptions" as an empty list, which the schema refuses; edit_item must
+    # write it the way the bank files do (field left out), for all 218 items.
+    store = ProgressStore(tmp_path / "p.db")
+    for item in bank.items:
+        assert edit_item(store, bank, item, {}, T0) == item
+    assert len(store.own_cards()) == len(bank.items)
