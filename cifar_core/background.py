@@ -1,18 +1,23 @@
-"""A training run in a worker thread, for the app's Labs page. It never calls Streamlit: the page
-polls `snapshot()`; `stop()` is honoured within one training or evaluation step."""
+"""One training run from start to analysis, reported through callbacks, and a thread that runs it.
+
+`execute` is what every place that runs the lab's training calls: the thread below, and the run
+service's worker processes. It never raises for a run that goes wrong (the learner gets a status
+and a message), and what it returns holds no model, so it can cross a process boundary."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from cifar_core.config import TrainConfig
-from cifar_core.data import DataSplits, load_splits
+from cifar_core.data import DataOptions, DataSplits, load_splits
 from cifar_core.fast import DeviceData, EpochInfo, StepInfo, TrainResult, collect_logits, train
+from cifar_core.metrics import EvalReport
 
 
 @dataclass
@@ -26,17 +31,85 @@ class RunAnalysis:
 
 
 @dataclass
+class RunOutcome:
+    """The end of a run: status "finished", "stopped" or "failed", with the figures to show."""
+
+    status: str
+    message: str = ""
+    config: TrainConfig | None = None
+    report: EvalReport | None = None  # on the validation split
+    steps: int = 0
+    seconds: float = 0.0  # inside train(): the time budget's clock
+    device: str = ""
+    data_description: str = ""
+    analysis: RunAnalysis | None = None
+
+
+@dataclass
+class RunCallbacks:
+    """Where a run reports as it goes; every callback is optional."""
+
+    on_status: Callable[[str], None] = lambda status: None  # "loading data", "training", "evaluating"
+    on_data: Callable[[str], None] = lambda description: None
+    on_step: Callable[[StepInfo], None] = lambda info: None
+    on_epoch: Callable[[EpochInfo], None] = lambda info: None
+
+
+def execute(
+    cfg: TrainConfig,
+    callbacks: RunCallbacks,
+    should_stop: Callable[[], bool],
+    load: Callable[[DataOptions], DataSplits] = load_splits,
+) -> RunOutcome:
+    """Load the data, train, analyse; a failure anywhere becomes a "failed" outcome with a reason."""
+    try:
+        callbacks.on_status("loading data")
+        splits = load(cfg.data)
+        callbacks.on_data(splits.description)
+        if should_stop():
+            return RunOutcome("stopped", "stopped while loading data", cfg, data_description=splits.description)
+        callbacks.on_status("training")
+        result = train(cfg, callbacks.on_step, callbacks.on_epoch, should_stop, splits=splits)
+    except torch.cuda.OutOfMemoryError:
+        return RunOutcome("failed", "the GPU ran out of memory: lower the batch size or pick a smaller model", cfg)
+    except Exception as error:  # the page shows the reason; the app keeps working
+        return RunOutcome("failed", f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}", cfg)
+    outcome = _outcome_of(result)
+    if outcome.status != "finished":
+        return outcome
+    callbacks.on_status("evaluating")
+    try:
+        outcome.analysis = analyse(result, splits)
+    except Exception as error:  # the accuracy stands; only the pictures are missing
+        outcome.message = f"analysis failed: {error}"
+    return outcome
+
+
+def _outcome_of(result: TrainResult) -> RunOutcome:
+    if result.stop_reason == "stopped":
+        status, message = "stopped", "stopped by you"
+    elif result.stop_reason != "completed":
+        status, message = "failed", result.stop_reason
+    else:
+        status, message = "finished", ""
+    return RunOutcome(status, message, result.config, result.report, result.steps, result.seconds, result.device, result.data_description)
+
+
+@dataclass
 class RunSnapshot:
     status: str  # "loading data", "training", "evaluating", "finished", "stopped", "failed"
     steps: list[StepInfo] = field(default_factory=list)
     epochs: list[EpochInfo] = field(default_factory=list)
     message: str = ""
-    result: TrainResult | None = None
+    result: RunOutcome | None = None
     analysis: RunAnalysis | None = None
     data_description: str = ""
 
 
 class BackgroundRun:
+    """`execute` in a thread of this process, polled with `snapshot()`; `stop()` is honoured within
+    one training or evaluation step. The hosted app uses the run service's processes instead."""
+
     def __init__(self, cfg: TrainConfig) -> None:
         self.cfg = cfg.validated()  # an impossible configuration fails here, before any thread starts
         self._stop = threading.Event()
@@ -71,42 +144,19 @@ class BackgroundRun:
             for key, value in changes.items():
                 setattr(self._state, key, value)
 
-    def _on_step(self, info: StepInfo) -> None:
+    def _append(self, name: str, info) -> None:
         with self._lock:
-            self._state.status = "training"
-            self._state.steps.append(info)
-
-    def _on_epoch(self, info: EpochInfo) -> None:
-        with self._lock:
-            self._state.epochs.append(info)
+            getattr(self._state, name).append(info)
 
     def _run(self) -> None:
-        try:
-            splits = load_splits(self.cfg.data)
-            self._update(data_description=splits.description)
-            if self._stop.is_set():
-                self._update(status="stopped", message="stopped while loading data")
-                return
-            result = train(self.cfg, self._on_step, self._on_epoch, self._stop.is_set, splits=splits)
-        except torch.cuda.OutOfMemoryError:
-            self._update(status="failed", message="the GPU ran out of memory: lower the batch size or pick a smaller model")
-            return
-        except Exception as error:  # the page shows the reason; the app keeps working
-            self._update(status="failed", message=f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
-            return
-        if result.stop_reason == "stopped":
-            self._update(status="stopped", message="stopped by you", result=result)
-            return
-        if result.stop_reason != "completed":
-            self._update(status="failed", message=result.stop_reason, result=result)
-            return
-        self._update(status="evaluating", result=result)
-        try:
-            analysis = analyse(result, splits)
-        except Exception as error:
-            self._update(status="finished", message=f"analysis failed: {error}")
-            return
-        self._update(status="finished", analysis=analysis)
+        callbacks = RunCallbacks(
+            on_status=lambda status: self._update(status=status),
+            on_data=lambda description: self._update(data_description=description),
+            on_step=lambda info: self._append("steps", info),
+            on_epoch=lambda info: self._append("epochs", info),
+        )
+        outcome = execute(self.cfg, callbacks, self._stop.is_set, load=lambda options: load_splits(options))
+        self._update(status=outcome.status, message=outcome.message, result=outcome, analysis=outcome.analysis)
 
 
 def analyse(result: TrainResult, splits: DataSplits, examples: int = 8) -> RunAnalysis:

@@ -2,12 +2,14 @@
 
 from collections import Counter, defaultdict
 
-import plotly.graph_objects as go
 import streamlit as st
 from fsrs import Rating
 
 from study.scheduling import due_forecast
+from ui.charts import plotly_go
 from ui.state import get_bank, get_store, now, profile
+
+go = plotly_go()
 
 bank, store = get_bank(), get_store()
 st.title("Progress")

@@ -62,7 +62,9 @@ if item is not None:
 st.subheader("Report")
 report = session.report_by_topic()
 if report:
-    import plotly.graph_objects as go
+    from ui.charts import plotly_go
+
+    go = plotly_go()
 
     names = [bank.topics[t].name for t in report]
     figure = go.Figure(

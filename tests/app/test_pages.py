@@ -144,39 +144,54 @@ def test_settings_creates_a_profile(app, progress_db):
     assert "ana" in ProgressStore(progress_db).profiles()
 
 
+def _finished(run_id: str, timeout: float = 120):
+    from runs.service import get_service
+
+    deadline = time.monotonic() + timeout
+    while (update := get_service().update(run_id)).outcome is None:
+        assert time.monotonic() < deadline, f"run still {update.status}"
+        time.sleep(0.1)
+    return update
+
+
 def test_training_lab_trains_on_the_generated_set_and_stops(app):
+    from runs.service import get_service
+
     at = app("pages/training_lab.py")
     at.radio[0].set_value("Generated offline set")
     at.number_input[0].set_value(600)  # subset
     at.number_input[1].set_value(6)  # time budget, seconds
     at.button[0].click().run()
     assert not at.exception
-    run = at.session_state["lab-run"]
-    run.join(timeout=60)
+    run_id = at.session_state["lab-run"]
+    finished = _finished(run_id)
+    assert finished.where.startswith("worker 1 (pid ")  # trained in a worker process, not in the server
     at.run()
     assert not at.exception
     assert any(s.value.startswith("Validation accuracy") for s in at.success), [e.value for e in at.error]
     assert any("generated offline set" in c.value for c in at.success)
     from cifar_core.fast import FAST_RECIPE
 
+    config = finished.outcome.config
     for name, value in FAST_RECIPE.items():  # the form starts on the measured recipe, tricks included
-        assert getattr(run.cfg, name) == value, name
+        assert getattr(config, name) == value, name
 
     # The form comes back with the settings of the run just made, not the defaults.
     assert at.radio[0].value == "Generated offline set" and at.number_input[0].value == 600 and at.number_input[1].value == 6
-    assert at.session_state["lab-run"].snapshot().steps[-1].image_size in (16, 24, 32)
+    assert at.session_state["lab-live"]["steps"][-1].image_size in (16, 24, 32)
     at.radio[1].set_value("Epochs")
     at.number_input[2].set_value(200)
     next(c for c in at.checkbox if c.label == "Progressive resizing").uncheck()
     at.button[0].click().run()
-    run = at.session_state["lab-run"]
-    assert run.cfg.resize_schedule == ""
-    while not run.snapshot().steps:
+    run_id = at.session_state["lab-run"]
+    service = get_service()
+    while not service.update(run_id).steps:
         time.sleep(0.05)
-    run.stop()
-    run.join(timeout=30)
+    assert service.records()[-1].config.resize_schedule == ""
     at.run()
-    assert run.snapshot().status == "stopped"
+    next(b for b in at.button if b.label == "Stop").click().run()
+    assert _finished(run_id, timeout=30).status == "stopped"
+    at.run()
     assert any(w.value.startswith("Stopped") for w in at.warning)
 
 
