@@ -1,5 +1,6 @@
 """`python -m bench [NAME...] [--quick] [--json] [--out DIR]`: measured figures with the machine,
-versions and date, written as JSON and a Markdown table."""
+versions and date, written as JSON and a Markdown table. `python -m bench hosted ...` measures a
+class on one server through the run service (bench/hosted.py)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ def markdown(results: list[BenchResult], info: dict[str, object], quick: bool) -
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["hosted"]:  # a class on one server: its own options (see bench/hosted.py)
+        from bench.hosted import main as hosted
+
+        return hosted(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help=f"benches to run (default all: {', '.join(BENCHES)})")
     parser.add_argument("--quick", action="store_true", help="fewer repeats; under 10 minutes on 2 CPU cores")

@@ -40,6 +40,7 @@ class RunOutcome:
     report: EvalReport | None = None  # on the validation split
     steps: int = 0
     seconds: float = 0.0  # inside train(): the time budget's clock
+    training_seconds: float = 0.0  # of which up to the last training step
     device: str = ""
     data_description: str = ""
     analysis: RunAnalysis | None = None
@@ -92,7 +93,10 @@ def _outcome_of(result: TrainResult) -> RunOutcome:
         status, message = "failed", result.stop_reason
     else:
         status, message = "finished", ""
-    return RunOutcome(status, message, result.config, result.report, result.steps, result.seconds, result.device, result.data_description)
+    return RunOutcome(
+        status, message, result.config, result.report, steps=result.steps, seconds=result.seconds,
+        training_seconds=result.training_seconds, device=result.device, data_description=result.data_description,
+    )  # fmt: skip
 
 
 @dataclass

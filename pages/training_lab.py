@@ -1,5 +1,5 @@
 """Training lab: configure a run, watch live curves with a progress bar and ETA, stop it, and
-inspect the result. Runs go to the run service (runs/): this page submits one, holds its id, and
+inspect the result. Runs go to the run service (run_service/): this page submits one, holds its id, and
 polls for what changed; it never learns which process or machine trains it."""
 
 import os
@@ -7,8 +7,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from runs.records import LearnerBusy, QueueFull
-from runs.service import get_service
+from cifar_core.config import ConfigError
+from cifar_core.fast import FAST_RECIPE  # the form starts on the measured recipe
+from run_service.lab import CIFAR10_SOURCE, LAB_DEFAULTS, lab_config
+from run_service.records import LearnerBusy, QueueFull
+from run_service.service import get_service
 from ui.charts import plotly_go
 from ui.state import hosted, profile
 
@@ -23,77 +26,50 @@ if not default_dir and (shared / "train").is_dir():
 
 
 def config_form():
-    from cifar_core.config import ConfigError, TrainConfig
-    from cifar_core.data import DataOptions
-    from cifar_core.fast import FAST_RECIPE  # the form starts on the measured recipe
-    from cifar_core.models import FIXED_SIZE_MODELS
-
     # The form is not drawn while a run is live, so Streamlit forgets its widgets; the last run's
     # settings are kept here and the form starts from them, not from the defaults.
-    last = st.session_state.get("lab-settings", {})
+    first_source = CIFAR10_SOURCE if default_dir else LAB_DEFAULTS["source"]
+    last = {**LAB_DEFAULTS, "source": first_source, "data_dir": default_dir, **st.session_state.get("lab-settings", {})}
 
-    def pick(name: str, options: list, default) -> int:
-        return options.index(last.get(name, default))
+    def pick(name: str, options: list) -> int:
+        return options.index(last[name])
 
-    sources, models, lengths = (
-        ["Generated offline set", "CIFAR-10 directory"],
-        ["fastnet", "simplecnn", "resnet9"],
-        ["Time budget", "Epochs"],
-    )
+    sources, models, lengths = ([LAB_DEFAULTS["source"], CIFAR10_SOURCE], ["fastnet", "simplecnn", "resnet9"], ["Time budget", "Epochs"])
     optimizers, schedulers = ["sgd", "adam"], ["onecycle", "cosine", "step", "none"]
     with st.form("lab-config"):
         left, middle, right = st.columns(3)
-        source = left.radio("Data", sources, index=pick("source", sources, sources[1] if default_dir else sources[0]))
-        data_dir = left.text_input("Directory", last.get("data_dir", default_dir), disabled=hosted())
-        subset = left.number_input("Training images (subset)", 200, 50_000, last.get("subset", 5000), step=500)
-        model = middle.selectbox("Model", models, index=pick("model", models, "fastnet"))
-        length = middle.radio("Length", lengths, index=pick("length", lengths, "Time budget"), horizontal=True)
-        budget = middle.number_input("Time budget (s)", 5, MAX_HOSTED_BUDGET if hosted() else 3600, last.get("budget", 30))
-        epochs = middle.number_input("Epochs", 1, 5 if hosted() else 200, last.get("epochs", 3))
-        optimizer = middle.selectbox("Optimizer", optimizers, index=pick("optimizer", optimizers, "sgd"))
-        scheduler = middle.selectbox("Scheduler", schedulers, index=pick("scheduler", schedulers, "onecycle"))
-        lr = right.number_input("Peak learning rate", 1e-5, 5.0, last.get("lr", FAST_RECIPE["lr"]), format="%g")
-        batch = right.select_slider("Batch size", [32, 64, 128, 256, 512], last.get("batch", FAST_RECIPE["batch_size"]))
-        flip = right.checkbox("Horizontal flip", last.get("flip", True))
-        whiten = right.checkbox(
-            "Whitened first layer (frozen)",
-            last.get("whiten", FAST_RECIPE["whiten"]),
-            help="First conv set to the data's patch-whitening filters",
-        )
-        progressive = right.checkbox(
-            "Progressive resizing",
-            last.get("progressive", bool(FAST_RECIPE["resize_schedule"])),
-            help=f"Train at smaller sizes before 32 px ({FAST_RECIPE['resize_schedule']}); models with global pooling only",
-        )
-        crop = right.slider("Crop padding (px)", 0, 8, last.get("crop", FAST_RECIPE["crop_padding"]))
-        smoothing = right.slider("Label smoothing", 0.0, 0.5, last.get("smoothing", FAST_RECIPE["label_smoothing"]))
-        mixup = right.slider("Mixup alpha (0 = off)", 0.0, 1.0, last.get("mixup", 0.0))
-        clip = right.number_input("Gradient clip (0 = off)", 0.0, 100.0, last.get("clip", 0.0))
+        values = {
+            "source": left.radio("Data", sources, index=pick("source", sources)),
+            "data_dir": left.text_input("Directory", last["data_dir"], disabled=hosted()),
+            "subset": left.number_input("Training images (subset)", 200, 50_000, last["subset"], step=500),
+            "model": middle.selectbox("Model", models, index=pick("model", models)),
+            "length": middle.radio("Length", lengths, index=pick("length", lengths), horizontal=True),
+            "budget": middle.number_input("Time budget (s)", 5, MAX_HOSTED_BUDGET if hosted() else 3600, last["budget"]),
+            "epochs": middle.number_input("Epochs", 1, 5 if hosted() else 200, last["epochs"]),
+            "optimizer": middle.selectbox("Optimizer", optimizers, index=pick("optimizer", optimizers)),
+            "scheduler": middle.selectbox("Scheduler", schedulers, index=pick("scheduler", schedulers)),
+            "lr": right.number_input("Peak learning rate", 1e-5, 5.0, last["lr"], format="%g"),
+            "batch": right.select_slider("Batch size", [32, 64, 128, 256, 512], last["batch"]),
+            "flip": right.checkbox("Horizontal flip", last["flip"]),
+            "whiten": right.checkbox(
+                "Whitened first layer (frozen)", last["whiten"], help="First conv set to the data's patch-whitening filters"
+            ),
+            "progressive": right.checkbox(
+                "Progressive resizing",
+                last["progressive"],
+                help=f"Train at smaller sizes before 32 px ({FAST_RECIPE['resize_schedule']}); models with global pooling only",
+            ),
+            "crop": right.slider("Crop padding (px)", 0, 8, last["crop"]),
+            "smoothing": right.slider("Label smoothing", 0.0, 0.5, last["smoothing"]),
+            "mixup": right.slider("Mixup alpha (0 = off)", 0.0, 1.0, last["mixup"]),
+            "clip": right.number_input("Gradient clip (0 = off)", 0.0, 100.0, last["clip"]),
+        }
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
     if not submitted:
         return None
-    st.session_state["lab-settings"] = {
-        "source": source, "data_dir": data_dir, "subset": subset, "model": model, "length": length, "budget": budget,
-        "epochs": epochs, "optimizer": optimizer, "scheduler": scheduler, "lr": lr, "batch": batch, "flip": flip, "whiten": whiten,
-        "progressive": progressive, "crop": crop, "smoothing": smoothing, "mixup": mixup, "clip": clip,
-    }  # fmt: skip
-    use_dir = source == "CIFAR-10 directory"
-    data = DataOptions(
-        data_dir=data_dir if use_dir else None,
-        dataset="auto" if use_dir else "synthetic",
-        subset=int(subset),
-        synthetic_size=max(int(subset) * 10 // 9, 1000),
-    )
-    cfg = TrainConfig(
-        data=data, model=model, epochs=int(epochs), time_budget=float(budget) if length == "Time budget" else None, optimizer=optimizer,
-        scheduler=scheduler, lr=float(lr), batch_size=int(batch), flip=flip, crop_padding=int(crop), label_smoothing=float(smoothing),
-        mixup_alpha=float(mixup), grad_clip=float(clip) or None, nesterov=optimizer == "sgd", momentum=FAST_RECIPE["momentum"],
-        weight_decay=FAST_RECIPE["weight_decay"] if optimizer == "sgd" else 0.0,
-        device=st.session_state.get("device", "auto"), tta=FAST_RECIPE["tta"], whiten=whiten, padding_mode=FAST_RECIPE["padding_mode"],
-        resize_schedule=FAST_RECIPE["resize_schedule"] if progressive and model not in FIXED_SIZE_MODELS else "",
-    )  # fmt: skip
+    st.session_state["lab-settings"] = values
     try:
-        return cfg.validated()
+        return lab_config(values, device=st.session_state.get("device", "auto")).validated()
     except ConfigError as error:
         st.error("; ".join(error.problems))
         return None

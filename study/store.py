@@ -1,5 +1,6 @@
-"""Review progress in SQLite: WAL mode, a schema version with migrations, one transaction per
-review, several learner profiles, and a corrupt file moved aside rather than discarded."""
+"""Review progress on SQLAlchemy Core: a SQLite file by default, PostgreSQL when several app
+servers share a class (`VIVA_DATABASE_URL`). One transaction per review, several learner
+profiles, schema migrations by Alembic, and a corrupt SQLite file moved aside, not discarded."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hashlib
 import json
 import os
 import secrets
-import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,10 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fsrs import Card, Rating, ReviewLog
+from sqlalchemy import Connection, delete, exc, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from study import schema_upgrade
 from study.scheduling import StudyScheduler
+from study.schema_upgrade import SCHEMA_VERSION, NewerSchemaError
+from study.store_engine import IMMEDIATE, default_target, make_engine, sqlite_path
+from study.store_tables import cards, own_cards, profiles, resume_tokens, reviews
 
-SCHEMA_VERSION = 3
+__all__ = ["DEFAULT_PROFILE", "SCHEMA_VERSION", "OwnCard", "ProgressStore", "ReviewRecord", "StoreError", "default_db_path"]
 DEFAULT_PROFILE = "default"
 
 
@@ -27,12 +34,8 @@ class StoreError(Exception):
 
 
 def default_db_path() -> Path:
-    """$VIVA_PROGRESS_DB, else the user's data directory."""
-    explicit = os.environ.get("VIVA_PROGRESS_DB")
-    if explicit:
-        return Path(explicit).expanduser()
-    data_home = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return data_home / "viva-drill" / "progress.db"
+    """The SQLite file used when no database URL is set."""
+    return sqlite_path(default_target()) or Path(default_target())
 
 
 @dataclass(frozen=True)
@@ -45,81 +48,66 @@ class ReviewRecord:
     mode: str  # flashcard, quiz, viva
 
 
-# Version 1 had no profiles: one learner per file.
-_SCHEMA_V1 = """
-CREATE TABLE cards(item_id TEXT PRIMARY KEY, card_json TEXT NOT NULL, due TEXT NOT NULL);
-CREATE TABLE reviews(id INTEGER PRIMARY KEY, item_id TEXT NOT NULL, rating INTEGER NOT NULL, reviewed_at TEXT NOT NULL);
-"""
-_MIGRATE_1_TO_2 = """
-CREATE TABLE profiles(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, created_at TEXT NOT NULL);
-INSERT INTO profiles(id, name, created_at) VALUES (1, 'default', strftime('%Y-%m-%dT%H:%M:%SZ','now'));
-ALTER TABLE cards RENAME TO cards_v1;
-CREATE TABLE cards(profile_id INTEGER NOT NULL REFERENCES profiles(id), item_id TEXT NOT NULL,
-                   card_json TEXT NOT NULL, due TEXT NOT NULL, PRIMARY KEY(profile_id, item_id));
-INSERT INTO cards(profile_id, item_id, card_json, due) SELECT 1, item_id, card_json, due FROM cards_v1;
-DROP TABLE cards_v1;
-ALTER TABLE reviews RENAME TO reviews_v1;
-CREATE TABLE reviews(id INTEGER PRIMARY KEY, profile_id INTEGER NOT NULL REFERENCES profiles(id), item_id TEXT NOT NULL,
-                     rating INTEGER NOT NULL, reviewed_at TEXT NOT NULL, duration_ms INTEGER, score REAL,
-                     mode TEXT NOT NULL DEFAULT 'flashcard');
-INSERT INTO reviews(id, profile_id, item_id, rating, reviewed_at) SELECT id, 1, item_id, rating, reviewed_at FROM reviews_v1;
-DROP TABLE reviews_v1;
-CREATE INDEX reviews_by_profile ON reviews(profile_id, reviewed_at);
-"""
-# Version 3: undo (each review keeps the card as it was before), the learner's own cards, and
-# resume tokens for hosted identity. card_before is NULL for reviews written before version 3
-# (they cannot be undone exactly) and '' when the review created the card.
-_MIGRATE_2_TO_3 = """
-ALTER TABLE reviews ADD COLUMN card_before TEXT;
-CREATE TABLE own_cards(profile_id INTEGER NOT NULL REFERENCES profiles(id), item_id TEXT NOT NULL,
-                       item_json TEXT NOT NULL, edits TEXT, updated_at TEXT NOT NULL, PRIMARY KEY(profile_id, item_id));
-CREATE TABLE resume_tokens(token_hash TEXT PRIMARY KEY, profile_id INTEGER NOT NULL REFERENCES profiles(id),
-                           created_at TEXT NOT NULL);
-"""
-_MIGRATIONS = {0: _SCHEMA_V1, 1: _MIGRATE_1_TO_2, 2: _MIGRATE_2_TO_3}  # from version -> script reaching version + 1
+@dataclass(frozen=True)
+class OwnCard:
+    """A card of the learner's own: a new item, or the edited copy of shipped item `edits`."""
+
+    item_id: str
+    item: dict  # the item as validate_item accepts it
+    edits: str | None
+    updated_at: datetime
 
 
 class ProgressStore:
-    """One SQLite file holding every profile's cards and review log."""
+    """Every profile's cards, review log, own cards and resume tokens, in one database."""
 
-    def __init__(self, path: Path | str | None = None, scheduler: StudyScheduler | None = None) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
+    def __init__(self, target: Path | str | None = None, scheduler: StudyScheduler | None = None) -> None:
+        self.target = str(target) if target is not None else default_target()
+        self.path = sqlite_path(self.target)  # None for a server database
         self.scheduler = scheduler or StudyScheduler()
         self.recovery_message: str | None = None  # set when a corrupt file was moved aside
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(f"{self.path}: cannot create the progress directory ({error.strerror})") from None
-        self._conn = self._open_checked()
+        self._profile_ids: dict[str, int] = {}
+        if self.path is not None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"{self.path}: cannot create the progress directory ({error.strerror})") from None
+        self.engine = self._open_checked()
+        # A store dropped without close() still closes its connections (a server's pool too).
+        self._finalizer = weakref.finalize(self, self.engine.dispose)
+
+    @property
+    def where(self) -> str:
+        """The file, or the URL without its password, for messages."""
+        return str(self.path) if self.path is not None else make_safe(self.target)
 
     # -- opening, checking, migrating ----------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: we issue BEGIN ourselves. check_same_thread=False: Streamlit reruns one
-        # session on different threads, one at a time.
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")  # an acknowledged review survives power loss too
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
-    def _open_checked(self) -> sqlite3.Connection:
+    def _open_checked(self):
+        engine = make_engine(self.target)
         try:
-            conn = self._connect()
-            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise sqlite3.DatabaseError("integrity check failed")
-            self._migrate(conn)
-            return conn
-        except sqlite3.DatabaseError as error:
-            if isinstance(error, sqlite3.OperationalError) and "readonly" in str(error).lower():
-                raise StoreError(f"{self.path}: the progress database is read-only ({error})") from None
-            if isinstance(error, sqlite3.OperationalError) and "unable to open" in str(error).lower():
-                raise StoreError(f"{self.path}: cannot open the progress database ({error})") from None
+            with engine.connect() as conn:
+                if self.path is not None and conn.exec_driver_sql("PRAGMA quick_check").scalar() != "ok":
+                    raise exc.DatabaseError("PRAGMA quick_check", None, Exception("integrity check failed"))
+            self._migrate(engine)
+            return engine
+        except NewerSchemaError as error:
+            engine.dispose()
+            raise StoreError(f"{self.where}: written by a newer version ({error})") from None
+        except exc.DBAPIError as error:
+            engine.dispose()
+            reason = _reason(error)
+            if self.path is None:
+                raise StoreError(f"{self.where}: cannot open the progress database ({reason})") from None
+            if "readonly" in reason.lower():
+                raise StoreError(f"{self.path}: the progress database is read-only ({reason})") from None
+            if "unable to open" in reason.lower():
+                raise StoreError(f"{self.path}: cannot open the progress database ({reason})") from None
             moved = self._move_aside()
-            self.recovery_message = f"{self.path} was unreadable ({error}); moved aside to {moved}, starting a new progress database"
-            conn = self._connect()
-            self._migrate(conn)
-            return conn
+            self.recovery_message = f"{self.path} was unreadable ({reason}); moved aside to {moved}, starting a new progress database"
+            engine = make_engine(self.target)
+            self._migrate(engine)
+            return engine
 
     def _move_aside(self) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -130,47 +118,73 @@ class ProgressStore:
                 os.replace(source, Path(f"{target}{suffix}"))
         return target
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: written by a newer version (schema {version}, this app knows {SCHEMA_VERSION})")
-        while version < SCHEMA_VERSION:
-            with _transaction(conn):
-                # executescript() would commit mid-migration, so run the statements one by one.
-                for statement in _MIGRATIONS[version].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={version + 1}")
-            version += 1
+    def _migrate(self, engine) -> None:
+        with engine.connect() as conn:
+            conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # Two app servers starting together: the second waits, then finds the schema current.
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(72431905)")
+                schema_upgrade.upgrade(conn)
 
     def close(self) -> None:
-        self._conn.close()
+        self._finalizer()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction that takes the write lock up front; nothing of it is kept on failure."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{IMMEDIATE: True})
+                with conn.begin():
+                    yield conn
+        except exc.OperationalError as error:
+            # Disk full, read-only file, lock timeout, server gone: rolled back, the old data is kept.
+            raise StoreError(f"could not save progress ({_reason(error)}); the previous data is unchanged") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except exc.OperationalError as error:
+            raise StoreError(f"{self.where}: could not read progress ({_reason(error)})") from None
+
+    def _insert(self, table):
+        """INSERT with ON CONFLICT clauses, in the dialect at hand (both spell them alike)."""
+        return (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert(table)
 
     # -- profiles ------------------------------------------------------------------------------
 
     def profile_id(self, name: str = DEFAULT_PROFILE) -> int:
         """The profile's id, created on first use."""
-        row = self._conn.execute("SELECT id FROM profiles WHERE name = ?", (name,)).fetchone()
-        if row:
-            return row[0]
-        with _transaction(self._conn):
-            self._conn.execute("INSERT OR IGNORE INTO profiles(name, created_at) VALUES (?, ?)", (name, datetime.now(UTC).isoformat()))
-        return self._conn.execute("SELECT id FROM profiles WHERE name = ?", (name,)).fetchone()[0]
+        if name in self._profile_ids:
+            return self._profile_ids[name]
+        with self._read() as conn:
+            found = conn.execute(select(profiles.c.id).where(profiles.c.name == name)).scalar()
+        if found is None:
+            with self._write() as conn:
+                conn.execute(self._insert(profiles).values(name=name, created_at=datetime.now(UTC).isoformat()).on_conflict_do_nothing())
+                found = conn.execute(select(profiles.c.id).where(profiles.c.name == name)).scalar_one()
+        self._profile_ids[name] = found
+        return found
 
     def profiles(self) -> list[str]:
-        return [row[0] for row in self._conn.execute("SELECT name FROM profiles ORDER BY id")]
+        with self._read() as conn:
+            return list(conn.execute(select(profiles.c.name).order_by(profiles.c.id)).scalars())
 
     # -- cards and reviews ---------------------------------------------------------------------
 
     def card(self, item_id: str, profile: str = DEFAULT_PROFILE) -> Card | None:
-        row = self._conn.execute(
-            "SELECT card_json FROM cards WHERE profile_id = ? AND item_id = ?", (self.profile_id(profile), item_id)
-        ).fetchone()
-        return Card.from_json(row[0]) if row else None
+        query = select(cards.c.card_json).where(cards.c.profile_id == self.profile_id(profile), cards.c.item_id == item_id)
+        with self._read() as conn:
+            text = conn.execute(query).scalar()
+        return Card.from_json(text) if text else None
 
     def cards(self, profile: str = DEFAULT_PROFILE) -> dict[str, Card]:
-        rows = self._conn.execute("SELECT item_id, card_json FROM cards WHERE profile_id = ?", (self.profile_id(profile),))
-        return {item_id: Card.from_json(text) for item_id, text in rows}
+        query = select(cards.c.item_id, cards.c.card_json).where(cards.c.profile_id == self.profile_id(profile))
+        with self._read() as conn:
+            return {item_id: Card.from_json(text) for item_id, text in conn.execute(query)}
 
     def record_review(
         self,
@@ -182,21 +196,29 @@ class ProgressStore:
         score: float | None = None,
         mode: str = "flashcard",
     ) -> tuple[Card, ReviewLog]:
-        """Schedule and store one review in a single transaction; when this returns, it is on disk."""
+        """Schedule and store one review in a single transaction; when this returns, it is stored."""
         profile_id = self.profile_id(profile)
-        with _transaction(self._conn, immediate=True):
-            row = self._conn.execute("SELECT card_json FROM cards WHERE profile_id = ? AND item_id = ?", (profile_id, item_id)).fetchone()
-            before = row[0] if row else ""
-            card = Card.from_json(row[0]) if row else self.scheduler.new_card(item_id, now)
+        with self._write() as conn:
+            # FOR UPDATE (PostgreSQL): two servers reviewing the same card take turns.
+            current = select(cards.c.card_json).where(cards.c.profile_id == profile_id, cards.c.item_id == item_id).with_for_update()
+            before = conn.execute(current).scalar() or ""
+            card = Card.from_json(before) if before else self.scheduler.new_card(item_id, now)
             card, log = self.scheduler.review(card, rating, now)
-            self._conn.execute(
-                "INSERT OR REPLACE INTO cards(profile_id, item_id, card_json, due) VALUES (?, ?, ?, ?)",
-                (profile_id, item_id, card.to_json(), card.due.isoformat()),
-            )
-            self._conn.execute(
-                "INSERT INTO reviews(profile_id, item_id, rating, reviewed_at, duration_ms, score, mode, card_before)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (profile_id, item_id, int(rating), now.isoformat(), duration_ms, score, mode, before),
+            row = {"profile_id": profile_id, "item_id": item_id, "card_json": card.to_json(), "due": card.due.isoformat()}
+            upsert = self._insert(cards).values(**row)
+            conn.execute(upsert.on_conflict_do_update(index_elements=["profile_id", "item_id"], set_={"card_json": row["card_json"],
+                                                                                                     "due": row["due"]}))  # fmt: skip
+            conn.execute(
+                reviews.insert().values(
+                    profile_id=profile_id,
+                    item_id=item_id,
+                    rating=int(rating),
+                    reviewed_at=now.isoformat(),
+                    duration_ms=duration_ms,
+                    score=score,
+                    mode=mode,
+                    card_before=before,
+                )  # fmt: skip
             )
         return card, log
 
@@ -205,24 +227,20 @@ class ProgressStore:
         the state it had before (or disappears, if that review created it). None when there is
         nothing to undo, or the latest review predates undo (schema 2 kept no earlier state)."""
         profile_id = self.profile_id(profile)
-        with _transaction(self._conn, immediate=True):
-            row = self._conn.execute(
-                "SELECT id, item_id, rating, reviewed_at, duration_ms, score, mode, card_before FROM reviews"
-                " WHERE profile_id = ? ORDER BY id DESC LIMIT 1",
-                (profile_id,),
-            ).fetchone()
-            if row is None or row[7] is None:
+        with self._write() as conn:
+            latest = conn.execute(
+                select(reviews).where(reviews.c.profile_id == profile_id).order_by(reviews.c.id.desc()).limit(1).with_for_update()
+            ).first()
+            if latest is None or latest.card_before is None:
                 return None
-            review_id, item_id, before = row[0], row[1], row[7]
-            if before:
-                due = Card.from_json(before).due.isoformat()
-                self._conn.execute(
-                    "UPDATE cards SET card_json = ?, due = ? WHERE profile_id = ? AND item_id = ?", (before, due, profile_id, item_id)
-                )
+            this_card = (cards.c.profile_id == profile_id) & (cards.c.item_id == latest.item_id)
+            if latest.card_before:
+                due = Card.from_json(latest.card_before).due.isoformat()
+                conn.execute(update(cards).where(this_card).values(card_json=latest.card_before, due=due))
             else:
-                self._conn.execute("DELETE FROM cards WHERE profile_id = ? AND item_id = ?", (profile_id, item_id))
-            self._conn.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
-        return ReviewRecord(item_id, Rating(row[2]), datetime.fromisoformat(row[3]), row[4], row[5], row[6])
+                conn.execute(delete(cards).where(this_card))
+            conn.execute(delete(reviews).where(reviews.c.id == latest.id))
+        return _record(latest)
 
     def preview(self, item_id: str, now: datetime, profile: str = DEFAULT_PROFILE) -> dict[Rating, datetime]:
         """When the card would next be due after each of the four ratings (nothing is stored)."""
@@ -230,45 +248,49 @@ class ProgressStore:
         return {rating: self.scheduler.review(card, rating, now)[0].due for rating in Rating}
 
     def reviews(self, profile: str = DEFAULT_PROFILE) -> list[ReviewRecord]:
-        rows = self._conn.execute(
-            "SELECT item_id, rating, reviewed_at, duration_ms, score, mode FROM reviews WHERE profile_id = ? ORDER BY id",
-            (self.profile_id(profile),),
-        )
-        return [ReviewRecord(i, Rating(r), datetime.fromisoformat(t), d, s, m) for i, r, t, d, s, m in rows]
+        query = select(reviews).where(reviews.c.profile_id == self.profile_id(profile)).order_by(reviews.c.id)
+        with self._read() as conn:
+            return [_record(row) for row in conn.execute(query)]
 
     def new_items_since(self, since: datetime, profile: str = DEFAULT_PROFILE) -> int:
         """Items whose first review happened at or after `since` (for the daily new-card limit)."""
-        row = self._conn.execute(
-            "SELECT COUNT(*) FROM (SELECT item_id, MIN(reviewed_at) AS first FROM reviews WHERE profile_id = ? GROUP BY item_id)"
-            " WHERE first >= ?",
-            (self.profile_id(profile), since.isoformat()),
-        ).fetchone()
-        return int(row[0])
+        first = (
+            select(func.min(reviews.c.reviewed_at).label("first"))
+            .where(reviews.c.profile_id == self.profile_id(profile))
+            .group_by(reviews.c.item_id)
+            .subquery()
+        )
+        with self._read() as conn:
+            return int(conn.execute(select(func.count()).select_from(first).where(first.c.first >= since.isoformat())).scalar_one())
 
     # -- the learner's own cards: new ones and edits of shipped ones ----------------------------
 
     def own_cards(self, profile: str = DEFAULT_PROFILE) -> list[OwnCard]:
-        rows = self._conn.execute(
-            "SELECT item_id, item_json, edits, updated_at FROM own_cards WHERE profile_id = ? ORDER BY updated_at, item_id",
-            (self.profile_id(profile),),
+        query = (
+            select(own_cards.c.item_id, own_cards.c.item_json, own_cards.c.edits, own_cards.c.updated_at)
+            .where(own_cards.c.profile_id == self.profile_id(profile))
+            .order_by(own_cards.c.updated_at, own_cards.c.item_id)
         )
-        return [OwnCard(i, json.loads(j), e, datetime.fromisoformat(u)) for i, j, e, u in rows]
+        with self._read() as conn:
+            return [OwnCard(i, json.loads(j), e, datetime.fromisoformat(u)) for i, j, e, u in conn.execute(query)]
 
     def save_own_card(self, item: dict, now: datetime, profile: str = DEFAULT_PROFILE, edits: str | None = None) -> None:
         """Store a validated item dict: a new card (edits None) or the edit of shipped item `edits`."""
-        profile_id = self.profile_id(profile)
-        with _transaction(self._conn, immediate=True):
-            self._conn.execute(
-                "INSERT OR REPLACE INTO own_cards(profile_id, item_id, item_json, edits, updated_at) VALUES (?, ?, ?, ?, ?)",
-                (profile_id, item["id"], json.dumps(item, sort_keys=True), edits, now.isoformat()),
-            )
+        row = {
+            "profile_id": self.profile_id(profile), "item_id": item["id"], "item_json": json.dumps(item, sort_keys=True),
+            "edits": edits, "updated_at": now.isoformat(),
+        }  # fmt: skip
+        with self._write() as conn:
+            upsert = self._insert(own_cards).values(**row)
+            conn.execute(upsert.on_conflict_do_update(index_elements=["profile_id", "item_id"],
+                                                      set_={k: row[k] for k in ("item_json", "edits", "updated_at")}))  # fmt: skip
 
     def remove_own_card(self, item_id: str, profile: str = DEFAULT_PROFILE) -> bool:
         """Delete a card of the learner's own, or drop an edit (the shipped text returns)."""
         profile_id = self.profile_id(profile)
-        with _transaction(self._conn, immediate=True):
-            cursor = self._conn.execute("DELETE FROM own_cards WHERE profile_id = ? AND item_id = ?", (profile_id, item_id))
-        return cursor.rowcount > 0
+        with self._write() as conn:
+            removed = conn.execute(delete(own_cards).where(own_cards.c.profile_id == profile_id, own_cards.c.item_id == item_id))
+        return removed.rowcount > 0
 
     # -- hosted identity: resume tokens --------------------------------------------------------
 
@@ -276,60 +298,51 @@ class ProgressStore:
         """A new random secret that reopens `profile`; only its hash is stored."""
         token = secrets.token_urlsafe(24)  # 192 bits: not guessable, not derived from the profile
         profile_id = self.profile_id(profile)
-        with _transaction(self._conn, immediate=True):
-            self._conn.execute(
-                "INSERT INTO resume_tokens(token_hash, profile_id, created_at) VALUES (?, ?, ?)",
-                (_token_hash(token), profile_id, datetime.now(UTC).isoformat()),
+        with self._write() as conn:
+            conn.execute(
+                resume_tokens.insert().values(
+                    token_hash=_token_hash(token), profile_id=profile_id, created_at=datetime.now(UTC).isoformat()
+                )
             )
         return token
 
     def profile_for_token(self, token: str) -> str | None:
         """The profile a resume token opens, or None for an unknown token."""
-        row = self._conn.execute(
-            "SELECT p.name FROM resume_tokens t JOIN profiles p ON p.id = t.profile_id WHERE t.token_hash = ?", (_token_hash(token),)
-        ).fetchone()
-        return row[0] if row else None
+        query = (
+            select(profiles.c.name)
+            .join(resume_tokens, resume_tokens.c.profile_id == profiles.c.id)
+            .where(resume_tokens.c.token_hash == _token_hash(token))
+        )
+        with self._read() as conn:
+            return conn.execute(query).scalar()
 
     def reset_profile(self, profile: str = DEFAULT_PROFILE) -> None:
         profile_id = self.profile_id(profile)
-        with _transaction(self._conn, immediate=True):
-            self._conn.execute("DELETE FROM cards WHERE profile_id = ?", (profile_id,))
-            self._conn.execute("DELETE FROM reviews WHERE profile_id = ?", (profile_id,))
+        with self._write() as conn:
+            conn.execute(delete(cards).where(cards.c.profile_id == profile_id))
+            conn.execute(delete(reviews).where(reviews.c.profile_id == profile_id))
 
     def integrity_ok(self) -> bool:
-        return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if self.path is None:
+            return True  # PostgreSQL checks its own pages; there is no file-level check to run
+        with self._read() as conn:
+            return conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
 
 
-@dataclass(frozen=True)
-class OwnCard:
-    """A card of the learner's own: a new item, or the edited copy of shipped item `edits`."""
-
-    item_id: str
-    item: dict  # the item as validate_item accepts it
-    edits: str | None
-    updated_at: datetime
+def _record(row) -> ReviewRecord:
+    return ReviewRecord(row.item_id, Rating(row.rating), datetime.fromisoformat(row.reviewed_at), row.duration_ms, row.score, row.mode)
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@contextmanager
-def _transaction(conn: sqlite3.Connection, immediate: bool = False) -> Iterator[None]:
-    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
-    try:
-        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        yield
-        conn.execute("COMMIT")
-    except sqlite3.OperationalError as error:
-        # Disk full, read-only file, lock timeout: roll back (SQLite may already have), keep the old data.
-        _rollback(conn)
-        raise StoreError(f"could not save progress ({error}); the previous data is unchanged") from None
-    except BaseException:
-        _rollback(conn)
-        raise
+def _reason(error: exc.DBAPIError) -> str:
+    """The driver's own words, without SQLAlchemy's statement dump."""
+    return str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error).splitlines()[0]
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
+def make_safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -145,7 +145,7 @@ def test_settings_creates_a_profile(app, progress_db):
 
 
 def _finished(run_id: str, timeout: float = 120):
-    from runs.service import get_service
+    from run_service.service import get_service
 
     deadline = time.monotonic() + timeout
     while (update := get_service().update(run_id)).outcome is None:
@@ -155,7 +155,7 @@ def _finished(run_id: str, timeout: float = 120):
 
 
 def test_training_lab_trains_on_the_generated_set_and_stops(app):
-    from runs.service import get_service
+    from run_service.service import get_service
 
     at = app("pages/training_lab.py")
     at.radio[0].set_value("Generated offline set")

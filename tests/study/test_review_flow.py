@@ -10,14 +10,15 @@ from fsrs import Rating
 from study.scheduling import format_interval
 from study.session import ReviewSession
 from study.store import SCHEMA_VERSION, ProgressStore
+from tests.study.store_sql import sql
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _snapshot(store: ProgressStore) -> tuple:
-    cards = store._conn.execute("SELECT profile_id, item_id, card_json, due FROM cards ORDER BY 1, 2").fetchall()
-    reviews = store._conn.execute("SELECT * FROM reviews ORDER BY id").fetchall()
-    return cards, reviews
+    return sql(store, "SELECT profile_id, item_id, card_json, due FROM cards ORDER BY 1, 2"), sql(
+        store, "SELECT * FROM reviews ORDER BY id"
+    )
 
 
 @pytest.mark.parametrize(
@@ -35,8 +36,8 @@ def test_intervals_are_formatted_as_anki_shows_them(delta, shown):
     assert format_interval(delta) == shown
 
 
-def test_preview_gives_what_each_rating_would_schedule_and_stores_nothing(tmp_path):
-    store = ProgressStore(tmp_path / "p.db")
+def test_preview_gives_what_each_rating_would_schedule_and_stores_nothing(store_target):
+    store = ProgressStore(store_target)
     store.record_review("item-a", Rating.Good, T0)
     later = T0 + timedelta(minutes=15)
     before = _snapshot(store)
@@ -47,8 +48,8 @@ def test_preview_gives_what_each_rating_would_schedule_and_stores_nothing(tmp_pa
     assert card.due == preview[Rating.Good]
 
 
-def test_undo_restores_the_store_exactly(tmp_path):
-    store = ProgressStore(tmp_path / "p.db")
+def test_undo_restores_the_store_exactly(store_target):
+    store = ProgressStore(store_target)
     store.record_review("item-a", Rating.Good, T0)
     store.record_review("item-b", Rating.Again, T0)
     before = _snapshot(store)
@@ -58,16 +59,16 @@ def test_undo_restores_the_store_exactly(tmp_path):
     assert _snapshot(store) == before
 
 
-def test_undo_of_a_first_review_removes_the_card_and_nothing_is_left_to_undo(tmp_path):
-    store = ProgressStore(tmp_path / "p.db")
+def test_undo_of_a_first_review_removes_the_card_and_nothing_is_left_to_undo(store_target):
+    store = ProgressStore(store_target)
     store.record_review("item-a", Rating.Good, T0)
     assert store.undo_last_review().item_id == "item-a"
     assert store.cards() == {} and store.reviews() == []
     assert store.undo_last_review() is None
 
 
-def test_undo_touches_only_the_profile_that_asks(tmp_path):
-    store = ProgressStore(tmp_path / "p.db")
+def test_undo_touches_only_the_profile_that_asks(store_target):
+    store = ProgressStore(store_target)
     store.record_review("item-a", Rating.Good, T0, profile="ann")
     store.record_review("item-a", Rating.Good, T0, profile="bob")
     store.undo_last_review("ann")
@@ -82,11 +83,12 @@ def test_version_2_file_upgrades_keeps_every_review_and_legacy_reviews_are_not_u
     store.close()
     conn = sqlite3.connect(db)  # rebuild the file as schema 2 wrote it: no card_before, no new tables
     conn.executescript(
-        "ALTER TABLE reviews DROP COLUMN card_before; DROP TABLE own_cards; DROP TABLE resume_tokens; PRAGMA user_version=2;"
+        "ALTER TABLE reviews DROP COLUMN card_before; DROP TABLE own_cards; DROP TABLE resume_tokens; DROP TABLE alembic_version;"
+        "PRAGMA user_version=2;"
     )
     conn.close()
     upgraded = ProgressStore(db)
-    assert upgraded._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert sql(upgraded, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and SCHEMA_VERSION == 3
     assert [r.reviewed_at for r in upgraded.reviews()] == [T0 + timedelta(minutes=m) for m in (0, 10, 30)]
     card = upgraded.card("item-a")
     assert upgraded.undo_last_review() is None  # schema 2 kept no earlier state to restore

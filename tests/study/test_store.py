@@ -1,4 +1,5 @@
-"""Progress store: FSRS state round-trips, nothing acknowledged is lost, migrations, corruption."""
+"""Progress store on SQLite and PostgreSQL: FSRS state round-trips, nothing acknowledged is lost,
+migrations, corruption (the last two are SQLite files)."""
 
 import os
 import signal
@@ -12,26 +13,27 @@ import pytest
 from fsrs import Rating, State
 
 from study.store import SCHEMA_VERSION, ProgressStore, StoreError
+from tests.study.store_sql import sql
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_fsrs_card_state_round_trips_through_sqlite(tmp_path):
-    store = ProgressStore(tmp_path / "p.db")
+def test_fsrs_card_state_round_trips_through_the_store(store_target):
+    store = ProgressStore(store_target)
     card, _ = store.record_review("item-a", Rating.Good, T0)
     card, _ = store.record_review("item-a", Rating.Good, T0 + timedelta(minutes=10))
     store.close()
-    reopened = ProgressStore(tmp_path / "p.db")
+    reopened = ProgressStore(store_target)
     loaded = reopened.card("item-a")
     assert loaded.to_dict() == card.to_dict()
     assert loaded.state == State.Review and loaded.due > T0 + timedelta(days=1)
     assert [r.rating for r in reopened.reviews()] == [Rating.Good, Rating.Good]
 
 
-def test_exact_schedule_for_a_fixed_sequence(tmp_path):
+def test_exact_schedule_for_a_fixed_sequence(store_target):
     # FSRS-6 default parameters, no fuzzing: Good then Good graduates the card to a multi-day interval.
-    store = ProgressStore(tmp_path / "p.db")
+    store = ProgressStore(store_target)
     first, _ = store.record_review("x", Rating.Good, T0)
     assert first.due == T0 + timedelta(minutes=10)
     again, _ = store.record_review("x", Rating.Again, T0 + timedelta(minutes=10))
@@ -39,8 +41,8 @@ def test_exact_schedule_for_a_fixed_sequence(tmp_path):
     assert again.state == State.Learning
 
 
-def test_profiles_are_separate(tmp_path):
-    store = ProgressStore(tmp_path / "p.db")
+def test_profiles_are_separate(store_target):
+    store = ProgressStore(store_target)
     store.record_review("item-a", Rating.Easy, T0, profile="ana")
     assert store.card("item-a", profile="ben") is None
     assert store.card("item-a", profile="ana") is not None
@@ -60,7 +62,7 @@ for i in range(100000):
 """
 
 
-def _start_writer(db: Path, profile: str) -> subprocess.Popen:
+def _start_writer(db: str, profile: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", _WRITER, str(db), profile], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT)
 
 
@@ -73,8 +75,8 @@ def _acknowledged_after(process: subprocess.Popen, count: int) -> int:
     return last
 
 
-def test_sigkill_mid_session_loses_no_acknowledged_review(tmp_path):
-    db = tmp_path / "p.db"
+def test_sigkill_mid_session_loses_no_acknowledged_review(store_target):
+    db = store_target
     for trial, kill_after in enumerate((5, 37, 80)):
         writer = _start_writer(db, f"learner-{trial}")
         last = _acknowledged_after(writer, kill_after)
@@ -87,8 +89,9 @@ def test_sigkill_mid_session_loses_no_acknowledged_review(tmp_path):
         store.close()
 
 
-def test_two_processes_writing_at_once_corrupt_nothing(tmp_path):
-    db = tmp_path / "p.db"
+def test_two_processes_writing_at_once_corrupt_nothing(store_target):
+    # On PostgreSQL these are two app servers sharing one class's progress.
+    db = store_target
     ProgressStore(db).close()
     writers = [_start_writer(db, name) for name in ("left", "right")]
     acknowledged = [_acknowledged_after(w, 60) for w in writers]
@@ -117,7 +120,7 @@ def test_migration_from_version_1_keeps_the_data(tmp_path):
     conn.commit()
     conn.close()
     store = ProgressStore(db)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert sql(store, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and sql(store, "SELECT * FROM alembic_version") == [("0003",)]
     assert store.card("legacy-item").to_dict() == card.to_dict()
     assert [(r.item_id, r.rating) for r in store.reviews()] == [("legacy-item", Rating.Good)]
 
@@ -147,8 +150,8 @@ def test_read_only_directory_gives_a_clear_message(tmp_path):
         folder.chmod(0o700)
 
 
-def test_new_items_since_counts_first_reviews(tmp_path):
-    store = ProgressStore(tmp_path / "p.db")
+def test_new_items_since_counts_first_reviews(store_target):
+    store = ProgressStore(store_target)
     store.record_review("a", Rating.Good, T0 - timedelta(days=1))
     store.record_review("a", Rating.Good, T0 + timedelta(hours=1))
     store.record_review("b", Rating.Good, T0 + timedelta(hours=2))

@@ -11,6 +11,7 @@ import pytest
 from fsrs import Rating
 
 from study.store import ProgressStore, StoreError
+from tests.study.store_sql import sql
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRIALS = 100
@@ -57,8 +58,8 @@ def test_full_disk_gives_a_clear_message_and_keeps_the_old_data(tmp_path):
     store = ProgressStore(tmp_path / "p.db")
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     store.record_review("kept", Rating.Good, t0)
-    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
-    store._conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite now answers SQLITE_FULL on growth
+    pages = sql(store, "PRAGMA page_count")[0][0]
+    sql(store, f"PRAGMA max_page_count = {pages}")  # SQLite now answers SQLITE_FULL on growth
     with pytest.raises(StoreError, match=r"could not save progress \(database or disk is full\); the previous data is unchanged"):
         for i in range(10_000):
             store.record_review(f"item-{i}", Rating.Good, t0, duration_ms=i, mode="x" * 500)
@@ -72,8 +73,8 @@ def test_read_only_database_gives_a_clear_message_and_keeps_the_old_data(tmp_pat
     store = ProgressStore(tmp_path / "p.db")
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     store.record_review("kept", Rating.Good, t0)
-    store._conn.execute("PRAGMA query_only = ON")
+    sql(store, "PRAGMA query_only = ON")
     with pytest.raises(StoreError, match=r"could not save progress \(attempt to write a readonly database\)"):
         store.record_review("lost", Rating.Good, t0)
-    store._conn.execute("PRAGMA query_only = OFF")
+    sql(store, "PRAGMA query_only = OFF")
     assert [r.item_id for r in store.reviews()] == ["kept"] and store.integrity_ok()

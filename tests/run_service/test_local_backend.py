@@ -9,9 +9,9 @@ import pytest
 
 from cifar_core.config import TrainConfig
 from cifar_core.data import DataOptions
-from runs.records import LearnerBusy, QueueFull
-from runs.service import RunService
-from runs.settings import RunServiceSettings
+from run_service.records import LearnerBusy, QueueFull
+from run_service.service import RunService
+from run_service.settings import RunServiceSettings
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """Estimated starts for queued runs: the slots simulated in FIFO order."""
 
-from runs.estimate import STARTUP_SECONDS, expected_seconds, seconds_until_start
+from run_service.estimate import STARTUP_SECONDS, expected_seconds, seconds_until_start
 
 
 def test_next_in_line_starts_when_the_first_slot_frees():

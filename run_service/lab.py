@@ -1,0 +1,57 @@
+"""The Training lab's settings as plain values, and the run configuration they make.
+
+The lab page's form and `bench hosted` build runs here, so the benchmark measures exactly what a
+learner gets by pressing Start with the defaults."""
+
+from __future__ import annotations
+
+from cifar_core.config import TrainConfig
+from cifar_core.data import DataOptions
+from cifar_core.fast import FAST_RECIPE
+from cifar_core.models import FIXED_SIZE_MODELS
+
+# What the form shows before a learner changes anything (data source aside: the page picks
+# CIFAR-10 when it finds a directory, the generated set otherwise).
+LAB_DEFAULTS = {
+    "source": "Generated offline set", "data_dir": "", "subset": 5000, "model": "fastnet", "length": "Time budget", "budget": 30,
+    "epochs": 3, "optimizer": "sgd", "scheduler": "onecycle", "lr": FAST_RECIPE["lr"], "batch": FAST_RECIPE["batch_size"],
+    "flip": True, "whiten": FAST_RECIPE["whiten"], "progressive": bool(FAST_RECIPE["resize_schedule"]),
+    "crop": FAST_RECIPE["crop_padding"], "smoothing": FAST_RECIPE["label_smoothing"], "mixup": 0.0, "clip": 0.0,
+}  # fmt: skip
+CIFAR10_SOURCE = "CIFAR-10 directory"
+
+
+def lab_config(values: dict, device: str = "auto") -> TrainConfig:
+    """The run a form filled with `values` asks for (unvalidated: the caller reports problems)."""
+    v = {**LAB_DEFAULTS, **values}
+    use_dir = v["source"] == CIFAR10_SOURCE
+    data = DataOptions(
+        data_dir=v["data_dir"] if use_dir else None,
+        dataset="auto" if use_dir else "synthetic",
+        subset=int(v["subset"]),
+        synthetic_size=max(int(v["subset"]) * 10 // 9, 1000),
+    )
+    sgd = v["optimizer"] == "sgd"
+    return TrainConfig(
+        data=data,
+        model=v["model"],
+        epochs=int(v["epochs"]),
+        time_budget=float(v["budget"]) if v["length"] == "Time budget" else None,
+        optimizer=v["optimizer"],
+        scheduler=v["scheduler"],
+        lr=float(v["lr"]),
+        batch_size=int(v["batch"]),
+        flip=v["flip"],
+        crop_padding=int(v["crop"]),
+        label_smoothing=float(v["smoothing"]),
+        mixup_alpha=float(v["mixup"]),
+        grad_clip=float(v["clip"]) or None,
+        nesterov=sgd,
+        momentum=FAST_RECIPE["momentum"],
+        weight_decay=FAST_RECIPE["weight_decay"] if sgd else 0.0,
+        device=device,
+        tta=FAST_RECIPE["tta"],
+        whiten=v["whiten"],
+        padding_mode=FAST_RECIPE["padding_mode"],
+        resize_schedule=FAST_RECIPE["resize_schedule"] if v["progressive"] and v["model"] not in FIXED_SIZE_MODELS else "",
+    )

@@ -1,0 +1,1 @@
+"""Alembic's migrations of the progress store (see study/schema_upgrade.py for how they run)."""

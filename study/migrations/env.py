@@ -1,0 +1,10 @@
+"""Alembic environment: always run on the connection the store hands over, inside its transaction."""
+
+from alembic import context
+
+from study.store_tables import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()
