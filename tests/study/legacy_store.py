@@ -31,7 +31,8 @@ SCHEMA_3 = [
     "ALTER TABLE reviews ADD COLUMN card_before TEXT",
     "CREATE TABLE own_cards(profile_id INTEGER NOT NULL REFERENCES profiles(id), item_id TEXT NOT NULL,"
     " item_json TEXT NOT NULL, edits TEXT, updated_at TEXT NOT NULL, PRIMARY KEY(profile_id, item_id))",
-    "CREATE TABLE resume_tokens(token_hash TEXT PRIMARY KEY, profile_id INTEGER NOT NULL REFERENCES profiles(id), created_at TEXT NOT NULL)",
+    "CREATE TABLE resume_tokens(token_hash TEXT PRIMARY KEY, profile_id INTEGER NOT NULL REFERENCES profiles(id),"
+    " created_at TEXT NOT NULL)",
     "PRAGMA user_version=3",
 ]
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
