@@ -53,6 +53,9 @@ FAST_RECIPE = {
 CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the schedule is planned
 BUDGET_SAFETY_FRACTION = 0.03  # of the budget, kept free for jitter on a noisy machine
 EVAL_PROBE_IMAGES = 256  # validation images timed (after an untimed warm-up pass) to predict the final evaluation
+# The final evaluation runs in batches of the probe's size: a bigger batch costs more per image
+# on a CPU (its activations leave the cache), and the budget would overrun by the difference.
+EVAL_BATCH_SIZE = EVAL_PROBE_IMAGES
 _clock = time.perf_counter  # the budget's clock; tests replace it with a simulated one
 
 
@@ -347,7 +350,7 @@ def train(
     report = None
     failed = stop_reason not in ("completed", "early stopping")
     if val_data is not None and not failed:
-        logits = collect_logits(model, val_data, mean, std, amp_dtype=amp_dtype, should_stop=should_stop, tta=cfg.tta)
+        logits = collect_logits(model, val_data, mean, std, EVAL_BATCH_SIZE, amp_dtype, should_stop, tta=cfg.tta)
         if logits is None:
             stop_reason = "stopped"
         else:

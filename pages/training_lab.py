@@ -161,9 +161,11 @@ def show_result(run_id: str) -> None:
         st.warning(f"Stopped: {outcome.message}")
     if outcome.report is not None:
         report = outcome.report
+        evaluation = outcome.seconds - outcome.training_seconds
         st.success(
             f"Validation accuracy {report.accuracy:.1%} after {outcome.steps} steps in {outcome.seconds:.1f} s"
-            f" ({update.data_description}; ran on {update.where})"
+            f" (training {outcome.training_seconds:.1f} s, final evaluation {evaluation:.1f} s;"
+            f" {update.data_description}; ran on {update.where})"
         )
         history = st.session_state.setdefault("lab-history", [])
         if not history or history[-1]["run"] != run_id:

@@ -35,13 +35,20 @@ class RunServiceSettings:
     def from_environment(cls, environ: dict[str, str] | None = None) -> RunServiceSettings:
         env = os.environ if environ is None else environ
         cores, gpus = os.cpu_count() or 1, _gpu_count()
-        # Hosted: one run per two cores, since two runs sharing two cores each get half the steps
-        # and a budgeted run that gets half the steps ends worse. A GPU run needs one device.
-        # Locally there is one learner, whose run gets the whole machine.
         hosted = env.get("HOSTED", "") == "1"
-        default_slots = gpus if gpus and hosted else max(1, cores // 2) if hosted else 1
+        if hosted:
+            # One core stays with the server: its sessions' pages need it, and a torch thread team
+            # that loses a core to them stalls at every barrier (measured here on 2 cores, 15 s
+            # budget, one busy process beside it: 2 threads 89 steps / 60.9%, 1 thread 147 / 66.8%).
+            # Then one run per two of the remaining cores: two runs sharing cores each get half the
+            # steps, and a budgeted run with half the steps ends worse. A GPU run needs one device.
+            usable = max(1, cores - 1)
+            default_slots = gpus or max(1, usable // 2)
+            default_threads = max(1, usable // default_slots)
+        else:  # one learner on their own machine: one run with every core
+            default_slots, default_threads = 1, cores
         slots = int(env.get("VIVA_RUN_SLOTS", default_slots))
-        threads = int(env.get("VIVA_RUN_THREADS", max(1, cores // slots)))
+        threads = int(env.get("VIVA_RUN_THREADS", default_threads if "VIVA_RUN_SLOTS" not in env else max(1, cores // slots)))
         # Room for every run plus the server itself, capped so one run cannot take the host.
         memory = int(env.get("VIVA_RUN_MEMORY_MB", min(4096, _total_memory_mb() // (slots + 1))))
         return cls(
