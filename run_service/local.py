@@ -7,21 +7,25 @@ a worker that died after failing only the run it held."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import multiprocessing
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 
 from cifar_core.background import RunOutcome
 from run_service.records import RunRecord
 from run_service.settings import MIB, RunServiceSettings
-from run_service.worker import worker_main
 
+PROJECT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.2
 MEMORY_CHECK_SECONDS = 0.5
 CANCEL_GRACE_SECONDS = 15.0  # a run that ignores a cancel this long (a long data load) is killed
@@ -30,9 +34,10 @@ CANCEL_GRACE_SECONDS = 15.0  # a run that ignores a cancel this long (a long dat
 @dataclass
 class _Worker:
     index: int
-    process: multiprocessing.process.BaseProcess
+    process: subprocess.Popen
     conn: Connection
     run: RunRecord | None = None
+    hung_up: bool = False  # its connection reached EOF: it is dying, and is reaped next
     killed_for: str = ""  # why the dispatcher killed it, for the run's message
     cancel_sent_at: float | None = None
     send_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,7 +60,6 @@ class LocalBackend:
     def __init__(self, settings: RunServiceSettings) -> None:
         self.settings = settings
         self.slots = settings.slots
-        self._context = multiprocessing.get_context("spawn")  # fork would copy the server's threads and locks
         self._workers: list[_Worker | None] = [None] * settings.slots
         self._queue: deque[RunRecord] = deque()
         self._lock = threading.RLock()  # the dispatcher re-enters it when a dying worker's last events arrive
@@ -63,6 +67,7 @@ class LocalBackend:
         self._last_memory_check = 0.0
         self._dispatcher = threading.Thread(target=self._loop, name="run-dispatcher", daemon=True)
         self._dispatcher.start()
+        atexit.register(self.close)  # workers do not outlive the server
 
     # -- called by the service -----------------------------------------------------------------
 
@@ -89,9 +94,11 @@ class LocalBackend:
 
     def worker_pids(self) -> list[int]:
         with self._lock:
-            return [w.process.pid for w in self._workers if w is not None and w.process.pid]
+            return [w.process.pid for w in self._workers if w is not None]
 
     def close(self) -> None:
+        if self._closed.is_set():
+            return
         self._closed.set()
         self._dispatcher.join(timeout=5)
         with self._lock:
@@ -100,18 +107,20 @@ class LocalBackend:
             with contextlib.suppress(OSError):
                 worker.send(("exit", None, None))
         for worker in workers:
-            worker.process.join(timeout=3)
-            if worker.process.is_alive():
+            try:
+                worker.process.wait(timeout=3)
+            except subprocess.TimeoutExpired:
                 worker.process.kill()
-                worker.process.join(timeout=3)
+                worker.process.wait(timeout=3)
+            worker.conn.close()
 
     # -- the dispatcher thread -----------------------------------------------------------------
 
     def _loop(self) -> None:
         while not self._closed.is_set():
             with self._lock:
-                workers = [w for w in self._workers if w is not None]
-            ready = wait([w.conn for w in workers] + [w.process.sentinel for w in workers], timeout=POLL_SECONDS) if workers else []
+                workers = [w for w in self._workers if w is not None and not w.hung_up]
+            ready = wait([w.conn for w in workers], timeout=POLL_SECONDS) if workers else []
             if not workers:
                 time.sleep(POLL_SECONDS)
             for worker in workers:
@@ -128,7 +137,7 @@ class LocalBackend:
                 kind, run_id, payload = worker.conn.recv()
                 self._handle(worker, kind, run_id, payload)
         except (EOFError, OSError):
-            pass  # the worker died; _reap_dead reports it
+            worker.hung_up = True  # the worker died; _reap_dead reports it once it has exited
 
     def _handle(self, worker: _Worker, kind: str, run_id: str | None, payload) -> None:
         record = worker.run
@@ -149,11 +158,11 @@ class LocalBackend:
 
     def _reap_dead(self) -> None:
         for index, worker in enumerate(self._workers):
-            if worker is None or worker.process.exitcode is None:
+            if worker is None or worker.process.poll() is None:
                 continue
             self._drain(worker)  # a "done" sent just before dying still counts
             if worker.run is not None:
-                reason = worker.killed_for or _describe_exit(worker.process.exitcode)
+                reason = worker.killed_for or _describe_exit(worker.process.returncode)
                 worker.run.finish(RunOutcome("failed", f"the worker process running this run {reason}; other runs were not affected",
                                              worker.run.config))  # fmt: skip
             worker.conn.close()
@@ -165,7 +174,7 @@ class LocalBackend:
             return
         self._last_memory_check = now
         for worker in self._workers:
-            if worker is None or worker.run is None or worker.process.exitcode is not None:
+            if worker is None or worker.run is None or worker.process.poll() is not None:
                 continue
             resident = worker.resident_mb()
             if resident > self.settings.memory_limit_mb:
@@ -181,7 +190,7 @@ class LocalBackend:
             if not self._queue:
                 return
             worker = self._workers[index]
-            if worker is not None and (worker.run is not None or worker.process.exitcode is not None):
+            if worker is not None and (worker.run is not None or worker.hung_up or worker.process.poll() is not None):
                 continue
             if worker is None:
                 worker = self._workers[index] = self._start_worker(index)
@@ -191,16 +200,12 @@ class LocalBackend:
             worker.send(("run", record.run_id, record.config))
 
     def _start_worker(self, index: int) -> _Worker:
-        parent_end, child_end = self._context.Pipe(duplex=True)
-        process = self._context.Process(
-            target=worker_main,
-            args=(child_end, self.settings.threads_per_run, os.getpid()),
-            name=f"viva-run-worker-{index + 1}",
-            daemon=True,
-        )
-        process.start()
-        child_end.close()
-        return _Worker(index, process, parent_end)
+        server_end, worker_end = socket.socketpair()
+        threads = self.settings.threads_per_run
+        command = [sys.executable, "-m", "run_service.worker", str(worker_end.fileno()), str(threads), str(os.getpid())]
+        process = subprocess.Popen(command, cwd=PROJECT, pass_fds=[worker_end.fileno()], stdin=subprocess.DEVNULL)
+        worker_end.close()
+        return _Worker(index, process, Connection(server_end.detach()))
 
 
 def _describe_exit(code: int) -> str:

@@ -74,8 +74,9 @@ class RayBackend:
 
         self.settings = settings
         runtime_env = {"working_dir": str(PROJECT), "excludes": NOT_SHIPPED}
-        if settings.ray_address == "local":  # a Ray started inside this process, for one machine
-            ray.init(include_dashboard=False, runtime_env=runtime_env, log_to_driver=False)
+        if settings.ray_address == "local":  # a Ray started inside this process, on this machine's run slots
+            cpus = settings.slots * settings.threads_per_run
+            ray.init(num_cpus=cpus, include_dashboard=False, runtime_env=runtime_env, log_to_driver=False)
         else:
             ray.init(address=settings.ray_address, runtime_env=runtime_env, log_to_driver=False)
         resources = ray.cluster_resources()

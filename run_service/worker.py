@@ -1,12 +1,15 @@
-"""The main loop of one local worker process: wait for a run, execute it, report over the pipe.
+"""One local worker process: `python -m run_service.worker FD THREADS PARENT_PID`. It waits for a
+run, executes it, and reports over its own socket.
 
-Each worker talks to the server over its own pipe, never a queue shared with other workers: a
-worker killed mid-message (out of memory, SIGKILL) then breaks only its own pipe, not a lock that
-every other worker needs."""
+Started as a plain `python -m` process, not by multiprocessing's spawn: spawn re-runs the parent's
+`__main__` in the child, and in a Streamlit server `__main__` is whichever page script last ran.
+Each worker has its own socket, never a queue shared with other workers, so a worker killed
+mid-message (out of memory, SIGKILL) breaks only its own connection, not a lock every worker needs."""
 
 from __future__ import annotations
 
 import os
+import sys
 from multiprocessing.connection import Connection
 
 PARENT_CHECK_SECONDS = 1.0  # how often an idle worker checks that the server still exists
@@ -46,3 +49,8 @@ def _execute(conn: Connection, run_id: str, cfg):
         return cancelled
 
     return run_one(cfg, lambda kind, payload: conn.send((kind, run_id, payload)), should_stop)
+
+
+if __name__ == "__main__":
+    descriptor, threads, parent = (int(arg) for arg in sys.argv[1:4])
+    worker_main(Connection(descriptor), threads, parent)

@@ -195,6 +195,33 @@ def test_training_lab_trains_on_the_generated_set_and_stops(app):
     assert any(w.value.startswith("Stopped") for w in at.warning)
 
 
+def test_training_lab_shows_the_queue_place_and_cancels_while_queued(app):
+    from cifar_core.config import TrainConfig
+    from cifar_core.data import DataOptions
+    from run_service.service import get_service
+
+    service = get_service()  # one slot here: another learner's long run holds it
+    other = service.submit("someone-else", TrainConfig(data=DataOptions(dataset="synthetic", synthetic_size=1000), model="fastnet",
+                                                       optimizer="sgd", lr=0.4, batch_size=100, time_budget=120))  # fmt: skip
+    try:
+        at = app("pages/training_lab.py")
+        at.radio[0].set_value("Generated offline set")
+        at.number_input[0].set_value(600)
+        at.button[0].click().run()
+        mine = at.session_state["lab-run"]
+        assert service.update(mine).status == "queued"
+        assert any(i.value.startswith("Queued: you are number 1 in the queue, starts in about") for i in at.info), [
+            i.value for i in at.info
+        ]
+        next(b for b in at.button if b.label == "Cancel").click().run()
+        assert _finished(mine, timeout=10).outcome.message == "cancelled while queued"
+        at.run()
+        assert any(w.value == "Stopped: cancelled while queued" for w in at.warning)
+    finally:
+        service.cancel(other)
+        _finished(other, timeout=60)
+
+
 def test_app_start_imports_no_torch(progress_db):
     script = (
         "import sys\nfrom streamlit.testing.v1 import AppTest\n"
