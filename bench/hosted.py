@@ -15,32 +15,11 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from pathlib import Path
 
-from bench.common import SHARED_CIFAR10, percentiles
+from bench.common import SHARED_CIFAR10, percentiles, tree_rss_mb
 from run_service.lab import CIFAR10_SOURCE, lab_config
 from run_service.service import RunService
-from run_service.settings import MIB, RunServiceSettings
-
-
-def tree_rss_mb(root_pid: int) -> float:
-    """Resident memory of a process and all its descendants (the server plus its workers)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    total, pending = 0.0, [root_pid]
-    while pending:
-        pid = pending.pop()
-        pending += children.get(pid, [])
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
+from run_service.settings import RunServiceSettings
 
 
 class Sampler(threading.Thread):

@@ -52,6 +52,7 @@ FAST_RECIPE = {
 }
 CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the schedule is planned
 BUDGET_SAFETY_FRACTION = 0.03  # of the budget, kept free for jitter on a noisy machine
+EVAL_SHARE_MAX = 0.25  # of the budget, the most the plan keeps for the final evaluation
 EVAL_PROBE_IMAGES = 256  # validation images timed (after an untimed warm-up pass) to predict the final evaluation
 # The final evaluation runs in batches of the probe's size: a bigger batch costs more per image
 # on a CPU (its activations leave the cache), and the budget would overrun by the difference.
@@ -168,7 +169,10 @@ class BudgetPlan:
     deadline: float | None = None  # elapsed seconds after which no new training step starts
 
     def plan(self, elapsed: float, step_seconds: float, eval_seconds_per_image: float, steps_done: int) -> None:
-        eval_seconds = self.eval_images * eval_seconds_per_image
+        # The probe is timed once, early; on a busy shared machine it can read several times too
+        # high and the run would train for half its budget. An evaluation that truly needs more
+        # than this share overruns the budget instead: the budget is too short for the split.
+        eval_seconds = min(self.eval_images * eval_seconds_per_image, EVAL_SHARE_MAX * self.budget)
         reserve = eval_seconds + self.budget * BUDGET_SAFETY_FRACTION + 0.3
         self.deadline = self.budget - reserve
         remaining = max(0.0, self.deadline - elapsed)

@@ -39,7 +39,7 @@ else:
 st.session_state["device"] = st.selectbox(
     "Device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(st.session_state.get("device", "auto"))
 )
-st.caption(f"Progress database: `{store.path}`")
+st.caption(f"Progress database: `{store.where}`")
 
 st.subheader("Reset")
 confirm = st.checkbox(f"I want to delete every review of profile '{profile()}'")

@@ -19,8 +19,10 @@ class SimulatedClock:
         return self.now
 
 
-def run_on_simulated_clock(monkeypatch, budget: float, eval_seconds_per_image: float = EVAL_SECONDS_PER_IMAGE) -> fast.TrainResult:
-    clock = SimulatedClock()
+def run_on_simulated_clock(
+    monkeypatch, budget: float, eval_seconds_per_image: float = EVAL_SECONDS_PER_IMAGE, probe_slowdown: float = 1.0
+) -> fast.TrainResult:
+    clock, evaluations = SimulatedClock(), []
     real_step, real_collect = fast.training_step, fast.collect_logits
 
     def step(*args, **kwargs):
@@ -28,7 +30,9 @@ def run_on_simulated_clock(monkeypatch, budget: float, eval_seconds_per_image: f
         return real_step(*args, **kwargs)
 
     def collect(model, data, *args, **kwargs):
-        clock.now += len(data) * eval_seconds_per_image * (2 if kwargs.get("tta") else 1)
+        evaluations.append(len(data))
+        busy = probe_slowdown if len(evaluations) <= 3 else 1.0  # the probe's three passes come first
+        clock.now += len(data) * eval_seconds_per_image * (2 if kwargs.get("tta") else 1) * busy
         return real_collect(model, data, *args, **kwargs)
 
     monkeypatch.setattr(fast, "_clock", clock)
@@ -56,6 +60,15 @@ def test_a_slow_evaluation_is_measured_and_still_fits(monkeypatch):
     assert result.seconds <= budget, result.seconds
     usual = run_on_simulated_clock(monkeypatch, budget)
     assert result.steps < usual.steps - 10  # the extra evaluation time came out of training
+
+
+def test_an_evaluation_probe_timed_in_a_busy_moment_does_not_starve_training(monkeypatch):
+    # Another process took the cores while the probe ran: it reads 40x too slow. The plan keeps at
+    # most a quarter of the budget for evaluation, so training still gets most of the budget.
+    budget = 12.0
+    result = run_on_simulated_clock(monkeypatch, budget, probe_slowdown=40.0)
+    assert result.training_seconds >= 0.65 * budget, result.training_seconds
+    assert result.seconds <= budget
 
 
 def test_learning_rate_follows_one_cycle_over_the_budget(monkeypatch):
