@@ -76,10 +76,6 @@ class LocalBackend:
             self._queue.append(record)
             self._dispatch()
 
-    def queued(self) -> list[RunRecord]:
-        with self._lock:
-            return list(self._queue)
-
     def cancel(self, record: RunRecord) -> None:
         with self._lock:
             if record in self._queue:
@@ -91,10 +87,6 @@ class LocalBackend:
             worker.cancel_sent_at = worker.cancel_sent_at or time.monotonic()
             with contextlib.suppress(OSError):  # the worker is dying; the dispatcher fails the run
                 worker.send(("cancel", record.run_id, None))
-
-    def worker_pids(self) -> list[int]:
-        with self._lock:
-            return [w.process.pid for w in self._workers if w is not None]
 
     def close(self) -> None:
         if self._closed.is_set():

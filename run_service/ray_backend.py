@@ -108,9 +108,6 @@ class RayBackend:
         if ref is not None:
             ray.cancel(ref)
 
-    def worker_pids(self) -> list[int]:
-        return []  # Ray's workers belong to Ray, on whichever nodes
-
     def close(self) -> None:
         import ray
 
