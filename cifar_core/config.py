@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from cifar_core.data import DataOptions
-from cifar_core.models import FIXED_SIZE_MODELS, MODEL_NAMES
+from cifar_core.model_names import FIXED_SIZE_MODELS, MODEL_NAMES
 from cifar_core.resolution import parse_resize_schedule
 
 OPTIMIZERS = ("adam", "sgd")

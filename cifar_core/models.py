@@ -9,6 +9,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from cifar_core.model_names import FIXED_SIZE_MODELS, MODEL_NAMES  # noqa: F401  (re-exported)
+
 NUM_CLASSES = 10
 
 
@@ -234,10 +236,6 @@ def torchvision_resnet(name: str, num_classes: int = NUM_CLASSES, pretrained: bo
             warnings.warn(message, stacklevel=2)
     model.fc = nn.Linear(model.fc.in_features, num_classes)
     return model, message
-
-
-MODEL_NAMES = ("simplecnn", "resnet9", "fastnet", "resnet18", "resnet50")
-FIXED_SIZE_MODELS = ("simplecnn",)  # Linear(128 * 4 * 4) expects exactly 32x32 inputs
 
 
 def build_model(name: str, num_classes: int = NUM_CLASSES, pretrained: bool = False) -> nn.Module:

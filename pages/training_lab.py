@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from cifar_core.config import ConfigError
-from cifar_core.fast import FAST_RECIPE  # the form starts on the measured recipe
+from cifar_core.recipe import FAST_RECIPE  # the form starts on the measured recipe
 from run_service.lab import CIFAR10_SOURCE, LAB_DEFAULTS, lab_config
 from run_service.records import LearnerBusy, QueueFull
 from run_service.service import get_service

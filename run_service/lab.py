@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from cifar_core.config import TrainConfig
 from cifar_core.data import DataOptions
-from cifar_core.fast import FAST_RECIPE
-from cifar_core.models import FIXED_SIZE_MODELS
+from cifar_core.model_names import FIXED_SIZE_MODELS
+from cifar_core.recipe import FAST_RECIPE
 
 # What the form shows before a learner changes anything (data source aside: the page picks
 # CIFAR-10 when it finds a directory, the generated set otherwise).

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from cifar_core.background import RunOutcome
 from run_service.records import RunRecord
 from run_service.settings import MIB, RunServiceSettings
 
@@ -79,6 +78,8 @@ class LocalBackend:
     def cancel(self, record: RunRecord) -> None:
         with self._lock:
             if record in self._queue:
+                from cifar_core.background import RunOutcome  # torch: only once a run has been queued
+
                 self._queue.remove(record)
                 record.finish(RunOutcome("stopped", "cancelled while queued", record.config))
                 return
@@ -154,6 +155,8 @@ class LocalBackend:
                 continue
             self._drain(worker)  # a "done" sent just before dying still counts
             if worker.run is not None:
+                from cifar_core.background import RunOutcome
+
                 reason = worker.killed_for or _describe_exit(worker.process.returncode)
                 worker.run.finish(RunOutcome("failed", f"the worker process running this run {reason}; other runs were not affected",
                                              worker.run.config))  # fmt: skip
@@ -173,6 +176,8 @@ class LocalBackend:
                 worker.killed_for = f"used {resident:.0f} MB, over the limit of {self.settings.memory_limit_mb} MB per run, and was stopped"
                 worker.process.kill()
             elif worker.cancel_sent_at is not None and now - worker.cancel_sent_at > CANCEL_GRACE_SECONDS:
+                from cifar_core.background import RunOutcome
+
                 worker.run.finish(RunOutcome("stopped", "stopped by you", worker.run.config))
                 worker.killed_for = "was stopped at your request"
                 worker.process.kill()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from cifar_core.background import RunOutcome
 from cifar_core.config import TrainConfig
+
+if TYPE_CHECKING:  # torch loads when a result arrives, not when a page asks for the queue
+    from cifar_core.background import RunOutcome
 
 QUEUED = "queued"
 ACTIVE = (QUEUED, "loading data", "training", "evaluating")

@@ -233,6 +233,21 @@ def test_app_start_imports_no_torch(progress_db):
     assert result.stdout.strip().endswith("False")
 
 
+def test_training_lab_form_draws_without_torch(progress_db):
+    # The form is plain configuration; torch loads when a run starts or its results render.
+    script = (
+        "import sys\nfrom streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(REPO_ROOT / 'app.py')!r}, default_timeout=60).run()\n"
+        "at.switch_page('pages/training_lab.py').run()\n"
+        "assert not at.exception, at.exception\n"
+        "assert any(b.label == 'Start training' for b in at.button), [b.label for b in at.button]\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("False")
+
+
 def test_bank_html_renders_as_text(progress_db):
     from streamlit.testing.v1 import AppTest
 

@@ -70,3 +70,10 @@ def test_study_migrate_copies_every_profile_exactly(tmp_path, store_target):
 
     again = _migrate(str(source), store_target)  # a second copy would merge two histories: refused
     assert again.returncode == 1 and "already holds progress for ana, default; nothing was copied" in again.stderr
+
+
+def test_the_head_revision_the_store_checks_is_the_newest_migration():
+    # The store recognises a current database without importing Alembic, by this constant.
+    from study.schema_upgrade import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION
