@@ -19,13 +19,12 @@ from cifar_core.device import autocast_dtype, resolve_device, synchronize
 from cifar_core.metrics import EvalReport, report_from_logits
 from cifar_core.models import build_model
 from cifar_core.optim import build_optimizer, build_scheduler
-from cifar_core.recipe import FAST_RECIPE  # noqa: F401  (the recipe is part of this module's interface)
+from cifar_core.recipe import FAST_RECIPE  # noqa: F401  (the recipe's values; kept torch-free for the lab's form)
 from cifar_core.reproducibility import seed_everything
 from cifar_core.resolution import parse_resize_schedule, resize_batch, size_at
 from cifar_core.steps import autocast_context, make_scaler, training_step
 from cifar_core.whitening import whiten_first_conv
 
-# The short-budget recipe's hyperparameters live in cifar_core/recipe.py (no torch: the lab's form reads them).
 CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the schedule is planned
 BUDGET_SAFETY_FRACTION = 0.03  # of the budget, kept free for jitter on a noisy machine
 EVAL_SHARE_MAX = 0.25  # of the budget, the most the plan keeps for the final evaluation

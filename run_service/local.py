@@ -136,16 +136,8 @@ class LocalBackend:
         record = worker.run
         if record is None or run_id != record.run_id:
             return  # "ready", or a late event of a run already failed
-        if kind == "status":
-            record.set_status(payload)
-        elif kind == "data":
-            record.set_data(payload)
-        elif kind == "step":
-            record.add_step(payload)
-        elif kind == "epoch":
-            record.add_epoch(payload)
-        elif kind == "done":
-            record.finish(payload)
+        record.apply(kind, payload)
+        if kind == "done":
             with self._lock:
                 worker.run, worker.cancel_sent_at = None, None
 

@@ -133,18 +133,8 @@ class RayBackend:
             return
         for run_id, kind, payload in events:
             record = self._by_id.get(run_id)
-            if record is None:
-                continue
-            if kind == "started":
-                record.mark_started(payload)
-            elif kind == "status":
-                record.set_status(payload)
-            elif kind == "data":
-                record.set_data(payload)
-            elif kind == "step":
-                record.add_step(payload)
-            elif kind == "epoch":
-                record.add_epoch(payload)
+            if record is not None:
+                record.apply(kind, payload)
 
     def _collect_finished(self) -> None:
         import ray

@@ -84,6 +84,12 @@ class RunRecord:
         with self._lock:
             self.epochs.append(info)
 
+    def apply(self, kind: str, payload) -> None:
+        """One event a backend received from the run's worker: the same words on every backend."""
+        handlers = {"started": self.mark_started, "status": self.set_status, "data": self.set_data,
+                    "step": self.add_step, "epoch": self.add_epoch, "done": self.finish}  # fmt: skip
+        handlers[kind](payload)
+
     def finish(self, outcome: RunOutcome) -> None:
         with self._lock:
             if self.status in FINAL:
