@@ -81,7 +81,7 @@ def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
         page.get_by_role("button", name="Start training").click()
         expect(page.get_by_text("Training loss").first).to_be_visible(timeout=60_000)
         page.wait_for_timeout(4000)  # let the live curves grow before the screenshot
-        page.get_by_text("Training loss").first.scroll_into_view_if_needed()
+        # No scrolling first: the page is shot whole, and a run that ends meanwhile redraws it.
         page.screenshot(path=shots / "training_lab_live.jpg", type="jpeg", quality=80, full_page=True)
         expect(page.get_by_text("Validation accuracy")).to_be_visible(timeout=120_000)
         expect(page.get_by_text("Per-class accuracy").first).to_be_visible(timeout=30_000)
