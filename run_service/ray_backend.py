@@ -150,6 +150,7 @@ class RayBackend:
         for ref in done:
             with self._lock:
                 record = self._running.pop(ref)
+                self._by_id.pop(record.run_id, None)  # its events have all been drained above
             try:
                 outcome = ray.get(ref)
             except TaskCancelledError:

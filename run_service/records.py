@@ -56,7 +56,6 @@ class RunRecord:
     steps: list = field(default_factory=list)
     epochs: list = field(default_factory=list)
     outcome: RunOutcome | None = None
-    cancel_requested: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

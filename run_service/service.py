@@ -49,7 +49,6 @@ class RunService:
     def cancel(self, run_id: str) -> None:
         record = self._records.get(run_id)
         if record is not None and record.active:
-            record.cancel_requested = True
             self.backend.cancel(record)
 
     # -- reading -------------------------------------------------------------------------------

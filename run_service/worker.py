@@ -45,6 +45,8 @@ def _execute(conn: Connection, run_id: str, cfg):
         nonlocal cancelled
         while conn.poll():
             kind, target, _ = conn.recv()
+            if kind == "exit":
+                sys.exit(0)  # the server is closing: the run's result has no reader
             cancelled = cancelled or (kind == "cancel" and target == run_id)
         return cancelled
 
