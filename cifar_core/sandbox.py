@@ -105,10 +105,11 @@ def demo_snippet(demo) -> str:
     lines = demo.source.splitlines()
     start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("def "))
     body = "\n".join(lines[start:])
-    call = ", ".join(f"{p.name}={p.default!r}" for p in demo.params)
+    call = ", ".join([f"{p.name}={p.default!r}" for p in demo.params] + ["broken=False"])
     return (
         f"from {demo.function.__module__} import *  # the demo module's imports and helpers\n\n"
         f"{body}\n\n"
+        f"# broken=True makes the mistake the checks guard against: {demo.mistake}\n"
         f"result = {demo.function.__name__}({call})\n"
         "for check in result.checks:\n"
         "    print('PASS' if check.passed else 'FAIL', check.name, check.measured)\n"

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from cifar_core.demos import all_demos, get_demo
-from cifar_core.demos.registry import Demo, run
+from cifar_core.demos.registry import Demo, DemoRun, run
 
 
 def _describe(demo: Demo) -> dict[str, object]:
@@ -16,7 +16,10 @@ def _describe(demo: Demo) -> dict[str, object]:
         {"name": p.name, "default": p.default, "low": p.low, "high": p.high, "choices": list(p.choices), "help": p.help}
         for p in demo.params
     ]
-    return {"id": demo.id, "title": demo.title, "claim": demo.claim, "family": demo.family, "params": params, "needs_cuda": demo.needs_cuda}
+    return {
+        "id": demo.id, "title": demo.title, "claim": demo.claim, "family": demo.family,
+        "params": params, "mistake": demo.mistake, "needs_cuda": demo.needs_cuda,
+    }  # fmt: skip
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -40,12 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_parser.add_argument("--json", action="store_true")
     all_parser = commands.add_parser("run-all")
     all_parser.add_argument("--json", action="store_true")
+    all_parser.add_argument("--broken", action="store_true", help="run each demo with its mistake; every one must fail a named check")
     args = parser.parse_args(argv)
 
     if args.command == "list":
         demos = all_demos()
         print(json.dumps([_describe(d) for d in demos], indent=1) if args.json else "\n".join(f"{d.id:36s} {d.claim}" for d in demos))
         return 0
+    if args.command == "run-all" and args.broken:
+        return _report_broken([run(d, broken=True) for d in all_demos()], args.json)
     try:
         runs = [run(get_demo(args.id), _parse_params(args.param))] if args.command == "run" else [run(d) for d in all_demos()]
     except (KeyError, ValueError) as error:
@@ -60,6 +66,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             for check in result.result.checks:
                 print(f"     {'ok ' if check.passed else 'BAD'} {check.name}  {check.measured}")
     return 0 if all(r.passed for r in runs) else 1
+
+
+def _report_broken(runs: list[DemoRun], as_json: bool) -> int:
+    """Exit 0 only when every demo that ran failed a named check with its mistake in place."""
+    if as_json:
+        print(json.dumps([r.to_dict() for r in runs], indent=1))
+    else:
+        for result in runs:
+            status = "SKIP" if result.skipped else ("CAUGHT" if result.caught else "MISSED")
+            detail = result.skipped or result.error or ", ".join(result.failed_checks) or "every check still passed"
+            print(f"{status:6s} {result.id:36s} {detail}")
+    return 0 if all(r.caught for r in runs if not r.skipped) else 1
 
 
 if __name__ == "__main__":

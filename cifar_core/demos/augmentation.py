@@ -17,15 +17,16 @@ def _as_image(chw: torch.Tensor) -> np.ndarray:
     "RandomCrop padding: zeros vs reflect",
     "Zero padding pastes black borders into shifted crops; reflect padding fills them with mirrored image content.",
     Param("padding", 4, 1, 8),
+    mistake="taking padding_mode='reflect' to be the default (zeros is)",
 )
-def crop_zero_vs_reflect(padding: int) -> DemoResult:
+def crop_zero_vs_reflect(padding: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
     image = torch.from_numpy(make_synthetic(1, seed=3).images[0]).permute(2, 0, 1).float()[None] / 255
     image = image.clamp(min=0.05)  # no truly black pixels of its own
     batch = image.repeat(64, 1, 1, 1)
     generator = torch.Generator().manual_seed(0)
     zeros = random_crop_batch(batch, padding, "zeros", generator)
-    reflect = random_crop_batch(batch, padding, "reflect", torch.Generator().manual_seed(0))
+    reflect = random_crop_batch(batch, padding, "zeros" if broken else "reflect", torch.Generator().manual_seed(0))
     black_zero = (zeros.amax(1) == 0).float().mean().item()
     black_reflect = (reflect.amax(1) == 0).float().mean().item()
     result.check("zero padding introduces black pixels", black_zero > 0.01, black_fraction=black_zero)
@@ -37,13 +38,20 @@ def crop_zero_vs_reflect(padding: int) -> DemoResult:
 
 
 @demo(
-    "horizontal-flip", "Horizontal flip mirrors left and right", "A flip reverses the width axis; flipping twice gives the original back."
+    "horizontal-flip",
+    "Horizontal flip mirrors left and right",
+    "A flip reverses the width axis; flipping twice gives the original back.",
+    mistake="flipping dimension 2 (height) of an (N, C, H, W) batch: an upside-down image",
 )
-def horizontal_flip() -> DemoResult:
+def horizontal_flip(broken: bool = False) -> DemoResult:
     result = DemoResult()
     images = torch.rand(100, 3, 8, 8)
-    flipped = flip_batch(images, torch.Generator().manual_seed(0))
-    mirrored = [bool(torch.equal(f, i.flip(2))) for f, i in zip(flipped, images, strict=True)]
+    generator = torch.Generator().manual_seed(0)
+    if broken:  # the same coin flips applied to the height axis
+        flipped = flip_batch(images.transpose(2, 3), generator).transpose(2, 3)
+    else:
+        flipped = flip_batch(images, generator)
+    mirrored = [bool(torch.equal(f, i.flip(2))) for f, i in zip(flipped, images, strict=True)]  # (C, H, W): dim 2 is width
     result.check("about half mirrored, the rest unchanged", 30 < sum(mirrored) < 70, mirrored=sum(mirrored))
     result.check("mirror of the mirror is the original", torch.equal(images.flip(3).flip(3), images))
     return result

@@ -14,12 +14,15 @@ from cifar_core.demos.registry import DemoResult, Param, demo
     "Normalisation statistics computed from data",
     "Per-channel mean and std over [0, 1] are computed from the training images; normalising with them gives mean 0 and std 1.",
     Param("images", 2000, 100, 20000),
+    mistake="computing the statistics on 0-255 pixels and applying them to [0, 1] tensors",
 )
-def normalisation_stats(images: int) -> DemoResult:
+def normalisation_stats(images: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
     data = make_synthetic(images, seed=0).images
     mean, std = channel_stats(data)
     pixels = torch.from_numpy(data).float() / 255
+    if broken:
+        mean, std = tuple(m * 255 for m in mean), tuple(s * 255 for s in std)
     normalised = (pixels - torch.tensor(mean)) / torch.tensor(std)
     result.check(
         "normalised mean ~0 and std ~1 per channel",
@@ -36,8 +39,10 @@ def normalisation_stats(images: int) -> DemoResult:
     return result
 
 
-def unnormalise(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
-    """Invert (x - mean) / std for display: x * std + mean."""
+def unnormalise(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...], swapped: bool = False) -> torch.Tensor:
+    """Invert (x - mean) / std for display: x * std + mean (swapped: the x * mean + std slip)."""
+    if swapped:
+        mean, std = std, mean
     return x * torch.tensor(std).view(-1, 1, 1) + torch.tensor(mean).view(-1, 1, 1)
 
 
@@ -45,13 +50,14 @@ def unnormalise(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...]
     "unnormalise-for-display",
     "Un-normalising for display",
     "x * std + mean recovers the [0, 1] image that normalisation turned into negative, odd-coloured values.",
+    mistake="swapping mean and std: x * mean + std",
 )
-def unnormalise_for_display() -> DemoResult:
+def unnormalise_for_display(broken: bool = False) -> DemoResult:
     result = DemoResult()
     image = torch.rand(3, 32, 32)
     normalised = (image - torch.tensor(CIFAR10_MEAN).view(3, 1, 1)) / torch.tensor(CIFAR10_STD).view(3, 1, 1)
     result.check("normalised values leave [0, 1]", normalised.min().item() < 0 and normalised.max().item() > 1)
-    gap = (unnormalise(normalised, CIFAR10_MEAN, CIFAR10_STD) - image).abs().max().item()
+    gap = (unnormalise(normalised, CIFAR10_MEAN, CIFAR10_STD, swapped=broken) - image).abs().max().item()
     result.check("un-normalised image equals the original", gap < 1e-5, max_abs_difference=gap)
     return result
 
@@ -76,17 +82,21 @@ class _NumpyDataset(Dataset):
     "collate-numpy-samples",
     "The default collate turns NumPy samples into tensors",
     "A Dataset returning NumPy arrays batches to the same tensors as one returning tensors (corrects the fundamentals item 14).",
+    mistake="a collate_fn that stacks with NumPy, which hands the model arrays instead of tensors",
 )
-def collate_numpy_samples() -> DemoResult:
+def collate_numpy_samples(broken: bool = False) -> DemoResult:
     result = DemoResult()
-    numpy_batch = next(iter(DataLoader(_NumpyDataset(False), batch_size=16)))
+    numpy_collate = (lambda batch: (np.stack([b[0] for b in batch]), np.array([b[1] for b in batch]))) if broken else None
+    numpy_batch = next(iter(DataLoader(_NumpyDataset(False), batch_size=16, collate_fn=numpy_collate)))
     tensor_batch = next(iter(DataLoader(_NumpyDataset(True), batch_size=16)))
     result.check(
         "NumPy samples arrive as a torch.Tensor batch", isinstance(numpy_batch[0], torch.Tensor), type=type(numpy_batch[0]).__name__
     )
     result.check(
         "identical to the tensor Dataset's batch",
-        torch.equal(numpy_batch[0], tensor_batch[0]) and torch.equal(numpy_batch[1], tensor_batch[1]),
+        all(isinstance(part, torch.Tensor) for part in numpy_batch)
+        and torch.equal(numpy_batch[0], tensor_batch[0])
+        and torch.equal(numpy_batch[1], tensor_batch[1]),
     )
     return result
 
@@ -95,11 +105,12 @@ def collate_numpy_samples() -> DemoResult:
     "device-mismatch-error",
     "Inputs on another device than the model",
     "Moving the model does not move the batch: a CPU batch into a model on another device raises a device error.",
+    mistake="leaving the model on the CPU, as if model.to(device) were optional",
 )
-def device_mismatch_error() -> DemoResult:
+def device_mismatch_error(broken: bool = False) -> DemoResult:
     result = DemoResult()
     device = "cuda" if torch.cuda.is_available() else "meta"  # meta: a device with no data, present everywhere
-    model = nn.Linear(4, 2).to(device)
+    model = nn.Linear(4, 2).to("cpu" if broken else device)
     try:
         model(torch.randn(3, 4))
         message = ""
@@ -108,6 +119,6 @@ def device_mismatch_error() -> DemoResult:
     result.check(
         "the forward pass raised a device error", "device" in message.lower() or "meta" in message.lower(), error=message or "no error"
     )
-    out = model(torch.randn(3, 4, device=device))
+    out = model(torch.randn(3, 4, device=device)) if not broken else model(torch.randn(3, 4))
     result.check("moving the batch too fixes it", out.device.type == device)
     return result

@@ -11,11 +11,14 @@ from cifar_core.metrics import expected_calibration_error, reliability_bins, rep
     "per-class-metrics",
     "Confusion matrix, per-class precision, recall and F1",
     "Rows count true classes, columns predictions; recall = diagonal / row sum, precision = diagonal / column sum.",
+    mistake="passing (predictions, targets) in swapped order, which transposes the confusion matrix",
 )
-def per_class_metrics() -> DemoResult:
+def per_class_metrics(broken: bool = False) -> DemoResult:
     result = DemoResult()
     targets = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2, 2])
     predicted = torch.tensor([0, 0, 1, 1, 2, 2, 2, 2, 0])
+    if broken:
+        targets, predicted = predicted, targets
     logits = nn.functional.one_hot(predicted, 3).float() * 5
     report = report_from_logits(logits, targets, ("cat", "dog", "ship"))
     result.check("confusion matrix by hand", report.confusion == [[2, 1, 0], [0, 1, 1], [1, 0, 3]], confusion=str(report.confusion))
@@ -32,8 +35,9 @@ def per_class_metrics() -> DemoResult:
     "Expected calibration error and temperature",
     "An overconfident classifier has a large ECE; dividing its logits by a fitted temperature lowers it without changing accuracy.",
     Param("overconfidence", 3.0, 1.0, 10.0),
+    mistake="fitting the temperature by accuracy, which no temperature changes, so T stays at its first value",
 )
-def calibration_ece(overconfidence: float) -> DemoResult:
+def calibration_ece(overconfidence: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
     torch.manual_seed(0)
     true_logits = torch.randn(3000, 10) * 1.5
@@ -43,6 +47,8 @@ def calibration_ece(overconfidence: float) -> DemoResult:
     overconfident = expected_calibration_error(sharp.softmax(1), targets)
     temperatures = torch.linspace(0.5, 12, 47)  # steps of 0.25
     nll = [nn.functional.cross_entropy(sharp / t, targets).item() for t in temperatures]
+    if broken:  # -accuracy is the same for every T: min() keeps the first, T = 0.5
+        nll = [-(sharp / t).argmax(1).eq(targets).float().mean().item() for t in temperatures]
     best_t = temperatures[min(range(len(nll)), key=nll.__getitem__)].item()
     fixed = expected_calibration_error((sharp / best_t).softmax(1), targets)
     result.check(
@@ -72,8 +78,9 @@ def grad_cam(model: nn.Module, features: nn.Module, image: torch.Tensor, target:
     "For a model that detects a bright square, the Grad-CAM heatmap peaks where the square is.",
     Param("row", 10, 0, 24),
     Param("col", 18, 0, 24),
+    mistake="weighting the feature maps by the gradient of the wrong class's score",
 )
-def grad_cam_demo(row: int, col: int) -> DemoResult:
+def grad_cam_demo(row: int, col: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
     features = nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU())
     with torch.no_grad():
@@ -85,7 +92,7 @@ def grad_cam_demo(row: int, col: int) -> DemoResult:
         model[3].weight.copy_(torch.tensor([[5.0, 0, 0, 0], [-5.0, 0, 0, 0]]))
     image = torch.zeros(1, 1, 32, 32)
     image[0, 0, row : row + 6, col : col + 6] = 1.0
-    cam = grad_cam(model, features, image, target=0)
+    cam = grad_cam(model, features, image, target=1 if broken else 0)
     peak = divmod(int(cam.argmax()), cam.shape[1])
     inside = row <= peak[0] < row + 6 and col <= peak[1] < col + 6
     result.check("heatmap peak lies on the square", inside, peak=str(peak), square=f"rows {row}-{row + 5}, cols {col}-{col + 5}")

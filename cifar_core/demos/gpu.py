@@ -11,12 +11,13 @@ from cifar_core.demos.registry import DemoResult, demo
     "pinned-memory-transfer",
     "Pinned memory speeds host-to-device copies",
     "Copies from page-locked (pinned) host memory are faster than from pageable memory.",
+    mistake="timing a tensor that was never pinned (pin_memory() returns a copy; the original stays pageable)",
     needs_cuda=True,
 )
-def pinned_memory() -> DemoResult:
+def pinned_memory(broken: bool = False) -> DemoResult:
     result = DemoResult()
     pageable = torch.randn(64, 3, 224, 224)
-    pinned = pageable.pin_memory()
+    pinned = pageable.clone() if broken else pageable.pin_memory()
 
     def copy_seconds(source: torch.Tensor) -> float:
         torch.cuda.synchronize()
@@ -28,7 +29,7 @@ def pinned_memory() -> DemoResult:
 
     copy_seconds(pinned)
     pageable_s, pinned_s = copy_seconds(pageable), copy_seconds(pinned)
-    result.check("pinned copies are faster", pinned_s < pageable_s, pageable_seconds=pageable_s, pinned_seconds=pinned_s)
+    result.check("pinned copies at least 1.2x faster", 1.2 * pinned_s < pageable_s, pageable_seconds=pageable_s, pinned_seconds=pinned_s)
     return result
 
 
@@ -36,14 +37,15 @@ def pinned_memory() -> DemoResult:
     "amp-speedup",
     "Mixed precision speeds up matmuls on Tensor Cores",
     "A large matmul under autocast(float16) runs faster than in float32 on a Tensor Core GPU.",
+    mistake="autocast(enabled=False), so both timings are float32",
     needs_cuda=True,
 )
-def amp_speedup() -> DemoResult:
+def amp_speedup(broken: bool = False) -> DemoResult:
     result = DemoResult()
     a, b = torch.randn(4096, 4096, device="cuda"), torch.randn(4096, 4096, device="cuda")
 
     def seconds(use_amp: bool) -> float:
-        with torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
+        with torch.autocast("cuda", dtype=torch.float16, enabled=use_amp and not broken):
             a @ b
             torch.cuda.synchronize()
             start = time.perf_counter()
@@ -53,5 +55,5 @@ def amp_speedup() -> DemoResult:
         return time.perf_counter() - start
 
     fp32, fp16 = seconds(False), seconds(True)
-    result.check("autocast float16 is faster", fp16 < fp32, float32_seconds=fp32, float16_seconds=fp16)
+    result.check("autocast float16 at least 1.5x faster", 1.5 * fp16 < fp32, float32_seconds=fp32, float16_seconds=fp16)
     return result

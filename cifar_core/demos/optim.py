@@ -14,8 +14,9 @@ def state_bytes(optimizer: torch.optim.Optimizer) -> int:
     "adam-state-memory",
     "Adam keeps two state tensors per parameter",
     "Adam stores exp_avg and exp_avg_sq (2x the parameters); SGD with momentum one buffer; plain SGD none.",
+    mistake="counting state before the first optimizer.step(), when the buffers do not exist yet",
 )
-def adam_state_memory() -> DemoResult:
+def adam_state_memory(broken: bool = False) -> DemoResult:
     result = DemoResult()
     sizes = {}
     for name, make in (
@@ -26,7 +27,8 @@ def adam_state_memory() -> DemoResult:
         model = nn.Linear(256, 256)
         optimizer = make(model.parameters())
         model(torch.randn(4, 256)).sum().backward()
-        optimizer.step()
+        if not broken:
+            optimizer.step()  # the state buffers are created lazily, on the first step
         sizes[name] = state_bytes(optimizer)
     param_bytes = sum(p.nelement() * 4 for p in nn.Linear(256, 256).parameters())
     result.tables.append([{"optimizer": k, "state bytes": v, "x parameters": v / param_bytes} for k, v in sizes.items()])
@@ -40,13 +42,17 @@ def adam_state_memory() -> DemoResult:
     "Clipping by norm vs by value",
     "clip_grad_norm_ rescales the whole gradient to the max norm and keeps its direction; clip_grad_value_ clamps each entry and turns it.",
     Param("max_value", 1.0, 0.01, 10.0),
+    mistake="clipping by value where clipping by norm was meant",
 )
-def grad_clip(max_value: float) -> DemoResult:
+def grad_clip(max_value: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
     grad = torch.tensor([30.0, 4.0, -0.5])
     by_norm, by_value = nn.Parameter(torch.zeros(3)), nn.Parameter(torch.zeros(3))
     by_norm.grad, by_value.grad = grad.clone(), grad.clone()
-    nn.utils.clip_grad_norm_([by_norm], max_norm=max_value)
+    if broken:
+        nn.utils.clip_grad_value_([by_norm], clip_value=max_value)
+    else:
+        nn.utils.clip_grad_norm_([by_norm], max_norm=max_value)
     nn.utils.clip_grad_value_([by_value], clip_value=max_value)
     cosine = nn.functional.cosine_similarity
     result.check(
@@ -66,8 +72,9 @@ def grad_clip(max_value: float) -> DemoResult:
     "Larger batches give less noisy gradients",
     "The variance of a mini-batch gradient falls roughly as 1/B: 8x the batch, about 1/8 the variance.",
     Param("small", 8, 2, 64),
+    mistake="summing the per-sample gradients instead of averaging them, which makes the variance grow with B",
 )
-def batch_size_noise(small: int) -> DemoResult:
+def batch_size_noise(small: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
     torch.manual_seed(0)
     x, w_true = torch.randn(20000, 5), torch.randn(5)
@@ -79,7 +86,7 @@ def batch_size_noise(small: int) -> DemoResult:
         for _ in range(300):
             index = torch.randint(0, len(x), (batch,))
             residual = x[index] @ w - y[index]
-            grads.append(2 * x[index].T @ residual / batch)
+            grads.append(2 * x[index].T @ residual / (1 if broken else batch))
         return torch.stack(grads).var(0).sum().item()
 
     small_var, large_var = gradient_variance(small), gradient_variance(small * 8)

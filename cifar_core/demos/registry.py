@@ -82,6 +82,7 @@ class Demo:
     family: str
     params: tuple[Param, ...]
     function: Callable[..., DemoResult]
+    mistake: str  # the mistake the checks guard against; run(..., broken=True) makes it
     needs_cuda: bool = False
 
     @property
@@ -100,8 +101,30 @@ class DemoRun:
     seconds: float
     result: DemoResult
     skipped: str | None = None  # why a GPU-only demo did not run
+    broken: bool = False  # run with the demo's mistake in place
+    error: str | None = None  # a broken run that raised instead of failing a check
+
+    @property
+    def failed_checks(self) -> list[str]:
+        return [check.name for check in self.result.checks if not check.passed]
+
+    @property
+    def caught(self) -> bool:
+        """A broken run is caught when a named check failed; an exception proves nothing."""
+        return self.broken and self.error is None and bool(self.failed_checks)
 
     def to_dict(self) -> dict[str, object]:
+        if self.broken:
+            return {
+                "id": self.id,
+                "broken": True,
+                "caught": self.caught,
+                "failed_checks": self.failed_checks,
+                "error": self.error,
+                "seconds": round(self.seconds, 4),
+                "checks": [c.to_dict() for c in self.result.checks],
+                "skipped": self.skipped,
+            }
         return {
             "id": self.id,
             "passed": self.passed,
@@ -115,14 +138,19 @@ class DemoRun:
 _REGISTRY: dict[str, Demo] = {}
 
 
-def demo(id: str, title: str, claim: str, *params: Param, needs_cuda: bool = False) -> Callable:
-    """Register the decorated function (its module name is the family)."""
+def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cuda: bool = False) -> Callable:
+    """Register the decorated function (its module name is the family).
+
+    `mistake` names the error the checks must catch; the function takes `broken: bool` and,
+    when it is true, makes that mistake, so `run-all --broken` proves each check can fail."""
 
     def register(function: Callable[..., DemoResult]) -> Callable[..., DemoResult]:
         if id in _REGISTRY:
             raise ValueError(f"demo id '{id}' registered twice")
+        if "broken" not in inspect.signature(function).parameters:
+            raise ValueError(f"demo '{id}': {function.__name__} must take broken: bool = False")
         family = function.__module__.rsplit(".", 1)[-1]
-        _REGISTRY[id] = Demo(id, title, claim, family, params, function, needs_cuda)
+        _REGISTRY[id] = Demo(id, title, claim, family, params, function, mistake, needs_cuda)
         return function
 
     return register
@@ -132,8 +160,11 @@ def registered() -> dict[str, Demo]:
     return _REGISTRY
 
 
-def run(demo_def: Demo, overrides: dict[str, Any] | None = None) -> DemoRun:
-    """Run with defaults plus overrides (coerced and range-checked); seeded for reproducibility."""
+def run(demo_def: Demo, overrides: dict[str, Any] | None = None, broken: bool = False) -> DemoRun:
+    """Run with defaults plus overrides (coerced and range-checked); seeded for reproducibility.
+
+    With broken=True the demo makes its declared mistake; an exception is then recorded, since
+    the point of that run is to see which check fails."""
     values = demo_def.defaults()
     by_name = {p.name: p for p in demo_def.params}
     for name, raw in (overrides or {}).items():
@@ -141,11 +172,17 @@ def run(demo_def: Demo, overrides: dict[str, Any] | None = None) -> DemoRun:
             raise ValueError(f"demo '{demo_def.id}' has no parameter '{name}' (has: {', '.join(by_name) or 'none'})")
         values[name] = by_name[name].coerce(raw)
     if demo_def.needs_cuda and not torch.cuda.is_available():
-        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped="needs a CUDA GPU; none is available here")
+        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped="needs a CUDA GPU; none is available here", broken=broken)
     torch.manual_seed(0)
     started = time.perf_counter()
-    result = demo_def.function(**values)
-    return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result)
+    if not broken:
+        result = demo_def.function(**values)
+        return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result)
+    try:
+        result, error = demo_def.function(**values, broken=True), None
+    except Exception as exception:  # noqa: BLE001 - recorded: a crash is not a caught mistake
+        result, error = DemoResult(), f"{type(exception).__name__}: {exception}"
+    return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result, broken=True, error=error)
 
 
 def line_figure(title: str, x: list[float], series: dict[str, list[float]], x_title: str = "", y_title: str = "", log_x: bool = False):

@@ -11,12 +11,13 @@ from cifar_core.demos.registry import DemoResult, Param, demo
     "Dropout in train vs eval mode",
     "In train mode dropout zeroes a fraction p of activations and scales the rest by 1/(1-p); in eval mode it is the identity.",
     Param("p", 0.5, 0.05, 0.95),
+    mistake="dropout without the 1/(1-p) rescaling, so the expected activation shrinks at training time",
 )
-def dropout_train_vs_eval(p: float) -> DemoResult:
+def dropout_train_vs_eval(p: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
     layer = nn.Dropout(p)
     x = torch.ones(200_000)
-    out = layer.train()(x)
+    out = layer.train()(x) * ((1 - p) if broken else 1)
     zero_fraction = (out == 0).float().mean().item()
     survivors = out[out != 0]
     result.check("fraction zeroed is about p", abs(zero_fraction - p) < 0.01, zero_fraction=zero_fraction, p=p)
@@ -34,11 +35,15 @@ def dropout_train_vs_eval(p: float) -> DemoResult:
     "Dropout zeroes activations, not weights",
     "A dropout layer after a Linear leaves the Linear's weights untouched and zeroes whole output activations.",
     Param("p", 0.5, 0.05, 0.95),
+    mistake="dropping weights instead of activations (DropConnect), which is not what nn.Dropout does",
 )
-def dropout_zeroes_activations(p: float) -> DemoResult:
+def dropout_zeroes_activations(p: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
     model = nn.Sequential(nn.Linear(16, 32), nn.Dropout(p)).train()
     weights_before = model[0].weight.detach().clone()
+    if broken:
+        with torch.no_grad():
+            model[0].weight.mul_(torch.rand_like(model[0].weight) > p)
     out = model(torch.randn(4, 16))
     zero_weights = (model[0].weight == 0).sum().item()
     result.check("no weight was zeroed", zero_weights == 0 and torch.equal(weights_before, model[0].weight), zero_weights=zero_weights)

@@ -9,8 +9,9 @@ from cifar_core.demos.registry import DemoResult, Param, demo
 from cifar_core.reproducibility import seed_everything
 
 
-def _model_after_steps(seed: int, steps: int = 3) -> nn.Module:
-    seed_everything(seed)
+def _model_after_steps(seed: int, steps: int = 3, reseed: bool = True) -> nn.Module:
+    if reseed:
+        seed_everything(seed)
     model = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.5), nn.Linear(16, 2))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     for _ in range(steps):
@@ -25,10 +26,12 @@ def _model_after_steps(seed: int, steps: int = 3) -> nn.Module:
     "The same seed gives the same run",
     "Seeding before building and training gives bit-identical weights; another seed does not.",
     Param("seed", 0, 0, 10_000),
+    mistake="seeding once at the start of the script instead of before each run, so the second run continues the stream",
 )
-def same_seed(seed: int) -> DemoResult:
+def same_seed(seed: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
-    a, b, c = _model_after_steps(seed), _model_after_steps(seed), _model_after_steps(seed + 1)
+    a, b = _model_after_steps(seed), _model_after_steps(seed, reseed=not broken)
+    c = _model_after_steps(seed + 1)
     same = all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     different = not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters(), strict=True))
     result.check("same seed: identical weights", same)
@@ -40,8 +43,9 @@ def same_seed(seed: int) -> DemoResult:
     "save-resume-next-step",
     "Saving model and optimizer gives the same next step",
     "Restoring both state dicts (momentum included) makes the next update identical; the model alone does not.",
+    mistake="a checkpoint with the model's state_dict only",
 )
-def save_resume() -> DemoResult:
+def save_resume(broken: bool = False) -> DemoResult:
     result = DemoResult()
     torch.manual_seed(0)
     model = nn.Linear(4, 1)
@@ -55,7 +59,8 @@ def save_resume() -> DemoResult:
 
     step(model, optimizer)
     buffer = io.BytesIO()
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, buffer)
+    saved = {"model": model.state_dict()} if broken else {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
+    torch.save(saved, buffer)
     step(model, optimizer)
     expected = model.weight.detach().clone()
     buffer.seek(0)
@@ -64,7 +69,7 @@ def save_resume() -> DemoResult:
         fresh = nn.Linear(4, 1)
         fresh.load_state_dict(state["model"])
         fresh_optimizer = torch.optim.SGD(fresh.parameters(), lr=0.1, momentum=0.9)
-        if restore_optimizer:
+        if restore_optimizer and "optimizer" in state:
             fresh_optimizer.load_state_dict(state["optimizer"])
         step(fresh, fresh_optimizer)
         same = torch.allclose(fresh.weight, expected, atol=1e-7)

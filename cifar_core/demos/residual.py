@@ -29,10 +29,11 @@ def first_layer_grad_norms(depth: int, residual: bool, width: int = 32) -> list[
     "Gradients vanish in a deep plain net, not in a residual one",
     "With the same depth and initialisation, the first layer's gradient is orders of magnitude larger with skip connections.",
     Param("depth", 30, 5, 100),
+    mistake="a 'residual' block whose forward forgets to add x back",
 )
-def residual_gradient_flow(depth: int) -> DemoResult:
+def residual_gradient_flow(depth: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
-    plain, residual = first_layer_grad_norms(depth, False), first_layer_grad_norms(depth, True)
+    plain, residual = first_layer_grad_norms(depth, False), first_layer_grad_norms(depth, residual=not broken)
     ratio = residual[0] / max(plain[0], 1e-30)
     result.check(
         "first-layer gradient >= 100x larger with skips", ratio > 100, plain_first=plain[0], residual_first=residual[0], ratio=ratio
@@ -43,10 +44,15 @@ def residual_gradient_flow(depth: int) -> DemoResult:
     return result
 
 
-@demo("residual-plus-one", "The +1 of a residual block", "With F(x) = 0, y = x + F(x) passes the gradient through unchanged: dy/dx = I.")
-def residual_plus_one() -> DemoResult:
+@demo(
+    "residual-plus-one",
+    "The +1 of a residual block",
+    "With F(x) = 0, y = x + F(x) passes the gradient through unchanged: dy/dx = I.",
+    mistake="a block that returns F(x) without the skip",
+)
+def residual_plus_one(broken: bool = False) -> DemoResult:
     result = DemoResult()
-    block = Block(8, residual=True)
+    block = Block(8, residual=not broken)
     nn.init.zeros_(block.body[0].weight)
     nn.init.zeros_(block.body[0].bias)
     x = torch.randn(8, requires_grad=True)

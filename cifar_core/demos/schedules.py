@@ -8,14 +8,16 @@ from torch import nn
 from cifar_core.demos.registry import DemoResult, Param, demo, line_figure
 
 
-def lr_curve(make_scheduler, steps: int, lr: float = 0.1) -> list[float]:
+def lr_curve(make_scheduler, steps: int, lr: float = 0.1, scheduler_steps_per_step: int = 1) -> list[float]:
+    """The LR at each step; scheduler_steps_per_step > 1 replays an epoch scheduler stepped per batch."""
     optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=lr)
     scheduler = make_scheduler(optimizer)
     values = []
     for _ in range(steps):
         values.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
+        for _ in range(scheduler_steps_per_step):
+            optimizer.step()
+            scheduler.step()
     return values
 
 
@@ -23,11 +25,13 @@ def lr_curve(make_scheduler, steps: int, lr: float = 0.1) -> list[float]:
     "steplr-curve",
     "StepLR(step_size=10, gamma=0.1)",
     "The learning rate is multiplied by 0.1 every 10 epochs.",
-    Param("epochs", 30, 10, 100),
+    Param("epochs", 30, 21, 100),
+    mistake="calling scheduler.step() once per batch (here 5 batches an epoch) for an epoch-based StepLR",
 )
-def steplr_curve(epochs: int) -> DemoResult:
+def steplr_curve(epochs: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
-    curve = lr_curve(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.1), epochs, lr=1e-3)
+    make = lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.1)  # noqa: E731
+    curve = lr_curve(make, epochs, lr=1e-3, scheduler_steps_per_step=5 if broken else 1)
     result.check(
         "1e-3, then 1e-4 from epoch 10, 1e-5 from epoch 20",
         math.isclose(curve[9], 1e-3) and math.isclose(curve[10], 1e-4) and math.isclose(curve[20], 1e-5),
@@ -41,11 +45,13 @@ def steplr_curve(epochs: int) -> DemoResult:
     "One Cycle: up, then down",
     "One Cycle rises to max_lr over pct_start of the run, then anneals far below the start.",
     Param("pct_start", 0.3, 0.05, 0.9),
+    mistake="total_steps twice the steps actually run, so the cycle is cut off before it anneals",
 )
-def onecycle_curve(pct_start: float) -> DemoResult:
+def onecycle_curve(pct_start: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
     steps = 200
-    curve = lr_curve(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=steps, pct_start=pct_start), steps)
+    planned = 2 * steps if broken else steps
+    curve = lr_curve(lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=planned, pct_start=pct_start), steps)
     peak = max(range(steps), key=curve.__getitem__)
     result.check("peak at pct_start", abs(peak - pct_start * steps) <= 2, peak_step=peak)
     result.check("ends far below the start", curve[-1] < curve[0] / 100, start=curve[0], end=curve[-1])
@@ -58,15 +64,16 @@ def onecycle_curve(pct_start: float) -> DemoResult:
     "Linear warmup then cosine",
     "The LR ramps up linearly for the warmup steps, then follows a half cosine to ~0.",
     Param("warmup", 10, 1, 50),
+    mistake="the warmup's total_iters set to the whole run, so the cosine never starts",
 )
-def warmup_cosine_curve(warmup: int) -> DemoResult:
+def warmup_cosine_curve(warmup: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
     steps = 100
 
     def make(optimizer):
-        ramp = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=warmup)
+        ramp = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=steps if broken else warmup)
         cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps - warmup)
-        return torch.optim.lr_scheduler.SequentialLR(optimizer, [ramp, cosine], milestones=[warmup])
+        return torch.optim.lr_scheduler.SequentialLR(optimizer, [ramp, cosine], milestones=[steps if broken else warmup])
 
     curve = lr_curve(make, steps)
     rising = all(a < b for a, b in zip(curve[:warmup], curve[1 : warmup + 1], strict=True))
@@ -80,8 +87,9 @@ def warmup_cosine_curve(warmup: int) -> DemoResult:
     "lr-finder",
     "Learning-rate finder",
     "Sweeping the LR up exponentially, the loss first falls then explodes; a good LR sits well below the explosion.",
+    mistake="computing each new LR without writing it into optimizer.param_groups, so the sweep never moves",
 )
-def lr_finder() -> DemoResult:
+def lr_finder(broken: bool = False) -> DemoResult:
     result = DemoResult()
     torch.manual_seed(0)
     x = torch.randn(512, 20)
@@ -91,7 +99,7 @@ def lr_finder() -> DemoResult:
     lrs, losses = [], []
     for step in range(80):
         lr = 1e-4 * (10 ** (step / 16))  # 1e-4 to 1e1
-        for group in optimizer.param_groups:
+        for group in optimizer.param_groups if not broken else ():
             group["lr"] = lr
         index = torch.randint(0, 512, (64,))
         loss = nn.functional.cross_entropy(model(x[index]), y[index])
