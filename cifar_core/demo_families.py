@@ -16,5 +16,8 @@ DEMO_FAMILIES: dict[str, str] = {
     "precision": "Precision",
     "evaluation": "Evaluation and Grad-CAM",
     "reproducibility": "Reproducibility",
+    "transfer": "Transfer learning (ResNet50)",
+    "architecture": "Architecture choices",
+    "training": "The training script",
     "gpu": "GPU only",
 }

@@ -15,6 +15,16 @@ KEY_POINTS_RANGE = (2, 6)
 DIFFICULTY_RANGE = (1, 3)
 MISCONCEPTIONS_RANGE = (1, 6)
 MISCONCEPTION_KEYS = ("belief", "correction")
+# Why an item has no demo. Every item has a demo or exactly one of these (lint enforces it).
+UNPROVED_REASONS = {
+    "opinion": "a trade-off or a judgement with no single right answer",
+    "seed-run history": "times, accuracies or hardware of the source notebook's own run",
+    "outside the stack": "a TensorFlow or tooling fact with no honest PyTorch analogue here",
+    "procedure": "steps to follow or a place in the code, nothing to compute",
+    "pretrained weights": "needs ImageNet weights, which the project never downloads",
+    "demo pending": "code can check it; the demo is not written yet",
+}
+UNPROVED_KEYS = ("reason", "note")
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,14 @@ class Misconception:
 
 
 @dataclass(frozen=True)
+class Unproved:
+    """Why an item has no demo: one reason from UNPROVED_REASONS and a one-line specific note."""
+
+    reason: str
+    note: str
+
+
+@dataclass(frozen=True)
 class QAItem:
     """One question of the bank with everything the app needs to drill, grade and prove it."""
 
@@ -59,12 +77,15 @@ class QAItem:
     code_refs: tuple[str, ...] = ()
     demo: str | None = None
     misconceptions: tuple[Misconception, ...] = ()
+    unproved: Unproved | None = None
 
     def to_dict(self) -> dict[str, Any]:
         raw = asdict(self)
         for name in ("type", "topics", "key_points", "code_refs", "misconceptions"):
             raw[name] = list(raw[name])
         raw["source"] = {k: v for k, v in raw["source"].items() if v is not None}
+        if raw["unproved"] is None:
+            del raw["unproved"]
         return raw
 
     @classmethod
@@ -90,6 +111,7 @@ class QAItem:
             code_refs=tuple(raw.get("code_refs") or ()),
             demo=raw.get("demo"),
             misconceptions=tuple(Misconception(m["belief"], m["correction"]) for m in raw.get("misconceptions") or ()),
+            unproved=Unproved(raw["unproved"]["reason"], raw["unproved"]["note"]) if raw.get("unproved") else None,
         )
 
 
@@ -217,6 +239,21 @@ def _is_optional_id(value: Any) -> str | None:
     return None if value is None else _is_id(value)
 
 
+def _is_unproved(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return f"must be a mapping with reason and note, not {type(value).__name__}"
+    missing = [key for key in UNPROVED_KEYS if key not in value]
+    unknown = sorted(set(value) - set(UNPROVED_KEYS), key=str)
+    if missing or unknown:
+        return "; ".join([f"missing {', '.join(missing)}"] * bool(missing) + [f"unknown key(s) {', '.join(map(str, unknown))}"] * bool(unknown))
+    if value["reason"] not in UNPROVED_REASONS:
+        return f"unknown reason {value['reason']!r}; allowed: {', '.join(UNPROVED_REASONS)}"
+    note = value["note"]
+    if _is_text(note) or "\n" in note.strip():
+        return "note must be one non-empty line"
+    return None
+
+
 FIELDS: tuple[_FieldSpec, ...] = (
     _FieldSpec("id", True, _is_id),
     _FieldSpec("question", True, _is_text),
@@ -230,6 +267,7 @@ FIELDS: tuple[_FieldSpec, ...] = (
     _FieldSpec("code_refs", False, _is_code_refs),
     _FieldSpec("demo", False, _is_optional_id),
     _FieldSpec("misconceptions", False, _is_misconceptions),
+    _FieldSpec("unproved", False, _is_unproved),
 )
 FIELD_NAMES = tuple(spec.name for spec in FIELDS)
 
@@ -249,6 +287,10 @@ def validate_item(raw: Any, known_topics: set[str]) -> list[FieldProblem]:
             problems.append(FieldProblem((spec.name,), f"{spec.name}: {message}"))
     for name in sorted(set(raw) - set(FIELD_NAMES), key=str):
         problems.append(FieldProblem((name,), f"unknown field '{name}'"))
+    has_demo, has_unproved = raw.get("demo") is not None, raw.get("unproved") is not None
+    if has_demo == has_unproved:
+        message = "has both demo and unproved: keep one" if has_demo else "has neither demo nor unproved: add a demo, or unproved with a reason"
+        problems.append(FieldProblem(("unproved",) if has_unproved else (), message))
     topics = raw.get("topics")
     if isinstance(topics, list):
         for position, topic in enumerate(topics):

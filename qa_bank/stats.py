@@ -17,6 +17,9 @@ class BankStats:
     by_difficulty: dict[str, int]
     with_code_refs: int
     with_demo: int
+    unproved: int
+    unproved_by_reason: dict[str, int]
+    proved_by_source: dict[str, str]  # "with demo / items" per source document
     linked: int  # items with a code reference or a demo
     with_notes: int
 
@@ -35,6 +38,12 @@ def bank_stats(bank: Bank) -> BankStats:
         by_difficulty={str(level): count for level, count in sorted(Counter(i.difficulty for i in items).items())},
         with_code_refs=sum(1 for item in items if item.code_refs),
         with_demo=sum(1 for item in items if item.demo),
+        unproved=sum(1 for item in items if item.unproved),
+        unproved_by_reason=dict(Counter(item.unproved.reason for item in items if item.unproved).most_common()),
+        proved_by_source={
+            document: f"{sum(1 for i in items if i.demo and i.source.document == document)}/{count}"
+            for document, count in Counter(item.source.document for item in items).items()
+        },
         linked=sum(1 for item in items if item.code_refs or item.demo),
         with_notes=sum(1 for item in items if item.notes),
     )
@@ -47,6 +56,8 @@ def format_stats(stats: BankStats) -> str:
         lines.extend(f"  {count:4d}  {name}" for name, count in counts.items())
     lines.append(f"with code refs: {stats.with_code_refs}")
     lines.append(f"with a demo:    {stats.with_demo}")
+    lines.append(f"unproved:       {stats.unproved} ({', '.join(f'{r} {n}' for r, n in stats.unproved_by_reason.items())})")
+    lines.extend(f"  proved {share:>7s}  {document}" for document, share in stats.proved_by_source.items())
     lines.append(f"linked (either): {stats.linked}")
     lines.append(f"with a correction note: {stats.with_notes}")
     return "\n".join(lines)

@@ -122,3 +122,97 @@ def device_mismatch_error(broken: bool = False) -> DemoResult:
     out = model(torch.randn(3, 4, device=device)) if not broken else model(torch.randn(3, 4))
     result.check("moving the batch too fixes it", out.device.type == device)
     return result
+
+
+@demo(
+    "pixel-range-to-tensor",
+    "Raw pixels are uint8 0-255; ToTensor gives float32 in [0, 1]",
+    "A decoded CIFAR-10 image is uint8 with values 0-255; torchvision's ToTensor (or dividing by 255) turns it "
+    "into float32 in [0, 1], channels first.",
+    mistake="converting with .float() alone, which keeps the 0-255 scale",
+)
+def pixel_range_to_tensor(broken: bool = False) -> DemoResult:
+    from PIL import Image
+    from torchvision.transforms import functional as TF
+
+    result = DemoResult()
+    raw = make_synthetic(4, seed=1).images  # (N, 32, 32, 3) uint8, as decoded PNGs are
+    result.check("raw pixels: uint8 spanning 0-255", raw.dtype == np.uint8 and raw.max() > 200, dtype=str(raw.dtype), max=int(raw.max()))
+    image = Image.fromarray(raw[0])
+    tensor = torch.from_numpy(raw[0]).permute(2, 0, 1).float() if broken else TF.to_tensor(image)
+    result.check(
+        "after ToTensor: float32 in [0, 1], shape (3, 32, 32)",
+        tensor.dtype == torch.float32 and 0 <= tensor.min().item() and tensor.max().item() <= 1 and tuple(tensor.shape) == (3, 32, 32),
+        max=tensor.max(),
+    )
+    return result
+
+
+@demo(
+    "unnormalised-input-gradients",
+    "Skipping normalisation makes the first layer's gradients 255 times larger",
+    "With 0-255 inputs the first layer's weight gradient is 255 times that of the same images in [0, 1], so a "
+    "learning rate that trains on [0, 1] diverges on raw pixels.",
+    mistake="dividing by 255 in both runs (comparing normalised with normalised)",
+)
+def unnormalised_input_gradients(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    images, labels = torch.rand(128, 3 * 8 * 8), torch.randint(0, 10, (128,))
+    raw = images if broken else images * 255
+
+    def first_layer_grad(x: torch.Tensor) -> float:
+        torch.manual_seed(0)
+        layer = nn.Linear(3 * 8 * 8, 10)
+        nn.functional.cross_entropy(layer(x), labels).backward()
+        return layer.weight.grad.norm().item()
+
+    ratio = first_layer_grad(raw) / first_layer_grad(images)
+    result.check("raw-pixel gradient over 50x larger", ratio > 50, ratio=ratio)
+
+    def final_loss(x: torch.Tensor) -> float:
+        torch.manual_seed(0)
+        layer = nn.Linear(3 * 8 * 8, 10)
+        optimizer = torch.optim.SGD(layer.parameters(), lr=0.5)
+        for _ in range(30):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(layer(x), labels)
+            loss.backward()
+            optimizer.step()
+        return loss.item()
+
+    scaled, unit = final_loss(raw), final_loss(images)
+    result.check(
+        "same LR: [0, 1] trains, raw pixels blow up the loss",
+        unit < 2.4 and (scaled > 10 * unit or not np.isfinite(scaled)),
+        unit_range=unit,
+        raw_pixels=scaled,
+    )
+    return result
+
+
+def numpy_shuffled_run(seed_numpy: bool, seed: int = 42) -> tuple[list[int], torch.Tensor]:
+    """A shuffle drawn with NumPy and an initial weight drawn with torch, after seeding torch (and maybe NumPy)."""
+    torch.manual_seed(seed)
+    if seed_numpy:
+        np.random.seed(seed)
+    order = np.random.permutation(10).tolist()
+    return order, torch.randn(3)
+
+
+@demo(
+    "seed-numpy-and-torch",
+    "Seed every generator the run draws from",
+    "torch.manual_seed fixes torch's draws (initial weights, dropout) but not NumPy's (a NumPy shuffle or "
+    "augmentation): only seeding both reproduces the whole run.",
+    mistake="seeding torch only",
+)
+def seed_numpy_and_torch(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    first_order, first_weights = numpy_shuffled_run(seed_numpy=not broken)
+    np.random.seed(None)  # something else in the program moved NumPy's generator
+    second_order, second_weights = numpy_shuffled_run(seed_numpy=not broken)
+    result.check("torch draws repeat", torch.equal(first_weights, second_weights))
+    result.check("NumPy shuffle repeats", first_order == second_order, first=str(first_order), second=str(second_order))
+    unseeded = [numpy_shuffled_run(seed_numpy=False)[0] for _ in range(3)]
+    result.text.append(f"Seeding torch only, three runs shuffle as {unseeded}.")
+    return result

@@ -181,6 +181,7 @@ def softmax_ce_gradient(classes: int, broken: bool = False) -> DemoResult:
     gap = (logits.grad - formula).abs().max().item()
     result.check("autograd equals (p - y) / N", gap < 1e-12, max_abs_difference=gap)
     result.check(
-        "gradcheck of the hand-written function", _gradcheck(lambda z: SoftmaxCrossEntropyFn.apply(z, targets, broken), logits.detach().requires_grad_())
+        "gradcheck of the hand-written function",
+        _gradcheck(lambda z: SoftmaxCrossEntropyFn.apply(z, targets, broken), logits.detach().requires_grad_()),
     )
     return result
