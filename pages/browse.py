@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui.cards import render_item_body
+from study.filters import ItemFilter
+from ui.cards import proof_filter, render_item_body
 from ui.state import get_bank
 
 bank = get_bank()
@@ -14,12 +15,15 @@ with st.sidebar:
     documents = sorted({item.source.document for item in bank.items})
     chosen_documents = st.multiselect("Source documents", documents)
     only_notes = st.checkbox("Only items with a correction note")
+    has_demo, unproved_reason = proof_filter("browse-proof")
     contains = st.text_input("Question contains", placeholder="e.g. BatchNorm")
 
+proof = ItemFilter(has_demo=has_demo, unproved_reason=unproved_reason)
 items = [
     item
     for item in bank.items
-    if (not chosen_topics or set(item.topics) & set(chosen_topics))
+    if proof.accepts(item)
+    and (not chosen_topics or set(item.topics) & set(chosen_topics))
     and (not chosen_documents or item.source.document in chosen_documents)
     and (not only_notes or item.notes)
     and (not contains or contains.lower() in item.question.lower())

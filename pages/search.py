@@ -3,7 +3,7 @@
 import streamlit as st
 
 from study.filters import ItemFilter
-from ui.cards import render_item_body, render_proof
+from ui.cards import proof_filter, render_item_body, render_proof
 from ui.state import get_bank, get_index
 
 bank, index = get_bank(), get_index()
@@ -15,8 +15,8 @@ with st.sidebar:
     topics = st.multiselect("Topic", list(bank.topics), format_func=lambda t: bank.topics[t].name, key="search-topics")
     types = st.multiselect("Type", sorted({t for i in bank.items for t in i.type}), key="search-types")
     sources = st.multiselect("Source", sorted({i.source.document for i in bank.items}), key="search-sources")
-    has_demo = st.checkbox("Has a demo", key="search-demo")
-item_filter = ItemFilter(tuple(topics), tuple(sources), tuple(types), (), True if has_demo else None)
+    has_demo, unproved_reason = proof_filter("search-proof")
+item_filter = ItemFilter(tuple(topics), tuple(sources), tuple(types), (), has_demo, unproved_reason)
 if not query.strip():
     st.caption("Abbreviations work (BN, LR, GAP, AMP, DDP, ECE, TTA) and so do typos.")
     st.stop()

@@ -244,8 +244,10 @@ def _is_unproved(value: Any) -> str | None:
         return f"must be a mapping with reason and note, not {type(value).__name__}"
     missing = [key for key in UNPROVED_KEYS if key not in value]
     unknown = sorted(set(value) - set(UNPROVED_KEYS), key=str)
-    if missing or unknown:
-        return "; ".join([f"missing {', '.join(missing)}"] * bool(missing) + [f"unknown key(s) {', '.join(map(str, unknown))}"] * bool(unknown))
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if unknown:
+        return f"unknown key(s) {', '.join(map(str, unknown))}"
     if value["reason"] not in UNPROVED_REASONS:
         return f"unknown reason {value['reason']!r}; allowed: {', '.join(UNPROVED_REASONS)}"
     note = value["note"]
@@ -289,7 +291,9 @@ def validate_item(raw: Any, known_topics: set[str]) -> list[FieldProblem]:
         problems.append(FieldProblem((name,), f"unknown field '{name}'"))
     has_demo, has_unproved = raw.get("demo") is not None, raw.get("unproved") is not None
     if has_demo == has_unproved:
-        message = "has both demo and unproved: keep one" if has_demo else "has neither demo nor unproved: add a demo, or unproved with a reason"
+        message = (
+            "has both demo and unproved: keep one" if has_demo else "has neither demo nor unproved: add a demo, or unproved with a reason"
+        )
         problems.append(FieldProblem(("unproved",) if has_unproved else (), message))
     topics = raw.get("topics")
     if isinstance(topics, list):

@@ -1,4 +1,4 @@
-"""Which items a study session draws from: topic, source, type, difficulty, has a demo."""
+"""Which items a study session draws from: topic, source, type, difficulty, proved or unproved."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ class ItemFilter:
     sources: tuple[str, ...] = ()  # source document titles
     types: tuple[str, ...] = ()
     difficulties: tuple[int, ...] = ()
-    has_demo: bool | None = None
+    has_demo: bool | None = None  # True: proved by a demo; False: unproved
+    unproved_reason: str | None = None  # only items unproved for this reason
 
     def accepts(self, item: QAItem) -> bool:
         return (
@@ -24,6 +25,7 @@ class ItemFilter:
             and (not self.types or bool(set(item.type) & set(self.types)))
             and (not self.difficulties or item.difficulty in self.difficulties)
             and (self.has_demo is None or bool(item.demo) == self.has_demo)
+            and (self.unproved_reason is None or (item.unproved is not None and item.unproved.reason == self.unproved_reason))
         )
 
     def apply(self, items: list[QAItem]) -> list[QAItem]:

@@ -33,8 +33,21 @@ def sidebar_filters(bank: Bank, key: str) -> ItemFilter:
         sources = st.multiselect("Source documents", sorted({i.source.document for i in bank.items}), key=f"{key}-sources")
         types = st.multiselect("Type", sorted({t for i in bank.items for t in i.type}), key=f"{key}-types")
         difficulties = st.multiselect("Difficulty", [1, 2, 3], key=f"{key}-difficulty")
-        demo_only = st.checkbox("Only items with a demo", key=f"{key}-demo")
-    return ItemFilter(tuple(topics), tuple(sources), tuple(types), tuple(difficulties), True if demo_only else None)
+        has_demo, reason = proof_filter(f"{key}-proof")
+    return ItemFilter(tuple(topics), tuple(sources), tuple(types), tuple(difficulties), has_demo, reason)
+
+
+def proof_filter(key: str) -> tuple[bool | None, str | None]:
+    """A "Proof" select: any, proved by a demo, unproved, or unproved for one reason -> (has_demo, reason)."""
+    from qa_bank.schema import UNPROVED_REASONS
+
+    choices = ["Any", "Proved by a demo", "Unproved", *(f"Unproved: {reason}" for reason in UNPROVED_REASONS)]
+    choice = st.selectbox("Proof", choices, key=key)
+    if choice == "Any":
+        return None, None
+    if choice == "Proved by a demo":
+        return True, None
+    return False, choice.removeprefix("Unproved: ") if choice.startswith("Unproved: ") else None
 
 
 def render_item_body(item: QAItem, bank: Bank) -> None:
@@ -51,7 +64,9 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
     if item.code_refs:
         st.caption("Code: " + ", ".join(f"`{ref}`" for ref in item.code_refs))
     if item.demo:
-        st.caption(f"Demo: `{item.demo}`")
+        st.caption(f"Proved by demo `{item.demo}`" + (" (it also checks the correction note above)" if item.notes else ""))
+    elif item.unproved:
+        st.caption(f"Unproved ({item.unproved.reason}): {plain(item.unproved.note)}")
 
 
 _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback

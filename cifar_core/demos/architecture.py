@@ -235,7 +235,8 @@ def saved_activation_bytes(model: nn.Module, batch: int) -> int:
 @demo(
     "activation-memory",
     "Training memory is mostly activations",
-    "For ResNet9 at batch 32 the activations autograd saves for backward take over five times the memory of the weights (and grow with the batch), "
+    "For ResNet9 at batch 32 the activations autograd saves for backward take over five times "
+    "the memory of the weights (and grow with the batch), "
     "and far more than SimpleCNN's: depth and width cost activation memory.",
     mistake="measuring under torch.no_grad(), where nothing is saved for backward",
 )

@@ -142,7 +142,7 @@ def pixel_range_to_tensor(broken: bool = False) -> DemoResult:
     tensor = torch.from_numpy(raw[0]).permute(2, 0, 1).float() if broken else TF.to_tensor(image)
     result.check(
         "after ToTensor: float32 in [0, 1], shape (3, 32, 32)",
-        tensor.dtype == torch.float32 and 0 <= tensor.min().item() and tensor.max().item() <= 1 and tuple(tensor.shape) == (3, 32, 32),
+        tensor.dtype == torch.float32 and tensor.min().item() >= 0 and tensor.max().item() <= 1 and tuple(tensor.shape) == (3, 32, 32),
         max=tensor.max(),
     )
     return result

@@ -28,6 +28,25 @@ def test_browse_renders_every_item_and_filters(app):
     assert 0 < len(at.expander) < 218
 
 
+def test_browse_and_search_filter_by_proof(app):
+    from qa_bank.loader import load_bank
+
+    items = load_bank().items
+    proved, opinion = sum(1 for i in items if i.demo), sum(1 for i in items if i.unproved and i.unproved.reason == "opinion")
+    at = app("pages/browse.py")
+    at.sidebar.selectbox(key="browse-proof").select("Proved by a demo").run()
+    assert len(at.expander) == proved
+    at.sidebar.selectbox(key="browse-proof").select("Unproved: opinion").run()
+    assert len(at.expander) == opinion and not at.exception
+    assert any(c.value.startswith("Unproved (opinion): ") for c in at.caption)
+    search = app("pages/search.py")
+    search.sidebar.selectbox(key="search-proof").select("Unproved").run()
+    search.text_input[0].input("learning rate").run()
+    hits = [e.label for e in search.expander]
+    unproved_questions = {i.question.splitlines()[0] for i in items if i.unproved}
+    assert hits and all(label.rsplit("  ·  ", 1)[0] in unproved_questions for label in hits)
+
+
 def test_flashcard_reveal_and_rate_updates_the_store(app, progress_db):
     at = app("pages/flashcards.py")
     question = at.markdown[0].value

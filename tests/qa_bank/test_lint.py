@@ -22,9 +22,9 @@ def test_valid_fixture_passes():
     ("fixture", "line", "fragment"),
     [
         ("bad_syntax.yaml", 5, "invalid YAML"),
-        ("missing_field.yaml", 10, "item 'fixture-missing-answer': missing required field 'answer'"),
+        ("missing_field.yaml", 11, "item 'fixture-missing-answer': missing required field 'answer'"),
         ("wrong_type.yaml", 7, "item 'fixture-wrong-type': difficulty: must be an integer 1-3, not str"),
-        ("duplicate_id.yaml", 10, "duplicate id 'fixture-twice' (first at"),
+        ("duplicate_id.yaml", 11, "duplicate id 'fixture-twice' (first at"),
         ("unknown_topic.yaml", 8, "unknown topic 'quantum-computing'"),
         ("dangling_code_ref.yaml", 10, "has no attribute 'NoSuchThing'"),
     ],
@@ -108,3 +108,30 @@ def test_at_least_80_items_carry_misconceptions():
     from qa_bank.loader import load_bank
 
     assert sum(1 for item in load_bank().items if item.misconceptions) >= 80
+
+
+@pytest.mark.parametrize(
+    ("replacement", "fragment"),
+    [
+        ("", "has neither demo nor unproved"),
+        ("  demo: bn-train-vs-eval\n  unproved: {reason: opinion, note: both at once}\n", "has both demo and unproved"),
+        ("  unproved: {reason: too hard, note: not a reason}\n", "unknown reason 'too hard'"),
+        ("  unproved: {reason: opinion}\n", "unproved: missing note"),
+    ],
+)
+def test_lint_demands_a_demo_or_a_stated_reason(tmp_path, replacement, fragment):
+    text = (FIXTURES / "valid_item.yaml").read_text().replace("  unproved: {reason: procedure, note: a lint fixture}\n", replacement)
+    path = tmp_path / "proof.yaml"
+    path.write_text(text)
+    result = run_lint(path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert fragment in result.stderr, result.stderr
+
+
+def test_every_bank_item_is_proved_or_says_why():
+    from qa_bank.loader import load_bank
+    from qa_bank.schema import UNPROVED_REASONS
+
+    items = load_bank().items
+    assert all((item.demo is None) != (item.unproved is None) for item in items)
+    assert all(item.unproved.reason in UNPROVED_REASONS and item.unproved.note.strip() for item in items if item.unproved)
