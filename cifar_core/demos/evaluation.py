@@ -98,3 +98,42 @@ def grad_cam_demo(row: int, col: int, broken: bool = False) -> DemoResult:
     result.check("heatmap peak lies on the square", inside, peak=str(peak), square=f"rows {row}-{row + 5}, cols {col}-{col + 5}")
     result.images.append((cam * 255).to(torch.uint8)[..., None].repeat(1, 1, 3).numpy())
     return result
+
+
+@demo(
+    "grad-cam-cold-regions",
+    "A cold Grad-CAM region has little influence on the prediction",
+    "Blanking the hottest Grad-CAM region of an image drops the class score far more than blanking an equally large "
+    "cold region: cold means the model's decision does not use that part of the image.",
+    mistake="occluding by the inverted heatmap (coldest region taken for the hottest)",
+)
+def grad_cam_cold_regions(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    features = nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU())
+    with torch.no_grad():
+        features[0].weight.zero_()
+        features[0].weight[0, 0] = 1.0 / 25
+        features[0].bias.fill_(-0.2)
+    model = nn.Sequential(features, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    with torch.no_grad():
+        model[3].weight.copy_(torch.tensor([[5.0, 0, 0, 0], [-5.0, 0, 0, 0]]))
+    image = torch.zeros(1, 1, 32, 32)
+    image[0, 0, 6:12, 20:26] = 1.0
+    cam = grad_cam(model, features, image, target=0)
+    heat = -cam if broken else cam
+    hot = heat >= heat.flatten().kthvalue(heat.numel() - 63).values  # the 64 hottest pixels
+    cold = cam <= cam.flatten().kthvalue(64).values  # 64 of the coldest
+
+    def score_without(mask: torch.Tensor) -> float:
+        with torch.no_grad():
+            return model(image * ~mask)[0, 0].item()
+
+    full = model(image)[0, 0].item()
+    hot_drop, cold_drop = full - score_without(hot), full - score_without(cold)
+    result.check(
+        "blanking the hot region drops the score far more than blanking a cold one",
+        hot_drop > 5 * max(cold_drop, 1e-6),
+        hot_drop=hot_drop,
+        cold_drop=cold_drop,
+    )
+    return result

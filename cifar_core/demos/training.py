@@ -286,3 +286,28 @@ def shuffle_vs_class_sorted(broken: bool = False) -> DemoResult:
     reordered = accuracy(shuffled_model, val_images[permutation], val_labels[permutation])
     result.check("validation accuracy does not depend on order", reordered == shuffled_acc, in_order=shuffled_acc, permuted=reordered)
     return result
+
+
+@demo(
+    "history-saved-as-npz",
+    "history: four lists, one entry per epoch, saved with np.savez",
+    "The history dict holds train_loss, val_loss, train_acc and val_acc as lists with one value per epoch; "
+    "save_history writes them to history.npz, which np.load gives back key by key.",
+    mistake="appending to the lists once per batch instead of once per epoch",
+)
+def history_saved_as_npz(broken: bool = False) -> DemoResult:
+    from cifar_core.train import save_history
+
+    result = DemoResult()
+    epochs, batches = 3, 4
+    history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": []}
+    for epoch in range(epochs):
+        for _ in range(batches if broken else 1):
+            for key in history:
+                history[key].append(float(epoch))
+    with tempfile.TemporaryDirectory() as directory:
+        loaded = dict(np.load(save_history(history, directory)))
+    result.check("the four keys come back", sorted(loaded) == sorted(history), keys=", ".join(sorted(loaded)))
+    lengths = {key: len(values) for key, values in loaded.items()}
+    result.check("one entry per epoch in every curve", all(n == epochs for n in lengths.values()), lengths=str(lengths))
+    return result

@@ -165,3 +165,78 @@ def frozen_base_bn_statistics(broken: bool = False) -> DemoResult:
     still = (base[1].running_mean - settled).abs().max().item()
     result.check("eval mode: running statistics untouched", still == 0.0, change=still)
     return result
+
+
+@demo(
+    "bilinear-upscale-adds-nothing",
+    "Bilinear upscaling 32 -> 224 adds no detail",
+    "Resizing 32x32 to 224x224 with bilinear interpolation (7x) makes a smooth image with no new information: "
+    "area-averaging it back to 32x32 recovers the original closely, and its fine detail is far below a real 224 image's.",
+    mistake="nearest-neighbour upscaling, whose blocky 7x7 copies are the artefacts bilinear avoids",
+)
+def bilinear_upscale(broken: bool = False) -> DemoResult:
+    import torch.nn.functional as F
+
+    result = DemoResult()
+    small = torch.rand(4, 3, 32, 32)
+    mode = "nearest" if broken else "bilinear"
+    large = F.interpolate(small, size=224, mode=mode, **({} if broken else {"align_corners": False}))
+    back = F.interpolate(large, size=32, mode="area")
+    result.check("224x224 output", tuple(large.shape[-2:]) == (224, 224))
+    recovered = (back - small).abs().mean().item()
+    result.check("area-downsampled back: close to the original", recovered < 0.15, mean_abs_difference=recovered)
+
+    def high_frequency(x: torch.Tensor) -> float:  # mean jump between neighbouring pixels
+        return (x[..., 1:] - x[..., :-1]).abs().mean().item()
+
+    upscaled, real = high_frequency(large), high_frequency(torch.rand(4, 3, 224, 224))
+    result.check(
+        "smooth: neighbouring pixels differ far less than in a real-detail image", upscaled < real / 5, upscaled=upscaled, real=real
+    )
+    blocks = (large[..., 1:] == large[..., :-1]).float().mean().item()
+    result.check("no blocky copies (under 50% of neighbours identical)", blocks < 0.5, identical_neighbours=blocks)
+    return result
+
+
+@demo(
+    "keras-head-softmax",
+    "The custom head outputs class probabilities",
+    "Dropout(0.3) -> Linear(2048, 256) -> ReLU -> Dropout(0.3) -> Linear(256, 10) -> Softmax gives ten non-negative "
+    "scores summing to 1 per image; in eval mode the dropouts are off and the output is deterministic.",
+    mistake="leaving the head in train mode for prediction, so dropout makes two calls disagree",
+)
+def keras_head_softmax(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    head = keras_style_head().train(broken)
+    features = torch.randn(16, 2048).relu()
+    with torch.no_grad():
+        first, second = head(features), head(features)
+    result.check(
+        "ten non-negative scores summing to 1",
+        first.shape == (16, 10) and (first >= 0).all().item() and torch.allclose(first.sum(1), torch.ones(16)),
+    )
+    result.check("eval mode: two calls agree", torch.equal(first, second))
+    return result
+
+
+@demo(
+    "rotation-zoom-factors",
+    "Keras' RandomRotation(0.1) is +-36 degrees, RandomZoom(0.1) +-10%",
+    "Keras gives rotation as a fraction of a full turn, so 0.1 is up to 36 degrees either way; torchvision's "
+    "RandomRotation takes degrees, so the equivalent is RandomRotation(36) and RandomAffine(0, scale=(0.9, 1.1)).",
+    mistake="passing Keras' factor 0.1 to torchvision as degrees",
+)
+def rotation_zoom_factors(broken: bool = False) -> DemoResult:
+    from torchvision.transforms import v2
+
+    result = DemoResult()
+    keras_factor = 0.1
+    degrees = keras_factor if broken else keras_factor * 360
+    rotation = v2.RandomRotation(degrees)
+    torch.manual_seed(0)
+    angles = [rotation.make_params([torch.zeros(3, 8, 8)])["angle"] for _ in range(500)]
+    result.check("angles span about +-36 degrees", 30 < max(angles) <= 36 and -36 <= min(angles) < -30, min=min(angles), max=max(angles))
+    zoom = v2.RandomAffine(degrees=0, scale=(1 - keras_factor, 1 + keras_factor))
+    scales = [zoom.make_params([torch.zeros(3, 8, 8)])["scale"] for _ in range(500)]
+    result.check("zoom scales within 0.9-1.1", min(scales) >= 0.9 and max(scales) <= 1.1, min=min(scales), max=max(scales))
+    return result
