@@ -49,3 +49,45 @@ def dropout_zeroes_activations(p: float, broken: bool = False) -> DemoResult:
     result.check("no weight was zeroed", zero_weights == 0 and torch.equal(weights_before, model[0].weight), zero_weights=zero_weights)
     result.check("activations were zeroed", (out == 0).float().mean().item() > 0.1, zero_activation_fraction=(out == 0).float().mean())
     return result
+
+
+@demo(
+    "train-loss-above-eval-loss",
+    "Why validation can beat training early on",
+    "With dropout active in train mode, the same model on the same data has a higher loss than in eval mode; and "
+    "the training loss is a running average over an epoch in which the model improved, while validation is "
+    "measured at the end.",
+    mistake="measuring the 'training' loss in eval mode too, after the epoch",
+)
+def train_loss_above_eval_loss(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    torch.manual_seed(0)
+    x = torch.randn(512, 20)
+    y = (x[:, :3].sum(1) > 0).long()
+    model = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
+    running = []
+    for batch in range(16):  # one epoch of 16 batches
+        xs, ys = x[batch * 32 : (batch + 1) * 32], y[batch * 32 : (batch + 1) * 32]
+        model.train(not broken)
+        loss = nn.functional.cross_entropy(model(xs), ys)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        running.append(loss.item())
+    with torch.no_grad():
+        model.train(not broken)
+        train_mode = sum(nn.functional.cross_entropy(model(x), y).item() for _ in range(20)) / 20  # over dropout masks
+        model.eval()
+        eval_mode = nn.functional.cross_entropy(model(x), y).item()
+    epoch_average = sum(running) / len(running)
+    result.check(
+        "dropout on: loss above eval mode on the same data", train_mode > eval_mode * 1.03, train_mode=train_mode, eval_mode=eval_mode
+    )
+    result.check(
+        "running epoch average above the end-of-epoch loss",
+        epoch_average > eval_mode * 1.05,
+        running_average=epoch_average,
+        end_of_epoch=eval_mode,
+    )
+    return result
