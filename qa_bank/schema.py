@@ -274,8 +274,11 @@ FIELDS: tuple[_FieldSpec, ...] = (
 FIELD_NAMES = tuple(spec.name for spec in FIELDS)
 
 
-def validate_item(raw: Any, known_topics: set[str]) -> list[FieldProblem]:
-    """Every schema problem of one raw item, all at once (empty when valid)."""
+def validate_item(raw: Any, known_topics: set[str], require_proof: bool = True) -> list[FieldProblem]:
+    """Every schema problem of one raw item, all at once (empty when valid).
+
+    require_proof: a bank item needs a demo or a stated reason for having none; a learner's own
+    card does not."""
     if not isinstance(raw, dict):
         return [FieldProblem((), f"item must be a mapping, not {type(raw).__name__}")]
     problems: list[FieldProblem] = []
@@ -290,7 +293,7 @@ def validate_item(raw: Any, known_topics: set[str]) -> list[FieldProblem]:
     for name in sorted(set(raw) - set(FIELD_NAMES), key=str):
         problems.append(FieldProblem((name,), f"unknown field '{name}'"))
     has_demo, has_unproved = raw.get("demo") is not None, raw.get("unproved") is not None
-    if has_demo == has_unproved:
+    if has_demo == has_unproved and (require_proof or has_demo):
         message = (
             "has both demo and unproved: keep one" if has_demo else "has neither demo nor unproved: add a demo, or unproved with a reason"
         )
