@@ -15,6 +15,7 @@ from tests.conftest import SHARED_CIFAR10
 
 BUDGET_S = int(os.environ.get("VIVA_E2E_LAB_BUDGET", "10"))
 LEARNERS = 4
+CLEAR_OF_CHANCE = 0.14
 RESULT = re.compile(r"Validation accuracy ([\d.]+)% after (\d+) steps in [\d.]+ s \(training ([\d.]+) s")
 
 
@@ -45,6 +46,7 @@ def test_four_learners_at_once_queue_and_each_gets_a_full_run(start_server, brow
     solo.get_by_role("button", name="Start training").click()
     alone = _result(solo, timeout_s=300)  # the first run also starts the worker and loads the data
     _no_exception(solo)
+    assert alone[0] >= CLEAR_OF_CHANCE, f"a learner alone ended near chance: {alone}"
 
     pages = [browser.new_context().new_page() for _ in range(LEARNERS)]
     for page in pages:
@@ -62,7 +64,10 @@ def test_four_learners_at_once_queue_and_each_gets_a_full_run(start_server, brow
     for accuracy, steps, training in results:
         # The deadline is checked before every step; a step here takes well under a second.
         assert training <= BUDGET_S + 1.0, f"a run trained {training} s on a {BUDGET_S} s budget"
-        # Every learner got a real run, not a starved one (chance is 10%). How close each ends to a
-        # learner alone is a benchmark figure: a 10 s run on a busy 2-core machine varies by several
-        # points, so the README reports it at the form's 30 s default.
-        assert accuracy >= 0.3 and steps >= 0.5 * alone[1], (accuracy, steps, alone)
+        # Every learner got a real run, not a starved one: at least half the steps of a learner
+        # alone and an accuracy near theirs, well clear of chance (10%; the 5,000-image validation
+        # split at chance reads 10 +- 0.4%). The absolute figure depends on the machine: CI's 2 cores
+        # took 12 steps in a 10 s run where this machine takes 40, so the bar is relative to the
+        # solo run on the same machine. The README reports the figures at the form's 30 s default.
+        assert steps >= 0.5 * alone[1], (accuracy, steps, alone)
+        assert accuracy >= max(CLEAR_OF_CHANCE, alone[0] - 0.1), (accuracy, steps, alone)
