@@ -19,6 +19,6 @@ DEMO_FAMILIES: dict[str, str] = {
     "transfer": "Transfer learning (ResNet50)",
     "architecture": "Architecture choices",
     "training": "The training script",
-    "loop": "Around the loop: schedulers and loaders",
+    "loop": "Around the loop: main(), schedulers, loaders, DDP",
     "gpu": "GPU only",
 }

@@ -107,7 +107,9 @@ def demo_snippet(demo) -> str:
     body = "\n".join(lines[start:])
     call = ", ".join([f"{p.name}={p.default!r}" for p in demo.params] + ["broken=False"])
     return (
-        f"from {demo.function.__module__} import *  # the demo module's imports and helpers\n\n"
+        # Every name of the demo's module, its private helpers too (a star import skips "_names").
+        f"import {demo.function.__module__} as demo_module\n"
+        "globals().update({name: value for name, value in vars(demo_module).items() if not name.startswith('__')})\n\n"
         f"{body}\n\n"
         f"# broken=True makes the mistake the checks guard against: {demo.mistake}\n"
         f"result = {demo.function.__name__}({call})\n"

@@ -12,7 +12,7 @@ from fsrs import Rating
 from qa_bank.schema import Bank, QAItem
 from study.filters import ItemFilter
 from study.scheduling import format_interval
-from ui.demos import render_demo_panel
+from ui.demos import render_demo_panel, render_note_verdict
 from ui.state import profile
 
 
@@ -59,6 +59,8 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
     st.markdown("**Key points:** " + " · ".join(map(plain, item.key_points)))
     if item.notes:
         st.warning(item.notes, icon=":material/edit_note:")
+        if item.demo:
+            render_note_verdict(item.demo, key=f"note-{item.id}")
     topic_names = [bank.topics[t].name for t in item.topics if t in bank.topics]
     st.caption(f"{item.source.label()} · {', '.join(topic_names)} · {'/'.join(item.type)} · difficulty {item.difficulty}")
     if item.code_refs:

@@ -31,6 +31,8 @@ def render_demo_panel(demo_id: str, key: str) -> None:
         if st.button("Run demo", key=f"{key}-run", icon=":material/play_arrow:"):
             try:
                 st.session_state[f"{key}-result"] = run(demo, values)
+                if values == {p.name: p.default for p in demo.params}:  # a verdict is on the claim as stated
+                    _remember_verdict(st.session_state[f"{key}-result"])
             except ValueError as error:
                 st.error(str(error))
         outcome = st.session_state.get(f"{key}-result")
@@ -39,6 +41,36 @@ def render_demo_panel(demo_id: str, key: str) -> None:
         with st.expander("Snippet (the demo's own code)"):
             st.code(demo.source, language="python")
         render_edit_and_run(demo, key)
+
+
+def _verdict_key(demo_id: str) -> str:
+    return f"demo-verdict-{demo_id}"
+
+
+def _remember_verdict(outcome) -> None:
+    """Keep a run's verdict for the session, so every card citing the demo can show it."""
+    st.session_state[_verdict_key(outcome.id)] = outcome
+
+
+def render_note_verdict(demo_id: str, key: str) -> None:
+    """Next to a correction note: the verdict of the demo that checks it, from this session's run
+    or from a run started here (torch loads only when the learner asks)."""
+    outcome = st.session_state.get(_verdict_key(demo_id))
+    if outcome is None:
+        if not st.button(f"Check this note: run demo {demo_id}", key=f"{key}-check", icon=":material/science:"):
+            return
+        from cifar_core.demos import get_demo
+        from cifar_core.demos.registry import run
+
+        outcome = run(get_demo(demo_id))
+        _remember_verdict(outcome)
+    if outcome.skipped:
+        st.info(f"Demo `{demo_id}` cannot run here: {outcome.skipped}", icon=":material/block:")
+    elif outcome.passed:
+        st.success(f"Demo `{demo_id}` passed all {len(outcome.result.checks)} checks: the note holds.", icon=":material/verified:")
+    else:
+        failed = "; ".join(outcome.failed_checks) or outcome.error or "no checks ran"
+        st.error(f"Demo `{demo_id}` failed: {failed}", icon=":material/error:")
 
 
 def render_edit_and_run(demo, key: str) -> None:

@@ -1,4 +1,9 @@
-"""Augmentation: zero vs reflect padding for random crops, horizontal flips."""
+"""Augmentation: zero vs reflect padding for random crops, horizontal flips, what augmentation
+buys on a small training set (invariance, a smaller gap) and what it costs, and where
+normalisation goes relative to it."""
+
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -116,4 +121,205 @@ def augmentation_only_in_training(broken: bool = False) -> DemoResult:
     result.check("train mode: two calls differ", not torch.equal(first, second))
     layer.eval()
     result.check("eval mode: identity, same every call", torch.equal(layer(images), images) and torch.equal(layer(images), layer(images)))
+    return result
+
+
+@dataclass(frozen=True)
+class _MirroredClasses:
+    """A small task whose only nuisance is left-right mirroring: each class is one noisy 12x12
+    template, seen as it is or mirrored, at random. Six training images a class, 300 for validation."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+
+    @classmethod
+    def make(cls, seed: int = 0, per_class: int = 6, noise: float = 2.5) -> "_MirroredClasses":
+        generator = torch.Generator().manual_seed(seed)
+        templates = torch.randn(3, 1, 12, 12, generator=generator)
+
+        def draw(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+            labels = torch.arange(3).repeat_interleave(count)
+            mirrored = torch.rand(len(labels), generator=generator) < 0.5
+            images = torch.where(mirrored[:, None, None, None], templates[labels].flip(3), templates[labels])
+            return images + noise * torch.randn(images.shape, generator=generator), labels
+
+        return cls(*draw(per_class), *draw(300))
+
+
+def _fit_linear(images: torch.Tensor, labels: torch.Tensor, flip: str = "none", steps: int = 150) -> tuple[nn.Module, float]:
+    """A linear classifier, full batch, with a fresh random flip of each image every step
+    (flip = "none", "horizontal" or "vertical"); returns it and its last training loss."""
+    torch.manual_seed(0)
+    coins = torch.Generator().manual_seed(1)
+    model = nn.Linear(images[0].numel(), 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
+    for _ in range(steps):
+        batch = images
+        if flip != "none":
+            heads = torch.rand(len(images), generator=coins) < 0.5
+            batch = torch.where(heads[:, None, None, None], images.flip(3 if flip == "horizontal" else 2), images)
+        loss = nn.functional.cross_entropy(model(batch.flatten(1)), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model, loss.item()
+
+
+@torch.no_grad()
+def _accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    return (model(images.flatten(1)).argmax(1) == labels).float().mean().item()
+
+
+@demo(
+    "augmentation-learns-invariance",
+    "Augmentation: new pixels, same label, invariant features",
+    "A random crop or flip changes an image's pixels and leaves its label alone; trained with random horizontal "
+    "flips, a model answers the same for an image and its mirror far more often than one trained without them.",
+    mistake="augmenting with vertical flips where the data varies by left-right mirroring",
+)
+def augmentation_learns_invariance(broken: bool = False) -> DemoResult:
+    from PIL import Image
+    from torchvision import transforms
+
+    result = DemoResult()
+    photo = Image.fromarray(make_synthetic(1, seed=3).images[0])
+    augment = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip(), transforms.PILToTensor()])
+    torch.manual_seed(0)
+    original = transforms.PILToTensor()(photo)
+    changed = sum(not torch.equal(augment(photo), original) for _ in range(20))
+    result.check("RandomCrop + RandomHorizontalFlip: new pixel values (the label is not an input)", changed >= 18, changed_of_20=changed)
+    task = _MirroredClasses.make()
+    agreement = {}
+    for flip in ("none", "vertical" if broken else "horizontal"):
+        model, _ = _fit_linear(task.train_images, task.train_labels, flip)
+        with torch.no_grad():
+            same = model(task.val_images.flatten(1)).argmax(1) == model(task.val_images.flip(3).flatten(1)).argmax(1)
+        agreement[flip] = same.float().mean().item()
+    plain, augmented = agreement["none"], agreement.get("horizontal", agreement.get("vertical"))
+    result.check(
+        "trained with flips, the model gives an image and its mirror the same class far more often",
+        augmented > plain + 0.1,
+        agreement_without=plain,
+        agreement_with=augmented,
+    )
+    return result
+
+
+@demo(
+    "augmentation-small-data-gap",
+    "On a small training set, augmentation narrows the train-validation gap",
+    "With six images a class a model fits the training set perfectly with or without augmentation, but with "
+    "random flips (variations of each image it would otherwise memorise) it scores higher on validation: "
+    "the overfitting gap shrinks.",
+    mistake="building the augmentation but training on the plain images (the flip never reaches the loader)",
+)
+def augmentation_small_data_gap(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    task = _MirroredClasses.make()
+    rows = []
+    for flip in ("none", "horizontal"):
+        model, _ = _fit_linear(task.train_images, task.train_labels, "none" if broken else flip)
+        train, val = _accuracy(model, task.train_images, task.train_labels), _accuracy(model, task.val_images, task.val_labels)
+        rows.append({"augmentation": flip, "train_acc": round(train, 3), "val_acc": round(val, 3), "gap": round(train - val, 3)})
+    plain, augmented = rows
+    result.tables.append(rows)
+    result.check("18 training images: both runs fit the training set", min(plain["train_acc"], augmented["train_acc"]) >= 0.99)
+    result.check(
+        "with flips the gap to validation is at least 5 points smaller",
+        augmented["gap"] <= plain["gap"] - 0.05,
+        gap_without=plain["gap"],
+        gap_with=augmented["gap"],
+    )
+    return result
+
+
+def _seconds_per_image(pipeline, photos: list) -> float:
+    """The best of three passes: the CPU cost of the pipeline itself, not of whatever else runs."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for photo in photos:
+            pipeline(photo)
+        best = min(best, time.perf_counter() - started)
+    return best / len(photos)
+
+
+@demo(
+    "augmentation-costs-cpu",
+    "The price of augmentation: CPU time per image, and slower fitting",
+    "RandomCrop and RandomHorizontalFlip add CPU work to every image of every epoch (time that can starve a fast "
+    "GPU), and because the images change each epoch the training loss falls more slowly than on fixed images.",
+    mistake="timing the augmented epoch with the augmentation switched off, as if it were free",
+)
+def augmentation_costs_cpu(broken: bool = False) -> DemoResult:
+    from PIL import Image
+    from torchvision import transforms
+
+    result = DemoResult()
+    photos = [Image.fromarray(image) for image in make_synthetic(200, seed=0).images]
+    to_tensor = [transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.25,) * 3)]
+    augment = [] if broken else [transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()]
+    plain_s = _seconds_per_image(transforms.Compose(to_tensor), photos)
+    augmented_s = _seconds_per_image(transforms.Compose(augment + to_tensor), photos)
+    result.check(
+        "the augmented pipeline costs at least 20% more CPU time per image",
+        augmented_s > 1.2 * plain_s,
+        plain_us=1e6 * plain_s,
+        augmented_us=1e6 * augmented_s,
+    )
+    task = _MirroredClasses.make()
+    _, plain_loss = _fit_linear(task.train_images, task.train_labels, "none")
+    _, augmented_loss = _fit_linear(task.train_images, task.train_labels, "none" if broken else "horizontal")
+    result.check(
+        "after the same 150 steps the training loss is higher on changing images (more epochs to converge)",
+        augmented_loss > 1.5 * plain_loss,
+        loss_fixed=plain_loss,
+        loss_augmented=augmented_loss,
+    )
+    return result
+
+
+def _normalise(images: torch.Tensor) -> torch.Tensor:
+    mean, std = torch.tensor([0.49, 0.48, 0.45]).view(3, 1, 1), torch.tensor([0.25, 0.24, 0.26]).view(3, 1, 1)
+    return (images - mean) / std
+
+
+def _padded_crop(images: torch.Tensor, mode: str, top: int = 3, left: int = 1) -> torch.Tensor:
+    padded = nn.functional.pad(images, (4, 4, 4, 4), mode=mode)
+    return padded[..., top : top + 32, left : left + 32]
+
+
+@demo(
+    "normalise-then-augment",
+    "Normalise before or after augmenting: the same images for flips and reflect-filled crops",
+    "Per-channel normalisation commutes with augmentations that only move pixels (flips, crops, and rotations or "
+    "zooms that fill with reflected content, Keras' default), so normalising once before augmenting gives the "
+    "same images as after; only a constant fill (zero padding) or a colour change makes the order matter.",
+    mistake="a brightness jitter (pixels x 1.2) treated like a flip: scaling does not commute with subtracting the mean",
+)
+def normalise_then_augment(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    images = torch.from_numpy(make_synthetic(8, seed=1).images).permute(0, 3, 1, 2).float() / 255
+
+    def move_pixels(batch: torch.Tensor) -> torch.Tensor:
+        return batch * 1.2 if broken else batch.flip(3)
+
+    def gap(first: torch.Tensor, second: torch.Tensor) -> float:
+        return (first - second).abs().max().item()
+
+    flip_gap = gap(move_pixels(_normalise(images)), _normalise(move_pixels(images)))
+    result.check("flip: normalise-then-flip equals flip-then-normalise", flip_gap < 1e-5, max_difference=flip_gap)
+    reflect_gap = gap(_padded_crop(_normalise(images), "reflect"), _normalise(_padded_crop(images, "reflect")))
+    result.check("reflect-padded crop: the order does not matter", reflect_gap < 1e-5, max_difference=reflect_gap)
+    zeros_after = _padded_crop(_normalise(images), "constant")  # pad value 0 = the mean colour
+    zeros_before = _normalise(_padded_crop(images, "constant"))  # pad value 0 = black
+    border, inside = gap(zeros_after[..., :1, :], zeros_before[..., :1, :]), gap(zeros_after[..., 4:, 4:], zeros_before[..., 4:, 4:])
+    result.check(
+        "zero-padded crop: the order changes the padded border only",
+        border > 1.0 and inside < 1e-5,
+        border_difference=border,
+        inside_difference=inside,
+    )
     return result

@@ -1,14 +1,22 @@
-"""Around the epoch loop: where the scheduler steps, and how the DataLoader feeds the loop
-(batching, shuffling, worker processes, and where a step's time goes)."""
+"""Around the epoch loop: what main() does each epoch, where the scheduler steps, how the
+DataLoader feeds the loop (batching, shuffling, worker processes, where a step's time goes),
+and how DistributedDataParallel splits it across processes."""
 
+import contextlib
+import io
+import multiprocessing
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data.distributed import DistributedSampler
 
 from cifar_core.data import DataSourceError, read_torchvision_cifar10
 from cifar_core.demos.registry import DemoResult, demo
@@ -137,5 +145,237 @@ def cifar10_loader_offline(broken: bool = False) -> DemoResult:
     result.check(
         "shuffled: a new order every epoch, the same samples",
         not torch.equal(first, second) and torch.equal(first.sort().values, second.sort().values),
+    )
+    return result
+
+
+@contextlib.contextmanager
+def _spy_on(module, names: tuple[str, ...], calls: list[str]):
+    """Record each call to module.<name> in `calls`, then run the real function unchanged."""
+    originals = {name: getattr(module, name) for name in names}
+
+    def recorder(name: str):
+        def record(*args, **kwargs):
+            calls.append(name)
+            return originals[name](*args, **kwargs)
+
+        return record
+
+    try:
+        for name in names:
+            setattr(module, name, recorder(name))
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(module, name, original)
+
+
+def _skip_validation(*_args, **_kwargs):
+    return float("nan"), 0.0  # the broken loop's stand-in for a validation pass it never runs
+
+
+@demo(
+    "main-epoch-loop",
+    "main(): train_epoch, eval_model, scheduler, checkpoint, epoch line, curves",
+    "Each epoch main() calls train_epoch then eval_model, steps the scheduler, saves the checkpoint and then prints "
+    "the epoch's train and validation loss and accuracy; after the last epoch plot_curves saves training_curves.png "
+    "in the checkpoint directory.",
+    mistake="a loop that never validates (eval_model skipped), so its epoch line and best.pth track nothing",
+)
+def main_epoch_loop(broken: bool = False) -> DemoResult:
+    from cifar_core import train as script  # the training script the viva asks about
+    from cifar_core.config import DataOptions, TrainConfig
+
+    result = DemoResult()
+    calls: list[str] = []
+    output = io.StringIO()
+    with tempfile.TemporaryDirectory() as directory:
+        cfg = TrainConfig(
+            data=DataOptions(dataset="synthetic", synthetic_size=200), epochs=2, batch_size=64, num_workers=0,
+            scheduler="step", step_size=1, checkpoint_dir=directory,
+        )  # fmt: skip
+        spied = ("train_epoch", "eval_model", "save_checkpoint", "plot_curves")
+        with _spy_on(script, spied, calls), contextlib.redirect_stdout(output):
+            if broken:
+                script.eval_model = _skip_validation
+            summary = script.main(cfg)
+        written = sorted(path.name for path in Path(directory).iterdir())
+    per_epoch = ["train_epoch", "eval_model", "save_checkpoint"]
+    result.check(
+        "each epoch: train_epoch, then eval_model, then save_checkpoint",
+        calls[:6] == per_epoch * 2,
+        calls=", ".join(calls),
+    )
+    lrs = summary.history["lr"]
+    result.check("the scheduler stepped once per epoch (StepLR, step_size=1)", len(lrs) == 2 and lrs[1] < lrs[0], lrs=str(lrs))
+    epoch_lines = [line for line in output.getvalue().splitlines() if line.startswith("Epoch ")]
+    fields = ("train_loss", "train_acc", "val_loss", "val_acc")
+    result.check(
+        "one printed line per epoch with train and validation loss and accuracy",
+        len(epoch_lines) == 2 and all(f"{name}: " in line and "nan" not in line for line in epoch_lines for name in fields),
+        last_line=epoch_lines[-1] if epoch_lines else "",
+    )
+    result.check(
+        "plot_curves ran once, after the last epoch, and saved training_curves.png in the checkpoint directory",
+        calls[-1] == "plot_curves" and calls.count("plot_curves") == 1 and "training_curves.png" in written,
+        files=", ".join(written),
+    )
+    return result
+
+
+def _shard_worker(rank: int, world: int, init_file: str, data: tuple, steps: int, wrap: bool, weights) -> None:
+    """One process of a 2-process run: its own shard of each batch, gradients averaged by DDP."""
+    images, labels = data
+    # A forked child must not enter the OpenMP thread pool it inherited from a parent that used
+    # it: that deadlocks. One thread each is also what one process per GPU or core means.
+    torch.set_num_threads(1)
+    torch.manual_seed(0)  # the same initial weights in every process (DDP also broadcasts rank 0's)
+    model = nn.Linear(images.shape[1], 3)
+    if wrap:
+        dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+        model = nn.parallel.DistributedDataParallel(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    shard = list(DistributedSampler(TensorDataset(labels), num_replicas=world, rank=rank, shuffle=False))
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images[shard]), labels[shard]).backward()  # DDP all-reduces here
+        optimizer.step()
+    weights[rank] = torch.cat([p.detach().flatten() for p in model.parameters()]).tolist()
+    if wrap:
+        dist.destroy_process_group()
+
+
+@demo(
+    "ddp-matches-one-process",
+    "DistributedDataParallel: two processes, one model",
+    "With DistributedDataParallel each process trains on its DistributedSampler shard and the gradients are "
+    "averaged during backward, so two processes (gloo, on the CPU) end with the same weights as one process "
+    "training on the whole batch; the shards are disjoint and cover the data.",
+    mistake="two processes that train their shards without the DistributedDataParallel wrapper (no gradient averaging)",
+)
+def ddp_matches_one_process(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    torch.manual_seed(1)
+    images, labels, steps = torch.randn(32, 6), torch.randint(0, 3, (32,)), 5
+    shards = [set(DistributedSampler(TensorDataset(labels), num_replicas=2, rank=r, shuffle=False)) for r in range(2)]
+    result.check(
+        "DistributedSampler: disjoint shards that cover the data",
+        not shards[0] & shards[1] and len(shards[0] | shards[1]) == 32,
+        per_process=len(shards[0]),
+    )
+    context = multiprocessing.get_context("fork")  # fork: the children reuse this process's torch import
+    with tempfile.TemporaryDirectory() as directory, context.Manager() as manager:
+        weights = manager.dict()
+        args = (2, os.path.join(directory, "rendezvous"), (images, labels), steps, not broken, weights)
+        workers = [context.Process(target=_shard_worker, args=(rank, *args)) for rank in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():  # a stuck rendezvous must not outlive the demo
+                worker.kill()
+        per_process = [torch.tensor(weights[rank]) for rank in range(2)] if len(weights) == 2 else []
+    torch.manual_seed(0)
+    alone = nn.Linear(6, 3)
+    optimizer = torch.optim.SGD(alone.parameters(), lr=0.5)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(alone(images), labels).backward()
+        optimizer.step()
+    reference = torch.cat([p.detach().flatten() for p in alone.parameters()])
+    gaps = [(w - reference).abs().max().item() for w in per_process] or [float("inf")]
+    result.check("both processes finished", len(per_process) == 2, exit_codes=str([w.exitcode for w in workers]))
+    result.check("each ends with the weights of one process on the whole batch", max(gaps) < 1e-5, max_difference=max(gaps))
+    return result
+
+
+_SPAWN_SCRIPT = """
+import multiprocessing
+
+def load(index):  # stands in for a Dataset's __getitem__ in a worker process
+    return index * index
+
+{body}
+"""
+_UNGUARDED = """
+context = multiprocessing.get_context("spawn")
+worker = context.Process(target=load, args=(3,))
+worker.start()
+worker.join()
+print("exit code of the worker:", worker.exitcode)
+"""
+_GUARDED = "if __name__ == '__main__':\n" + "".join(f"    {line}\n" for line in _UNGUARDED.strip().splitlines())
+
+
+def _run_script(directory: str, name: str, source: str) -> subprocess.CompletedProcess:
+    path = Path(directory) / name
+    path.write_text(source)
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=30, cwd=directory)
+
+
+@demo(
+    "spawn-needs-main-guard",
+    "Worker processes under spawn need if __name__ == '__main__'",
+    "Under the spawn start method (the default on Windows and macOS) each worker process re-imports the main "
+    "script; a worker started at module level therefore tries to start its own workers while it is still "
+    "bootstrapping, and fails. Under the guard the re-import skips that code and the worker runs. DataLoader "
+    "workers are such processes; this demo starts one with multiprocessing directly, without torch, because a "
+    "spawned child that re-imports torch takes over a second.",
+    mistake="the worker started at module level in both scripts, with no __main__ guard",
+)
+def spawn_needs_main_guard(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    with tempfile.TemporaryDirectory() as directory:
+        unguarded = _run_script(directory, "unguarded.py", _SPAWN_SCRIPT.format(body=_UNGUARDED))
+        guarded = _run_script(directory, "guarded.py", _SPAWN_SCRIPT.format(body=_UNGUARDED if broken else _GUARDED))
+    error_lines = [line for line in unguarded.stderr.splitlines() if "bootstrapping phase" in line]
+    result.check(
+        "no guard: the re-imported script starts a worker while bootstrapping, a RuntimeError",
+        "bootstrapping phase" in unguarded.stderr and "exit code of the worker: 1" in unguarded.stdout,
+        error=error_lines[0].strip()[:140] if error_lines else "",
+    )
+    result.check(
+        "with the guard: the worker runs and exits cleanly",
+        "exit code of the worker: 0" in guarded.stdout and "bootstrapping phase" not in guarded.stderr,
+        output=guarded.stdout.strip()[:140],
+    )
+    return result
+
+
+@demo(
+    "train-vs-eval-loader",
+    "train_loader shuffles and augments, the validation loader does neither",
+    "get_data_loaders gives a training loader that reshuffles every epoch and draws new random crops and flips, "
+    "and a validation loader without shuffling or augmentation (Normalize only), so two passes over it give "
+    "the same batches, value for value: evaluation is deterministic.",
+    mistake="a validation loader built with shuffle=True and the training augmentation",
+)
+def train_vs_eval_loader(broken: bool = False) -> DemoResult:
+    from cifar_core.config import DataOptions
+    from cifar_core.train import ArrayImageDataset, get_data_loaders
+
+    result = DemoResult()
+    loaders = get_data_loaders(64, None, 0, options=DataOptions(dataset="synthetic", synthetic_size=300, val_split=0.2))
+    val_loader = loaders.val
+    if broken:
+        val_set = loaders.val.dataset
+        val_loader = DataLoader(ArrayImageDataset(val_set.images, val_set.labels, loaders.train.dataset.transform), 64, shuffle=True)
+
+    def two_passes(loader: DataLoader) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [tuple(torch.cat(part) for part in zip(*list(loader), strict=True)) for _ in range(2)]
+
+    (_, train_labels_a), (_, train_labels_b) = two_passes(loaders.train)
+    result.check(
+        "train: a new order each epoch, over the same images",
+        not torch.equal(train_labels_a, train_labels_b) and torch.equal(train_labels_a.sort().values, train_labels_b.sort().values),
+    )
+    train_set = loaders.train.dataset
+    changed = sum(not torch.equal(train_set[i][0], train_set[i][0]) for i in range(16))
+    result.check("train: the same image comes out with a new random crop or flip each time", changed >= 12, changed_of_16=changed)
+    (val_a, val_labels_a), (val_b, val_labels_b) = two_passes(val_loader)
+    result.check(
+        "validation: two passes give identical batches, labels and pixels",
+        torch.equal(val_labels_a, val_labels_b) and torch.equal(val_a, val_b),
+        images=len(val_labels_a),
     )
     return result

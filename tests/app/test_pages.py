@@ -323,3 +323,17 @@ def test_key_points_with_arithmetic_render_without_italics(progress_db):
 
     at = AppTest.from_function(page, default_timeout=30).run()
     assert any("128\\*4\\*4" in m.value for m in at.markdown), [m.value for m in at.markdown]
+
+
+def test_a_correction_note_shows_the_verdict_of_the_demo_that_checks_it(app):
+    item_id = "keras-s3-q5-normalization-applied-before-after-augmentation"  # its note: the order does not matter
+    at = app("pages/browse.py")
+    at.sidebar.selectbox(key="browse-proof").select("Proved by a demo").run()
+    at.button(key=f"note-{item_id}-check").click().run()
+    assert not at.exception
+    verdicts = [s.value for s in at.success if "normalise-then-augment" in s.value]
+    assert verdicts == ["Demo `normalise-then-augment` passed all 3 checks: the note holds."]
+    # The verdict is kept for the session: the card shows it without a button on the next run.
+    at.run()
+    assert not [b for b in at.button if b.key == f"note-{item_id}-check"]
+    assert len([s for s in at.success if "normalise-then" in s.value]) == 1

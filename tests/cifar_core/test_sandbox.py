@@ -1,8 +1,11 @@
 """Edited snippets run in a separate process with limits, and not at all in hosted mode."""
 
+import builtins
+import dis
+
 import pytest
 
-from cifar_core.demos import get_demo
+from cifar_core.demos import demo_ids, get_demo
 from cifar_core.sandbox import SnippetsDisabled, demo_snippet, run_snippet
 
 
@@ -43,3 +46,28 @@ def test_a_demo_snippet_runs_and_prints_its_checks():
     result = run_snippet(demo_snippet(get_demo("bn-cancels-conv-bias")), timeout_s=120)
     assert result.ok, result.stderr[-500:]
     assert result.stdout.startswith("PASS outputs identical with and without the bias")
+
+
+def test_a_snippet_sees_its_modules_private_helpers():
+    result = run_snippet(demo_snippet(get_demo("augmentation-small-data-gap")), timeout_s=120)  # uses _MirroredClasses
+    assert result.ok, result.stderr[-500:]
+    assert result.stdout.startswith("PASS 18 training images")
+
+
+def _global_names(code) -> set[str]:
+    """Names a code object and the functions inside it look up as globals."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    nested = (const for const in code.co_consts if hasattr(const, "co_code"))
+    return names.union(*(_global_names(inner) for inner in nested))
+
+
+@pytest.mark.parametrize("demo_id", demo_ids())
+def test_every_demo_snippet_resolves_all_its_names(demo_id):
+    # Running 100 snippets costs a torch import each; defining each one in its prelude's namespace
+    # finds the same NameError without running it.
+    snippet = demo_snippet(get_demo(demo_id))
+    definition = compile(snippet[: snippet.index("# broken=True makes")], "<snippet>", "exec")
+    namespace: dict = {}
+    exec(definition, namespace)
+    missing = {name for name in _global_names(definition) if name not in namespace and not hasattr(builtins, name)}
+    assert not missing, f"{demo_id}: the snippet uses undefined names {sorted(missing)}"
