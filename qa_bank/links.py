@@ -8,6 +8,7 @@ from collections.abc import Callable
 # The demo registry lives in cifar_core (it needs torch); it is imported only when an item
 # actually links a demo, so linting a bank without demos stays torch-free.
 DEMO_REGISTRY_MODULE = "cifar_core.demos"
+EXERCISE_CATALOGUE_MODULE = "exercises.catalogue"  # exercises link items from their side
 
 
 def resolve_code_ref(ref: str) -> object:
@@ -40,3 +41,15 @@ def known_demo_ids() -> set[str]:
         raise LookupError(f"demo registry '{DEMO_REGISTRY_MODULE}' does not import ({error})") from None
     list_ids: Callable[[], list[str]] = registry.demo_ids
     return set(list_ids())
+
+
+def exercise_sources() -> list[tuple[object, str, str]]:
+    """(exercise, its module's path, that module's source) for every exercise."""
+    import inspect
+
+    catalogue = importlib.import_module(EXERCISE_CATALOGUE_MODULE)
+    found = []
+    for exercise in catalogue.all_exercises().values():
+        module = inspect.getmodule(exercise.checks)
+        found.append((exercise, module.__file__, inspect.getsource(module)))
+    return found

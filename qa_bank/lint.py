@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa_bank.links import known_demo_ids, resolve_code_ref
+from qa_bank.links import exercise_sources, known_demo_ids, resolve_code_ref
 from qa_bank.loader import BankProblem, CollectedBank, collect_bank
 
 
 def lint(paths: list[Path] | None = None) -> list[BankProblem]:
-    """Every problem in the given bank files (default: the whole bank), in file order."""
+    """Every problem in the given bank files (default: the whole bank, and the exercises'
+    links into it), in file order."""
     collected = collect_bank(paths)
-    return [*collected.problems, *_link_problems(collected)]
+    exercise_problems = _exercise_link_problems(collected) if paths is None else []
+    return [*collected.problems, *_link_problems(collected), *exercise_problems]
+
+
+def _exercise_link_problems(collected: CollectedBank) -> list[BankProblem]:
+    """Exercises name the items they practise; each name must be a bank item."""
+    known = {item.id for item in collected.bank.items}
+    problems = []
+    for exercise, path, source in exercise_sources():
+        for item_id in exercise.items:
+            if item_id not in known:
+                line = next((n for n, text in enumerate(source.splitlines(), start=1) if f'"{item_id}"' in text), 1)
+                problems.append(BankProblem(path, line, f"exercise '{exercise.id}': items: unknown item '{item_id}'"))
+    return problems
 
 
 def _link_problems(collected: CollectedBank) -> list[BankProblem]:

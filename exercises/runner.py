@@ -1,0 +1,150 @@
+"""Check a learner's code in a separate process: a fresh interpreter in its own session, with
+limits on memory, CPU time and file size, killed as a whole group at the time limit. The
+verdict comes back as JSON on stdout; whatever the learner prints is kept out of it.
+
+With HOSTED=1 coding exercises are off: a shared server must not run its users' code with only
+these limits (drills need no code and stay on)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from exercises.checker import CheckResult
+from exercises.report import CheckOutcome
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_S = 10.0
+MEMORY_MB = 2048  # private writable memory (RLIMIT_DATA)
+RESULT_MARK = "@@exercise-result@@"  # the verdict follows it on stdout
+
+# The child imports torch and the exercises first, then waits for the job on stdin: a spare one
+# is started while the learner types, so a check costs the checks, not a torch import.
+_CHILD = """
+import io, json, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+torch.set_num_threads(1)
+from exercises.catalogue import all_exercises
+from exercises.checker import check_source
+exercises = all_exercises()
+warm = torch.nn.Conv2d(1, 1, 3)  # torch loads parts of itself on the first step: pay that now
+optimizer = torch.optim.SGD(warm.parameters(), lr=0.1, momentum=0.9)
+warm(torch.zeros(1, 1, 4, 4)).sum().backward()
+optimizer.step()
+job = json.loads(sys.stdin.read())
+learner_output, sys.stdout = sys.stdout, io.StringIO()  # the learner's prints stay out of the verdict
+result = check_source(exercises[job["exercise"]], job["source"])
+learner_output.write(sys.argv[2] + json.dumps(result.to_dict()))
+learner_output.flush()
+"""
+
+
+class CodingExercisesOff(PermissionError):
+    """Raised in hosted mode."""
+
+
+def coding_enabled() -> bool:
+    return os.environ.get("HOSTED", "") != "1"
+
+
+def _limits(memory_mb: int, cpu_s: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_DATA, (memory_mb << 20, memory_mb << 20))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))  # no filling the disk
+
+    return apply
+
+
+class _Checker:
+    """Starts checking processes; keeps one spare, already past its imports, for the next check."""
+
+    def __init__(self) -> None:
+        self._spare: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def _start(self, memory_mb: int, cpu_s: int) -> subprocess.Popen:
+        workdir = tempfile.mkdtemp(prefix="exercise-")
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        command = [sys.executable, "-I", "-c", _CHILD, str(REPO_ROOT), RESULT_MARK]
+        child = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir, env=env,
+            start_new_session=True, preexec_fn=_limits(memory_mb, cpu_s),
+        )  # fmt: skip
+        child.workdir = workdir  # type: ignore[attr-defined]
+        return child
+
+    def run(self, exercise_id: str, source: str, timeout_s: float, memory_mb: int, keep_spare: bool) -> CheckResult:
+        cpu_s = int(timeout_s) + 30  # the imports count too; the wall-clock limit below is the one learners meet
+        with self._lock:
+            spare, self._spare = self._spare, None
+            child = spare if spare is not None and spare.poll() is None and spare.memory_mb == memory_mb else self._start(memory_mb, cpu_s)
+            child.memory_mb = memory_mb  # type: ignore[attr-defined]
+            try:
+                stdout, stderr = child.communicate(json.dumps({"exercise": exercise_id, "source": source}), timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                return _verdict("your code finishes in time", f"stopped after {timeout_s:.0f} s: an infinite loop, or far too much work?")
+            finally:
+                _kill_group(child)  # anything the learner's code started goes with it
+                shutil.rmtree(child.workdir, ignore_errors=True)
+                if keep_spare:
+                    self._spare = self._start(memory_mb, cpu_s)
+                    self._spare.memory_mb = memory_mb  # type: ignore[attr-defined]
+        if RESULT_MARK in stdout:
+            payload = json.loads(stdout.rsplit(RESULT_MARK, 1)[1])
+            return CheckResult(payload["passed"], tuple(CheckOutcome(**c) for c in payload["checks"]))
+        return _crash(child.returncode, stderr, memory_mb)
+
+
+_CHECKER = _Checker()
+
+
+def check_in_sandbox(
+    exercise_id: str, source: str, timeout_s: float = TIMEOUT_S, memory_mb: int = MEMORY_MB, keep_spare: bool = True
+) -> CheckResult:
+    """The checks of `exercise_id` on `source`, run in a separate limited process. keep_spare
+    starts the next check's process now (the app); a one-off check (the CLI) passes False."""
+    if not coding_enabled():
+        raise CodingExercisesOff("coding exercises are off on this shared deployment (HOSTED=1); drills stay on")
+    return _CHECKER.run(exercise_id, source, timeout_s, memory_mb, keep_spare)
+
+
+def warm_up(memory_mb: int = MEMORY_MB, timeout_s: float = TIMEOUT_S) -> None:
+    """Start the spare checking process ahead of the first check (the Exercises page calls it)."""
+    if coding_enabled():
+        with _CHECKER._lock:
+            if _CHECKER._spare is None or _CHECKER._spare.poll() is not None:
+                _CHECKER._spare = _CHECKER._start(memory_mb, int(timeout_s) + 30)
+                _CHECKER._spare.memory_mb = memory_mb  # type: ignore[attr-defined]
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    for stream in (child.stdin, child.stdout, child.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def _crash(returncode: int, stderr: str, memory_mb: int) -> CheckResult:
+    if "MemoryError" in stderr or "DefaultCPUAllocator" in stderr or "bad_alloc" in stderr:
+        return _verdict("your code stays within memory", f"stopped: it asked for more than the {memory_mb} MB allowed (a huge tensor?)")
+    if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return _verdict("your code finishes in time", "stopped: it used up its CPU time")
+    last = [line for line in stderr.strip().splitlines() if line.strip()][-3:]
+    return _verdict("your code runs", f"the checking process ended with code {returncode}: " + " / ".join(last))
+
+
+def _verdict(name: str, message: str) -> CheckResult:
+    return CheckResult(False, (CheckOutcome(name, "error", message=message),))
