@@ -141,7 +141,12 @@ def test_the_computed_answer_matches_an_independent_computation(family):
     for seed in SEEDS:
         drill = make_drill(family, seed)
         expected = INDEPENDENT[family](drill.question)
-        assert abs(drill.answer - expected) <= max(drill.tolerance, 1e-9) / 2 + 1e-6 * abs(expected), (seed, drill.question, drill.answer, expected)
+        assert abs(drill.answer - expected) <= max(drill.tolerance, 1e-9) / 2 + 1e-6 * abs(expected), (
+            seed,
+            drill.question,
+            drill.answer,
+            expected,
+        )
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

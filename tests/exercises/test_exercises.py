@@ -72,7 +72,9 @@ def test_code_problems_are_one_clear_outcome():
 
 
 def test_a_failed_check_reports_expected_against_got():
-    result = check_source(EXERCISES["conv-output-size"], "def conv_output_size(size, kernel, stride, padding, dilation=1):\n    return size\n")
+    result = check_source(
+        EXERCISES["conv-output-size"], "def conv_output_size(size, kernel, stride, padding, dilation=1):\n    return size\n"
+    )
     assert result.checks[0].passed  # stride 1, padding 1: the size is kept, so returning it is right here
     second = result.checks[1]  # stride 2 halves the size; the stub returns the input size
     assert (second.status, second.expected, second.got) == ("failed", "16", "32")

@@ -23,8 +23,16 @@ def test_the_reference_passes_in_the_checking_process():
     ("source", "name", "says"),
     [
         ("def accuracy(logits, labels):\n    while True:\n        pass\n", "your code finishes in time", "stopped after 3 s"),
-        ("import torch\ndef accuracy(logits, labels):\n    return torch.empty(10**11).sum().item()\n", "a batch of 64", "can't allocate memory"),
-        ("def accuracy(logits, labels):\n    print('noise ' * 10000)\n    raise ValueError('my bug')\n", "a batch of 64", "ValueError: my bug"),
+        (
+            "import torch\ndef accuracy(logits, labels):\n    return torch.empty(10**11).sum().item()\n",
+            "a batch of 64",
+            "can't allocate memory",
+        ),
+        (
+            "def accuracy(logits, labels):\n    print('noise ' * 10000)\n    raise ValueError('my bug')\n",
+            "a batch of 64",
+            "ValueError: my bug",
+        ),
         ("import os\nos._exit(3)\n", "your code runs", "ended with code 3"),
     ],
     ids=["infinite loop", "huge allocation", "exception", "exit"],
