@@ -17,6 +17,10 @@ study = [
     st.Page("pages/search.py", title="Search", icon=":material/search:"),
     st.Page("pages/browse.py", title="Browse", icon=":material/menu_book:"),
 ]
+practice = [
+    st.Page("pages/exercises.py", title="Exercises", icon=":material/code:"),
+    st.Page("pages/drills.py", title="Drills", icon=":material/calculate:"),
+]
 labs = [st.Page("pages/training_lab.py", title="Training lab", icon=":material/model_training:")] + [
     st.Page(family_page(family), title=title, url_path=f"lab-{family}", icon=":material/science:")
     for family, title in DEMO_FAMILIES.items()
@@ -26,7 +30,7 @@ you = [
     st.Page("pages/my_cards.py", title="My cards", icon=":material/note_add:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
-page = st.navigation({"Study": study, "Labs": labs, "You": you})
+page = st.navigation({"Study": study, "Practice": practice, "Labs": labs, "You": you})
 if hosted():
     from ui.identity import render_identity_sidebar
 

@@ -47,3 +47,16 @@ forecast = due_forecast(cards, now(), days=14)
 figure = go.Figure(go.Bar(x=[f"+{d}d" for d in range(14)], y=forecast))
 figure.update_layout(title="Due forecast (next 14 days)", height=320)
 right.plotly_chart(figure, width="stretch")
+
+practice = [r for r in reviews if r.mode in ("exercise", "drill")]
+if practice:
+    st.subheader("Coding exercises and drills")
+    rows = {}
+    for review in practice:
+        kind, _, name = review.item_id.partition(":")
+        row = rows.setdefault(review.item_id, {"kind": kind, "name": name, "attempts": 0, "right": 0})
+        row["attempts"] += 1
+        row["right"] += review.rating != Rating.Again
+    table = ["| kind | exercise or family | attempts | not rated Again |", "| --- | --- | ---: | ---: |"]
+    table += [f"| {r['kind']} | {r['name']} | {r['attempts']} | {r['right']} |" for r in rows.values()]
+    st.markdown("\n".join(table))

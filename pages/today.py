@@ -33,6 +33,12 @@ new_col.metric("New today", len(queue.new))
 streak_col.metric("Streak (days)", streak)
 seen_col.metric("Cards studied", f"{len(cards)} / {len(bank.items)}")
 
+exercise_cards, drill_cards = store.cards(profile(), kind="exercise"), store.cards(profile(), kind="drill")
+moment = now()
+exercise_col, drill_col, _, _ = st.columns(4)
+exercise_col.metric("Exercises due", sum(c.due <= moment for c in exercise_cards.values()), help=f"{len(exercise_cards)} practised so far")
+drill_col.metric("Drill families due", sum(c.due <= moment for c in drill_cards.values()), help=f"{len(drill_cards)} practised so far")
+
 by_id = bank.by_id()
 due_topics = Counter(t for i in queue.due for t in by_id[i].topics)
 new_topics = Counter(t for i in queue.new for t in by_id[i].topics)

@@ -29,6 +29,9 @@ __all__ = ["DEFAULT_PROFILE", "SCHEMA_VERSION", "OwnCard", "ProgressStore", "Rev
 DEFAULT_PROFILE = "default"
 
 
+CARD_KINDS = ("card", "exercise", "drill")  # flashcards, coding exercises, drill families
+
+
 class StoreError(Exception):
     """The progress database cannot be used; the message names the path and the reason."""
 
@@ -181,8 +184,10 @@ class ProgressStore:
             text = conn.execute(query).scalar()
         return Card.from_json(text) if text else None
 
-    def cards(self, profile: str = DEFAULT_PROFILE) -> dict[str, Card]:
-        query = select(cards.c.item_id, cards.c.card_json).where(cards.c.profile_id == self.profile_id(profile))
+    def cards(self, profile: str = DEFAULT_PROFILE, kind: str = "card") -> dict[str, Card]:
+        """The learner's FSRS cards of one kind: "card" (flashcards), "exercise" or "drill"."""
+        where = (cards.c.profile_id == self.profile_id(profile), cards.c.kind == kind)
+        query = select(cards.c.item_id, cards.c.card_json).where(*where)
         with self._read() as conn:
             return {item_id: Card.from_json(text) for item_id, text in conn.execute(query)}
 
@@ -195,8 +200,12 @@ class ProgressStore:
         duration_ms: int | None = None,
         score: float | None = None,
         mode: str = "flashcard",
+        kind: str = "card",
     ) -> tuple[Card, ReviewLog]:
-        """Schedule and store one review in a single transaction; when this returns, it is stored."""
+        """Schedule and store one review in a single transaction; when this returns, it is stored.
+        `kind` is what is scheduled: a flashcard ("card"), a coding exercise or a drill family."""
+        if kind not in CARD_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(CARD_KINDS)}, not {kind!r}")
         profile_id = self.profile_id(profile)
         with self._write() as conn:
             # FOR UPDATE (PostgreSQL): two servers reviewing the same card take turns.
@@ -204,7 +213,7 @@ class ProgressStore:
             before = conn.execute(current).scalar() or ""
             card = Card.from_json(before) if before else self.scheduler.new_card(item_id, now)
             card, log = self.scheduler.review(card, rating, now)
-            row = {"profile_id": profile_id, "item_id": item_id, "card_json": card.to_json(), "due": card.due.isoformat()}
+            row = {"profile_id": profile_id, "item_id": item_id, "card_json": card.to_json(), "due": card.due.isoformat(), "kind": kind}
             upsert = self._insert(cards).values(**row)
             conn.execute(upsert.on_conflict_do_update(index_elements=["profile_id", "item_id"], set_={"card_json": row["card_json"],
                                                                                                      "due": row["due"]}))  # fmt: skip

@@ -22,6 +22,8 @@ cards = Table(
     Column("item_id", Text, primary_key=True),
     Column("card_json", Text, nullable=False),  # fsrs.Card.to_json()
     Column("due", Text, nullable=False),
+    Column("kind", Text, nullable=False, server_default="card"),  # card, exercise or drill (CARD_KINDS)
+    Index("cards_by_kind", "profile_id", "kind"),
 )
 reviews = Table(
     "reviews",

@@ -51,7 +51,7 @@ def proof_filter(key: str) -> tuple[bool | None, str | None]:
 
 
 def render_item_body(item: QAItem, bank: Bank) -> None:
-    """Answer, key points, correction note, source and links of one item.
+    """Answer, key points, correction note, source, links, and the exercises that practise it.
 
     Bank text goes through st.markdown without unsafe_allow_html, so any HTML in it shows as text.
     """
@@ -69,6 +69,7 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
         st.caption(f"Proved by demo `{item.demo}`" + (" (it also checks the correction note above)" if item.notes else ""))
     elif item.unproved:
         st.caption(f"Unproved ({item.unproved.reason}): {plain(item.unproved.note)}")
+    render_practice_links(item, key=f"practice-{item.id}")
 
 
 _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
@@ -107,6 +108,21 @@ def render_proof(item: QAItem, bank: Bank, key: str) -> None:
     related = related_cards(item, bank)
     if related:
         st.markdown("**Related cards:** " + " · ".join(r.question.splitlines()[0][:60] for r in related))
+
+
+def render_practice_links(item: QAItem, key: str) -> None:
+    """Buttons to the coding exercises that practise this item, and to the drills."""
+    from exercises.catalogue import exercises_for_item  # torch-free: exercises load torch only to check
+
+    practice = exercises_for_item(item.id)
+    if not practice:
+        return
+    for exercise in practice:
+        if st.button(f"Practise in code: {exercise.title}", key=f"{key}-exercise-{exercise.id}", icon=":material/code:"):
+            st.session_state["exercise-current"] = exercise.id
+            st.switch_page("pages/exercises.py")
+    if st.button("Drill the numbers", key=f"{key}-drills", icon=":material/calculate:"):
+        st.switch_page("pages/drills.py")
 
 
 def related_cards(item: QAItem, bank: Bank, limit: int = 3) -> list[QAItem]:

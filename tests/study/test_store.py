@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fsrs import Rating, State
 
+from study.schema_upgrade import head_revision
 from study.store import SCHEMA_VERSION, ProgressStore, StoreError
 from tests.study.store_sql import sql
 
@@ -120,7 +121,7 @@ def test_migration_from_version_1_keeps_the_data(tmp_path):
     conn.commit()
     conn.close()
     store = ProgressStore(db)
-    assert sql(store, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and sql(store, "SELECT * FROM alembic_version") == [("0003",)]
+    assert sql(store, "PRAGMA user_version") == [(SCHEMA_VERSION,)] and sql(store, "SELECT * FROM alembic_version") == [(head_revision(),)]
     assert store.card("legacy-item").to_dict() == card.to_dict()
     assert [(r.item_id, r.rating) for r in store.reviews()] == [("legacy-item", Rating.Good)]
 
@@ -156,3 +157,15 @@ def test_new_items_since_counts_first_reviews(store_target):
     store.record_review("a", Rating.Good, T0 + timedelta(hours=1))
     store.record_review("b", Rating.Good, T0 + timedelta(hours=2))
     assert store.new_items_since(T0) == 1
+
+
+def test_exercises_and_drills_are_scheduled_apart_from_flashcards(tmp_path):
+    store = ProgressStore(tmp_path / "progress.db")
+    store.record_review("viva-01-simplecnn-class-implement-batchnorm-relu", Rating.Good, T0)
+    store.record_review("exercise:train-step", Rating.Hard, T0, mode="exercise", kind="exercise", score=0.5)
+    store.record_review("drill:softmax", Rating.Again, T0, mode="drill", kind="drill", score=0.0)
+    assert list(store.cards()) == ["viva-01-simplecnn-class-implement-batchnorm-relu"]  # flashcard pages see only their own
+    assert list(store.cards(kind="exercise")) == ["exercise:train-step"] and list(store.cards(kind="drill")) == ["drill:softmax"]
+    assert [r.mode for r in store.reviews()] == ["flashcard", "exercise", "drill"]
+    with pytest.raises(ValueError, match="kind must be one of card, exercise, drill"):
+        store.record_review("x", Rating.Good, T0, kind="lesson")
