@@ -20,6 +20,7 @@ BENCHES = {
     "search": "bench.search_latency",
     "app": "bench.app_start",
     "grading": "bench.grading",
+    "exercises": "bench.exercise_check",
 }
 
 

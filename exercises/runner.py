@@ -46,6 +46,8 @@ learner_output, sys.stdout = sys.stdout, io.StringIO()  # the learner's prints s
 result = check_source(exercises[job["exercise"]], job["source"])
 learner_output.write(sys.argv[2] + json.dumps(result.to_dict()))
 learner_output.flush()
+import os
+os._exit(0)  # the verdict is out; tearing down torch would only make the learner wait
 """
 
 

@@ -34,7 +34,9 @@ if checked:
     grade = grade_drill(drill, answer)
     if grade.given is not None:  # an empty box is not a wrong answer
         rating = drill_rating(grade.correct)
-        card, _ = store.record_review(drill_card_id(family), rating, now(), profile(), score=float(grade.correct), mode="drill", kind=DRILL_KIND)
+        card, _ = store.record_review(
+            drill_card_id(family), rating, now(), profile(), score=float(grade.correct), mode="drill", kind=DRILL_KIND
+        )
         st.session_state["drill-graded"] = (family, drill.seed, grade, rating.name, card.due)
     else:
         st.warning(grade.message)

@@ -84,6 +84,7 @@ def test_version_2_file_upgrades_keeps_every_review_and_legacy_reviews_are_not_u
     conn = sqlite3.connect(db)  # rebuild the file as schema 2 wrote it: no card_before, no new tables
     conn.executescript(
         "ALTER TABLE reviews DROP COLUMN card_before; DROP TABLE own_cards; DROP TABLE resume_tokens; DROP TABLE alembic_version;"
+        "DROP INDEX cards_by_kind; ALTER TABLE cards DROP COLUMN kind;"  # schema 4's, on the way down too
         "PRAGMA user_version=2;"
     )
     conn.close()
