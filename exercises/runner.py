@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from exercises.report import CheckOutcome
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 10.0
 MEMORY_MB = 2048  # private writable memory (RLIMIT_DATA)
+STARTUP_LIMIT_S = 120.0  # importing torch on a busy machine; not the learner's time
 RESULT_MARK = "@@exercise-result@@"  # the verdict follows it on stdout
 
 # The child imports torch and the exercises first, then waits for the job on stdin: a spare one
@@ -41,6 +43,7 @@ warm = torch.nn.Conv2d(1, 1, 3)  # torch loads parts of itself on the first step
 optimizer = torch.optim.SGD(warm.parameters(), lr=0.1, momentum=0.9)
 warm(torch.zeros(1, 1, 4, 4)).sum().backward()
 optimizer.step()
+print("ready", flush=True)  # the time limit starts now, not during the imports
 job = json.loads(sys.stdin.read())
 learner_output, sys.stdout = sys.stdout, io.StringIO()  # the learner's prints stay out of the verdict
 result = check_source(exercises[job["exercise"]], job["source"])
@@ -93,6 +96,10 @@ class _Checker:
             child = spare if spare is not None and spare.poll() is None and spare.memory_mb == memory_mb else self._start(memory_mb, cpu_s)
             child.memory_mb = memory_mb  # type: ignore[attr-defined]
             try:
+                if not _ready(child):
+                    return _verdict(
+                        "the checking process starts", "it did not start: " + _tail(child.stderr.read() if child.poll() is not None else "")
+                    )
                 stdout, stderr = child.communicate(json.dumps({"exercise": exercise_id, "source": source}), timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 return _verdict("your code finishes in time", f"stopped after {timeout_s:.0f} s: an infinite loop, or far too much work?")
@@ -112,13 +119,14 @@ _CHECKER = _Checker()
 
 
 def check_in_sandbox(
-    exercise_id: str, source: str, timeout_s: float = TIMEOUT_S, memory_mb: int = MEMORY_MB, keep_spare: bool = True
+    exercise_id: str, source: str, timeout_s: float | None = None, memory_mb: int = MEMORY_MB, keep_spare: bool = True
 ) -> CheckResult:
-    """The checks of `exercise_id` on `source`, run in a separate limited process. keep_spare
-    starts the next check's process now (the app); a one-off check (the CLI) passes False."""
+    """The checks of `exercise_id` on `source`, run in a separate limited process (timeout_s
+    defaults to TIMEOUT_S). keep_spare starts the next check's process now (the app); a one-off
+    check (the CLI) passes False."""
     if not coding_enabled():
         raise CodingExercisesOff("coding exercises are off on this shared deployment (HOSTED=1); drills stay on")
-    return _CHECKER.run(exercise_id, source, timeout_s, memory_mb, keep_spare)
+    return _CHECKER.run(exercise_id, source, timeout_s or TIMEOUT_S, memory_mb, keep_spare)
 
 
 def warm_up(memory_mb: int = MEMORY_MB, timeout_s: float = TIMEOUT_S) -> None:
@@ -128,6 +136,17 @@ def warm_up(memory_mb: int = MEMORY_MB, timeout_s: float = TIMEOUT_S) -> None:
             if _CHECKER._spare is None or _CHECKER._spare.poll() is not None:
                 _CHECKER._spare = _CHECKER._start(memory_mb, int(timeout_s) + 30)
                 _CHECKER._spare.memory_mb = memory_mb  # type: ignore[attr-defined]
+
+
+def _ready(child: subprocess.Popen, limit_s: float = STARTUP_LIMIT_S) -> bool:
+    """Wait until the child has finished its imports (its first line), so that the learner's
+    time limit covers only their code; False if it died or hung on the way."""
+    readable, _, _ = select.select([child.stdout], [], [], limit_s)
+    return bool(readable) and child.stdout.readline().strip() == "ready"
+
+
+def _tail(stderr: str) -> str:
+    return " / ".join([line for line in stderr.strip().splitlines() if line.strip()][-3:]) or "no error output"
 
 
 def _kill_group(child: subprocess.Popen) -> None:
@@ -144,8 +163,7 @@ def _crash(returncode: int, stderr: str, memory_mb: int) -> CheckResult:
         return _verdict("your code stays within memory", f"stopped: it asked for more than the {memory_mb} MB allowed (a huge tensor?)")
     if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         return _verdict("your code finishes in time", "stopped: it used up its CPU time")
-    last = [line for line in stderr.strip().splitlines() if line.strip()][-3:]
-    return _verdict("your code runs", f"the checking process ended with code {returncode}: " + " / ".join(last))
+    return _verdict("your code runs", f"the checking process ended with code {returncode}: " + _tail(stderr))
 
 
 def _verdict(name: str, message: str) -> CheckResult:

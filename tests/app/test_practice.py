@@ -44,12 +44,15 @@ def test_hint_and_solution_count_in_the_suggested_rating(app):
     assert any("Suggested rating: **Again**" in c.value and "solution shown" in c.value for c in at.caption)
 
 
-def test_an_infinite_loop_and_an_exception_give_a_clear_result_and_the_page_keeps_working(app, monkeypatch):
+def test_an_infinite_loop_a_huge_allocation_and_an_exception_give_a_clear_result_and_the_page_keeps_working(app, monkeypatch):
     monkeypatch.setattr("exercises.runner.TIMEOUT_S", 3.0)
     at = app("pages/exercises.py")
     at.selectbox[0].select("accuracy").run()
     _checks(at, "def accuracy(logits, labels):\n    while True:\n        pass\n")
     assert any("your code finishes in time" in m.value for m in at.markdown)
+    assert any("stopped after 3 s" in c.value for c in at.code)
+    _checks(at, "import torch\ndef accuracy(logits, labels):\n    return torch.empty(10**11).sum().item()\n")
+    assert any("can't allocate memory" in c.value for c in at.code)
     _checks(at, "def accuracy(logits, labels):\n    raise ValueError('my bug')\n")
     assert any("ValueError: my bug" in c.value and "line 2" in c.value for c in at.code)
     _checks(at, get_exercise("accuracy").solution)

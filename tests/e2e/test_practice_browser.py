@@ -1,5 +1,6 @@
-"""In headless Chromium: solve a coding exercise (a wrong try first, and an infinite loop that
-is stopped while the page keeps working), answer a drill, and see both stored."""
+"""In headless Chromium: solve a coding exercise (after an infinite loop that is stopped, a huge
+allocation that is refused, and a wrong try, the page still working), answer a drill, and see
+both stored."""
 
 from exercises.catalogue import get_exercise
 from exercises.drills import make_drill
@@ -27,6 +28,8 @@ def test_solve_an_exercise_and_a_drill_in_a_real_browser(server, monkeypatch):
         _run_checks(
             page, "def epoch_mean_loss(batch_losses, batch_sizes):\n    while True:\n        pass\n", expect, "your code finishes in time"
         )
+        huge = "import torch\ndef epoch_mean_loss(batch_losses, batch_sizes):\n    return torch.empty(10**11).sum().item()\n"
+        _run_checks(page, huge, expect, "can't allocate memory")  # a huge allocation: refused, on the learner's line
         _run_checks(page, "def epoch_mean_loss(batch_losses, batch_sizes):\n    return sum(batch_losses) / len(batch_losses)\n", expect,
                     "checks passed.")  # fmt: skip
         expect(page.get_by_text("weight each batch's mean loss by its batch size").first).to_be_visible()
