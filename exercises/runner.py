@@ -7,10 +7,8 @@ these limits (drills need no code and stay on)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import resource
 import select
 import shutil
 import signal
@@ -22,6 +20,7 @@ from pathlib import Path
 
 from exercises.checker import CheckResult
 from exercises.report import CheckOutcome
+from sandbox.process import Limits, apply_limits, kill_group, thread_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 10.0
@@ -62,15 +61,6 @@ def coding_enabled() -> bool:
     return os.environ.get("HOSTED", "") != "1"
 
 
-def _limits(memory_mb: int, cpu_s: int):
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_DATA, (memory_mb << 20, memory_mb << 20))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))  # no filling the disk
-
-    return apply
-
-
 class _Checker:
     """Starts checking processes; keeps one spare, already past its imports, for the next check."""
 
@@ -80,11 +70,12 @@ class _Checker:
 
     def _start(self, memory_mb: int, cpu_s: int) -> subprocess.Popen:
         workdir = tempfile.mkdtemp(prefix="exercise-")
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        limits = Limits(cpu_s=cpu_s, memory_mb=memory_mb, threads=1)  # the same limits as every learner program
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, **thread_environment(limits)}
         command = [sys.executable, "-I", "-c", _CHILD, str(REPO_ROOT), RESULT_MARK]
         child = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir, env=env,
-            start_new_session=True, preexec_fn=_limits(memory_mb, cpu_s),
+            start_new_session=True, preexec_fn=apply_limits(limits),
         )  # fmt: skip
         child.workdir = workdir  # type: ignore[attr-defined]
         return child
@@ -150,9 +141,7 @@ def _tail(stderr: str) -> str:
 
 
 def _kill_group(child: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(child.pid, signal.SIGKILL)
-    child.wait()
+    kill_group(child)
     for stream in (child.stdin, child.stdout, child.stderr):
         if stream is not None:
             stream.close()

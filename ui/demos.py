@@ -75,7 +75,7 @@ def render_note_verdict(demo_id: str, key: str) -> None:
 
 def render_edit_and_run(demo, key: str) -> None:
     """Edit the demo's snippet and run it in a separate, time- and memory-limited process."""
-    from cifar_core.sandbox import DEFAULT_TIMEOUT_S, demo_snippet, run_snippet
+    from sandbox.snippets import DEFAULT_TIMEOUT_S, demo_snippet, run_snippet
 
     if hosted():
         st.caption("Editing and running code is off on this shared deployment.")

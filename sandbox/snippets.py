@@ -1,4 +1,4 @@
-"""Run a learner's edited snippet in a separate process with a time and a memory limit.
+"""Run a learner's edited snippet in a separate, contained process (sandbox.process).
 
 The child is a fresh interpreter (`python -I`), so nothing of the app's state is reachable from
 it; figures drawn with matplotlib come back as PNG bytes. Disabled entirely when HOSTED=1: a
@@ -7,12 +7,12 @@ shared server must not run code its users type."""
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sandbox.process import Finished, Limits, run_contained
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TIMEOUT_S = 20.0
@@ -52,52 +52,36 @@ def snippets_enabled() -> bool:
     return os.environ.get("HOSTED", "") != "1"
 
 
-def _limit_memory(megabytes: int):
-    def apply() -> None:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-
-    return apply
-
-
 def run_snippet(code: str, timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB) -> SnippetResult:
-    """Execute `code` in a child process; an infinite loop is killed at the time limit and a huge
-    allocation fails at the memory limit, and both are reported rather than raised."""
+    """Execute `code` in a contained child process (sandbox.process): an infinite loop is stopped
+    at the time limit, a huge allocation fails at the memory limit, a native crash is reported,
+    and whatever the snippet started is killed with it."""
     if not snippets_enabled():
         raise SnippetsDisabled("running edited code is disabled on this shared deployment (HOSTED=1)")
+    limits = Limits(wall_s=timeout_s, cpu_s=int(timeout_s * 2) + 5, memory_mb=memory_mb, output_bytes=MAX_OUTPUT_CHARS)
     with tempfile.TemporaryDirectory(prefix="snippet-") as workdir:
         source = Path(workdir) / "snippet.py"
         source.write_text(code, encoding="utf-8")
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(REPO_ROOT),
-            "MPLBACKEND": "Agg",
-            "HOME": workdir,
-            "OMP_NUM_THREADS": "2",
-        }
-        try:
-            completed = subprocess.run(
-                [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r})\n{_RUNNER}", str(source), workdir],
-                capture_output=True, text=True, timeout=timeout_s, cwd=workdir, env=env, preexec_fn=_limit_memory(memory_mb),
-            )  # fmt: skip
-        except subprocess.TimeoutExpired as expired:
-            return SnippetResult(False, _text(expired.stdout), _text(expired.stderr), "timeout", timeout_s)
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO_ROOT), "MPLBACKEND": "Agg", "HOME": workdir}
+        argv = [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r})\n{_RUNNER}", str(source), workdir]
+        finished = run_contained(argv, limits, workdir, env)
         figures = [p.read_bytes() for p in sorted(Path(workdir).glob("figure_*.png"))]
-        stderr = completed.stderr[-MAX_OUTPUT_CHARS:]
-        if completed.returncode == 0:
-            return SnippetResult(True, completed.stdout[-MAX_OUTPUT_CHARS:], stderr, "", timeout_s, figures)
-        out_of_memory = (
-            "MemoryError" in stderr or "std::bad_alloc" in stderr or "DefaultCPUAllocator" in stderr or completed.returncode in (-9, 137)
-        )
-        return SnippetResult(
-            False, completed.stdout[-MAX_OUTPUT_CHARS:], stderr, "memory" if out_of_memory else "error", timeout_s, figures
-        )
+    return SnippetResult(finished.returncode == 0, finished.stdout, finished.stderr + _why(finished), _reason(finished), timeout_s, figures)
 
 
-def _text(value: bytes | str | None) -> str:
-    if value is None:
+def _reason(finished: Finished) -> str:
+    if finished.returncode == 0:
         return ""
-    return (value.decode(errors="replace") if isinstance(value, bytes) else value)[-MAX_OUTPUT_CHARS:]
+    if finished.timed_out or finished.crashed_by == "SIGXCPU":
+        return "timeout"
+    allocation_failed = ("MemoryError", "std::bad_alloc", "DefaultCPUAllocator")
+    return "memory" if any(s in finished.stderr for s in allocation_failed) or finished.crashed_by == "SIGKILL" else "error"
+
+
+def _why(finished: Finished) -> str:
+    """A line for a snippet that died of a signal, which prints nothing itself."""
+    what = {"SIGSEGV": "a native crash (segmentation fault)", "SIGXFSZ": "a file past the size limit", "SIGXCPU": "its CPU time used up"}
+    return f"\nstopped by {finished.crashed_by}: {what.get(finished.crashed_by, 'a signal')}" if finished.crashed_by else ""
 
 
 def demo_snippet(demo) -> str:

@@ -6,7 +6,7 @@ import dis
 import pytest
 
 from cifar_core.demos import demo_ids, get_demo
-from cifar_core.sandbox import SnippetsDisabled, demo_snippet, run_snippet
+from sandbox.snippets import SnippetsDisabled, demo_snippet, run_snippet
 
 
 def test_output_and_figures_are_captured():

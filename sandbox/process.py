@@ -1,0 +1,123 @@
+"""One contained run of a learner's program. The verdict is taken from the main process's
+exit, not from its output pipes closing (a background child can hold those open for ever);
+then the whole process group is killed, so nothing it started outlives it; and output is kept
+to a capped tail, so a program printing in a loop cannot fill the server's memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TORCH_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_s: float = 20.0  # seconds of real time for the whole run
+    cpu_s: int = 60  # seconds of CPU time (all threads); a busy loop meets wall_s first on an idle machine
+    memory_mb: int = 2048  # private writable memory (RLIMIT_DATA): allocations count, mapped libraries barely
+    file_mb: int = 16  # largest file it may write
+    processes: int = 256  # RLIMIT_NPROC (per user: root is exempt, which is why bwrap's PID namespace matters)
+    threads: int = 2  # BLAS / OpenMP / torch threads: the runner's share of the machine
+    output_bytes: int = 200_000  # kept from each of stdout and stderr (the tail: tracebacks end there)
+
+
+@dataclass(frozen=True)
+class Finished:
+    returncode: int | None  # None: stopped at the wall-clock limit
+    stdout: str
+    stderr: str
+    timed_out: bool
+    output_truncated: bool
+    seconds: float
+
+    @property
+    def crashed_by(self) -> str:
+        """The signal that ended the main process ('' when it exited)."""
+        if self.returncode is None or self.returncode >= 0:
+            return ""
+        return signal.Signals(-self.returncode).name
+
+
+def apply_limits(limits: Limits):
+    """A preexec_fn: the limits are set in the child, before the learner's program starts."""
+
+    def apply() -> None:
+        for name, value in (
+            (resource.RLIMIT_DATA, limits.memory_mb << 20),
+            (resource.RLIMIT_CPU, limits.cpu_s),
+            (resource.RLIMIT_FSIZE, limits.file_mb << 20),
+            (resource.RLIMIT_NPROC, limits.processes),
+            (resource.RLIMIT_CORE, 0),  # a native crash leaves no core file
+        ):
+            resource.setrlimit(name, (value, value))
+
+    return apply
+
+
+def thread_environment(limits: Limits) -> dict[str, str]:
+    return {name: str(limits.threads) for name in THREAD_VARIABLES}
+
+
+def kill_group(child: subprocess.Popen) -> None:
+    """SIGKILL every process in the child's group (it leads its own session), then reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+
+
+@dataclass
+class _CappedTail:
+    """Drains a pipe to the end, keeping only the last `cap` bytes."""
+
+    cap: int
+    data: bytearray = field(default_factory=bytearray)
+    dropped: bool = False
+
+    def drain(self, pipe) -> None:
+        for chunk in iter(lambda: pipe.read(65536), b""):
+            self.data += chunk
+            if len(self.data) > self.cap:
+                del self.data[: len(self.data) - self.cap]
+                self.dropped = True
+
+    def text(self) -> str:
+        return self.data.decode(errors="replace")
+
+
+def run_contained(argv: list[str], limits: Limits, cwd: str, env: dict[str, str], stdin_text: str = "") -> Finished:
+    """Run argv to its main process's exit or the wall-clock limit; kill its group either way."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+        env={**env, **thread_environment(limits)}, start_new_session=True, preexec_fn=apply_limits(limits),
+    )  # fmt: skip
+    tails = (_CappedTail(limits.output_bytes), _CappedTail(limits.output_bytes))
+    readers = [
+        threading.Thread(target=tail.drain, args=(pipe,), daemon=True)
+        for tail, pipe in zip(tails, (child.stdout, child.stderr), strict=True)
+    ]
+    for reader in readers:
+        reader.start()
+    with contextlib.suppress(BrokenPipeError):
+        child.stdin.write(stdin_text.encode())
+        child.stdin.close()
+    try:
+        returncode: int | None = child.wait(timeout=limits.wall_s)
+    except subprocess.TimeoutExpired:
+        returncode = None
+    kill_group(child)  # the main process has exited or is stopped: nothing it started may stay
+    for reader, pipe in zip(readers, (child.stdout, child.stderr), strict=True):
+        reader.join(timeout=1.0)  # a process that left the group may hold a pipe: do not wait for it
+        if not reader.is_alive():
+            pipe.close()
+    stdout, stderr = tails
+    return Finished(
+        returncode, stdout.text(), stderr.text(), returncode is None, stdout.dropped or stderr.dropped, time.perf_counter() - started
+    )
