@@ -21,6 +21,7 @@ BENCHES = {
     "app": "bench.app_start",
     "grading": "bench.grading",
     "exercises": "bench.exercise_check",
+    "sandbox": "bench.sandbox_start",
 }
 
 

@@ -2,8 +2,9 @@
 limits on memory, CPU time and file size, killed as a whole group at the time limit. The
 verdict comes back as JSON on stdout; whatever the learner prints is kept out of it.
 
-With HOSTED=1 coding exercises are off: a shared server must not run its users' code with only
-these limits (drills need no code and stay on)."""
+With HOSTED=1 coding exercises run only inside bubblewrap (sandbox.bwrap); without it they are
+off, since a shared server must not run its users' code with only these limits (drills need no
+code and stay on)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from exercises.checker import CheckResult
 from exercises.report import CheckOutcome
+from sandbox.bwrap import bwrap_usable, learner_code_allowed, wrap
 from sandbox.process import Limits, apply_limits, kill_group, thread_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +60,7 @@ class CodingExercisesOff(PermissionError):
 
 
 def coding_enabled() -> bool:
-    return os.environ.get("HOSTED", "") != "1"
+    return learner_code_allowed()[0]
 
 
 class _Checker:
@@ -73,6 +75,7 @@ class _Checker:
         limits = Limits(cpu_s=cpu_s, memory_mb=memory_mb, threads=1)  # the same limits as every learner program
         env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, **thread_environment(limits)}
         command = [sys.executable, "-I", "-c", _CHILD, str(REPO_ROOT), RESULT_MARK]
+        command = wrap(command, workdir, die_with_parent=False) if bwrap_usable() else command  # a spare outlives its script run
         child = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir, env=env,
             start_new_session=True, preexec_fn=apply_limits(limits),
@@ -84,7 +87,10 @@ class _Checker:
         cpu_s = int(timeout_s) + 30  # the imports count too; the wall-clock limit below is the one learners meet
         with self._lock:
             spare, self._spare = self._spare, None
-            child = spare if spare is not None and spare.poll() is None and spare.memory_mb == memory_mb else self._start(memory_mb, cpu_s)
+            usable = spare is not None and spare.poll() is None and spare.memory_mb == memory_mb
+            if spare is not None and not usable:
+                _kill_group(spare)
+            child = spare if usable else self._start(memory_mb, cpu_s)
             child.memory_mb = memory_mb  # type: ignore[attr-defined]
             try:
                 if not _ready(child):
@@ -116,7 +122,9 @@ def check_in_sandbox(
     defaults to TIMEOUT_S). keep_spare starts the next check's process now (the app); a one-off
     check (the CLI) passes False."""
     if not coding_enabled():
-        raise CodingExercisesOff("coding exercises are off on this shared deployment (HOSTED=1); drills stay on")
+        raise CodingExercisesOff(
+            f"coding exercises are off on this shared deployment (HOSTED=1): {learner_code_allowed()[1]}; drills stay on"
+        )
     return _CHECKER.run(exercise_id, source, timeout_s or TIMEOUT_S, memory_mb, keep_spare)
 
 
@@ -125,6 +133,8 @@ def warm_up(memory_mb: int = MEMORY_MB, timeout_s: float = TIMEOUT_S) -> None:
     if coding_enabled():
         with _CHECKER._lock:
             if _CHECKER._spare is None or _CHECKER._spare.poll() is not None:
+                if _CHECKER._spare is not None:
+                    _kill_group(_CHECKER._spare)  # it died: close its pipes before replacing it
                 _CHECKER._spare = _CHECKER._start(memory_mb, int(timeout_s) + 30)
                 _CHECKER._spare.memory_mb = memory_mb  # type: ignore[attr-defined]
 

@@ -4,18 +4,16 @@ each check passed or failed with expected against got, reveal a hint or the solu
 import streamlit as st
 
 from exercises.catalogue import all_exercises
+from sandbox.bwrap import containment, learner_code_allowed
 from study.practice import EXERCISE_KIND, exercise_card_id, exercise_rating
 from ui.cards import rating_buttons
 from ui.practice import render_check_result
-from ui.state import get_bank, get_store, hosted, now, profile
+from ui.state import get_bank, get_store, now, profile
 
 st.title("Coding exercises")
-if hosted():
-    st.info(
-        "Coding exercises are off on this shared deployment: a shared server must not run its users' code with only time and "
-        "memory limits. Drills need no code and stay on.",
-        icon=":material/lock:",
-    )
+allowed, why_not = learner_code_allowed()
+if not allowed:
+    st.info(f"Coding exercises are off on this shared deployment: {why_not}. Drills need no code and stay on.", icon=":material/lock:")
     st.page_link("pages/drills.py", label="Go to the drills", icon=":material/calculate:")
     st.stop()
 
@@ -34,6 +32,7 @@ by_id = bank.by_id()
 st.caption("Practises: " + " · ".join(by_id[i].question.splitlines()[0] for i in exercise.items if i in by_id))
 st.markdown("<style>textarea { font-family: ui-monospace, Menlo, Consolas, monospace !important; }</style>", unsafe_allow_html=True)
 code = st.text_area("Your code", exercise.starter, height=320, key=f"code-{chosen}")
+st.caption(f"Checked in {containment()}.")
 run_col, hint_col, solution_col = st.columns(3)
 if run_col.button("Run checks (Ctrl+Enter)", type="primary", shortcut="Ctrl+Enter", icon=":material/play_arrow:"):
     from exercises.runner import check_in_sandbox

@@ -39,10 +39,16 @@ class Finished:
 
     @property
     def crashed_by(self) -> str:
-        """The signal that ended the main process ('' when it exited)."""
-        if self.returncode is None or self.returncode >= 0:
+        """The signal that ended the learner's program ('' when it exited): -N from the process
+        itself, 128 + N from bwrap, which reports its child's signal the way shells do."""
+        code = self.returncode
+        if not code:
             return ""
-        return signal.Signals(-self.returncode).name
+        number = -code if code < 0 else code - 128
+        try:
+            return signal.Signals(number).name if 0 < number < 65 else ""
+        except ValueError:  # a number no signal has
+            return ""
 
 
 def apply_limits(limits: Limits):
@@ -92,7 +98,11 @@ class _CappedTail:
 
 
 def run_contained(argv: list[str], limits: Limits, cwd: str, env: dict[str, str], stdin_text: str = "") -> Finished:
-    """Run argv to its main process's exit or the wall-clock limit; kill its group either way."""
+    """Run argv to its main process's exit or the wall-clock limit; kill its group either way.
+    Inside bubblewrap where it is usable (sandbox.bwrap), with `cwd` its only writable place."""
+    from sandbox.bwrap import bwrap_usable, wrap
+
+    argv = wrap(argv, cwd) if bwrap_usable() else argv
     started = time.perf_counter()
     child = subprocess.Popen(
         argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,

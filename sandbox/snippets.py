@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.bwrap import learner_code_allowed
 from sandbox.process import Finished, Limits, run_contained
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +50,7 @@ class SnippetResult:
 
 
 def snippets_enabled() -> bool:
-    return os.environ.get("HOSTED", "") != "1"
+    return learner_code_allowed()[0]
 
 
 def run_snippet(code: str, timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB) -> SnippetResult:
@@ -57,7 +58,7 @@ def run_snippet(code: str, timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int 
     at the time limit, a huge allocation fails at the memory limit, a native crash is reported,
     and whatever the snippet started is killed with it."""
     if not snippets_enabled():
-        raise SnippetsDisabled("running edited code is disabled on this shared deployment (HOSTED=1)")
+        raise SnippetsDisabled(f"running edited code is off on this shared deployment (HOSTED=1): {learner_code_allowed()[1]}")
     limits = Limits(wall_s=timeout_s, cpu_s=int(timeout_s * 2) + 5, memory_mb=memory_mb, output_bytes=MAX_OUTPUT_CHARS)
     with tempfile.TemporaryDirectory(prefix="snippet-") as workdir:
         source = Path(workdir) / "snippet.py"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.state import hosted
-
 
 def _param_widget(param, key: str):
     label = param.name.replace("_", " ")
@@ -74,14 +72,17 @@ def render_note_verdict(demo_id: str, key: str) -> None:
 
 
 def render_edit_and_run(demo, key: str) -> None:
-    """Edit the demo's snippet and run it in a separate, time- and memory-limited process."""
+    """Edit the demo's snippet and run it in a separate, contained process (sandbox/)."""
+    from sandbox.bwrap import containment, learner_code_allowed
     from sandbox.snippets import DEFAULT_TIMEOUT_S, demo_snippet, run_snippet
 
-    if hosted():
-        st.caption("Editing and running code is off on this shared deployment.")
+    allowed, why_not = learner_code_allowed()
+    if not allowed:
+        st.caption(f"Editing and running code is off on this shared deployment: {why_not}.")
         return
     if not st.toggle("Edit and run this snippet", key=f"{key}-edit"):
         return
+    st.caption(f"Runs in {containment()}.")
     code = st.text_area("Snippet", demo_snippet(demo), height=300, key=f"{key}-code")
     if st.button("Run edited snippet", key=f"{key}-run-edited", icon=":material/terminal:"):
         with st.spinner(f"Running in a separate process (limit {DEFAULT_TIMEOUT_S:.0f} s)..."):

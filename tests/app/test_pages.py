@@ -6,6 +6,8 @@ import time
 from datetime import UTC
 from pathlib import Path
 
+import pytest
+
 from study.store import ProgressStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -295,13 +297,29 @@ def test_edit_and_run_executes_the_snippet_in_a_child_process(progress_db):
     assert any(code.value.strip() == "edited 4" for code in lab.code)
 
 
-def test_hosted_mode_hides_edit_and_run(progress_db, monkeypatch):
+def test_hosted_mode_without_bwrap_hides_edit_and_run_and_says_why(progress_db, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("HOSTED", "1")
+    monkeypatch.setenv("VIVA_NO_BWRAP", "1")
     lab = AppTest.from_function(_render_fold_demo, default_timeout=60).run()
     assert not lab.toggle
-    assert any("off on this shared deployment" in c.value for c in lab.caption)
+    assert any("off on this shared deployment: bubblewrap (bwrap) is not available" in c.value for c in lab.caption)
+
+
+def test_hosted_mode_with_bwrap_edits_and_runs_inside_it(progress_db, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from sandbox.bwrap import bwrap_usable
+
+    if not bwrap_usable():
+        pytest.skip("bubblewrap is not usable here (apt-get install bubblewrap)")
+    monkeypatch.setenv("HOSTED", "1")
+    lab = AppTest.from_function(_render_fold_demo, default_timeout=60).run()
+    lab.toggle[0].set_value(True).run()
+    assert any(c.value.startswith("Runs in bubblewrap: no network") for c in lab.caption)
+    next(b for b in lab.button if b.label == "Run edited snippet").click().run(timeout=120)
+    assert not lab.exception and any("PASS" in c.value for c in lab.code)
 
 
 def _render_fold_demo():

@@ -79,8 +79,9 @@ def test_a_drill_answered_right_and_wrong(app, progress_db):
     ]
 
 
-def test_hosted_mode_turns_exercises_off_and_keeps_drills(app, monkeypatch):
+def test_hosted_mode_without_bwrap_turns_exercises_off_and_keeps_drills(app, monkeypatch):
     monkeypatch.setenv("HOSTED", "1")
+    monkeypatch.setenv("VIVA_NO_BWRAP", "1")
     at = app("pages/exercises.py")
     assert any("Coding exercises are off on this shared deployment" in i.value for i in at.info)
     assert not at.text_area

@@ -44,9 +44,22 @@ def test_hostile_or_broken_code_gives_a_clear_result(source, name, says):
     assert result.checks[0].name == name and says in result.checks[0].message, result.checks[0]
 
 
-def test_hosted_mode_turns_coding_exercises_off(monkeypatch):
+def test_hosted_mode_without_bwrap_turns_coding_exercises_off(monkeypatch):
     monkeypatch.setenv("HOSTED", "1")
-    with pytest.raises(CodingExercisesOff, match="HOSTED=1"):
+    monkeypatch.setenv("VIVA_NO_BWRAP", "1")
+    with pytest.raises(CodingExercisesOff, match="HOSTED=1.*bubblewrap"):
+        check_in_sandbox("accuracy", "")
+
+
+def test_hosted_mode_with_bwrap_checks_code_unless_the_deployer_turns_it_off(monkeypatch):
+    from sandbox.bwrap import bwrap_usable
+
+    if not bwrap_usable():
+        pytest.skip("bubblewrap is not usable here (apt-get install bubblewrap)")
+    monkeypatch.setenv("HOSTED", "1")
+    assert check_in_sandbox("accuracy", get_exercise("accuracy").solution, timeout_s=60, keep_spare=False).passed
+    monkeypatch.setenv("VIVA_HOSTED_CODE", "off")
+    with pytest.raises(CodingExercisesOff, match="VIVA_HOSTED_CODE=off"):
         check_in_sandbox("accuracy", "")
 
 

@@ -1,4 +1,4 @@
-"""Hostile snippets against the contained runner (without bwrap: process group, limits, capped
+"""Hostile snippets against the contained runner without bwrap (process group, limits, capped
 output). After each, no process of the snippet remains and the result says what happened."""
 
 import os
@@ -21,6 +21,12 @@ def _processes_with(marker: str) -> list[int]:
             except OSError:
                 continue  # it ended while we looked
     return found
+
+
+@pytest.fixture(autouse=True)
+def without_bwrap(monkeypatch):
+    """These tests pin the layer below bwrap; tests/sandbox/test_bwrap.py pins bwrap's."""
+    monkeypatch.setenv("VIVA_NO_BWRAP", "1")
 
 
 @pytest.fixture

@@ -36,8 +36,9 @@ def test_the_child_cannot_see_the_parent_environment(monkeypatch):
     assert result.stdout.strip() == "None"
 
 
-def test_hosted_mode_disables_snippets(monkeypatch):
+def test_hosted_mode_without_bwrap_disables_snippets(monkeypatch):
     monkeypatch.setenv("HOSTED", "1")
+    monkeypatch.setenv("VIVA_NO_BWRAP", "1")
     with pytest.raises(SnippetsDisabled, match="HOSTED=1"):
         run_snippet("print(1)")
 
