@@ -12,7 +12,6 @@ import json
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -21,12 +20,13 @@ from pathlib import Path
 
 from exercises.checker import CheckResult
 from exercises.report import CheckOutcome
-from sandbox.bwrap import bwrap_usable, learner_code_allowed, wrap
-from sandbox.process import Limits, apply_limits, kill_group, thread_environment
+from sandbox.bwrap import learner_code_allowed
+from sandbox.process import Finished, Limits, finish, kill_group, start_contained, thread_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 10.0
 MEMORY_MB = 2048  # private writable memory (RLIMIT_DATA)
+OUTPUT_BYTES = 1_000_000  # of the checking process's stdout: the verdict comes last, in the kept tail
 STARTUP_LIMIT_S = 120.0  # importing torch on a busy machine; not the learner's time
 RESULT_MARK = "@@exercise-result@@"  # the verdict follows it on stdout
 
@@ -75,11 +75,7 @@ class _Checker:
         limits = Limits(cpu_s=cpu_s, memory_mb=memory_mb, threads=1)  # the same limits as every learner program
         env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, **thread_environment(limits)}
         command = [sys.executable, "-I", "-c", _CHILD, str(REPO_ROOT), RESULT_MARK]
-        command = wrap(command, workdir, die_with_parent=False) if bwrap_usable() else command  # a spare outlives its script run
-        child = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=workdir, env=env,
-            start_new_session=True, preexec_fn=apply_limits(limits),
-        )  # fmt: skip
+        child = start_contained(command, limits, workdir, env, die_with_parent=False)  # a spare outlives its script run
         child.workdir = workdir  # type: ignore[attr-defined]
         return child
 
@@ -92,24 +88,25 @@ class _Checker:
                 _kill_group(spare)
             child = spare if usable else self._start(memory_mb, cpu_s)
             child.memory_mb = memory_mb  # type: ignore[attr-defined]
+            finished = None
             try:
                 if not _ready(child):
-                    return _verdict(
-                        "the checking process starts", "it did not start: " + _tail(child.stderr.read() if child.poll() is not None else "")
-                    )
-                stdout, stderr = child.communicate(json.dumps({"exercise": exercise_id, "source": source}), timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                return _verdict("your code finishes in time", f"stopped after {timeout_s:.0f} s: an infinite loop, or far too much work?")
+                    died = child.stderr.read().decode(errors="replace") if child.poll() is not None else ""
+                    return _verdict("the checking process starts", "it did not start: " + _tail(died))
+                job = json.dumps({"exercise": exercise_id, "source": source})
+                finished = finish(child, Limits(wall_s=timeout_s, output_bytes=OUTPUT_BYTES), job)
             finally:
-                _kill_group(child)  # anything the learner's code started goes with it
+                (kill_group if finished else _kill_group)(child)  # finish()'s readers close its pipes
                 shutil.rmtree(child.workdir, ignore_errors=True)
                 if keep_spare:
                     self._spare = self._start(memory_mb, cpu_s)
                     self._spare.memory_mb = memory_mb  # type: ignore[attr-defined]
-        if RESULT_MARK in stdout:
-            payload = json.loads(stdout.rsplit(RESULT_MARK, 1)[1])
+        if finished.timed_out:
+            return _verdict("your code finishes in time", f"stopped after {timeout_s:.0f} s: an infinite loop, or far too much work?")
+        if RESULT_MARK in finished.stdout:
+            payload = json.loads(finished.stdout.rsplit(RESULT_MARK, 1)[1])
             return CheckResult(payload["passed"], tuple(CheckOutcome(**c) for c in payload["checks"]))
-        return _crash(child.returncode, stderr, memory_mb)
+        return _crash(finished, memory_mb)
 
 
 _CHECKER = _Checker()
@@ -143,7 +140,7 @@ def _ready(child: subprocess.Popen, limit_s: float = STARTUP_LIMIT_S) -> bool:
     """Wait until the child has finished its imports (its first line), so that the learner's
     time limit covers only their code; False if it died or hung on the way."""
     readable, _, _ = select.select([child.stdout], [], [], limit_s)
-    return bool(readable) and child.stdout.readline().strip() == "ready"
+    return bool(readable) and child.stdout.readline().strip() == b"ready"
 
 
 def _tail(stderr: str) -> str:
@@ -157,12 +154,12 @@ def _kill_group(child: subprocess.Popen) -> None:
             stream.close()
 
 
-def _crash(returncode: int, stderr: str, memory_mb: int) -> CheckResult:
-    if "MemoryError" in stderr or "DefaultCPUAllocator" in stderr or "bad_alloc" in stderr:
+def _crash(finished: Finished, memory_mb: int) -> CheckResult:
+    if any(s in finished.stderr for s in ("MemoryError", "DefaultCPUAllocator", "bad_alloc")):
         return _verdict("your code stays within memory", f"stopped: it asked for more than the {memory_mb} MB allowed (a huge tensor?)")
-    if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+    if finished.crashed_by in ("SIGXCPU", "SIGKILL"):
         return _verdict("your code finishes in time", "stopped: it used up its CPU time")
-    return _verdict("your code runs", f"the checking process ended with code {returncode}: " + _tail(stderr))
+    return _verdict("your code runs", f"the checking process ended with code {finished.returncode}: " + _tail(finished.stderr))
 
 
 def _verdict(name: str, message: str) -> CheckResult:

@@ -87,27 +87,35 @@ class _CappedTail:
     dropped: bool = False
 
     def drain(self, pipe) -> None:
-        for chunk in iter(lambda: pipe.read(65536), b""):
-            self.data += chunk
-            if len(self.data) > self.cap:
-                del self.data[: len(self.data) - self.cap]
-                self.dropped = True
+        """Read to end of file, then close the pipe (possibly long after finish() returned,
+        when a process that left the group held it)."""
+        with pipe:
+            for chunk in iter(lambda: pipe.read(65536), b""):
+                self.data += chunk
+                if len(self.data) > self.cap:
+                    del self.data[: len(self.data) - self.cap]
+                    self.dropped = True
 
     def text(self) -> str:
         return self.data.decode(errors="replace")
 
 
-def run_contained(argv: list[str], limits: Limits, cwd: str, env: dict[str, str], stdin_text: str = "") -> Finished:
-    """Run argv to its main process's exit or the wall-clock limit; kill its group either way.
-    Inside bubblewrap where it is usable (sandbox.bwrap), with `cwd` its only writable place."""
+def start_contained(argv: list[str], limits: Limits, cwd: str, env: dict[str, str], die_with_parent: bool = True) -> subprocess.Popen:
+    """Start argv in its own session and process group with the limits; inside bubblewrap where
+    it is usable (sandbox.bwrap), with `cwd` its only writable place. Pipes are binary."""
     from sandbox.bwrap import bwrap_usable, wrap
 
-    argv = wrap(argv, cwd) if bwrap_usable() else argv
-    started = time.perf_counter()
-    child = subprocess.Popen(
+    argv = wrap(argv, cwd, die_with_parent) if bwrap_usable() else argv
+    return subprocess.Popen(
         argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
         env={**env, **thread_environment(limits)}, start_new_session=True, preexec_fn=apply_limits(limits),
     )  # fmt: skip
+
+
+def finish(child: subprocess.Popen, limits: Limits, stdin_text: str = "") -> Finished:
+    """Send stdin, wait for the main process's exit or the wall-clock limit, kill its group
+    either way, and return the capped tails of its output."""
+    started = time.perf_counter()
     tails = (_CappedTail(limits.output_bytes), _CappedTail(limits.output_bytes))
     readers = [
         threading.Thread(target=tail.drain, args=(pipe,), daemon=True)
@@ -123,11 +131,14 @@ def run_contained(argv: list[str], limits: Limits, cwd: str, env: dict[str, str]
     except subprocess.TimeoutExpired:
         returncode = None
     kill_group(child)  # the main process has exited or is stopped: nothing it started may stay
-    for reader, pipe in zip(readers, (child.stdout, child.stderr), strict=True):
+    for reader in readers:
         reader.join(timeout=1.0)  # a process that left the group may hold a pipe: do not wait for it
-        if not reader.is_alive():
-            pipe.close()
     stdout, stderr = tails
     return Finished(
         returncode, stdout.text(), stderr.text(), returncode is None, stdout.dropped or stderr.dropped, time.perf_counter() - started
     )
+
+
+def run_contained(argv: list[str], limits: Limits, cwd: str, env: dict[str, str], stdin_text: str = "") -> Finished:
+    """Run argv to its main process's exit or the wall-clock limit; kill its group either way."""
+    return finish(start_contained(argv, limits, cwd, env), limits, stdin_text)

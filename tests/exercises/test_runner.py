@@ -4,6 +4,7 @@ learner's infinite loop, huge allocation, exception or exit gives a clear result
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,11 @@ def test_cli_list_and_drills():
     first, again = (json.loads(_cli("drill", "conv-output", "--seed", "5", "--json").stdout) for _ in range(2))
     assert first == again and {"question", "answer", "tolerance"} <= set(first)
     assert _cli("drill", "nonsense").returncode == 2
+
+
+def test_a_background_child_does_not_turn_a_check_into_a_timeout(monkeypatch):
+    monkeypatch.setenv("VIVA_NO_BWRAP", "1")  # the layer below bwrap, where the pipes stay open
+    source = "import subprocess\nsubprocess.Popen(['sleep', '30'])\n" + get_exercise("accuracy").solution
+    started = time.perf_counter()
+    result = check_in_sandbox("accuracy", source, timeout_s=20, keep_spare=False)
+    assert result.passed and time.perf_counter() - started < 15  # the verdict is the main process's exit
