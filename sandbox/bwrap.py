@@ -43,7 +43,7 @@ def wrap(argv: list[str], workdir: str, die_with_parent: bool = True) -> list[st
     die_with_parent ties the sandbox to the *thread* that started it (Linux's parent-death
     signal): right for a run waited on where it starts, wrong for a process started in one
     Streamlit script run and used in the next; such a process ends when its stdin closes."""
-    views: list[str] = []
+    views = ["--tmpfs", "/tmp"]  # first: a later tmpfs would hide a checkout or venv that lives under /tmp
     for path in (*SYSTEM_DIRS, *_python_dirs()):
         views += ["--ro-bind-try", path, path]
     for package in CODE_PACKAGES:
@@ -51,7 +51,7 @@ def wrap(argv: list[str], workdir: str, die_with_parent: bool = True) -> list[st
     return [
         "bwrap", "--unshare-all", *(["--die-with-parent"] if die_with_parent else []), "--new-session",
         *views,
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--proc", "/proc", "--dev", "/dev",
         "--bind", workdir, workdir, "--chdir", workdir, "--setenv", "HOME", workdir,
         "--", *argv,
     ]  # fmt: skip
