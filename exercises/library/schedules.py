@@ -32,7 +32,7 @@ def _compare_schedule(report, name: str, learner, expected: list[float], args, m
 # ---------------------------------------------------------------- StepLR
 
 
-def _check_step_lr(learner, reference, report) -> None:
+def _check_step_lr(learner, _reference, report) -> None:
     import torch
 
     meaning = "lr = base_lr * gamma ** (epoch // step_size): the first decay comes at epoch step_size, not before"
@@ -41,7 +41,6 @@ def _check_step_lr(learner, reference, report) -> None:
         _compare_schedule(
             report, f"StepLR(step_size={step_size}, gamma={gamma}) for 25 epochs", learner, expected, (base_lr, step_size, gamma), meaning
         )
-    del reference
 
 
 STEP_LR = Exercise(
@@ -76,7 +75,7 @@ STEP_LR = Exercise(
 # ---------------------------------------------------------------- OneCycle
 
 
-def _check_one_cycle(learner, reference, report) -> None:
+def _check_one_cycle(learner, _reference, report) -> None:
     import torch
 
     meaning = (
@@ -89,7 +88,6 @@ def _check_one_cycle(learner, reference, report) -> None:
         _compare_schedule(
             report, f"OneCycleLR(max_lr={max_lr}, total_steps={total}, pct_start={pct})", learner, expected, (total, max_lr, pct), meaning
         )
-    del reference
 
 
 def _one_cycle_code(anneal: str) -> str:
@@ -140,7 +138,7 @@ ONE_CYCLE = Exercise(
 # ---------------------------------------------------------------- warmup then cosine
 
 
-def _check_warmup_cosine(learner, reference, report) -> None:
+def _check_warmup_cosine(learner, _reference, report) -> None:
     import torch
 
     meaning = (
@@ -158,7 +156,6 @@ def _check_warmup_cosine(learner, reference, report) -> None:
         _compare_schedule(
             report, f"{warmup} warmup steps, then cosine, {total} steps", learner, expected, (total, warmup, base_lr), meaning
         )
-    del reference
 
 
 def _warmup_code(cosine: str) -> str:
