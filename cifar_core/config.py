@@ -12,7 +12,7 @@ from cifar_core.resolution import parse_resize_schedule
 
 OPTIMIZERS = ("adam", "sgd")
 SCHEDULERS = ("step", "onecycle", "cosine", "none")
-AMP_MODES = ("off", "bf16", "fp16")
+AMP_MODES = ("off", "auto", "bf16", "fp16")  # auto: bf16 where the device computes it natively
 PADDING_MODES = ("zeros", "reflect")
 
 
@@ -46,7 +46,7 @@ class TrainConfig:
     crop_padding: int = 4  # pixels of padding before the random 32x32 crop; 0 disables
     padding_mode: str = "zeros"
     flip: bool = True  # random horizontal flip
-    amp: str = "off"  # autocast dtype on the device
+    amp: str = "off"  # autocast dtype on the device; "auto" is bf16 where it is native (cifar_core/device.py)
     seed: int = 0
     deterministic: bool = False  # torch.use_deterministic_algorithms; slower
     num_workers: int = 2  # DataLoader worker processes (classic path only)
@@ -58,6 +58,7 @@ class TrainConfig:
     tensorboard: bool = False
     time_budget: float | None = None  # seconds for training plus final evaluation (fast path)
     tta: bool = False  # fast path: average the logits of each image and its mirror at evaluation
+    tta_translate: bool = False  # fast path, with tta: add the mirror pairs moved one pixel (six views, cifar_core/tta.py)
     whiten: bool = False  # fast path: first conv set to the patch-whitening filters of the data, frozen
     resize_schedule: str = ""  # fast path: "16:0.3,24:0.6" = 16 px for 30% of the run, 24 px to 60%, then full size
 

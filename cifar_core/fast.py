@@ -1,6 +1,6 @@
 """The fast trainer behind the labs and `--time-budget`: the whole dataset as a uint8 tensor on
-the device, augmentation on batched tensors, no worker processes, and a schedule planned to
-finish training plus the final evaluation inside the time budget."""
+the device, augmentation on batched tensors, no worker processes, and under a time budget a
+schedule planned (cifar_core/budget.py) to finish training plus the final evaluation inside it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from cifar_core.augment import flip_batch, normalize_batch, random_crop_batch
+from cifar_core.budget import BudgetPlan, plan_budget
 from cifar_core.config import TrainConfig
 from cifar_core.data import DataSplits, load_splits
 from cifar_core.device import autocast_dtype, resolve_device, synchronize
@@ -21,13 +22,12 @@ from cifar_core.models import build_model
 from cifar_core.optim import build_optimizer, build_scheduler
 from cifar_core.recipe import FAST_RECIPE  # noqa: F401  (the recipe's values; kept torch-free for the lab's form)
 from cifar_core.reproducibility import seed_everything
-from cifar_core.resolution import parse_resize_schedule, resize_batch, size_at
+from cifar_core.resolution import ResizeStage, parse_resize_schedule, resize_batch, size_at
 from cifar_core.steps import autocast_context, make_scaler, training_step
+from cifar_core.tta import tta_logits
 from cifar_core.whitening import whiten_first_conv
 
-CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the schedule is planned
-BUDGET_SAFETY_FRACTION = 0.03  # of the budget, kept free for jitter on a noisy machine
-EVAL_SHARE_MAX = 0.25  # of the budget, the most the plan keeps for the final evaluation
+CALIBRATION_STEPS = 6  # steps timed (after one untimed warm-up step) before the budget is planned
 EVAL_PROBE_IMAGES = 256  # validation images timed (after an untimed warm-up pass) to predict the final evaluation
 # The final evaluation runs in batches of the probe's size: a bigger batch costs more per image
 # on a CPU (its activations leave the cache), and the budget would overrun by the difference.
@@ -38,7 +38,7 @@ _clock = time.perf_counter  # the budget's clock; tests replace it with a simula
 @dataclass(frozen=True)
 class StepInfo:
     step: int
-    total_steps: int  # planned; under a budget, an upper bound set after calibration (the deadline decides)
+    total_steps: int  # planned; under a budget, an estimate once calibrated (the deadline decides)
     epoch: float
     loss: float
     lr: float
@@ -46,6 +46,7 @@ class StepInfo:
     elapsed: float  # seconds since train() started
     eta: float  # seconds left, estimated
     image_size: int = 0  # pixels per side of this step's images (progressive resizing changes it)
+    steps_per_epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,12 @@ def collect_logits(
     batch_size: int = 1000,
     amp_dtype: torch.dtype | None = None,
     should_stop: Callable[[], bool] | None = None,
-    tta: bool = False,
+    tta_level: int = 0,
 ) -> torch.Tensor | None:
     """(N, C) logits of the whole split in eval mode, or None when stopped part-way.
 
-    With `tta`, each image's logits are averaged with those of its left-right mirror."""
+    `tta_level` 1 averages each image's logits with its mirror's; 2 adds one-pixel translations
+    (cifar_core/tta.py)."""
     model.eval()
     chunks = []
     for start in range(0, len(data), batch_size):
@@ -121,38 +123,116 @@ def collect_logits(
             return None
         images = normalize_batch(data.images[start : start + batch_size], mean, std)
         with autocast_context(images.device, amp_dtype):
-            logits = model(images.contiguous(memory_format=torch.channels_last)).float()
-            if tta:
-                logits = 0.5 * (logits + model(images.flip(3).contiguous(memory_format=torch.channels_last)).float())
-        chunks.append(logits)
+            chunks.append(tta_logits(model, images.contiguous(memory_format=torch.channels_last), tta_level))
     return torch.cat(chunks)
 
 
 # ---------------------------------------------------------------------------------------------
-# Planning the time budget
+# One run's parts: data on the device, model, optimiser, and the batches it trains on
 # ---------------------------------------------------------------------------------------------
 
 
 @dataclass
-class BudgetPlan:
-    """Steps that fit the budget once the time per step is measured."""
+class Run:
+    cfg: TrainConfig
+    device: torch.device
+    splits: DataSplits
+    train_data: DeviceData
+    val_data: DeviceData | None
+    mean: torch.Tensor  # (1, 3, 1, 1), for normalising on the device
+    std: torch.Tensor
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    criterion: nn.Module
+    amp_dtype: torch.dtype | None
+    scaler: torch.amp.GradScaler | None
+    generator: torch.Generator  # every random choice of the run: shuffles, crops, flips, mixup
+    resize_stages: tuple[ResizeStage, ...]
+    batch_size: int
 
-    budget: float  # seconds for everything inside train()
-    eval_images: int  # validation images evaluated at the end
-    train_start: float = 0.0  # elapsed seconds when the first step began
-    total_steps: int | None = None  # an estimate, for the progress bar; the deadline decides
-    deadline: float | None = None  # elapsed seconds after which no new training step starts
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, len(self.train_data) // self.batch_size)  # drop the ragged last batch: BN needs full batches
 
-    def plan(self, elapsed: float, step_seconds: float, eval_seconds_per_image: float, steps_done: int) -> None:
-        # The probe is timed once, early; on a busy shared machine it can read several times too
-        # high and the run would train for half its budget. An evaluation that truly needs more
-        # than this share overruns the budget instead: the budget is too short for the split.
-        eval_seconds = min(self.eval_images * eval_seconds_per_image, EVAL_SHARE_MAX * self.budget)
-        reserve = eval_seconds + self.budget * BUDGET_SAFETY_FRACTION + 0.3
-        self.deadline = self.budget - reserve
-        remaining = max(0.0, self.deadline - elapsed)
-        # Headroom so the loop runs to the deadline even if steps get faster; the deadline stops it.
-        self.total_steps = steps_done + max(1, int(1.5 * remaining / step_seconds))
+    def epoch_batches(self) -> list[torch.Tensor]:
+        """Indices of each batch of one epoch, in a fresh random order."""
+        order = torch.randperm(len(self.train_data), generator=self.generator).to(self.device)
+        return [order[i * self.batch_size : (i + 1) * self.batch_size] for i in range(self.steps_per_epoch)]
+
+    def augmented(self, index: torch.Tensor, size: int | None) -> torch.Tensor:
+        """The batch's images normalised, cropped, flipped and resized, channels-last for the convs."""
+        images = normalize_batch(self.train_data.images[index], self.mean, self.std)
+        images = random_crop_batch(images, self.cfg.crop_padding, self.cfg.padding_mode, self.generator)
+        if self.cfg.flip:
+            images = flip_batch(images, self.generator)
+        if size is not None:
+            images = resize_batch(images, size)
+        return images.contiguous(memory_format=torch.channels_last)
+
+    @property
+    def tta_level(self) -> int:
+        return (2 if self.cfg.tta_translate else 1) if self.cfg.tta else 0
+
+    def evaluate(self, batch_size: int = 1000, should_stop: Callable[[], bool] | None = None, tta_level: int = 0):
+        return collect_logits(self.model, self.val_data, self.mean, self.std, batch_size, self.amp_dtype, should_stop, tta_level=tta_level)
+
+
+def prepare_run(cfg: TrainConfig, splits: DataSplits | None) -> Run:
+    device = resolve_device(cfg.device)
+    seed_everything(cfg.seed, cfg.deterministic)
+    splits = splits or load_splits(cfg.data)
+    train_data = DeviceData.from_arrays(splits.train.images, splits.train.labels, device)
+    val_data = DeviceData.from_arrays(splits.val.images, splits.val.labels, device) if splits.val is not None else None
+    mean = torch.tensor(splits.mean, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(splits.std, device=device).view(1, 3, 1, 1)
+    model = build_model(cfg.model, len(splits.train.classes), cfg.pretrained).to(device, memory_format=torch.channels_last)
+    if cfg.whiten:
+        whiten_first_conv(model, train_data.images, mean, std, torch.Generator().manual_seed(cfg.seed))
+    amp_dtype = autocast_dtype(cfg.amp, device)
+    return Run(
+        cfg, device, splits, train_data, val_data, mean, std, model, build_optimizer(model, cfg),
+        nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing), amp_dtype, make_scaler(device, amp_dtype),
+        torch.Generator().manual_seed(cfg.seed), parse_resize_schedule(cfg.resize_schedule, full_size=train_data.images.shape[-1]),
+        min(cfg.batch_size, len(train_data)),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Pacing: what sets the learning rate, how far into the run a step is, and when it ends
+# ---------------------------------------------------------------------------------------------
+
+
+class EpochPace:
+    """A fixed number of epochs, validated after each; the configured torch scheduler sets the LR."""
+
+    validates_each_epoch = True
+
+    def __init__(self, run: Run) -> None:
+        self.scheduler, self.per_step = build_scheduler(run.optimizer, run.cfg, run.steps_per_epoch)
+        self.epochs = run.cfg.epochs
+        self.total_steps = run.steps_per_epoch * run.cfg.epochs
+
+    def progress(self, step: int, elapsed: float) -> float:
+        return step / self.total_steps
+
+    def set_lr(self, optimizer: torch.optim.Optimizer, progress: float) -> None:
+        pass  # the scheduler moved it after the previous step or epoch
+
+    def finished(self, step: int, elapsed: float) -> bool:
+        return step >= self.total_steps
+
+    def after_step(self, step: int, elapsed: Callable[[], float]) -> None:
+        if self.scheduler is not None and self.per_step:
+            self.scheduler.step()
+
+    def after_epoch(self, epoch: int) -> bool:
+        """Whether another epoch follows."""
+        if self.scheduler is not None and not self.per_step:
+            self.scheduler.step()
+        return epoch < self.epochs
+
+    def seconds_left(self, step: int, elapsed: float) -> float:
+        return (self.total_steps - step) * elapsed / max(step, 1)
 
 
 def one_cycle_lr(progress: float, peak: float, warmup: float = 0.25, start_div: float = 25.0) -> float:
@@ -166,32 +246,98 @@ def one_cycle_lr(progress: float, peak: float, warmup: float = 0.25, start_div: 
     return peak * (1.0 - progress) / (1.0 - warmup)
 
 
-def _eval_seconds_per_image(
-    model: nn.Module, val_data: DeviceData | None, mean: torch.Tensor, std: torch.Tensor, amp_dtype: torch.dtype | None, tta: bool
-) -> float:
-    """Time the final evaluation's forward passes on a few validation images (after one untimed
-    pass, which pays for allocations and kernel selection); the model is left in train mode.
+class BudgetPace:
+    """A time budget: one untimed step, CALIBRATION_STEPS timed ones at the starting LR, then a plan
+    (cifar_core/budget.py) whose deadline leaves room for the final evaluation. From then on the LR
+    and the image size follow elapsed time, so the schedule ends on time on any machine."""
 
-    The faster of two timed passes: a busy moment on a shared machine (another learner's page
-    drawing its report) inflates one pass, and an inflated estimate ends training seconds early."""
-    if val_data is None or len(val_data) == 0:
-        return 0.0
-    probe = val_data.head(max(1, min(EVAL_PROBE_IMAGES, len(val_data) // 4)))  # a small split is not evaluated three times
-    collect_logits(model, probe, mean, std, batch_size=len(probe), amp_dtype=amp_dtype, tta=tta)
-    timings = []
-    for _ in range(2):
-        synchronize(mean.device)
-        start = _clock()
-        collect_logits(model, probe, mean, std, batch_size=len(probe), amp_dtype=amp_dtype, tta=tta)
-        synchronize(mean.device)
-        timings.append(_clock() - start)
-    model.train()
-    return min(timings) / len(probe)
+    validates_each_epoch = False  # every second of the budget goes to training
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.plan: BudgetPlan | None = None
+        self.steps_at_plan = 0
+        self.calibration_start = 0.0
+        for group in run.optimizer.param_groups:
+            group["lr"] = one_cycle_lr(0.0, run.cfg.lr)
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps_at_plan + self.plan.steps if self.plan is not None else 0  # 0: not planned yet
+
+    def progress(self, step: int, elapsed: float) -> float:
+        return self.plan.progress(elapsed) if self.plan is not None else 0.0
+
+    def set_lr(self, optimizer: torch.optim.Optimizer, progress: float) -> None:
+        for group in optimizer.param_groups:
+            group["lr"] = one_cycle_lr(progress, self.run.cfg.lr)
+
+    def finished(self, step: int, elapsed: float) -> bool:
+        return self.plan is not None and self.plan.finished(elapsed)
+
+    def after_step(self, step: int, elapsed: Callable[[], float]) -> None:
+        if step not in (1, 1 + CALIBRATION_STEPS):
+            return
+        synchronize(self.run.device)  # the clock must time finished work, not queued work
+        if step == 1:
+            self.calibration_start = elapsed()
+            return
+        step_seconds = (elapsed() - self.calibration_start) / CALIBRATION_STEPS
+        eval_seconds = self._time_final_evaluation()
+        first_size = size_at(self.run.resize_stages, 0.0) or self.run.train_data.images.shape[-1]
+        self.plan = plan_budget(
+            self.run.cfg.time_budget, elapsed=elapsed(), train_start=self.calibration_start, step_seconds=step_seconds,
+            measured_size=first_size, eval_seconds=eval_seconds, steps_per_epoch=self.run.steps_per_epoch,
+            stages=self.run.resize_stages, full_size=self.run.train_data.images.shape[-1],
+        )  # fmt: skip
+        self.steps_at_plan = step
+
+    def after_epoch(self, epoch: int) -> bool:
+        return True  # the deadline ends the run, not an epoch count
+
+    def seconds_left(self, step: int, elapsed: float) -> float:
+        return max(0.0, self.run.cfg.time_budget - elapsed)
+
+    def _time_final_evaluation(self) -> float:
+        """Seconds the final evaluation will take, from the faster of two timed passes over a few
+        validation images (after one untimed pass, which pays for allocations and kernel choice).
+
+        The faster of two: a busy moment on a shared machine (another learner's page drawing its
+        report) inflates one pass, and an inflated estimate ends training seconds early."""
+        run = self.run
+        if run.val_data is None or len(run.val_data) == 0:
+            return 0.0
+        probe = run.val_data.head(max(1, min(EVAL_PROBE_IMAGES, len(run.val_data) // 4)))  # a small split is not evaluated three times
+        timings = []
+        for attempt in range(3):
+            start = _clock()
+            collect_logits(run.model, probe, run.mean, run.std, batch_size=len(probe), amp_dtype=run.amp_dtype, tta_level=run.tta_level)
+            synchronize(run.device)
+            if attempt > 0:
+                timings.append(_clock() - start)
+        run.model.train()
+        return min(timings) / len(probe) * len(run.val_data)
 
 
 # ---------------------------------------------------------------------------------------------
 # Training
 # ---------------------------------------------------------------------------------------------
+
+
+HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "step_loss", "step_lr")
+
+
+@dataclass
+class EarlyStopping:
+    patience: int | None  # epochs without a better validation accuracy before stopping; None: never
+    best: float = -1.0
+    epochs_without_gain: int = 0
+
+    def should_stop(self, val_acc: float | None) -> bool:
+        if val_acc is None or self.patience is None:
+            return False
+        self.best, self.epochs_without_gain = (val_acc, 0) if val_acc > self.best else (self.best, self.epochs_without_gain + 1)
+        return self.epochs_without_gain >= self.patience
 
 
 def train(
@@ -206,144 +352,94 @@ def train(
     `should_stop` is polled before every step and every evaluation batch, so a Stop takes effect
     within one step. A NaN or infinite loss ends the run with that reason instead of an exception.
     """
-    cfg = cfg.validated()
-    started = _clock()
-    device = resolve_device(cfg.device)
-    seed_everything(cfg.seed, cfg.deterministic)
-    splits = splits or load_splits(cfg.data)
-    train_data = DeviceData.from_arrays(splits.train.images, splits.train.labels, device)
-    val_data = DeviceData.from_arrays(splits.val.images, splits.val.labels, device) if splits.val is not None else None
-    mean = torch.tensor(splits.mean, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(splits.std, device=device).view(1, 3, 1, 1)
-    model = build_model(cfg.model, len(splits.train.classes), cfg.pretrained).to(device, memory_format=torch.channels_last)
-    if cfg.whiten:
-        whiten_first_conv(model, train_data.images, mean, std, torch.Generator().manual_seed(cfg.seed))
-    optimizer = build_optimizer(model, cfg)
-    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    amp_dtype = autocast_dtype(cfg.amp)
-    scaler = make_scaler(device, amp_dtype)
-    generator = torch.Generator().manual_seed(cfg.seed)
-    resize_stages = parse_resize_schedule(cfg.resize_schedule, full_size=train_data.images.shape[-1])
-    batch_size = min(cfg.batch_size, len(train_data))
-    steps_per_epoch = max(1, len(train_data) // batch_size)  # drop the ragged last batch: BN needs full batches
+    cfg, started = cfg.validated(), _clock()
 
-    budget = BudgetPlan(cfg.time_budget, len(val_data) if val_data is not None else 0) if cfg.time_budget else None
-    if budget is not None:
-        # Calibration steps run at One Cycle's starting LR; after them the LR follows elapsed time.
-        for group in optimizer.param_groups:
-            group["lr"] = cfg.lr / 25
-        scheduler, per_step = None, True
-        total_steps = 10**9  # until the deadline
-    else:
-        scheduler, per_step = build_scheduler(optimizer, cfg, steps_per_epoch)
-        total_steps = steps_per_epoch * cfg.epochs
+    def elapsed() -> float:
+        return _clock() - started
 
-    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "step_loss", "step_lr")}
-    stop_reason, step, calibration_start = "completed", 0, 0.0
-    best_val, epochs_without_gain = -1.0, 0
-    epoch = 0
-    while stop_reason == "completed" and step < total_steps:
-        model.train()
-        order = torch.randperm(len(train_data), generator=generator).to(device)
-        loss_sum = torch.zeros((), device=device)
-        correct_sum = torch.zeros((), device=device, dtype=torch.long)
-        seen = 0
-        for batch_index in range(steps_per_epoch):
-            elapsed = _clock() - started
+    run = prepare_run(cfg, splits)
+    pace = BudgetPace(run) if cfg.time_budget else EpochPace(run)
+    history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
+    early_stopping, step, epoch, stop_reason = EarlyStopping(cfg.early_stopping_patience), 0, 0, "completed"
+    while stop_reason == "completed" and not pace.finished(step, elapsed()):
+        epoch += 1
+        run.model.train()
+        # Sums stay on the device: reading them every step would wait for the device every step.
+        loss_sum, correct_sum, seen = torch.zeros((), device=run.device), torch.zeros((), device=run.device, dtype=torch.long), 0
+        for index in run.epoch_batches():
             if should_stop is not None and should_stop():
                 stop_reason = "stopped"
                 break
-            if step >= total_steps:
+            if pace.finished(step, elapsed()):
                 break
-            progress = step / total_steps  # share of the run done; time, not steps, under a budget
-            if budget is not None:
-                progress = 0.0
-                if budget.deadline is not None:
-                    if elapsed > budget.deadline:
-                        break
-                    progress = (elapsed - budget.train_start) / max(budget.deadline - budget.train_start, 1e-9)
-                    for group in optimizer.param_groups:
-                        group["lr"] = one_cycle_lr(progress, cfg.lr)
-            index = order[batch_index * batch_size : (batch_index + 1) * batch_size]
-            images = normalize_batch(train_data.images[index], mean, std)
-            images = random_crop_batch(images, cfg.crop_padding, cfg.padding_mode, generator)
-            if cfg.flip:
-                images = flip_batch(images, generator)
-            size = size_at(resize_stages, progress)
-            if size is not None:
-                images = resize_batch(images, size)
-            images = images.contiguous(memory_format=torch.channels_last)
+            progress = pace.progress(step, elapsed())
+            pace.set_lr(run.optimizer, progress)
+            images = run.augmented(index, size_at(run.resize_stages, progress))
             loss, correct = training_step(
-                model, images, train_data.labels[index], criterion, optimizer,
-                amp_dtype=amp_dtype, scaler=scaler, grad_clip=cfg.grad_clip, mixup_alpha=cfg.mixup_alpha, generator=generator,
+                run.model, images, run.train_data.labels[index], run.criterion, run.optimizer, amp_dtype=run.amp_dtype,
+                scaler=run.scaler, grad_clip=cfg.grad_clip, mixup_alpha=cfg.mixup_alpha, generator=run.generator,
             )  # fmt: skip
             loss_value = float(loss)  # synchronises; the check below needs the value anyway
             if not math.isfinite(loss_value):
                 stop_reason = f"loss became {loss_value} at step {step + 1}: lower the learning rate or enable gradient clipping"
                 break
-            loss_sum += loss * len(index)
-            correct_sum += correct
-            seen += len(index)
-            step += 1
-            lr = optimizer.param_groups[0]["lr"]
+            loss_sum, correct_sum, seen, step = loss_sum + loss * len(index), correct_sum + correct, seen + len(index), step + 1
+            lr = run.optimizer.param_groups[0]["lr"]
             history["step_loss"].append(loss_value)
             history["step_lr"].append(lr)
-            if scheduler is not None and per_step:
-                scheduler.step()
-            if budget is not None and step == 1:
-                synchronize(device)
-                calibration_start = _clock()
-                budget.train_start = calibration_start - started
-            if budget is not None and step == 1 + CALIBRATION_STEPS:
-                synchronize(device)
-                step_seconds = (_clock() - calibration_start) / CALIBRATION_STEPS
-                eval_per_image = _eval_seconds_per_image(model, val_data, mean, std, amp_dtype, cfg.tta)
-                budget.plan(_clock() - started, step_seconds, eval_per_image, step)
-                total_steps = budget.total_steps or step
+            pace.after_step(step, elapsed)
             if on_step is not None:
-                now = _clock() - started
-                rate = step * batch_size / max(now, 1e-9)
-                eta = max(0.0, cfg.time_budget - now) if budget is not None else (total_steps - step) * batch_size / rate
-                on_step(StepInfo(step, total_steps, step / steps_per_epoch, loss_value, lr, rate, now, eta, images.shape[-1]))
-        epoch += 1
+                on_step(step_info(run, pace, step, loss_value, lr, elapsed(), images.shape[-1]))
         if seen == 0:
             break
         train_loss, train_acc = float(loss_sum) / seen, float(correct_sum) / seen
         val_loss = val_acc = None
-        if budget is None and val_data is not None and stop_reason == "completed":
-            logits = collect_logits(model, val_data, mean, std, amp_dtype=amp_dtype, should_stop=should_stop)
+        if pace.validates_each_epoch and run.val_data is not None and stop_reason == "completed":
+            logits = run.evaluate(should_stop=should_stop)
             if logits is None:
                 stop_reason = "stopped"
             else:
-                val_loss = float(nn.functional.cross_entropy(logits, val_data.labels))
-                val_acc = float(logits.argmax(1).eq(val_data.labels).float().mean())
-        if scheduler is not None and not per_step:
-            scheduler.step()
-        lr = optimizer.param_groups[0]["lr"]
-        for key, value in (("train_loss", train_loss), ("train_acc", train_acc), ("val_loss", val_loss), ("val_acc", val_acc), ("lr", lr)):
-            history[key].append(float("nan") if value is None else value)
+                val_loss = float(nn.functional.cross_entropy(logits, run.val_data.labels))
+                val_acc = float(logits.argmax(1).eq(run.val_data.labels).float().mean())
+        another_epoch = pace.after_epoch(epoch)
+        info = EpochInfo(epoch, train_loss, train_acc, val_loss, val_acc, run.optimizer.param_groups[0]["lr"], elapsed())
+        for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+            history[key].append(math.nan if getattr(info, key) is None else getattr(info, key))
         if on_epoch is not None:
-            on_epoch(EpochInfo(epoch, train_loss, train_acc, val_loss, val_acc, lr, _clock() - started))
-        if val_acc is not None and cfg.early_stopping_patience is not None:
-            best_val, epochs_without_gain = (val_acc, 0) if val_acc > best_val else (best_val, epochs_without_gain + 1)
-            if epochs_without_gain >= cfg.early_stopping_patience:
-                stop_reason = "early stopping"
-        if budget is None and epoch >= cfg.epochs:
+            on_epoch(info)
+        if early_stopping.should_stop(val_acc):
+            stop_reason = "early stopping"
+        if not another_epoch:
             break
+    return finish_run(run, history, stop_reason, step, started, training_seconds=elapsed(), should_stop=should_stop)
 
-    training_seconds = _clock() - started  # the deadline bounds this; the final evaluation comes on top
+
+def step_info(run: Run, pace: EpochPace | BudgetPace, step: int, loss: float, lr: float, elapsed: float, size: int) -> StepInfo:
+    rate = step * run.batch_size / max(elapsed, 1e-9)
+    return StepInfo(
+        step, pace.total_steps, step / run.steps_per_epoch, loss, lr, rate, elapsed, pace.seconds_left(step, elapsed), size,
+        run.steps_per_epoch,
+    )  # fmt: skip
+
+
+def finish_run(
+    run: Run, history: dict[str, list[float]], stop_reason: str, steps: int, started: float, training_seconds: float,
+    should_stop: Callable[[], bool] | None,
+) -> TrainResult:  # fmt: skip
+    """The final evaluation (unless the run failed) and the result; `training_seconds` is what the
+    budget's deadline bounds, the evaluation comes on top."""
     report = None
-    failed = stop_reason not in ("completed", "early stopping")
-    if val_data is not None and not failed:
-        logits = collect_logits(model, val_data, mean, std, EVAL_BATCH_SIZE, amp_dtype, should_stop, tta=cfg.tta)
+    if run.val_data is not None and stop_reason in ("completed", "early stopping"):
+        logits = run.evaluate(EVAL_BATCH_SIZE, should_stop, tta_level=run.tta_level)
         if logits is None:
             stop_reason = "stopped"
         else:
-            report = report_from_logits(logits, val_data.labels, splits.train.classes)
+            report = report_from_logits(logits, run.val_data.labels, run.splits.train.classes)
     if stop_reason == "early stopping":
         stop_reason = "completed"
+    splits = run.splits
     return TrainResult(
-        config=cfg, model=model, history=history, report=report, stop_reason=stop_reason,
-        seconds=_clock() - started, training_seconds=training_seconds, steps=step, device=str(device),
+        config=run.cfg, model=run.model, history=history, report=report, stop_reason=stop_reason,
+        seconds=_clock() - started, training_seconds=training_seconds, steps=steps, device=str(run.device),
         data_description=splits.description, classes=splits.train.classes, mean=splits.mean, std=splits.std,
     )  # fmt: skip

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cifar_core.augment import normalize_batch, random_crop_batch
@@ -32,6 +31,7 @@ from cifar_core.device import resolve_device, synchronize
 from cifar_core.fast import DeviceData
 from cifar_core.models import FrozenScaleBatchNorm, SpeedNet
 from cifar_core.reproducibility import seed_everything
+from cifar_core.tta import tta_logits
 from cifar_core.whitening import whiten_first_conv
 
 # ---------------------------------------------------------------------------------------------
@@ -200,25 +200,6 @@ class Lookahead:
 # ---------------------------------------------------------------------------------------------
 # Evaluation
 # ---------------------------------------------------------------------------------------------
-
-
-def _mirror_average(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    return 0.5 * model(images).float() + 0.5 * model(images.flip(3)).float()
-
-
-def tta_logits(model: nn.Module, images: torch.Tensor, level: int) -> torch.Tensor:
-    """Logits for one batch. Level 1 averages each image with its mirror; level 2 also averages
-    (at half weight) the mirror pairs of the image moved one pixel up-left and down-right."""
-    if level == 0:
-        return model(images).float()
-    logits = _mirror_average(model, images)
-    if level == 1:
-        return logits
-    side = images.shape[-1]
-    padded = F.pad(images, (1, 1, 1, 1), mode="reflect")
-    shifted = [padded[..., :side, :side], padded[..., 2:, 2:]]
-    translated = sum(_mirror_average(model, view.contiguous(memory_format=torch.channels_last)) for view in shifted) / 2
-    return 0.5 * logits + 0.5 * translated
 
 
 @torch.no_grad()

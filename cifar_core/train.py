@@ -31,6 +31,7 @@ from cifar_core.device import autocast_dtype, resolve_device
 from cifar_core.metrics import EvalReport, report_from_logits
 from cifar_core.models import MODEL_NAMES, SimpleCNN, build_model  # noqa: F401  (SimpleCNN: the document's model)
 from cifar_core.optim import build_optimizer, build_scheduler
+from cifar_core.progress import StepBar, epoch_bar
 from cifar_core.reproducibility import seed_everything
 from cifar_core.steps import make_scaler, training_step
 
@@ -321,8 +322,10 @@ _RECIPE_FIELDS = (
     "crop_padding",
     "padding_mode",
     "tta",
+    "tta_translate",
     "whiten",
     "resize_schedule",
+    "amp",
 )
 
 
@@ -349,7 +352,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     add("--crop-padding", type=int, default=None, help="default 4 (0 with --time-budget)")
     add("--padding-mode", choices=PADDING_MODES, default=None)
     add("--no-flip", action="store_true")
-    add("--amp", choices=AMP_MODES, default="off")
+    add("--amp", choices=AMP_MODES, default=None, help="default off (auto with --time-budget: bf16 where the device has it)")
     add("--seed", type=int, default=0)
     add("--deterministic", action="store_true")
     add("--num-workers", type=int, default=2)
@@ -361,6 +364,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     add("--tensorboard", action="store_true")
     add("--time-budget", type=float, default=None, help="seconds for training + final evaluation (fast trainer)")
     add("--tta", action=argparse.BooleanOptionalAction, default=None, help="flip test-time augmentation (default on with --time-budget)")
+    add("--tta-translate", action=argparse.BooleanOptionalAction, default=None, help="with --tta: six views (on with --time-budget)")
     add("--whiten", action=argparse.BooleanOptionalAction, default=None, help="frozen whitening first conv (on with --time-budget)")
     add("--resize-schedule", default=None, help="progressive resizing SIZE:UNTIL,... ('' for none; the recipe's with --time-budget)")
     return parser
@@ -380,7 +384,7 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     cfg = TrainConfig(
         data=data_options_from_args(args), pretrained=args.pretrained, epochs=args.epochs, step_size=args.step_size, gamma=args.gamma,
         warmup_epochs=args.warmup_epochs, mixup_alpha=args.mixup_alpha, grad_clip=args.grad_clip,
-        flip=not args.no_flip, amp=args.amp, seed=args.seed, deterministic=args.deterministic, num_workers=args.num_workers,
+        flip=not args.no_flip, seed=args.seed, deterministic=args.deterministic, num_workers=args.num_workers,
         device=args.device, checkpoint_dir=args.checkpoint_dir, resume=args.resume, early_stopping_patience=args.early_stopping_patience,
         export_onnx=args.export_onnx, tensorboard=args.tensorboard, time_budget=args.time_budget, **chosen,
     )  # fmt: skip
@@ -411,7 +415,7 @@ def main(cfg: TrainConfig | None = None) -> RunSummary:
     cfg = (cfg or parse_args()).validated()
     if cfg.time_budget:
         return _main_fast(cfg)
-    fast_only = [f"--{name.replace('_', '-')}" for name in ("tta", "whiten", "resize_schedule") if getattr(cfg, name)]
+    fast_only = [f"--{name.replace('_', '-')}" for name in ("tta", "tta_translate", "whiten", "resize_schedule") if getattr(cfg, name)]
     if fast_only:
         raise ConfigError([f"{' and '.join(fast_only)} need the fast trainer: add --time-budget SECONDS"])
     device = resolve_device(cfg.device)
@@ -432,7 +436,7 @@ def main(cfg: TrainConfig | None = None) -> RunSummary:
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     optimizer = build_optimizer(model, cfg)
     scheduler, per_step = build_scheduler(optimizer, cfg, len(loaders.train))
-    amp_dtype = autocast_dtype(cfg.amp)
+    amp_dtype = autocast_dtype(cfg.amp, device)
     step_options = StepOptions(amp_dtype, make_scaler(device, amp_dtype), cfg.grad_clip, cfg.mixup_alpha, scheduler if per_step else None)
 
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": [], "lr": []}
@@ -463,7 +467,8 @@ def main(cfg: TrainConfig | None = None) -> RunSummary:
         if dist_ctx.enabled:
             loaders.train.sampler.set_epoch(epoch)
         lr = optimizer.param_groups[0]["lr"]
-        train_loss, train_acc = train_epoch(model, device, loaders.train, criterion, optimizer, step_options)
+        batches = epoch_bar(loaders.train, epoch, cfg.epochs) if dist_ctx.is_main else loaders.train
+        train_loss, train_acc = train_epoch(model, device, batches, criterion, optimizer, step_options)
         if not np.isfinite(train_loss):
             stop_reason = f"loss became {train_loss} in epoch {epoch}: lower the learning rate or enable --grad-clip"
             say(stop_reason)
@@ -511,9 +516,16 @@ def _write_outputs(history: dict[str, list[float]], report: EvalReport, checkpoi
 
 
 def _main_fast(cfg: TrainConfig) -> RunSummary:
-    from cifar_core.fast import train
+    from cifar_core.fast import EpochInfo, train
 
-    result = train(cfg, on_epoch=lambda e: print(f"epoch {e.epoch}: train_loss {e.train_loss:.4f} train_acc {100 * e.train_acc:.2f}"))
+    bar = StepBar()
+
+    def print_epoch(info: EpochInfo) -> None:
+        bar.close()
+        print(f"epoch {info.epoch}: train_loss {info.train_loss:.4f} train_acc {100 * info.train_acc:.2f}")
+
+    result = train(cfg, on_step=bar, on_epoch=print_epoch)
+    bar.close()
     print(
         f"data: {result.data_description}; device: {result.device}; {result.steps} steps in {result.seconds:.1f} s ({result.stop_reason})"
     )

@@ -1,9 +1,8 @@
 """Settings: profile, daily limit, data directory and device, reset."""
 
-import os
-
 import streamlit as st
 
+from ui.download import configured_cifar10_dir, render_download, render_download_done
 from ui.state import get_store, hosted, profile
 
 store = get_store()
@@ -33,9 +32,12 @@ if hosted():
     st.caption("Hosted mode: custom data paths are off; labs use the generated offline set or the server's dataset.")
 else:
     st.session_state["data_dir"] = st.text_input(
-        "CIFAR-10 directory (an image-folder tree or cifar-10-batches-py)",
-        st.session_state.get("data_dir", os.environ.get("CIFAR10_DIR", "")),
+        "CIFAR-10 directory (an image-folder tree or cifar-10-batches-py)", configured_cifar10_dir()
     )
+    render_download_done()
+    if not st.session_state["data_dir"]:
+        st.caption("No CIFAR-10 here yet: the labs train on the generated offline set until you download it or name a directory.")
+render_download("settings-download")
 st.session_state["device"] = st.selectbox(
     "Device", ["auto", "cpu", "cuda"], index=["auto", "cpu", "cuda"].index(st.session_state.get("device", "auto"))
 )

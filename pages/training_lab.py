@@ -2,7 +2,6 @@
 inspect the result. Runs go to the run service (run_service/): this page submits one, holds its id, and
 polls for what changed; it never learns which process or machine trains it."""
 
-import os
 from pathlib import Path
 
 import streamlit as st
@@ -13,16 +12,21 @@ from run_service.lab import CIFAR10_SOURCE, LAB_DEFAULTS, lab_config
 from run_service.records import LearnerBusy, QueueFull
 from run_service.service import get_service
 from ui.charts import plotly_go
+from ui.download import configured_cifar10_dir, render_download, render_download_done
 from ui.state import hosted, profile
 
 MAX_HOSTED_BUDGET = 60  # seconds: a shared server gives each learner short runs only
 CHART_POINTS = 240  # a live curve is thinned to this many points, so a redraw costs the same at step 10 and 10,000
 
 st.title("Training lab")
-default_dir = st.session_state.get("data_dir") or os.environ.get("CIFAR10_DIR", "")
+default_dir = configured_cifar10_dir()
 shared = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "cifar10"
 if not default_dir and (shared / "train").is_dir():
     default_dir = str(shared)
+render_download_done()
+if not default_dir and not hosted():
+    st.info("No CIFAR-10 directory is configured, so this lab trains on the generated offline set. Download it once:")
+    render_download("lab-download")
 
 
 def config_form():

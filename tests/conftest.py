@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.archive_server import archive_server  # noqa: F401  (a fixture: CIFAR-10's archive layout on a local server)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The real CIFAR-10 training set sits beside the checkout on developer machines and in CI.
 SHARED_CIFAR10 = Path(os.environ.get("CIFAR10_DIR", REPO_ROOT.parent / "shared" / "datasets" / "cifar10"))
