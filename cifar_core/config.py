@@ -10,7 +10,7 @@ from cifar_core.data import DataOptions
 from cifar_core.model_names import FIXED_SIZE_MODELS, MODEL_NAMES
 from cifar_core.resolution import parse_resize_schedule
 
-OPTIMIZERS = ("adam", "sgd")
+OPTIMIZERS = ("adam", "sgd", "muon")  # muon: orthogonalised steps for conv filters, Nesterov SGD for the rest (cifar_core/muon.py)
 SCHEDULERS = ("step", "onecycle", "cosine", "none")
 AMP_MODES = ("off", "auto", "bf16", "fp16")  # auto: bf16 where the device computes it natively
 PADDING_MODES = ("zeros", "reflect")
@@ -33,8 +33,10 @@ class TrainConfig:
     batch_size: int = 128  # images per optimizer step (per process under DDP)
     lr: float = 1e-3  # peak learning rate
     optimizer: str = "adam"
-    momentum: float = 0.9  # SGD only
-    nesterov: bool = False  # SGD only
+    momentum: float = 0.9  # SGD, and Muon's non-filter parameters
+    nesterov: bool = False  # SGD only (Muon always uses Nesterov momentum)
+    muon_lr: float = 0.08  # Muon only: peak step of a conv filter bank, relative to its norm
+    muon_momentum: float = 0.85  # Muon only: momentum of the filters' gradients
     weight_decay: float = 0.0  # L2 coefficient passed to the optimizer
     scheduler: str = "step"
     step_size: int = 10  # epochs between StepLR decays
@@ -72,7 +74,9 @@ class TrainConfig:
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, not '{self.optimizer}'"),
             (self.scheduler in SCHEDULERS, f"scheduler must be one of {', '.join(SCHEDULERS)}, not '{self.scheduler}'"),
             (0 <= self.momentum < 1, f"momentum must be in [0, 1), not {self.momentum}"),
-            (not self.nesterov or (self.optimizer == "sgd" and self.momentum > 0), "nesterov needs --optimizer sgd with momentum > 0"),
+            (not self.nesterov or (self.optimizer != "adam" and self.momentum > 0), "nesterov needs sgd or muon with momentum > 0"),
+            (0 < self.muon_lr <= 1, f"muon_lr must be in (0, 1], not {self.muon_lr}"),
+            (0 <= self.muon_momentum < 1, f"muon_momentum must be in [0, 1), not {self.muon_momentum}"),
             (self.weight_decay >= 0, f"weight_decay must be >= 0, not {self.weight_decay}"),
             (self.step_size >= 1, f"step_size must be at least 1, not {self.step_size}"),
             (0 < self.gamma <= 1, f"gamma must be in (0, 1], not {self.gamma}"),

@@ -235,7 +235,12 @@ class EpochPace:
         return (self.total_steps - step) * elapsed / max(step, 1)
 
 
-def one_cycle_lr(progress: float, peak: float, warmup: float = 0.25, start_div: float = 25.0) -> float:
+# Share of a budgeted run spent ramping the learning rate up. With Muon, 10% did 0.4 points better
+# than 25% or 3% (60 s on a 2-core CPU, seeds 0-1, simulated clock: within the spread of one run).
+BUDGET_WARMUP = 0.1
+
+
+def one_cycle_lr(progress: float, peak: float, warmup: float = BUDGET_WARMUP, start_div: float = 25.0) -> float:
     """Linear ramp from peak/start_div to peak over `warmup` of the run, then linear decay to 0.
 
     `progress` is the elapsed share of the training time, so the schedule ends exactly at the
@@ -259,7 +264,8 @@ class BudgetPace:
         self.steps_at_plan = 0
         self.calibration_start = 0.0
         for group in run.optimizer.param_groups:
-            group["lr"] = one_cycle_lr(0.0, run.cfg.lr)
+            group["initial_lr"] = group["lr"]  # each group's peak: Muon's filters have their own (cfg.muon_lr)
+        self.set_lr(run.optimizer, 0.0)
 
     @property
     def total_steps(self) -> int:
@@ -270,7 +276,7 @@ class BudgetPace:
 
     def set_lr(self, optimizer: torch.optim.Optimizer, progress: float) -> None:
         for group in optimizer.param_groups:
-            group["lr"] = one_cycle_lr(progress, self.run.cfg.lr)
+            group["lr"] = one_cycle_lr(progress, group["initial_lr"])
 
     def finished(self, step: int, elapsed: float) -> bool:
         return self.plan is not None and self.plan.finished(elapsed)

@@ -7,6 +7,7 @@ from torch import nn
 from torch.optim import lr_scheduler
 
 from cifar_core.config import TrainConfig
+from cifar_core.muon import muon_for
 
 
 def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -14,6 +15,11 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "muon":
+        return muon_for(
+            params, lr=cfg.lr, filter_lr=cfg.muon_lr, momentum=cfg.momentum, filter_momentum=cfg.muon_momentum,
+            weight_decay=cfg.weight_decay,
+        )  # fmt: skip
     return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
@@ -25,7 +31,8 @@ def build_scheduler(
         # One Cycle has its own warmup: the rising phase lasts warmup_epochs (default 30%).
         pct_start = cfg.warmup_epochs / cfg.epochs if cfg.warmup_epochs > 0 else 0.3
         total = cfg.epochs * steps_per_epoch
-        return lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total, pct_start=pct_start), True
+        peaks = [group["lr"] for group in optimizer.param_groups]  # Muon's filters peak at muon_lr, the rest at lr
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=peaks, total_steps=total, pct_start=pct_start), True
     if cfg.scheduler == "step":
         main: lr_scheduler.LRScheduler | None = lr_scheduler.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma)
     elif cfg.scheduler == "cosine":

@@ -318,6 +318,8 @@ _RECIPE_FIELDS = (
     "nesterov",
     "weight_decay",
     "scheduler",
+    "muon_lr",
+    "muon_momentum",
     "label_smoothing",
     "crop_padding",
     "padding_mode",
@@ -337,8 +339,10 @@ def build_arg_parser() -> argparse.ArgumentParser:
     add("--pretrained", action="store_true", help="ImageNet weights for resnet18/50, from the local cache only")
     add("--epochs", type=int, default=30)
     add("--batch-size", type=int, default=None, help="default 128 (256 with --time-budget)")
-    add("--lr", type=float, default=None, help="default 1e-3 (0.4 with --time-budget)")
-    add("--optimizer", choices=OPTIMIZERS, default=None, help="default adam (sgd with --time-budget)")
+    add("--lr", type=float, default=None, help="default 1e-3 (1.0 with --time-budget)")
+    add("--optimizer", choices=OPTIMIZERS, default=None, help="default adam (muon with --time-budget)")
+    add("--muon-lr", type=float, default=None, help="muon: peak step of a conv filter bank, relative to its norm (default 0.08)")
+    add("--muon-momentum", type=float, default=None, help="muon: momentum of the filters' gradients (default 0.85)")
     add("--momentum", type=float, default=None)
     add("--nesterov", action=argparse.BooleanOptionalAction, default=None)
     add("--weight-decay", type=float, default=None)

@@ -39,7 +39,7 @@ def config_form():
         return options.index(last[name])
 
     sources, models, lengths = ([LAB_DEFAULTS["source"], CIFAR10_SOURCE], ["fastnet", "simplecnn", "resnet9"], ["Time budget", "Epochs"])
-    optimizers, schedulers = ["sgd", "adam"], ["onecycle", "cosine", "step", "none"]
+    optimizers, schedulers = ["muon", "sgd", "adam"], ["onecycle", "cosine", "step", "none"]
     with st.form("lab-config"):
         left, middle, right = st.columns(3)
         values = {
@@ -50,7 +50,10 @@ def config_form():
             "length": middle.radio("Length", lengths, index=pick("length", lengths), horizontal=True),
             "budget": middle.number_input("Time budget (s)", 5, MAX_HOSTED_BUDGET if hosted() else 3600, last["budget"]),
             "epochs": middle.number_input("Epochs", 1, 5 if hosted() else 200, last["epochs"]),
-            "optimizer": middle.selectbox("Optimizer", optimizers, index=pick("optimizer", optimizers)),
+            "optimizer": middle.selectbox(
+                "Optimizer", optimizers, index=pick("optimizer", optimizers),
+                help="muon: orthogonalised steps for the conv filters (peak 0.08 of their norm), SGD for the rest at the peak rate",
+            ),  # fmt: skip
             "scheduler": middle.selectbox("Scheduler", schedulers, index=pick("scheduler", schedulers)),
             "lr": right.number_input("Peak learning rate", 1e-5, 5.0, last["lr"], format="%g"),
             "batch": right.select_slider("Batch size", [32, 64, 128, 256, 512], last["batch"]),

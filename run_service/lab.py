@@ -14,7 +14,8 @@ from cifar_core.recipe import FAST_RECIPE
 # CIFAR-10 when it finds a directory, the generated set otherwise).
 LAB_DEFAULTS = {
     "source": "Generated offline set", "data_dir": "", "subset": 5000, "model": "fastnet", "length": "Time budget", "budget": 30,
-    "epochs": 3, "optimizer": "sgd", "scheduler": "onecycle", "lr": FAST_RECIPE["lr"], "batch": FAST_RECIPE["batch_size"],
+    "epochs": 3, "optimizer": FAST_RECIPE["optimizer"], "scheduler": "onecycle", "lr": FAST_RECIPE["lr"],
+    "batch": FAST_RECIPE["batch_size"],
     "flip": True, "whiten": FAST_RECIPE["whiten"], "progressive": bool(FAST_RECIPE["resize_schedule"]),
     "crop": FAST_RECIPE["crop_padding"], "smoothing": FAST_RECIPE["label_smoothing"], "mixup": 0.0, "clip": 0.0,
 }  # fmt: skip
@@ -31,7 +32,7 @@ def lab_config(values: dict, device: str = "auto") -> TrainConfig:
         subset=int(v["subset"]),
         synthetic_size=max(int(v["subset"]) * 10 // 9, 1000),
     )
-    sgd = v["optimizer"] == "sgd"
+    momentum_sgd = v["optimizer"] in ("sgd", "muon")  # Muon steps its non-filter parameters with Nesterov SGD
     return TrainConfig(
         data=data,
         model=v["model"],
@@ -46,9 +47,11 @@ def lab_config(values: dict, device: str = "auto") -> TrainConfig:
         label_smoothing=float(v["smoothing"]),
         mixup_alpha=float(v["mixup"]),
         grad_clip=float(v["clip"]) or None,
-        nesterov=sgd,
+        nesterov=momentum_sgd,
         momentum=FAST_RECIPE["momentum"],
-        weight_decay=FAST_RECIPE["weight_decay"] if sgd else 0.0,
+        muon_lr=FAST_RECIPE["muon_lr"],
+        muon_momentum=FAST_RECIPE["muon_momentum"],
+        weight_decay=FAST_RECIPE["weight_decay"] if momentum_sgd else 0.0,
         device=device,
         tta=FAST_RECIPE["tta"],
         tta_translate=FAST_RECIPE["tta_translate"],

@@ -77,5 +77,5 @@ def test_learning_rate_follows_one_cycle_over_the_budget(monkeypatch):
     result = run_on_simulated_clock(monkeypatch, 10.0)
     lrs = result.history["step_lr"]
     peak = max(range(len(lrs)), key=lrs.__getitem__)
-    assert 0.15 * len(lrs) < peak < 0.35 * len(lrs)  # warmup is the first quarter
+    assert abs(peak / len(lrs) - fast.BUDGET_WARMUP) < 0.08  # the warm-up's share of the run, then the decay
     assert lrs[-1] < 0.1 * max(lrs)  # annealed by the end

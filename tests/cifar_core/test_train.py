@@ -191,7 +191,7 @@ def test_parse_args_uses_the_document_defaults_and_the_fast_recipe_with_a_budget
     assert (plain.step_size, plain.gamma, plain.num_workers) == (10, 0.1, 2)
     assert (plain.crop_padding, plain.tta, plain.whiten) == (4, False, False)
     fast = parse_args(["--dataset", "synthetic", "--time-budget", "30", "--lr", "0.2"])
-    assert fast.model == "fastnet" and fast.optimizer == "sgd" and fast.lr == 0.2
+    assert fast.model == "fastnet" and fast.optimizer == "muon" and fast.lr == 0.2
     # Every recipe value reaches the config, or the CLI would train a different recipe than the one measured.
     for name, value in FAST_RECIPE.items():
         assert getattr(fast, name) == (0.2 if name == "lr" else value), name
