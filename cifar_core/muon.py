@@ -56,12 +56,11 @@ class Muon(torch.optim.Optimizer):
         super().__init__(param_groups, defaults)
 
     @torch.no_grad()
-    def step(self, closure=None):  # noqa: ANN001  (torch's signature)
+    def step(self, closure: None = None) -> None:  # torch's signature; no closure: the loss is computed before step()
         for group in self.param_groups:
             for parameter in group["params"]:
                 if parameter.grad is not None:
                     self._update(parameter, group)
-        return None
 
     def _update(self, parameter: torch.Tensor, group: dict) -> None:
         grad = parameter.grad
