@@ -28,6 +28,27 @@ def test_fastnet_forward_and_size():
     assert count_parameters(model) < count_parameters(SimpleCNN())
 
 
+def test_fastnet_stem_has_no_batchnorm_so_a_frozen_stem_needs_no_input_gradient():
+    model = FastNet((16, 32, 64))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.net[0].modules())
+    model.net[0][0].weight.requires_grad_(False)  # the whitened, frozen stem of the fast recipe
+    seen = []
+    model.net[1].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].requires_grad))
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+    assert seen == [False]  # so autograd skips the next conv's input gradient
+    assert model.net[1][0].weight.grad is not None
+
+
+def test_fastnet_convs_after_the_stem_start_as_the_identity_on_their_shared_channels():
+    model = FastNet((16, 32, 64))
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    x = torch.randn(1, 16, 8, 8)
+    first = convs[1]  # 16 -> 32 channels: the first 16 outputs copy the input
+    assert torch.allclose(torch.nn.functional.conv2d(x, first.weight[:16], padding=1), x)
+    assert first.weight[16:].abs().sum() > 0  # the other outputs start random
+    assert not torch.equal(convs[0].weight[:3], torch.nn.init.dirac_(torch.empty_like(convs[0].weight))[:3])  # the stem is not
+
+
 def test_global_max_pool_matches_adaptive_max_pool_and_its_gradient():
     x = torch.randn(3, 5, 7, 6, requires_grad=True)
     reference = torch.nn.AdaptiveMaxPool2d(1)(x)
