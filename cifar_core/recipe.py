@@ -11,8 +11,8 @@ FAST_RECIPE = {
     "model": "fastnet",
     "batch_size": 256,  # images per step
     # Muon for the conv filters (cifar_core/muon.py), Nesterov SGD for BatchNorm and the head:
-    # with FastNet's BatchNorm-free stem, 78.3% -> 81.4% at --time-budget 60 on a 2-core CPU
-    # without native bf16 (README).
+    # with FastNet's BatchNorm-free stem, 78.3% -> 81.3% (seeds 0-4) at --time-budget 60 on a
+    # 2-core CPU without native bf16 (README).
     "optimizer": "muon",
     "muon_lr": 0.08,  # peak step of a filter bank, relative to its norm (0.05, 0.12, 0.24 did worse)
     "muon_momentum": 0.85,  # 0.92 and 0.6 did worse

@@ -52,7 +52,7 @@ def config_form():
             "epochs": middle.number_input("Epochs", 1, 5 if hosted() else 200, last["epochs"]),
             "optimizer": middle.selectbox(
                 "Optimizer", optimizers, index=pick("optimizer", optimizers),
-                help="muon: orthogonalised steps for the conv filters (peak 0.08 of their norm), SGD for the rest at the peak rate",
+                help=f"muon: orthogonalised steps for the conv filters (peak {FAST_RECIPE['muon_lr']} of their norm), SGD for the rest",
             ),  # fmt: skip
             "scheduler": middle.selectbox("Scheduler", schedulers, index=pick("scheduler", schedulers)),
             "lr": right.number_input("Peak learning rate", 1e-5, 5.0, last["lr"], format="%g"),
