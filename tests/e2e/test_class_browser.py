@@ -4,7 +4,9 @@ those waiting see their place, then their own curves and result, nobody gets an 
 each run ends close to what a learner alone gets, within its budget.
 
 The test shortens the budget to keep CI quick (BUDGET_S); the README's table was measured with
-the form's defaults (VIVA_E2E_LAB_BUDGET=30)."""
+the form's defaults (VIVA_E2E_LAB_BUDGET=30). At 10 s a run trained about 24 steps, and one
+learner's run, sharing CI's 2 cores with the other browsers drawing their reports, once managed
+10 (half is the bar); 15 s gives each run enough steps that such a burst is not most of it."""
 
 import os
 import re
@@ -13,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import SHARED_CIFAR10
 
-BUDGET_S = int(os.environ.get("VIVA_E2E_LAB_BUDGET", "10"))
+BUDGET_S = int(os.environ.get("VIVA_E2E_LAB_BUDGET", "15"))
 LEARNERS = 4
 CLEAR_OF_CHANCE = 0.14
 RESULT = re.compile(r"Validation accuracy ([\d.]+)% after (\d+) steps in [\d.]+ s \(training ([\d.]+) s")
