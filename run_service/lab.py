@@ -10,11 +10,14 @@ from cifar_core.data import DataOptions
 from cifar_core.model_names import FIXED_SIZE_MODELS
 from cifar_core.recipe import FAST_RECIPE
 
+# The lab's default optimizer stays SGD: with Muon as the default, the four-learner browser test
+# (tests/e2e/test_class_browser.py) failed 2 of 4 CI-style runs on 2 cores (a queued learner's run
+# 10+ points under the solo run), and there was no time to find out why; Muon is one click away.
 # What the form shows before a learner changes anything (data source aside: the page picks
 # CIFAR-10 when it finds a directory, the generated set otherwise).
 LAB_DEFAULTS = {
     "source": "Generated offline set", "data_dir": "", "subset": 5000, "model": "fastnet", "length": "Time budget", "budget": 30,
-    "epochs": 3, "optimizer": FAST_RECIPE["optimizer"], "scheduler": "onecycle", "lr": FAST_RECIPE["lr"],
+    "epochs": 3, "optimizer": "sgd", "scheduler": "onecycle", "lr": FAST_RECIPE["lr"],
     "batch": FAST_RECIPE["batch_size"],
     "flip": True, "whiten": FAST_RECIPE["whiten"], "progressive": bool(FAST_RECIPE["resize_schedule"]),
     "crop": FAST_RECIPE["crop_padding"], "smoothing": FAST_RECIPE["label_smoothing"], "mixup": 0.0, "clip": 0.0,
