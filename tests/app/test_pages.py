@@ -192,10 +192,12 @@ def test_training_lab_trains_on_the_generated_set_and_stops(app):
     assert any(s.value.startswith("Validation accuracy") for s in at.success), [e.value for e in at.error]
     assert any("generated offline set" in c.value for c in at.success)
     from cifar_core.fast import FAST_RECIPE
+    from run_service.lab import LAB_BATCH_SIZE, LAB_SGD_LR
 
     config = finished.outcome.config
+    lab_sgd = {"optimizer": "sgd", "batch_size": LAB_BATCH_SIZE, "lr": LAB_SGD_LR}  # SGD by default: run_service/lab.py
     for name, value in FAST_RECIPE.items():  # the form starts on the measured recipe, tricks included
-        assert getattr(config, name) == ("sgd" if name == "optimizer" else value), name  # SGD by default: run_service/lab.py
+        assert getattr(config, name) == lab_sgd.get(name, value), name
 
     # The form comes back with the settings of the run just made, not the defaults.
     assert at.radio[0].value == "Generated offline set" and at.number_input[0].value == 600 and at.number_input[1].value == 6

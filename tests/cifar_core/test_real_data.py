@@ -41,6 +41,6 @@ def test_fast_recipe_learns_real_cifar10_in_a_few_epochs():
     root = require_real_cifar10()
     cfg = TrainConfig(data=DataOptions(data_dir=str(root), subset=5000), epochs=3, **fast.FAST_RECIPE)
     result = fast.train(replace(cfg, scheduler="onecycle"))
-    assert result.stop_reason == "completed" and result.steps == 3 * (5000 // 256)
+    assert result.stop_reason == "completed" and result.steps == 3 * (5000 // cfg.batch_size)
     assert result.report is not None and result.report.accuracy > 0.4, result.report.accuracy  # chance is 0.1
     assert 0.0 <= result.report.ece <= 1.0
