@@ -23,7 +23,7 @@ def test_resnet9_has_about_6_5_million_parameters():
 
 
 def test_fastnet_forward_and_size():
-    model = FastNet((16, 32, 64))
+    model = FastNet()
     assert model(torch.randn(4, 3, 32, 32)).shape == (4, 10)
     assert count_parameters(model) < count_parameters(SimpleCNN())
 
