@@ -11,8 +11,8 @@ FAST_RECIPE = {
     "model": "fastnet",
     # 512 images per step rather than 256: Muon's per-step work (Newton-Schulz on every filter bank)
     # is paid half as often, so more images fit in the minute. With lr 1.5, 81.6% -> 82.2% over
-    # seeds 0-5 at --time-budget 15 on a 2-core Zen 5 (as many steps as 60 s on the AVX2 CPU of
-    # the README), and the same 85.9% at 60 s.
+    # seeds 0-5 at --time-budget 15 on a 2-core EPYC with AVX512-BF16 (as many steps as 60 s on
+    # the README's AVX2 CPU), and the same 85.9% at 60 s.
     "batch_size": 512,
     # Muon for the conv filters (cifar_core/muon.py), Nesterov SGD for BatchNorm and the head:
     # with FastNet's BatchNorm-free stem, 78.3% -> 81.3% (seeds 0-4) at --time-budget 60 on a

@@ -15,7 +15,7 @@ from cifar_core.recipe import FAST_RECIPE
 # 10+ points under the solo run), and there was no time to find out why; Muon is one click away.
 # SGD over every parameter keeps the batch and peak rate it was measured with (256 images, 1.0);
 # the recipe's 512 and 1.5 were chosen for Muon on all 45,000 images, and on the lab's 5,000-image
-# subset 512 would leave 8 steps per epoch.
+# subset 512 would leave 9 steps per epoch.
 LAB_BATCH_SIZE = 256
 LAB_SGD_LR = 1.0
 # What the form shows before a learner changes anything (data source aside: the page picks
