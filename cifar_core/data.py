@@ -8,7 +8,7 @@ import hashlib
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -249,6 +249,20 @@ def load_splits(options: DataOptions) -> DataSplits:
         train_idx = train_idx[keep]
     mean, std = (CIFAR10_MEAN, CIFAR10_STD) if is_real else channel_stats(full.images[train_idx])
     return DataSplits(full.subset(train_idx), full.subset(val_idx), test, description, is_real, mean, std)
+
+
+def train_on_all_report_on_test(splits: DataSplits) -> DataSplits:
+    """The official protocol for a final figure: train on every training image (train and
+    validation together) and report on the test split, which now stands where `val` was.
+
+    Nothing is left to tune on, so settings must be chosen on the validation split first."""
+    if splits.test is None:
+        raise DataSourceError(f"{splits.description}: no test split to report on (expected DIR/test/<class>/*.png or cifar-10-batches-py)")
+    if splits.test.classes != splits.train.classes:
+        raise DataSourceError(f"{splits.description}: the test classes {splits.test.classes} differ from train's {splits.train.classes}")
+    parts = [splits.train] + ([splits.val] if splits.val is not None else [])
+    everything = ArrayDataset(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]), splits.train.classes)
+    return replace(splits, train=everything, val=splits.test)
 
 
 def _stratified_take(labels: np.ndarray, count: int, seed: int) -> np.ndarray:

@@ -6,6 +6,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -167,3 +168,38 @@ def test_cli_prints_json_and_rejects_bad_input_in_one_line(tmp_path):
         assert bad.returncode == 2 and message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     diverged = cli("--dataset", "synthetic", "--width", "8", "--epochs", "1", "--runs", "1", "--lr", "1e30")
     assert diverged.returncode == 1 and "lower --lr" in diverged.stderr and len(diverged.stderr.strip().splitlines()) == 1
+
+
+def write_image_folder(root: Path, split: str, per_class: int) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(len(split))
+    for name in ("cat", "dog"):
+        folder = root / split / name
+        folder.mkdir(parents=True)
+        for index in range(per_class):
+            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(folder / f"{index}.png")
+
+
+def test_on_test_trains_on_every_training_image_and_reports_on_the_test_folder(tmp_path):
+    write_image_folder(tmp_path, "train", per_class=40)
+    write_image_folder(tmp_path, "test", per_class=15)
+    command = [sys.executable, "-m", "cifar_core.speedrun", "--data-dir", str(tmp_path), "--width", "8", "--epochs", "1", "--runs", "1"]
+    official = subprocess.run([*command, "--on-test", "--json"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert official.returncode == 0, official.stderr
+    payload = json.loads(official.stdout)
+    assert payload["evaluated_on"] == "test"
+    assert payload["runs"][0]["train_images"] == 80 and payload["runs"][0]["val_images"] == 30  # train + val; the test folder
+    held_out = subprocess.run([*command, "--json"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert held_out.returncode == 0, held_out.stderr
+    assert json.loads(held_out.stdout)["runs"][0]["train_images"] == 72  # 10% of train held out; test untouched
+    (tmp_path / "test" / "dog").rename(tmp_path / "test" / "bird")
+    mismatched = subprocess.run([*command, "--on-test"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert mismatched.returncode == 2 and "test classes" in mismatched.stderr and len(mismatched.stderr.strip().splitlines()) == 1
+
+
+def test_on_test_without_a_test_split_says_so_in_one_line():
+    from cifar_core.data import DataSourceError, train_on_all_report_on_test
+
+    with pytest.raises(DataSourceError, match="no test split"):
+        train_on_all_report_on_test(load_splits(DataOptions(dataset="synthetic", synthetic_size=1000)))
