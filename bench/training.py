@@ -22,11 +22,14 @@ TARGET = 0.70  # validation accuracy for "time to 70%"
 VALIDATION_SPLIT = "on the stratified, seeded 5,000-image validation split (10% of train, split seed 0); never tuned on test"
 
 
-def amp_in_use() -> str:
+def recipe_uses_bf16() -> bool:
     from cifar_core.device import autocast_dtype
 
-    dtype = autocast_dtype(FAST_RECIPE["amp"], torch.device("cpu"))
-    return "bf16 (native on this CPU)" if dtype is torch.bfloat16 else "off (no native bf16 on this CPU)"
+    return autocast_dtype(FAST_RECIPE["amp"], torch.device("cpu")) is torch.bfloat16
+
+
+def amp_in_use() -> str:
+    return "bf16 (native on this CPU)" if recipe_uses_bf16() else "off (no native bf16 on this CPU)"
 
 
 def measured_peak_gflops() -> float:
@@ -165,6 +168,6 @@ def run(quick: bool) -> BenchResult:
         flops * fast_rate / 1e9,
         "GFLOP/s",
         f"{flops / 1e6:.1f} MFLOP per training image x {fast_rate:.0f} img/s; {flops * fast_rate / 1e9 / peak:.0%} of the fp32 peak"
-        + ("; bf16 autocast, which this CPU computes faster than fp32" if "bf16 (native" in amp_in_use() else ""),
+        + ("; bf16 autocast, which this CPU computes faster than fp32" if recipe_uses_bf16() else ""),
     )
     return result

@@ -8,6 +8,7 @@ from typing import Any
 
 from cifar_core.data import DataOptions
 from cifar_core.model_names import FIXED_SIZE_MODELS, MODEL_NAMES
+from cifar_core.recipe import FAST_RECIPE
 from cifar_core.resolution import parse_resize_schedule
 
 OPTIMIZERS = ("adam", "sgd", "muon")  # muon: orthogonalised steps for conv filters, Nesterov SGD for the rest (cifar_core/muon.py)
@@ -35,8 +36,8 @@ class TrainConfig:
     optimizer: str = "adam"
     momentum: float = 0.9  # SGD, and Muon's non-filter parameters
     nesterov: bool = False  # SGD only (Muon always uses Nesterov momentum)
-    muon_lr: float = 0.08  # Muon only: peak step of a conv filter bank, relative to its norm
-    muon_momentum: float = 0.85  # Muon only: momentum of the filters' gradients
+    muon_lr: float = FAST_RECIPE["muon_lr"]  # Muon only: peak step of a conv filter bank, relative to its norm
+    muon_momentum: float = FAST_RECIPE["muon_momentum"]  # Muon only: momentum of the filters' gradients
     weight_decay: float = 0.0  # L2 coefficient passed to the optimizer
     scheduler: str = "step"
     step_size: int = 10  # epochs between StepLR decays

@@ -32,6 +32,7 @@ from cifar_core.metrics import EvalReport, report_from_logits
 from cifar_core.models import MODEL_NAMES, SimpleCNN, build_model  # noqa: F401  (SimpleCNN: the document's model)
 from cifar_core.optim import build_optimizer, build_scheduler
 from cifar_core.progress import StepBar, epoch_bar
+from cifar_core.recipe import FAST_RECIPE
 from cifar_core.reproducibility import seed_everything
 from cifar_core.steps import make_scaler, training_step
 
@@ -335,14 +336,15 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m cifar_core.train", description="Train a CIFAR-10 classifier.")
     _add_data_arguments(parser)
     add = parser.add_argument
-    add("--model", choices=MODEL_NAMES, default=None, help="default simplecnn (fastnet with --time-budget)")
+    recipe = FAST_RECIPE  # the --time-budget defaults, read from the recipe so the help cannot go stale
+    add("--model", choices=MODEL_NAMES, default=None, help=f"default simplecnn ({recipe['model']} with --time-budget)")
     add("--pretrained", action="store_true", help="ImageNet weights for resnet18/50, from the local cache only")
     add("--epochs", type=int, default=30)
-    add("--batch-size", type=int, default=None, help="default 128 (256 with --time-budget)")
-    add("--lr", type=float, default=None, help="default 1e-3 (1.0 with --time-budget)")
-    add("--optimizer", choices=OPTIMIZERS, default=None, help="default adam (muon with --time-budget)")
-    add("--muon-lr", type=float, default=None, help="muon: peak step of a conv filter bank, relative to its norm (default 0.08)")
-    add("--muon-momentum", type=float, default=None, help="muon: momentum of the filters' gradients (default 0.85)")
+    add("--batch-size", type=int, default=None, help=f"default 128 ({recipe['batch_size']} with --time-budget)")
+    add("--lr", type=float, default=None, help=f"default 1e-3 ({recipe['lr']} with --time-budget)")
+    add("--optimizer", choices=OPTIMIZERS, default=None, help=f"default adam ({recipe['optimizer']} with --time-budget)")
+    add("--muon-lr", type=float, default=None, help=f"muon: peak step of a filter bank, relative to its norm (default {recipe['muon_lr']})")
+    add("--muon-momentum", type=float, default=None, help=f"muon: momentum of the filters' gradients (default {recipe['muon_momentum']})")
     add("--momentum", type=float, default=None)
     add("--nesterov", action=argparse.BooleanOptionalAction, default=None)
     add("--weight-decay", type=float, default=None)
@@ -378,8 +380,6 @@ def parse_args(argv: Sequence[str] | None = None) -> TrainConfig:
     """Command-line arguments as a validated TrainConfig (exits with one line per problem)."""
     parser = build_arg_parser()
     args = parser.parse_args(argv)
-    from cifar_core.fast import FAST_RECIPE
-
     base = TrainConfig()
     recipe = FAST_RECIPE if args.time_budget else {name: getattr(base, name) for name in _RECIPE_FIELDS}
     chosen = {
