@@ -6,7 +6,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -27,6 +26,7 @@ from cifar_core.speedrun import (
     train_speednet,
     tta_logits,
 )
+from tests.cifar_core.test_data import write_tree  # an image-folder tree of random PNGs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = SpeedrunConfig(widths=(8, 16, 16), batch_size=128, epochs=6)
@@ -170,20 +170,9 @@ def test_cli_prints_json_and_rejects_bad_input_in_one_line(tmp_path):
     assert diverged.returncode == 1 and "lower --lr" in diverged.stderr and len(diverged.stderr.strip().splitlines()) == 1
 
 
-def write_image_folder(root: Path, split: str, per_class: int) -> None:
-    from PIL import Image
-
-    rng = np.random.default_rng(len(split))
-    for name in ("cat", "dog"):
-        folder = root / split / name
-        folder.mkdir(parents=True)
-        for index in range(per_class):
-            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(folder / f"{index}.png")
-
-
 def test_on_test_trains_on_every_training_image_and_reports_on_the_test_folder(tmp_path):
-    write_image_folder(tmp_path, "train", per_class=40)
-    write_image_folder(tmp_path, "test", per_class=15)
+    write_tree(tmp_path, per_class=40)
+    write_tree(tmp_path, per_class=15, split="test")
     command = [sys.executable, "-m", "cifar_core.speedrun", "--data-dir", str(tmp_path), "--width", "8", "--epochs", "1", "--runs", "1"]
     official = subprocess.run([*command, "--on-test", "--json"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
     assert official.returncode == 0, official.stderr
