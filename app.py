@@ -3,7 +3,7 @@ Nothing here imports torch: pages that need it import it when they run."""
 
 import streamlit as st
 
-from cifar_core.demo_families import DEMO_FAMILIES
+from proofs.families import DEMO_FAMILIES
 from pages.demo_lab import family_page
 from ui.state import hosted, profile
 

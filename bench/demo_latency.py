@@ -6,8 +6,8 @@ from bench.common import BenchResult, percentiles
 
 
 def run(quick: bool) -> BenchResult:
-    from cifar_core.demos import all_demos
-    from cifar_core.demos.registry import run as run_demo
+    from proofs.catalogue import all_demos
+    from proofs.registry import run as run_demo
 
     result = BenchResult("demos")
     runs = [run_demo(d) for d in all_demos()]

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from cifar_core.demo_families import DEMO_FAMILIES
+from proofs.families import DEMO_FAMILIES
 from ui.demos import render_demo_panel
 
 
 def family_page(family: str):
     def page() -> None:
-        from cifar_core.demos import demos_in_family
+        from proofs.catalogue import demos_in_family
 
         st.title(f"Lab: {DEMO_FAMILIES[family]}")
         for demo in demos_in_family(family):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-# The demo registry lives in cifar_core (it needs torch); it is imported only when an item
+# The demo registry lives in proofs (it needs torch); it is imported only when an item
 # actually links a demo, so linting a bank without demos stays torch-free.
-DEMO_REGISTRY_MODULE = "cifar_core.demos"
+DEMO_REGISTRY_MODULE = "proofs.catalogue"
 EXERCISE_CATALOGUE_MODULE = "exercises.catalogue"  # exercises link items from their side
 
 

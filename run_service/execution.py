@@ -36,7 +36,7 @@ def cached_splits(options):
 
 def run_one(cfg, emit: Callable[[str, object], None], should_stop: Callable[[], bool]):
     """Execute one run; `emit(kind, payload)` carries status, data, step and epoch events."""
-    from cifar_core.background import RunCallbacks, execute
+    from run_service.outcome import RunCallbacks, execute
 
     callbacks = RunCallbacks(
         on_status=lambda status: emit("status", status),

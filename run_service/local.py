@@ -78,7 +78,7 @@ class LocalBackend:
     def cancel(self, record: RunRecord) -> None:
         with self._lock:
             if record in self._queue:
-                from cifar_core.background import RunOutcome  # torch: only once a run has been queued
+                from run_service.outcome import RunOutcome  # torch: only once a run has been queued
 
                 self._queue.remove(record)
                 record.finish(RunOutcome("stopped", "cancelled while queued", record.config))
@@ -147,7 +147,7 @@ class LocalBackend:
                 continue
             self._drain(worker)  # a "done" sent just before dying still counts
             if worker.run is not None:
-                from cifar_core.background import RunOutcome
+                from run_service.outcome import RunOutcome
 
                 reason = worker.killed_for or _describe_exit(worker.process.returncode)
                 worker.run.finish(RunOutcome("failed", f"the worker process running this run {reason}; other runs were not affected",
@@ -168,7 +168,7 @@ class LocalBackend:
                 worker.killed_for = f"used {resident:.0f} MB, over the limit of {self.settings.memory_limit_mb} MB per run, and was stopped"
                 worker.process.kill()
             elif worker.cancel_sent_at is not None and now - worker.cancel_sent_at > CANCEL_GRACE_SECONDS:
-                from cifar_core.background import RunOutcome
+                from run_service.outcome import RunOutcome
 
                 worker.run.finish(RunOutcome("stopped", "stopped by you", worker.run.config))
                 worker.killed_for = "was stopped at your request"

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from cifar_core.background import RunOutcome
+from run_service.outcome import RunOutcome
 from run_service.records import RunRecord
 from run_service.settings import RunServiceSettings
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from cifar_core.config import TrainConfig
 
 if TYPE_CHECKING:  # torch loads when a result arrives, not when a page asks for the queue
-    from cifar_core.background import RunOutcome
+    from run_service.outcome import RunOutcome
 
 QUEUED = "queued"
 ACTIVE = (QUEUED, "loading data", "training", "evaluating")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_core.download import BATCHES_FOLDER, Archive
+from ui.dataset_download import BATCHES_FOLDER, Archive
 
 IMAGES_PER_BATCH = 20
 

@@ -19,8 +19,8 @@ def _param_widget(param, key: str):
 
 def render_demo_panel(demo_id: str, key: str) -> None:
     """Parameter widgets, a Run button, the checks as passed or failed, figures, tables and the source."""
-    from cifar_core.demos import get_demo
-    from cifar_core.demos.registry import run
+    from proofs.catalogue import get_demo
+    from proofs.registry import run
 
     demo = get_demo(demo_id)
     with st.container(border=True):
@@ -57,8 +57,8 @@ def render_note_verdict(demo_id: str, key: str) -> None:
     if outcome is None:
         if not st.button(f"Check this note: run demo {demo_id}", key=f"{key}-check", icon=":material/science:"):
             return
-        from cifar_core.demos import get_demo
-        from cifar_core.demos.registry import run
+        from proofs.catalogue import get_demo
+        from proofs.registry import run
 
         outcome = run(get_demo(demo_id))
         _remember_verdict(outcome)

@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from cifar_core.download import DownloadError, default_target, download_cifar10, remembered_dir, wait_message
+from ui.dataset_download import DownloadError, default_target, download_cifar10, remembered_dir, wait_message
 from run_service.lab import CIFAR10_SOURCE
 from ui.state import hosted
 

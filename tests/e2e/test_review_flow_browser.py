@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from cifar_core.demo_families import DEMO_FAMILIES
+from proofs.families import DEMO_FAMILIES
 from study.store import ProgressStore
 
 PAGES = ["quiz", "flashcards", "viva", "search", "browse", "training_lab", "progress", "my_cards", "settings"]

@@ -5,7 +5,7 @@ import dis
 
 import pytest
 
-from cifar_core.demos import demo_ids, get_demo
+from proofs.catalogue import demo_ids, get_demo
 from sandbox.snippets import SnippetsDisabled, demo_snippet, run_snippet
 
 

@@ -109,7 +109,7 @@ def test_good_beats_partial_beats_wrong(items, item_id, good, partial, wrong):
 
 def test_grade_cli_prints_json(items):
     item_id, good, _, _ = EXAMPLES[0]
-    result = subprocess.run([sys.executable, "-m", "qa_bank", "grade", item_id, "--answer", good, "--json"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "study", "grade", item_id, "--answer", good, "--json"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert {"score", "matched", "missed", "contradicted", "misconceptions", "points", "suggested_rating"} <= set(payload)

@@ -40,7 +40,7 @@ def test_mixed_layouts_give_the_right_items():
 def test_import_cli_writes_yaml_that_lints_clean(tmp_path):
     out = tmp_path / "notes.yaml"
     result = subprocess.run(
-        [sys.executable, "-m", "qa_bank", "import", str(FIXTURE), "--out", str(out)], capture_output=True, text=True, cwd=REPO_ROOT
+        [sys.executable, "-m", "study", "import", str(FIXTURE), "--out", str(out)], capture_output=True, text=True, cwd=REPO_ROOT
     )
     assert result.returncode == 0, result.stderr
     assert "imported 6 item(s)" in result.stdout and f"{FIXTURE}:28: skipped" in result.stderr
@@ -100,7 +100,7 @@ def test_csv_export_round_trips(tmp_path):
 def test_export_cli_with_a_filter(tmp_path):
     out = tmp_path / "bn.apkg"
     result = subprocess.run(
-        [sys.executable, "-m", "qa_bank", "export", "--format", "anki", "--out", str(out), "--topic", "batchnorm"],
+        [sys.executable, "-m", "study", "export", "--format", "anki", "--out", str(out), "--topic", "batchnorm"],
         capture_output=True, text=True, cwd=REPO_ROOT,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -93,7 +93,7 @@ def test_nonsense_and_empty_queries_return_nothing(index):
 
 
 def test_search_cli_json():
-    result = subprocess.run([sys.executable, "-m", "qa_bank", "search", "BN", "--top", "3", "--json"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "study", "search", "BN", "--top", "3", "--json"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     hits = json.loads(result.stdout)
     assert len(hits) == 3 and set(hits[0]) == {"id", "question", "score"}

@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from cifar_core.download import (
+from ui.dataset_download import (
     BATCHES_FOLDER,
     REMEMBERED_FILE,
     Archive,

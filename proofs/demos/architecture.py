@@ -5,8 +5,8 @@ dropout before BN, regression heads, and where training memory goes."""
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, demo
 from cifar_core.models import ResNet9, SimpleCNN, count_parameters
+from proofs.registry import DemoResult, demo
 
 
 @demo(

@@ -4,7 +4,7 @@ import time
 
 import torch
 
-from cifar_core.demos.registry import DemoResult, demo
+from proofs.registry import DemoResult, demo
 
 
 @demo(

@@ -2,7 +2,7 @@
 
 import torch
 
-from cifar_core.demos.registry import DemoResult, Param, demo
+from proofs.registry import DemoResult, Param, demo
 
 
 @demo(

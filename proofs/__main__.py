@@ -1,4 +1,4 @@
-"""`python -m cifar_core.demos list|run|run-all [--json]`."""
+"""`python -m proofs list|run|run-all [--json]`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from cifar_core.demos import all_demos, get_demo
-from cifar_core.demos.registry import Demo, DemoRun, run
+from proofs.catalogue import all_demos, get_demo
+from proofs.registry import Demo, DemoRun, run
 
 
 def _describe(demo: Demo) -> dict[str, object]:
@@ -33,7 +33,7 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cifar_core.demos", description="Self-checking PyTorch demos.")
+    parser = argparse.ArgumentParser(prog="python -m proofs", description="Self-checking PyTorch demos.")
     commands = parser.add_subparsers(dest="command", required=True)
     list_parser = commands.add_parser("list")
     list_parser.add_argument("--json", action="store_true")

@@ -5,8 +5,8 @@ through this PyTorch analogue: Keras' conv5 block is torchvision's layer4."""
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, demo
 from cifar_core.models import count_parameters
+from proofs.registry import DemoResult, demo
 
 
 def resnet50_without_top() -> nn.Module:

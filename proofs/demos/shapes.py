@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, Param, demo
 from cifar_core.models import ResNet9, SimpleCNN, count_parameters
+from proofs.registry import DemoResult, Param, demo
 
 
 @demo(

@@ -12,8 +12,8 @@ from torch.utils.data import DataLoader, TensorDataset, random_split
 
 from cifar_core.checkpoint import atomic_torch_save, load_checkpoint
 from cifar_core.data import stratified_split
-from cifar_core.demos.registry import DemoResult, Param, demo
 from cifar_core.train import save_checkpoint, train_epoch
+from proofs.registry import DemoResult, Param, demo
 
 
 @demo(

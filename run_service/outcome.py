@@ -1,15 +1,13 @@
-"""One training run from start to analysis, reported through callbacks, and a thread that runs it.
+"""One lab training run from start to analysis, reported through callbacks.
 
-`execute` is what every place that runs the lab's training calls: the thread below, and the run
-service's worker processes. It never raises for a run that goes wrong (the learner gets a status
-and a message), and what it returns holds no model, so it can cross a process boundary."""
+`execute` is what the run service's worker processes (local and Ray) call. It never raises for a
+run that goes wrong (the learner gets a status and a message), and what it returns holds no
+model, so it can cross a process boundary."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,6 +15,7 @@ import torch
 from cifar_core.config import TrainConfig
 from cifar_core.data import DataOptions, DataSplits, load_splits
 from cifar_core.fast import DeviceData, EpochInfo, StepInfo, TrainResult, collect_logits, train
+from cifar_core.gradcam import grad_cam
 from cifar_core.metrics import EvalReport
 
 
@@ -99,73 +98,7 @@ def _outcome_of(result: TrainResult) -> RunOutcome:
     )  # fmt: skip
 
 
-@dataclass
-class RunSnapshot:
-    status: str  # "loading data", "training", "evaluating", "finished", "stopped", "failed"
-    steps: list[StepInfo] = field(default_factory=list)
-    epochs: list[EpochInfo] = field(default_factory=list)
-    message: str = ""
-    result: RunOutcome | None = None
-    analysis: RunAnalysis | None = None
-    data_description: str = ""
-
-
-class BackgroundRun:
-    """`execute` in a thread of this process, polled with `snapshot()`; `stop()` is honoured within
-    one training or evaluation step. The hosted app uses the run service's processes instead."""
-
-    def __init__(self, cfg: TrainConfig) -> None:
-        self.cfg = cfg.validated()  # an impossible configuration fails here, before any thread starts
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._state = RunSnapshot("loading data")
-        self._thread = threading.Thread(target=self._run, name="training-run", daemon=True)
-        self.started_at = time.time()
-
-    def start(self) -> BackgroundRun:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    def snapshot(self) -> RunSnapshot:
-        with self._lock:
-            state = self._state
-            return RunSnapshot(
-                state.status, list(state.steps), list(state.epochs), state.message, state.result, state.analysis, state.data_description
-            )
-
-    def _update(self, **changes) -> None:
-        with self._lock:
-            for key, value in changes.items():
-                setattr(self._state, key, value)
-
-    def _append(self, name: str, info) -> None:
-        with self._lock:
-            getattr(self._state, name).append(info)
-
-    def _run(self) -> None:
-        callbacks = RunCallbacks(
-            on_status=lambda status: self._update(status=status),
-            on_data=lambda description: self._update(data_description=description),
-            on_step=lambda info: self._append("steps", info),
-            on_epoch=lambda info: self._append("epochs", info),
-        )
-        outcome = execute(self.cfg, callbacks, self._stop.is_set, load=lambda options: load_splits(options))
-        self._update(status=outcome.status, message=outcome.message, result=outcome, analysis=outcome.analysis)
-
-
 def analyse(result: TrainResult, splits: DataSplits, examples: int = 8) -> RunAnalysis:
-    from cifar_core.demos.evaluation import grad_cam
-
     device = next(result.model.parameters()).device
     val = DeviceData.from_arrays(splits.val.images, splits.val.labels, device)
     mean = torch.tensor(result.mean, device=device).view(1, 3, 1, 1)

@@ -5,8 +5,8 @@ import io
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, Param, demo
 from cifar_core.reproducibility import seed_everything
+from proofs.registry import DemoResult, Param, demo
 
 
 def _model_after_steps(seed: int, steps: int = 3, reseed: bool = True) -> nn.Module:

@@ -11,7 +11,7 @@ from torch import nn
 
 from cifar_core.augment import flip_batch, random_crop_batch
 from cifar_core.data import make_synthetic
-from cifar_core.demos.registry import DemoResult, Param, demo
+from proofs.registry import DemoResult, Param, demo
 
 
 def _as_image(chw: torch.Tensor) -> np.ndarray:

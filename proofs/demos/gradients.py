@@ -6,7 +6,7 @@ line, so a learner sees what gradcheck catches."""
 import torch
 import torch.nn.functional as F
 
-from cifar_core.demos.registry import DemoResult, Param, demo
+from proofs.registry import DemoResult, Param, demo
 
 
 class LinearFn(torch.autograd.Function):

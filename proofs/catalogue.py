@@ -7,8 +7,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from cifar_core.demo_families import DEMO_FAMILIES
-from cifar_core.demos.registry import Demo, DemoRun, registered, run
+from proofs.families import DEMO_FAMILIES
+from proofs.registry import Demo, DemoRun, registered, run
 
 FAMILIES = tuple(DEMO_FAMILIES)
 
@@ -31,7 +31,7 @@ def _warm_up() -> None:
 
 def _load_all() -> dict[str, Demo]:
     for family in FAMILIES:
-        importlib.import_module(f"cifar_core.demos.{family}")
+        importlib.import_module(f"proofs.demos.{family}")
     _warm_up()
     return registered()
 
@@ -47,7 +47,7 @@ def all_demos() -> list[Demo]:
 def get_demo(demo_id: str) -> Demo:
     demos = _load_all()
     if demo_id not in demos:
-        raise KeyError(f"no demo '{demo_id}' (see `python -m cifar_core.demos list`)")
+        raise KeyError(f"no demo '{demo_id}' (see `python -m proofs list`)")
     return demos[demo_id]
 
 

@@ -6,7 +6,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from cifar_core.data import CIFAR10_MEAN, CIFAR10_STD, channel_stats, make_synthetic
-from cifar_core.demos.registry import DemoResult, Param, demo
+from proofs.registry import DemoResult, Param, demo
 
 
 @demo(

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, Param, demo, line_figure
+from proofs.registry import DemoResult, Param, demo, line_figure
 
 
 class Block(nn.Module):

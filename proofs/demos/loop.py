@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
 from cifar_core.data import DataSourceError, read_torchvision_cifar10
-from cifar_core.demos.registry import DemoResult, demo
+from proofs.registry import DemoResult, demo
 
 
 @demo(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from cifar_core.demos import all_demos, demo_ids, get_demo, run_demo
-from cifar_core.demos.registry import run
+from proofs.catalogue import all_demos, demo_ids, get_demo, run_demo
+from proofs.registry import run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CPU_DEMOS = [d.id for d in all_demos() if not d.needs_cuda]
@@ -40,7 +40,7 @@ def test_demo_fails_a_named_check_with_its_mistake(demo_id):
 
 def test_run_all_broken_cli_reports_every_demo_caught():
     ran = subprocess.run(
-        [sys.executable, "-m", "cifar_core.demos", "run-all", "--broken", "--json"], capture_output=True, text=True, cwd=REPO_ROOT
+        [sys.executable, "-m", "proofs", "run-all", "--broken", "--json"], capture_output=True, text=True, cwd=REPO_ROOT
     )
     report = json.loads(ran.stdout)
     assert ran.returncode == 0, [r["id"] for r in report if not r["caught"] and not r["skipped"]]
@@ -64,15 +64,15 @@ def test_parameters_are_checked_and_coerced():
 
 
 def test_cli_list_run_and_errors():
-    listed = subprocess.run([sys.executable, "-m", "cifar_core.demos", "list", "--json"], capture_output=True, text=True, cwd=REPO_ROOT)
+    listed = subprocess.run([sys.executable, "-m", "proofs", "list", "--json"], capture_output=True, text=True, cwd=REPO_ROOT)
     assert len(json.loads(listed.stdout)) == len(demo_ids())
     ran = subprocess.run(
-        [sys.executable, "-m", "cifar_core.demos", "run", "bn-train-vs-eval", "--param", "batch_size=16", "--json"],
+        [sys.executable, "-m", "proofs", "run", "bn-train-vs-eval", "--param", "batch_size=16", "--json"],
         capture_output=True, text=True, cwd=REPO_ROOT,
     )  # fmt: skip
     payload = json.loads(ran.stdout)
     assert ran.returncode == 0 and payload["passed"] and payload["checks"]
-    bad = subprocess.run([sys.executable, "-m", "cifar_core.demos", "run", "no-such-demo"], capture_output=True, text=True, cwd=REPO_ROOT)
+    bad = subprocess.run([sys.executable, "-m", "proofs", "run", "no-such-demo"], capture_output=True, text=True, cwd=REPO_ROOT)
     assert bad.returncode == 1 and bad.stderr.startswith("error: no demo 'no-such-demo'") and bad.stderr.count("\n") == 1
 
 

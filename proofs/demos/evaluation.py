@@ -3,8 +3,9 @@
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, Param, demo
+from cifar_core.gradcam import grad_cam
 from cifar_core.metrics import expected_calibration_error, reliability_bins, report_from_logits
+from proofs.registry import DemoResult, Param, demo
 
 
 @demo(
@@ -58,18 +59,6 @@ def calibration_ece(overconfidence: float, broken: bool = False) -> DemoResult:
     result.check("accuracy unchanged by temperature", torch.equal(sharp.argmax(1), (sharp / best_t).argmax(1)))
     result.tables.append([{"confidence": c, "accuracy": a, "count": n} for c, a, n in reliability_bins(sharp.softmax(1), targets, bins=10)])
     return result
-
-
-def grad_cam(model: nn.Module, features: nn.Module, image: torch.Tensor, target: int) -> torch.Tensor:
-    """Grad-CAM: weight each feature map by its spatially averaged gradient, sum, ReLU, scale to [0, 1]."""
-    stored = {}
-    hook = features.register_forward_hook(lambda _m, _i, out: stored.update(maps=out))
-    score = model(image)[0, target]
-    hook.remove()
-    (grads,) = torch.autograd.grad(score, stored["maps"])
-    weights = grads.mean((2, 3), keepdim=True)  # (1, C, 1, 1)
-    cam = torch.relu((weights * stored["maps"]).sum(1))[0]
-    return cam / cam.max().clamp(min=1e-12)
 
 
 @demo(

@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, Param, demo, line_figure
+from proofs.registry import DemoResult, Param, demo, line_figure
 
 
 def lr_curve(make_scheduler, steps: int, lr: float = 0.1, scheduler_steps_per_step: int = 1) -> list[float]:

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, Param, demo
 from cifar_core.models import SimpleCNN
+from proofs.registry import DemoResult, Param, demo
 
 
 @demo(

@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, Param, demo
+from proofs.registry import DemoResult, Param, demo
 
 
 def state_bytes(optimizer: torch.optim.Optimizer) -> int:

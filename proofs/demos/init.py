@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from cifar_core.demos.registry import DemoResult, Param, demo, line_figure
+from proofs.registry import DemoResult, Param, demo, line_figure
 
 
 @demo(
