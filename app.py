@@ -3,8 +3,8 @@ Nothing here imports torch: pages that need it import it when they run."""
 
 import streamlit as st
 
-from proofs.families import DEMO_FAMILIES
 from pages.demo_lab import family_page
+from proofs.families import DEMO_FAMILIES
 from ui.state import hosted, profile
 
 st.set_page_config(page_title="Viva drill: CIFAR-10 and deep learning", page_icon=":material/school:", layout="wide")

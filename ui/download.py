@@ -8,8 +8,8 @@ import time
 
 import streamlit as st
 
-from ui.dataset_download import DownloadError, default_target, download_cifar10, remembered_dir, wait_message
 from run_service.lab import CIFAR10_SOURCE
+from ui.dataset_download import DownloadError, default_target, download_cifar10, remembered_dir, wait_message
 from ui.state import hosted
 
 

@@ -5,6 +5,7 @@ import pickle
 
 import pytest
 
+from tests.archive_server import IMAGES_PER_BATCH, closed_port_url
 from ui.dataset_download import (
     BATCHES_FOLDER,
     REMEMBERED_FILE,
@@ -14,7 +15,6 @@ from ui.dataset_download import (
     has_batches,
     remembered_dir,
 )
-from tests.archive_server import IMAGES_PER_BATCH, closed_port_url
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ fills, the lab then names CIFAR-10 as its data; offline, one line and nothing ch
 
 from streamlit.testing.v1 import AppTest
 
-from ui.dataset_download import BATCHES_FOLDER, REMEMBERED_FILE
 from tests.app.conftest import APP
 from tests.archive_server import closed_port_url
+from ui.dataset_download import BATCHES_FOLDER, REMEMBERED_FILE
 
 
 def open_settings() -> AppTest:

@@ -3,7 +3,6 @@
 from dataclasses import replace
 
 import pytest
-import torch
 from torch import nn
 
 import cifar_core.fast as fast
