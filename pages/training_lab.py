@@ -51,7 +51,9 @@ def config_form():
             "budget": middle.number_input("Time budget (s)", 5, MAX_HOSTED_BUDGET if hosted() else 3600, last["budget"]),
             "epochs": middle.number_input("Epochs", 1, 5 if hosted() else 200, last["epochs"]),
             "optimizer": middle.selectbox(
-                "Optimizer", optimizers, index=pick("optimizer", optimizers),
+                "Optimizer",
+                optimizers,
+                index=pick("optimizer", optimizers),
                 help=f"muon: orthogonalised steps for the conv filters (peak {FAST_RECIPE['muon_lr']} of their norm), SGD for the rest",
             ),  # fmt: skip
             "scheduler": middle.selectbox("Scheduler", schedulers, index=pick("scheduler", schedulers)),

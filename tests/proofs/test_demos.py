@@ -39,9 +39,7 @@ def test_demo_fails_a_named_check_with_its_mistake(demo_id):
 
 
 def test_run_all_broken_cli_reports_every_demo_caught():
-    ran = subprocess.run(
-        [sys.executable, "-m", "proofs", "run-all", "--broken", "--json"], capture_output=True, text=True, cwd=REPO_ROOT
-    )
+    ran = subprocess.run([sys.executable, "-m", "proofs", "run-all", "--broken", "--json"], capture_output=True, text=True, cwd=REPO_ROOT)
     report = json.loads(ran.stdout)
     assert ran.returncode == 0, [r["id"] for r in report if not r["caught"] and not r["skipped"]]
     assert {r["id"] for r in report} == set(demo_ids())
