@@ -3,7 +3,9 @@ with the values it measured, so the learner (and CI) sees the claim hold or fail
 
 from __future__ import annotations
 
+import ast
 import inspect
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,6 +95,17 @@ class Demo:
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
+    @property
+    def check_names(self) -> tuple[str, ...]:
+        """The names the demo's source passes to `result.check(...)` as literals, in source order.
+
+        Read from the code rather than from a run, so lint can check an item's `claim_check`
+        without torch doing any work (a GPU-only demo's checks are listed too)."""
+        tree = ast.parse(textwrap.dedent(self.source))
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)]
+        found = [c.args[0].value for c in calls if c.func.attr == "check" and c.args and isinstance(c.args[0], ast.Constant)]
+        return tuple(dict.fromkeys(name for name in found if isinstance(name, str)))
+
 
 @dataclass(frozen=True)
 class DemoRun:
@@ -112,6 +125,22 @@ class DemoRun:
     def caught(self) -> bool:
         """A broken run is caught when a named check failed; an exception proves nothing."""
         return self.broken and self.error is None and bool(self.failed_checks)
+
+    def named(self, check_name: str) -> Check | None:
+        return next((check for check in self.result.checks if check.name == check_name), None)
+
+    def claim_verdict(self, check_name: str) -> str:
+        """The verdict of one named check in this run: "passed", "failed" or "skipped".
+
+        A check that is missing counts as "failed" in a normal run (the claim was not shown) and as
+        "passed" in a broken run (the mistake was not caught by it); so does a broken run that
+        raised, since an exception is not a measured refutation."""
+        if self.skipped:
+            return "skipped"
+        check = self.named(check_name)
+        if self.broken:
+            return "failed" if self.error is None and check is not None and not check.passed else "passed"
+        return "passed" if check is not None and check.passed else "failed"
 
     def to_dict(self) -> dict[str, object]:
         if self.broken:
