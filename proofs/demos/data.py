@@ -1,4 +1,8 @@
-"""Data: normalisation statistics, un-normalising, collation of NumPy samples, device mismatch."""
+"""Data: normalisation statistics, un-normalising, collation of NumPy samples, devices."""
+
+import contextlib
+import io
+import tempfile
 
 import numpy as np
 import torch
@@ -179,7 +183,7 @@ def _error_line(step) -> str:
     """The first line of the error `step()` raises, or "" when it runs."""
     try:
         step()
-    except (RuntimeError, NotImplementedError) as error:
+    except (RuntimeError, NotImplementedError, ValueError) as error:
         return str(error).splitlines()[0][:160]
     return ""
 
@@ -335,3 +339,104 @@ def seed_numpy_and_torch(broken: bool = False) -> DemoResult:
     unseeded = [numpy_shuffled_run(seed_numpy=False)[0] for _ in range(3)]
     result.text.append(f"Seeding torch only, three runs shuffle as {unseeded}.")
     return result
+
+
+@demo(
+    "held-out-uses-train-statistics",
+    "Held-out images are normalised with the training statistics",
+    "get_data_loaders computes the mean and std once, on the training split, and normalises the validation images "
+    "with those same figures, never with statistics of the held-out images themselves; normalising a held-out split "
+    "separately is right as long as it applies the training split's transformation.",
+    mistake="recomputing the statistics on the validation split for its own Normalize",
+)
+def held_out_uses_train_statistics(broken: bool = False) -> DemoResult:
+    from torchvision import transforms
+
+    from cifar_core.config import DataOptions
+    from cifar_core.train import get_data_loaders
+
+    result = DemoResult()
+    loaders = get_data_loaders(64, None, 0, options=DataOptions(dataset="synthetic", synthetic_size=400, val_split=0.2))
+    train_mean = loaders.train.dataset.images.mean((0, 1, 2)) / 255  # NumPy, over the training split's pixels
+    val_images = loaders.val.dataset.images
+    val_mean, val_std = val_images.mean((0, 1, 2)) / 255, val_images.std((0, 1, 2)) / 255
+    normalize = loaders.val.dataset.transform.transforms[-1]
+    if broken:
+        normalize = transforms.Normalize(tuple(val_mean), tuple(val_std))
+    to_train = max(abs(a - b) for a, b in zip(normalize.mean, train_mean, strict=True))
+    to_own = max(abs(a - b) for a, b in zip(normalize.mean, val_mean, strict=True))
+    result.check(
+        "the validation Normalize carries the training split's mean, not the validation split's own",
+        to_train < 1e-6 and to_own > 1e-4,
+        gap_to_training_mean=to_train,
+        gap_to_validation_mean=to_own,
+    )
+    return result
+
+
+@contextlib.contextmanager
+def _no_gpu():
+    """torch reports no CUDA and no Apple GPU for a while: a laptop, as far as device checks can tell."""
+    cuda, mps = torch.cuda.is_available, torch.backends.mps.is_available
+    torch.cuda.is_available = torch.backends.mps.is_available = lambda: False
+    try:
+        yield
+    finally:
+        torch.cuda.is_available, torch.backends.mps.is_available = cuda, mps
+
+
+@demo(
+    "device-fallback",
+    "Check for a GPU before using it: resolve_device('auto')",
+    "On a machine without a GPU an unguarded .cuda() raises; cifar_core's resolve_device('auto') asks "
+    "torch.cuda.is_available() (then Apple's MPS) and falls back to the CPU, where a training step, and main() "
+    "from start to end, run: the same script runs on a laptop and on a GPU server.",
+    mistake="hard-coding device='cuda' instead of checking torch.cuda.is_available()",
+)
+def device_fallback(broken: bool = False) -> DemoResult:
+    from cifar_core.device import resolve_device
+
+    result = DemoResult()
+    really_no_gpu = not torch.cuda.is_available()
+    unguarded = _error_line(lambda: torch.zeros(1).cuda()) if really_no_gpu else "(a GPU is present here)"
+    with _no_gpu():
+        chosen = _error_line(lambda: resolve_device("cuda" if broken else "auto")) or str(resolve_device("cuda" if broken else "auto"))
+        runs = chosen == "cpu" and not _error_line(lambda: nn.Linear(4, 2).to(chosen)(torch.randn(3, 4)).sum().backward())
+    result.check(
+        "no GPU: an unguarded .cuda() raises, while resolve_device picks the CPU and a step runs there",
+        (bool(unguarded) or not really_no_gpu) and runs,
+        unguarded_cuda=unguarded or "no error",
+        resolve_device=chosen,
+    )
+    with _no_gpu(), tempfile.TemporaryDirectory() as directory:
+        summary, error = _train_quietly(directory, "cuda" if broken else "auto")
+    result.check(
+        "no GPU: main(device='auto') trains on the CPU to the last epoch",
+        summary is not None and summary.epochs_run == 2 and summary.stop_reason == "completed",
+        outcome=error or (summary.stop_reason if summary else "no run"),
+    )
+    return result
+
+
+def _train_quietly(directory: str, device: str) -> tuple[object, str]:
+    """cifar_core.train.main for 2 epochs on 60 generated images: (summary or None, the error it raised or "")."""
+    from cifar_core import train as script
+    from cifar_core.config import DataOptions, TrainConfig
+
+    cfg = TrainConfig(
+        data=DataOptions(dataset="synthetic", synthetic_size=60),
+        epochs=2,
+        batch_size=32,
+        num_workers=0,
+        device=device,
+        checkpoint_dir=directory,
+    )
+    plot = script.plot_curves
+    script.plot_curves = lambda history, out_dir: None  # matplotlib is not what this demo is about
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return script.main(cfg), ""
+    except ValueError as error:
+        return None, str(error).splitlines()[0]
+    finally:
+        script.plot_curves = plot

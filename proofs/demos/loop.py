@@ -353,6 +353,59 @@ def main_epoch_loop(broken: bool = False) -> DemoResult:
     return result
 
 
+class _RecordingWriter:
+    """Stands in for torch.utils.tensorboard.SummaryWriter (the tensorboard package is not installed): records calls."""
+
+    def __init__(self) -> None:
+        self.scalars: list[tuple[str, float, int]] = []
+        self.closed_after = -1  # how many scalars had been logged when close() was called
+
+    def add_scalar(self, tag: str, value: float, step: int) -> None:
+        self.scalars.append((tag, value, step))
+
+    def close(self) -> None:
+        self.closed_after = len(self.scalars)
+
+
+@demo(
+    "tensorboard-logging",
+    "TensorBoard logging in main()",
+    "With --tensorboard, main() opens a SummaryWriter before the epoch loop (open_tensorboard), logs train and "
+    "validation loss and accuracy and the learning rate with add_scalar once per epoch, with the epoch as the step, "
+    "and closes the writer after the loop. A recording stand-in takes the writer's place here.",
+    mistake="running main() without tensorboard=True, so no writer is ever opened",
+)
+def tensorboard_logging(broken: bool = False) -> DemoResult:
+    from cifar_core import train as script
+    from cifar_core.config import DataOptions, TrainConfig
+
+    result = DemoResult()
+    writer, opened, plot = _RecordingWriter(), script.open_tensorboard, script.plot_curves
+    script.open_tensorboard = lambda log_dir: writer
+    script.plot_curves = lambda history, out_dir: None  # matplotlib is not what this demo is about
+    try:
+        with tempfile.TemporaryDirectory() as directory, contextlib.redirect_stdout(io.StringIO()):
+            cfg = TrainConfig(
+                data=DataOptions(dataset="synthetic", synthetic_size=60), epochs=2, batch_size=32, num_workers=0,
+                checkpoint_dir=directory, tensorboard=not broken,
+            )  # fmt: skip
+            summary = script.main(cfg)
+    finally:
+        script.open_tensorboard, script.plot_curves = opened, plot
+    expected = [
+        (tag, summary.history[tag][epoch - 1], epoch)
+        for epoch in (1, 2)
+        for tag in ("train_loss", "val_loss", "train_acc", "val_acc", "lr")
+    ]
+    result.check(
+        "one add_scalar per metric per epoch (train and val loss and accuracy, lr), step = epoch, then close()",
+        writer.scalars == expected and writer.closed_after == len(expected),
+        scalars=len(writer.scalars),
+        closed_after=writer.closed_after,
+    )
+    return result
+
+
 @demo(
     "plot-curves-png",
     "plot_curves draws with matplotlib and saves training_curves.png in the checkpoint directory",
