@@ -22,6 +22,7 @@ UNPROVED_REASONS = {
     "outside the stack": "a TensorFlow or tooling fact with no honest PyTorch analogue here",
     "procedure": "steps to follow or a place in the code, nothing to compute",
     "pretrained weights": "needs ImageNet weights, which the project never downloads",
+    "long run": "an effect of full-length training that no two-second CPU run shows reliably",
     "demo pending": "code can check it; the demo is not written yet",
 }
 UNPROVED_KEYS = ("reason", "note")
