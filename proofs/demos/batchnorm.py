@@ -63,6 +63,7 @@ def _running_mean(model: SimpleCNN) -> torch.Tensor:
     "exactly and does not depend on the rest of the batch; torch.no_grad() only stops gradient tracking and leaves both "
     "layers in training behaviour.",
     mistake="evaluating under torch.no_grad() without model.eval(), as if no_grad switched dropout and BatchNorm to inference",
+    threads=1,
 )
 def model_eval_vs_no_grad(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -103,6 +104,7 @@ def model_eval_vs_no_grad(broken: bool = False) -> DemoResult:
     "After an evaluation pass (model.eval()), training must switch back with model.train(): cifar_core's train_epoch does, "
     "so dropout drops units again and BatchNorm's running statistics update.",
     mistake="training after evaluation without calling model.train() again (a hand loop over training_step)",
+    threads=1,
 )
 def train_after_eval(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -181,6 +183,7 @@ def bn_running_mean_momentum(momentum: float, broken: bool = False) -> DemoResul
     "normalised with them, not with its own statistics.",
     Param("batches", 100, 30, 1000),
     mistake="taking running_mean for the mean of the current batch",
+    threads=1,
 )
 def bn_running_stats_at_inference(batches: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -315,6 +318,7 @@ def _eval_drop(middle: nn.Module) -> tuple[float, float]:
     "When the data no longer match BatchNorm's running statistics, switching to eval() costs accuracy that the same net "
     "had in train mode (which renormalises each batch); a net with Dropout in BatchNorm's place loses nothing at eval().",
     mistake="blaming Dropout: the net under suspicion has Dropout where the BatchNorm was",
+    threads=1,
 )
 def eval_drop_from_batchnorm(broken: bool = False) -> DemoResult:
     result = DemoResult()

@@ -40,6 +40,7 @@ def _unit_spread(model: nn.Sequential) -> float:
     "learns and its units stay copies; PyTorch's default random (Kaiming-uniform) initialisation gives each unit its own "
     "gradient.",
     mistake="initialising every weight and bias to zero",
+    threads=1,
 )
 def zero_init_symmetry(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -85,6 +86,7 @@ def activation_stds(scheme: str, depth: int, width: int = 256, he_gain: str = "r
     "He init keeps activations at a stable scale; N(0, 10) explodes, Xavier shrinks under ReLU, zero kills the signal.",
     Param("depth", 20, 5, 50),
     mistake="He init with the linear gain (std sqrt(1 / fan_in)), forgetting that ReLU halves the variance",
+    threads=1,
 )
 def init_activation_scale(depth: int, broken: bool = False) -> DemoResult:
     result = DemoResult()

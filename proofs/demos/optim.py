@@ -185,6 +185,7 @@ def _train_with_clip(clip: float | None, steps: int = 60, bad_step: int = 30) ->
     "Clipping training_step's gradient at 0.001 barely lets the net learn; at 1000 it does not stop one corrupted batch "
     "from blowing the loss up; at 1.0 the net learns and survives the bad batch.",
     mistake="no clipping in the run meant to be clipped at 1.0",
+    threads=1,
 )
 def clip_threshold(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -219,6 +220,7 @@ def _final_loss(lr: float, clip: float | None, steps: int = 40) -> float:
     "learning rate, or with gradient clipping at 1.0, stays finite and learns.",
     Param("lr", 0.1, 0.02, 1.0),
     mistake="raising the learning rate to fix a NaN loss, as if it meant the rate was too low",
+    threads=1,
 )
 def nan_loss_fixes(lr: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -284,6 +286,7 @@ def _saved_bytes(model: nn.Module, batch: int) -> int:
     "falls roughly as 1/B, so 8x the batch gives about 1/8 the variance, while the activations kept for backward grow 8x.",
     Param("small", 8, 2, 64),
     mistake="a loss summed over the batch (reduction='sum') instead of averaged, so the gradient grows with B",
+    threads=1,
 )
 def batch_size_noise(small: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -414,6 +417,7 @@ def _fit_noisy(decay: float, steps: int = 300) -> tuple[float, float, float]:
     "smoother (a smaller mean slope |f'(x)|, measured by autograd), so it follows the noise less.",
     Param("decay", 1.0, 0.1, 5.0),
     mistake="weight_decay=0 in the run meant to be decayed",
+    threads=1,
 )
 def weight_decay_smooths(decay: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -453,6 +457,7 @@ def steps_to_converge(momentum: float, lr: float = 0.01, limit: int = 2000) -> i
     "On a quadratic 100 times steeper in one direction, plain SGD crawls along the flat direction; momentum 0.9 "
     "accumulates the consistent gradient and reaches the minimum in a fraction of the steps.",
     mistake="momentum=0 in the 'momentum' run",
+    threads=1,
 )
 def momentum_ill_conditioned(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -466,6 +471,7 @@ def momentum_ill_conditioned(broken: bool = False) -> DemoResult:
     "Dropping the learning rate breaks a plateau",
     "With noisy gradients a constant high LR stalls at a loss floor set by the noise; dividing the LR by 10 lowers the floor at once.",
     mistake="'dropping' the LR on a local variable, leaving the optimizer's LR unchanged",
+    threads=1,
 )
 def lr_drop_breaks_plateau(broken: bool = False) -> DemoResult:
     result = DemoResult()

@@ -28,6 +28,7 @@ def first_layer_grad_norms(depth: int, residual: bool, width: int = 32) -> list[
     "With the same depth and initialisation, the first layer's gradient is orders of magnitude larger with skip connections.",
     Param("depth", 30, 5, 100),
     mistake="a 'residual' block whose forward forgets to add x back",
+    threads=1,
 )
 def residual_gradient_flow(depth: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -89,6 +90,7 @@ def _fit_identity(skip: bool, steps: int = 100) -> float:
     "Trained for the same 100 SGD steps to output its input, a residual block only has to push F(x) to 0 and ends with a "
     "far smaller error than the same layers without the skip, which must build x themselves.",
     mistake="the skip removed, so the layers must learn y = x on their own",
+    threads=1,
 )
 def residual_learns_identity(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -104,6 +106,7 @@ def residual_learns_identity(broken: bool = False) -> DemoResult:
     "without the skip decays to y = 0. PyTorch does not start F at 0: Linear weights are drawn at random.",
     Param("steps", 200, 50, 1000),
     mistake="the skip removed, so decay leaves a block that outputs 0 instead of x",
+    threads=1,
 )
 def residual_decays_to_identity(steps: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -151,6 +154,7 @@ def _train_loss(depth: int, skip: bool, steps: int = 60) -> float:
     "training loss than a 3-block one after the same 60 steps: depth makes optimisation harder, not overfitting. With "
     "skip connections the 16-block net trains as well as the shallow one.",
     mistake="'residual' blocks without the skip connection",
+    threads=1,
 )
 def residual_degradation(broken: bool = False) -> DemoResult:
     result = DemoResult()

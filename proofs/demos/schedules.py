@@ -159,6 +159,7 @@ def _peak_loss(warmup_steps: int, lr: float, steps: int = 60) -> tuple[float, fl
     "ramping the same rate in over 20 steps keeps the early loss down.",
     Param("lr", 0.1, 0.03, 0.3),
     mistake="no warmup: the run starts at the full rate",
+    threads=1,
 )
 def warmup_prevents_early_blowup(lr: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -192,6 +193,7 @@ def _train_at(model: nn.Module, lr: float, x: torch.Tensor, y: torch.Tensor, ste
     "Sweeping the LR up exponentially, the loss first falls then explodes; the LR a tenth of the one at the loss minimum "
     "trains well from the start, while the LR where the loss explodes does not.",
     mistake="picking the LR where the loss explodes",
+    threads=1,
 )
 def lr_finder(broken: bool = False) -> DemoResult:
     result = DemoResult()
