@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from study.grading.lexicon import Lexicon
+from study.grading.numbers import same_value
 from study.grading.text import Clause, Term
 
 TYPO_MATCH = 85  # rapidfuzz ratio above which two plain stems are one word mistyped
 TYPO_MIN_LENGTH = 5  # shorter stems must match exactly: "mean" is not "man"
 CONTRADICTION_SHARE = 0.6  # share of the point's terms a clause must line up to contradict it
+WHY_ORDER = ("value", "number", "roles", "antonym")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,19 @@ class Alignment:
     opposed_terms: tuple[str, ...] = ()  # the point's terms the clause reversed through an opposite
     can_contradict: bool = True  # False for a supposition, or when the point's numbers are absent
     span: int | None = None  # clause words from the first to the last lined-up term
+    # (the point's term, the clause's term standing in its place, how: value, number, roles or antonym)
+    swaps: tuple[tuple[Term, Term, str], ...] = ()
+    negation_flip: bool = False  # the clause negates what the point asserts, or the reverse
+
+    @property
+    def why(self) -> str | None:
+        """What reversed the point, strongest evidence first: a value (True/False, on/off) or a
+        number bound to the wrong name, two named things exchanged (roles), an opposite word
+        (antonym), or a negation."""
+        if not self.reversed:
+            return None
+        kinds = {how for _, _, how in self.swaps}
+        return next((kind for kind in WHY_ORDER if kind in kinds), "negation")
 
     @property
     def aligned(self) -> int:
@@ -38,7 +53,8 @@ class Alignment:
         """Any flip reverses the meaning, except an even number that includes the subject: a mirror
         image ("train() enables dropout" for "eval() disables dropout"). Two flips without the
         subject are two mistakes ("train() disables dropout and uses running statistics")."""
-        return self.flips > 0 and not (self.flips % 2 == 0 and self.subject_mirrored)
+        values = any(how in ("value", "number") for _, _, how in self.swaps)
+        return self.flips > 0 and not (self.flips % 2 == 0 and self.subject_mirrored and not values)
 
     @property
     def contradicts(self) -> bool:
@@ -61,10 +77,14 @@ def _same_word(a: str, b: str, lexicon: Lexicon) -> bool:
 
 
 def _same_number(a: Term, b: Term) -> bool:
-    if a.value == b.value:
+    """Equal within the written precision ("2.30" is ln 10); "10%" and "0.1" are one number, "10" and "0.1" are not."""
+    if a.boolean != b.boolean:
+        return False
+    if same_value(a.value, a.tolerance, b.value, b.tolerance):
         return True
-    # "10%" and "0.1" are one number; "10" and "0.1" are not.
-    return (a.percent or b.percent) and (a.value / 100 == b.value or b.value / 100 == a.value)
+    if a.percent and same_value(a.value / 100, a.tolerance / 100, b.value, b.tolerance):
+        return True
+    return b.percent and same_value(a.value, a.tolerance, b.value / 100, b.tolerance / 100)
 
 
 def _number_occurrences(term: Term, clause: Clause) -> tuple[list[Term], list[Term]]:
@@ -139,30 +159,40 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     chosen = _choose_all(point, clause, lexicon)
     terms = {t.index: t for t in point.terms}
     consumed: set[int] = set()
-    opposed_terms = []
+    opposed_terms, swaps = [], []
     for index, (occurrence, is_opposite) in chosen.items():
         if not is_opposite:
             continue
-        if occurrence.negated != terms[index].negated:
+        if occurrence.negated != terms[index].negated and occurrence.value is None:
             consumed.update(occurrence.negated_by, terms[index].negated_by)
         else:
             opposed_terms.append(terms[index].key)
+            swaps.append((terms[index], occurrence, _how(terms[index], occurrence, lexicon)))
     clause_markers = {m for occurrence, _ in chosen.values() for m in occurrence.negated_by} - consumed
     point_markers = {m for i, t in terms.items() if i in chosen or clause_markers for m in t.negated_by} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
+    negation_flip = (len(clause_markers) + len(point_markers)) % 2 == 1
     return Alignment(
         total=len(point.terms),
         supported=sum(not is_opposite for _, is_opposite in chosen.values()),
         opposed=sum(is_opposite for _, is_opposite in chosen.values()),
         # One concept swapped in two places ("split the training set into train ..." read as
         # "split the test set into test ...") is one reversal, not a mirror image.
-        flips=len(set(opposed_terms)) + (len(clause_markers) + len(point_markers)) % 2,
+        flips=len(set(opposed_terms)) + negation_flip,
         subject_mirrored=bool(mirrored),
         opposed_terms=tuple(opposed_terms),
         can_contradict=not clause.hypothetical and _numbers_lined_up(point, chosen),
         span=_span(chosen),
+        swaps=tuple(swaps),
+        negation_flip=negation_flip,
     )
+
+
+def _how(point_term: Term, clause_term: Term, lexicon: Lexicon) -> str:
+    if point_term.value is not None:
+        return "value" if point_term.boolean or clause_term.boolean else "number"
+    return "roles" if clause_term.key in lexicon.counterparts.get(point_term.key, ()) else "antonym"
 
 
 def _span(chosen: dict[int, tuple[Term, bool]]) -> int | None:

@@ -13,6 +13,9 @@ from study.grading.align import Alignment, align, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.text import Clause, clauses, key_point_clause, merge
 
+LISTED_SHARE = 0.5  # an answer whose clauses are at least this share list items is a term list
+LISTED_MIN = 3  # ... and has at least this many of them
+
 POINT_MATCHED = 0.6  # share of a key point's terms one clause must state
 # A wrong belief must be stated whole (all but one term of a long one), and compactly: its terms
 # gathered within a few words, not scattered over a long list, before the learner is told so.
@@ -36,6 +39,20 @@ class PointResult:
     status: PointStatus
     coverage: float  # 0-1: share of the point's terms one clause states
     clause: str | None  # the learner's words that matched or contradicted it
+    why: str | None = None  # for a contradiction: value, number, roles, antonym or negation
+    swapped: tuple[str, str] | None = None  # (the point's word, the learner's word in its place)
+
+    def explain(self) -> str:
+        """One line saying what reversed the point, in the learner's terms."""
+        if self.status is not PointStatus.CONTRADICTED:
+            return ""
+        if self.swapped and self.why == "roles":
+            return f"you swapped {self.swapped[1]} and {self.swapped[0]}"
+        if self.swapped and self.why in ("value", "number"):
+            return f"you gave {self.swapped[1]} where the point has {self.swapped[0]}"
+        if self.swapped:
+            return f"you said {self.swapped[1]} where the point says {self.swapped[0]}"
+        return "your negation reverses it"
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,8 @@ class GradeResult:
     suggested_rating: str  # Again, Hard, Good or Easy; the learner may override it
     points: list[PointResult] = field(default_factory=list)
     misconceptions: list[MisconceptionHit] = field(default_factory=list)
+    listed_terms: bool = False  # the answer is mostly a list of terms with no claim relating them
+    hint: str = ""  # what to say next: for a term list, "say what X does to Y"
 
     @property
     def matched(self) -> list[str]:
@@ -65,13 +84,19 @@ class GradeResult:
         return [p.point for p in self.points if p.status is PointStatus.CONTRADICTED]
 
     def to_dict(self) -> dict[str, object]:
+        reversed_points = [p for p in self.points if p.status is PointStatus.CONTRADICTED]
         return {
             "score": self.score,
             "matched": self.matched,
             "missed": self.missed,
-            "contradicted": self.contradicted,
+            "contradicted": [
+                {"point": p.point, "why": p.why, "clause": p.clause, "swapped": p.swapped and list(p.swapped), "explain": p.explain()}
+                for p in reversed_points
+            ],
             "misconceptions": [asdict(hit) for hit in self.misconceptions],
             "points": [{**asdict(p), "status": p.status.value} for p in self.points],
+            "listed_terms": self.listed_terms,
+            "hint": self.hint,
             "suggested_rating": self.suggested_rating,
         }
 
@@ -109,31 +134,55 @@ def _windows(answer: list[Clause]) -> list[list[int]]:
     return runs
 
 
-def grade_point(point: str, answer: list[Clause], lexicon: Lexicon) -> PointResult:
-    """Contradiction is read clause by clause; coverage over runs of clauses that contain no
-    contradicting clause, so a claim is credited where the learner stated it, and only there."""
-    target = key_point_clause(point, lexicon)
-    if not target.terms:
-        return PointResult(point, PointStatus.MISSED, 0.0, None)
+def _anchored(run: list[int], target: Clause, answer: list[Clause], lexicon: Lexicon) -> bool:
+    """Several clauses state a point together only through one that is a statement, not a list
+    item, and talks about the point: "writes the epoch, model state_dict, best_acc" is a claim with
+    a list; "BatchNorm, stabilises, training" is three list items and claims nothing."""
+    if len(run) == 1:
+        return True
+    return any(not answer[i].listed and align(target, answer[i], lexicon).aligned > 0 for i in run)
+
+
+def _contradiction(target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], tuple[float, Clause, Alignment] | None]:
+    """The clauses that reverse the point (blocked from crediting it) and the strongest of them."""
     blocked: set[int] = set()
-    contradiction: tuple[float, str] | None = None
+    strongest: tuple[float, Clause, Alignment] | None = None
     for index, clause in enumerate(answer):
         alignment = align(target, clause, lexicon)
         if alignment.contradicts and not _cleared_by_sibling(target, clause, alignment, answer, lexicon):
             blocked.add(index)
-            contradiction = max(contradiction or (0.0, ""), (alignment.aligned / alignment.total, clause.text))
+            share = alignment.aligned / alignment.total
+            if strongest is None or share > strongest[0]:
+                strongest = (share, clause, alignment)
+    return blocked, strongest
+
+
+def _best_coverage(target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon) -> tuple[float, str | None]:
     best: tuple[float, str | None] = (0.0, None)
     for run in _windows(answer):
-        if blocked.intersection(run):
+        if blocked.intersection(run) or not _anchored(run, target, answer, lexicon):
             continue
         parts = [answer[i] for i in run]
         text = parts[0].text if len(parts) == 1 else f"{parts[0].text} … {parts[-1].text}"
         coverage = align(target, merge(parts, text), lexicon).coverage
         if coverage > best[0] or (coverage == best[0] and best[1] is not None and len(text) < len(best[1])):
             best = (coverage, text)
-    coverage, where = best
+    return best
+
+
+def grade_point(point: str, answer: list[Clause], lexicon: Lexicon) -> PointResult:
+    """Contradiction is read clause by clause; coverage over anchored runs of clauses that contain
+    no contradicting clause, so a claim is credited where the learner stated it, and only there."""
+    target = key_point_clause(point, lexicon)
+    if not target.terms:
+        return PointResult(point, PointStatus.MISSED, 0.0, None)
+    blocked, contradiction = _contradiction(target, answer, lexicon)
+    coverage, where = _best_coverage(target, answer, blocked, lexicon)
     if contradiction and (coverage < POINT_MATCHED or contradiction[0] > coverage):
-        return PointResult(point, PointStatus.CONTRADICTED, 0.0, contradiction[1])
+        _, clause, alignment = contradiction
+        swap = alignment.swaps[0] if alignment.swaps else None
+        swapped = (swap[0].surface or swap[0].key, swap[1].surface or swap[1].key) if swap else None
+        return PointResult(point, PointStatus.CONTRADICTED, 0.0, clause.text, alignment.why, swapped)
     if coverage >= POINT_MATCHED:
         return PointResult(point, PointStatus.MATCHED, round(coverage, 3), where)
     status = PointStatus.PARTIAL if coverage > 0 else PointStatus.MISSED
@@ -154,17 +203,32 @@ def find_misconceptions(item: QAItem, answer: list[Clause], lexicon: Lexicon) ->
     return hits
 
 
-def suggest_rating(score: float, points: list[PointResult], misconceptions: list[MisconceptionHit]) -> Rating:
-    """From the score, capped at Hard by a contradiction or a misconception, and Again when the
-    answer reverses at least as many points as it gets right."""
+def suggest_rating(score: float, points: list[PointResult], misconceptions: list[MisconceptionHit], listed: bool = False) -> Rating:
+    """From the score, capped at Hard by a contradiction, a misconception or a list of terms, and
+    Again when the answer reverses at least as many points as it gets right."""
     rating = next((r for floor, r in RATING_FLOORS if score >= floor), Rating.Again)
     matched = sum(p.status is PointStatus.MATCHED for p in points)
     contradicted = sum(p.status is PointStatus.CONTRADICTED for p in points)
-    if contradicted or misconceptions:
+    if contradicted or misconceptions or listed:
         rating = min(rating, Rating.Hard)
     if contradicted >= max(1, matched) or (misconceptions and not matched):
         rating = Rating.Again
     return rating
+
+
+def listed_terms(answer: list[Clause]) -> bool:
+    """Mostly a list of terms: the learner named things without saying how they relate."""
+    items = sum(clause.listed for clause in answer)
+    return items >= LISTED_MIN and items >= LISTED_SHARE * len(answer)
+
+
+def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) -> str:
+    """ "You listed the terms; say how they relate": with the first point not stated, its first
+    and last named things as X and Y."""
+    unstated = next((p for p in points if p.status is not PointStatus.MATCHED), points[0])
+    words = [t.surface for t in key_point_clause(unstated.point, lexicon).terms if t.surface and t.value is None]
+    relation = f": what does {words[0]} do to {words[-1]}?" if len(words) >= 2 else "."
+    return f"You listed the terms; say how they relate{relation}"
 
 
 def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeResult:
@@ -174,4 +238,6 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     points = [grade_point(point, answer_clauses, lexicon) for point in item.key_points]
     score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
-    return GradeResult(round(score, 3), suggest_rating(score, points, hits).name, points, hits)
+    listed = listed_terms(answer_clauses)
+    hint = term_list_hint(item, points, lexicon) if listed else ""
+    return GradeResult(round(score, 3), suggest_rating(score, points, hits, listed).name, points, hits, listed, hint)
