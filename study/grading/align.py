@@ -4,12 +4,13 @@ name), and whether the clause as a whole contradicts the point."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from study.grading.lexicon import Lexicon
-from study.grading.numbers import same_value
+from study.grading.numbers import same_value, unit_scale
 from study.grading.text import Clause, Term
 
 TYPO_MATCH = 85  # rapidfuzz ratio above which two plain stems are one word mistyped
@@ -53,12 +54,14 @@ class Alignment:
         """Any flip reverses the meaning, except an even number that includes the subject: a mirror
         image ("train() enables dropout" for "eval() disables dropout"). Two flips without the
         subject are two mistakes ("train() disables dropout and uses running statistics")."""
-        values = any(how in ("value", "number") for _, _, how in self.swaps)
-        return self.flips > 0 and not (self.flips % 2 == 0 and self.subject_mirrored and not values)
+        return self.flips > 0 and not (self.flips % 2 == 0 and self.subject_mirrored)
 
     @property
     def contradicts(self) -> bool:
-        lined_up = self.aligned >= 2 and self.aligned >= CONTRADICTION_SHARE * self.total
+        """Reversed, on enough of the point; a value bound to the point's own name with another
+        value ("deterministic to False") is enough on its own."""
+        values = any(how == "value" or (how == "number" and p.bound_to and not unit_scale(p.bound_to)) for p, _, how in self.swaps)
+        lined_up = self.aligned >= 2 and (values or self.aligned >= CONTRADICTION_SHARE * self.total)
         return self.can_contradict and self.reversed and lined_up
 
     @property
@@ -87,17 +90,26 @@ def _same_number(a: Term, b: Term) -> bool:
     return b.percent and same_value(a.value, a.tolerance, b.value / 100, b.tolerance / 100)
 
 
-def _number_occurrences(term: Term, clause: Clause) -> tuple[list[Term], list[Term]]:
-    """Exact: the same number. Opposed: the point's name carries another number in the clause
-    ("momentum 5e-4" where the point says "momentum 0.9")."""
-    numbers = [t for t in clause.terms if t.value is not None]
-    same = [t for t in numbers if _same_number(term, t)]
+def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list[Term], list[Term]]:
+    """Exact: the same number, bound to the same name or to another word of the point ("10k
+    images of the test set" for "10,000 test images"). Opposed: the point's name carries another
+    number of the same kind in the clause ("momentum 5e-4" where the point says "momentum 0.9")."""
+    numbers = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent == term.percent]
+    same = [t for t in numbers if _same_number(term, t)] + _sizes(term, clause)
     if term.bound_to is None:
         return same, []
-    named = [t for t in numbers if t.bound_to == term.bound_to]
-    if named and not any(_same_number(term, t) for t in named):
-        return [], named
-    return same, []
+    # Another word of the point may carry the number ("10k images of the test set"), but not a
+    # name the point gives another number ("gamma=10" where the point says "gamma=0.1").
+    words = {t.key for t in point.terms} - {t.bound_to for t in point.terms if t.value is not None and t is not term}
+    agreeing = [t for t in same if t.bound_to in (term.bound_to, None) or t.bound_to in words]
+    if agreeing:
+        return agreeing, []
+    return [], [t for t in numbers if t.bound_to == term.bound_to]
+
+
+def _sizes(term: Term, clause: Clause) -> list[Term]:
+    """A square size states its side: "starts at 32x32" says 32."""
+    return [t for t in clause.terms if re.fullmatch(rf"{term.value:g}x{term.value:g}", t.key)] if term.value == int(term.value) else []
 
 
 def _neighbour(clause: Clause, term: Term) -> str | None:
@@ -109,9 +121,9 @@ def _neighbour(clause: Clause, term: Term) -> str | None:
 def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
     """The clause's terms that say this term (exact) and that say its opposite (opposed)."""
     if term.value is not None:
-        return _number_occurrences(term, clause)
+        return _number_occurrences(term, point, clause)
     words = [t for t in clause.terms if t.value is None]
-    exact = [t for t in words if _same_word(term.key, t.key, lexicon)]
+    exact = [t for t in words if _same_word(term.key, t.key, lexicon) and not t.contrasted]
     opposed = [t for t in words if lexicon.opposite(term.key, t.key)]
     if term.key in lexicon.degree:
         opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
@@ -163,7 +175,7 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     for index, (occurrence, is_opposite) in chosen.items():
         if not is_opposite:
             continue
-        if occurrence.negated != terms[index].negated and occurrence.value is None:
+        if (occurrence.negated or occurrence.contrasted) != terms[index].negated and occurrence.value is None:
             consumed.update(occurrence.negated_by, terms[index].negated_by)
         else:
             opposed_terms.append(terms[index].key)

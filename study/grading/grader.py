@@ -113,10 +113,11 @@ def _cleared_by_sibling(point: Clause, clause: Clause, alignment: Alignment, ans
     for sibling in answer:
         if sibling is clause or sibling.sentence != clause.sentence:
             continue
-        # The sibling must talk about the point itself, not merely name the reversed word
-        # ("split the test set ..., and use the training loader" states no split of training data).
+        # The sibling must talk about the point itself, as fully as the reversing clause does, not
+        # merely name the reversed word ("split the test set ..., and use the training loader";
+        # "raw pixels are float32 0-1 and are converted to uint8 0-255").
         reading = align(point, sibling, lexicon)
-        if reading.reversed or reading.aligned < 2:
+        if reading.reversed or reading.aligned < max(2, alignment.aligned):
             continue
         if any(states(sibling, key, lexicon) for key in alignment.opposed_terms):
             return True
@@ -217,9 +218,11 @@ def suggest_rating(score: float, points: list[PointResult], misconceptions: list
 
 
 def listed_terms(answer: list[Clause]) -> bool:
-    """Mostly a list of terms: the learner named things without saying how they relate."""
+    """Mostly a list of terms: the learner named things without saying how they relate (counted in
+    terms, so "StepLR, step_size=10, gamma=0.1: every ten epochs the rate ..." is a claim)."""
     items = sum(clause.listed for clause in answer)
-    return items >= LISTED_MIN and items >= LISTED_SHARE * len(answer)
+    listed = sum(len(clause.terms) for clause in answer if clause.listed)
+    return items >= LISTED_MIN and listed >= LISTED_SHARE * sum(len(clause.terms) for clause in answer)
 
 
 def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) -> str:

@@ -203,8 +203,9 @@ def _longest_expression(text: str, lexemes: list, index: int) -> tuple[NumberSpa
             continue
         if parser.position != len(window) or math.isnan(value):
             continue
-        start, stop = window[0][2], window[-1][3]
-        percent = window[-1][1].endswith("%") and len(window) == 1
+        inner = [lexeme for lexeme in window if lexeme[0] != "paren"]
+        start, stop = inner[0][2], inner[-1][3]  # "(80%)" is the number 80%, shown without its brackets
+        percent = len(inner) == 1 and inner[0][1].endswith("%")
         if _approximate(text, start):
             tolerance = max(tolerance, 0.02 * abs(value), 0.5 if value == int(value) and abs(value) >= 10 else 0.0)
         return NumberSpan(start, stop, value, tolerance, percent, computed=parser.evaluated), end - index

@@ -24,10 +24,16 @@ CONJUNCTIONS = frozenset({"and", "while", "whereas", "but", "so", "or"})
 TRANSPARENT = frozenset(
     {"always", "yet", "also", "currently", "necessarily", "really", "usually", "actually", "strictly", "directly"}
     | {"guarantee", "ensure", "mean"}  # "does not guarantee bitwise" negates "bitwise"
+    | {"near", "close", "exactly", "quite", "around", "about", "even"}  # "shouldn't be near zero" negates "zero"
 )
 # A clause that supposes ("if you don't zero the gradients, ...") asserts nothing it negates.
 HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"})
-PHRASE_SCOPE = 3  # content words a "no"/"without" negates: a noun phrase
+COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
+SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
+PHRASE_SCOPE = 3
+# "doesn't load anything in parallel": a negation reaches the verb and what qualifies it. Reading a
+# clause's negations by parity keeps a wide scope harmless ("does not overwrite gradients" flips once).
+SHORT_SCOPE = 3  # content words a "no"/"without" negates: a noun phrase
 BINDING_REACH = 2  # content words between a number and the name it qualifies
 OPERATORS = frozenset({"plus", "times"})  # "F(x) * x" binds no number to "times"
 BOOLEANS = (frozenset({"true", "on", "enabled"}), frozenset({"false", "off", "disabled"}))
@@ -85,6 +91,7 @@ class Term:
     surface: str = ""  # as typed, for feedback ("zero" where the point has "reflect")
     tolerance: float = 0.0
     boolean: bool = False
+    contrasted: bool = False  # under "instead of" / "rather than": named as the alternative, neither asserted nor denied
 
     @property
     def negated(self) -> bool:
@@ -266,14 +273,20 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
         if token.key == "clause":
             scopes[index] = content
             continue
-        reach = 1 if token.key == "short" else PHRASE_SCOPE
+        # "is not a full pass over the data": after a copula the negation governs the predicate phrase.
+        copula = index > 0 and tokens[index - 1].surface in COPULAS
+        reach = {"short": SHORT_SCOPE if not copula else PHRASE_SCOPE, "phrase": PHRASE_SCOPE, "contrast": len(tokens)}[token.key]
         covered = []
         for later in range(index + 1, len(tokens)):
             if tokens[later].kind == "comma" or tokens[later].surface in CONJUNCTIONS or len(covered) == reach:
                 break
+            if token.key == "contrast" and covered and tokens[later].surface in SUBJECT_PRONOUNS:
+                break
             if tokens[later].kind in ("word", "number") and not (token.key == "short" and tokens[later].surface in TRANSPARENT):
                 covered.append(later)
-                if tokens[later].surface.endswith("ing"):  # "without zeroing, old gradients add up": the gerund is the phrase
+                if (
+                    tokens[later].surface.endswith("ing") and token.key == "phrase"
+                ):  # "without zeroing, old gradients add up": the gerund is the phrase
                     break
         scopes[index] = covered
     return scopes
@@ -304,12 +317,16 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
 
 def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
     negators: dict[int, list[int]] = {}
+    contrasted: set[int] = set()
     for marker, covered in _scopes(tokens).items():
         for index in covered:
-            negators.setdefault(index, []).append(tokens[marker].start)
+            if tokens[marker].key == "contrast":
+                contrasted.add(index)
+            else:
+                negators.setdefault(index, []).append(tokens[marker].start)
     content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
     terms = [
-        Term(t.key, n, tuple(negators.get(i, ())), t.value, t.percent, None, i, t.surface, t.tolerance, t.boolean)
+        Term(t.key, n, tuple(negators.get(i, ())), t.value, t.percent, None, i, t.surface, t.tolerance, t.boolean, i in contrasted)
         for n, (i, t) in enumerate(content)
     ]
     hypothetical = any(t.surface in HYPOTHETICAL for t in tokens)
@@ -340,10 +357,10 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
     """Where a sentence naming two counterparts splits: before the conjunction or comma that
     separates them, when other content stands between them ("train enables dropout and eval
     disables it"); never inside "mean and variance"."""
-    content = [i for i, t in enumerate(tokens) if t.kind == "word"]
+    content = [i for i, t in enumerate(tokens) if t.kind == "word" or t.boolean]
     for a_pos, first in enumerate(content):
         for second in content[a_pos + 1 :]:
-            if tokens[second].key not in lexicon.counterparts.get(tokens[first].key, ()):
+            if not _counterparts(tokens[first], tokens[second], lexicon):
                 continue
             between = [i for i in range(first + 1, second) if tokens[i].kind in ("word", "number")]
             if not between:
@@ -351,6 +368,13 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
             joints = [i for i in range(first + 1, second) if tokens[i].kind == "comma" or tokens[i].key in CONJUNCTIONS]
             return joints[-1] if joints else second
     return None
+
+
+def _counterparts(first: Token, second: Token, lexicon: Lexicon) -> bool:
+    """Two named things learners swap, or two opposite values ("training=False ... training=True")."""
+    if first.boolean or second.boolean:
+        return first.boolean and second.boolean and first.value != second.value
+    return second.key in lexicon.counterparts.get(first.key, ())
 
 
 def split_counterparts(tokens: list[Token], lexicon: Lexicon) -> list[list[Token]]:
