@@ -123,7 +123,8 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     if term.value is not None:
         return _number_occurrences(term, point, clause)
     words = [t for t in clause.terms if t.value is None]
-    exact = [t for t in words if _same_word(term.key, t.key, lexicon) and not t.contrasted]
+    # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
+    exact = [t for t in words if _same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
     opposed = [t for t in words if lexicon.opposite(term.key, t.key)]
     if term.key in lexicon.degree:
         opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
@@ -180,8 +181,11 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
         else:
             opposed_terms.append(terms[index].key)
             swaps.append((terms[index], occurrence, _how(terms[index], occurrence, lexicon)))
+    # A key point's negation counts where the word it governs (the first in its scope) lines up: "does
+    # not change accuracy" is not reversed by a clause that names accuracy but not change.
+    point_heads = _heads(point.terms)
     clause_markers = {m for occurrence, _ in chosen.values() for m in occurrence.negated_by} - consumed
-    point_markers = {m for i, t in terms.items() if i in chosen or clause_markers for m in t.negated_by} - consumed
+    point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
     negation_flip = (len(clause_markers) + len(point_markers)) % 2 == 1
@@ -201,6 +205,15 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     )
 
 
+def _heads(terms: tuple[Term, ...]) -> dict[int, int]:
+    """Each negation marker's head: the index of the first term in its scope."""
+    heads: dict[int, int] = {}
+    for term in terms:
+        for marker in term.negated_by:
+            heads.setdefault(marker, term.index)
+    return heads
+
+
 def _how(point_term: Term, clause_term: Term, lexicon: Lexicon) -> str:
     if point_term.value is not None:
         return "value" if point_term.boolean or clause_term.boolean else "number"
@@ -213,9 +226,12 @@ def _span(chosen: dict[int, tuple[Term, bool]]) -> int | None:
 
 
 def _numbers_lined_up(point: Clause, chosen: dict[int, tuple[Term, bool]]) -> bool:
-    """A point that states a number is about that number: it is contradicted only through it."""
-    numbers = [t.index for t in point.terms if t.value is not None]
-    return not numbers or any(index in chosen for index in numbers)
+    """A point that states a number is about that number: it is contradicted only through it, or
+    through the name it is bound to ("raw pixels are float32 0-1" for "uint8 0-255")."""
+    numbers = [t for t in point.terms if t.value is not None]
+    names = {t.bound_to for t in numbers}
+    swapped_name = any(is_opposite and t.key in names for t in point.terms if t.index in chosen for _, is_opposite in [chosen[t.index]])
+    return not numbers or swapped_name or any(t.index in chosen for t in numbers)
 
 
 def states(clause: Clause, key: str, lexicon: Lexicon) -> bool:

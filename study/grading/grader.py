@@ -117,7 +117,7 @@ def _cleared_by_sibling(point: Clause, clause: Clause, alignment: Alignment, ans
         # merely name the reversed word ("split the test set ..., and use the training loader";
         # "raw pixels are float32 0-1 and are converted to uint8 0-255").
         reading = align(point, sibling, lexicon)
-        if reading.reversed or reading.aligned < max(2, alignment.aligned):
+        if reading.reversed or reading.aligned < 2 or reading.aligned <= alignment.aligned:
             continue
         if any(states(sibling, key, lexicon) for key in alignment.opposed_terms):
             return True

@@ -20,6 +20,8 @@ GRADING_STOPWORDS = (STOPWORDS - {"not", "no", "more", "less", "most", "over", "
     "ca", "wo", "doe",  # what is left of "can't", "won't" and "does" once n't and the stemmer have had them
 }  # fmt: skip
 CONJUNCTIONS = frozenset({"and", "while", "whereas", "but", "so", "or"})
+# Where a negation's reach ends: "don't update because step only updates its parameters".
+SCOPE_BREAKS = CONJUNCTIONS | {"because", "since", "as", "which", "that", "when", "where", "if", "unless", "until", "then", "though"}
 # Words a short negation reaches past: "does not currently implement" negates "implement".
 TRANSPARENT = frozenset(
     {"always", "yet", "also", "currently", "necessarily", "really", "usually", "actually", "strictly", "directly"}
@@ -141,6 +143,9 @@ def _raw_tokens(text: str, offset: int, lexicon: Lexicon) -> list[Token]:
     tokens: list[Token] = []
     covered_until, next_span = -1, 0
     for match in _TOKEN.finditer(text):
+        if match["dims"]:  # "7x7" is a size word, not the number 7
+            while next_span < len(spans) and spans[next_span].start < match.end():
+                next_span += 1
         while next_span < len(spans) and spans[next_span].start <= match.start():
             span = spans[next_span]
             next_span += 1
@@ -278,7 +283,7 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
         reach = {"short": SHORT_SCOPE if not copula else PHRASE_SCOPE, "phrase": PHRASE_SCOPE, "contrast": len(tokens)}[token.key]
         covered = []
         for later in range(index + 1, len(tokens)):
-            if tokens[later].kind == "comma" or tokens[later].surface in CONJUNCTIONS or len(covered) == reach:
+            if tokens[later].kind == "comma" or tokens[later].surface in SCOPE_BREAKS or len(covered) == reach:
                 break
             if token.key == "contrast" and covered and tokens[later].surface in SUBJECT_PRONOUNS:
                 break
