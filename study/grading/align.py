@@ -60,17 +60,27 @@ class Alignment:
     def contradicts(self) -> bool:
         """Reversed, on enough of the point; a value bound to the point's own name with another
         value ("deterministic to False") is enough on its own."""
+        if any(c.claimed is not None for _, c, _ in self.swaps):  # "128*4*4 = 512": a wrong result is wrong anywhere
+            return self.can_contradict
         values = any(how == "value" or (how == "number" and p.bound_to and not unit_scale(p.bound_to)) for p, _, how in self.swaps)
         lined_up = self.aligned >= 2 and (values or self.aligned >= CONTRADICTION_SHARE * self.total)
         return self.can_contradict and self.reversed and lined_up
 
+    numbers: int = 0  # the point's numbers
+    numbers_aligned: int = 0  # ... that the clause states
+
     @property
     def coverage(self) -> float:
-        """Share of the point the clause states; a reversed clause states none of it."""
-        return 0.0 if self.reversed or not self.total else self.aligned / self.total
+        """Share of the point the clause states, a number counting twice a word (a numeric point
+        claims its numbers: "the cross-entropy is minus the log of 0.1, about 2.30" states
+        "expected loss ln(10) = 2.303"); a reversed clause states none of it."""
+        if self.reversed or not self.total:
+            return 0.0
+        words = self.total - self.numbers
+        return (self.aligned - self.numbers_aligned + 2 * self.numbers_aligned) / (words + 2 * self.numbers)
 
 
-def _same_word(a: str, b: str, lexicon: Lexicon) -> bool:
+def same_word(a: str, b: str, lexicon: Lexicon) -> bool:
     """Equal, or one plain word mistyped; a lexicon name only ever matches itself."""
     if a == b:
         return True
@@ -90,21 +100,27 @@ def _same_number(a: Term, b: Term) -> bool:
     return b.percent and same_value(a.value, a.tolerance, b.value / 100, b.tolerance / 100)
 
 
-def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list[Term], list[Term]]:
-    """Exact: the same number, bound to the same name or to another word of the point ("10k
-    images of the test set" for "10,000 test images"). Opposed: the point's name carries another
-    number of the same kind in the clause ("momentum 5e-4" where the point says "momentum 0.9")."""
+def _number_occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
+    """Exact: the same number, bound to the point's name or another word of the point ("10k images
+    of the test set" for "10,000 test images"). Opposed: the point's name carries another number of
+    the same kind ("momentum 5e-4" where the point says "momentum 0.9"). Else exact: the same number
+    anywhere, unless bound to a name the point gives another number ("gamma=10" for "gamma=0.1")
+    or to a counterpart of its own name ("float32 0-1" for "uint8 0-255")."""
     numbers = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent == term.percent]
     same = [t for t in numbers if _same_number(term, t)] + _sizes(term, clause)
-    if term.bound_to is None:
-        return same, []
-    # Another word of the point may carry the number ("10k images of the test set"), but not a
-    # name the point gives another number ("gamma=10" where the point says "gamma=0.1").
-    words = {t.key for t in point.terms} - {t.bound_to for t in point.terms if t.value is not None and t is not term}
-    agreeing = [t for t in same if t.bound_to in (term.bound_to, None) or t.bound_to in words]
-    if agreeing:
-        return agreeing, []
-    return [], [t for t in numbers if t.bound_to == term.bound_to]
+    miscalculated = [t for t in same if t.claimed is not None]  # "128*4*4 = 512" says the size is 512
+    if miscalculated:
+        return [], miscalculated
+    others = {t.bound_to for t in point.terms if t.value is not None and not _same_number(t, term)}
+    conflicting = others | lexicon.counterparts.get(term.bound_to or "", frozenset())
+    words = {t.key for t in point.terms} - conflicting
+    named_same = [t for t in same if t.bound_to == term.bound_to or t.bound_to in words]
+    if named_same or term.bound_to is None:
+        return named_same or same, []
+    named = [t for t in numbers if t.bound_to == term.bound_to and not _same_number(term, t)]
+    if named:
+        return [], named
+    return [t for t in same if t.bound_to not in conflicting], []
 
 
 def _sizes(term: Term, clause: Clause) -> list[Term]:
@@ -121,10 +137,10 @@ def _neighbour(clause: Clause, term: Term) -> str | None:
 def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
     """The clause's terms that say this term (exact) and that say its opposite (opposed)."""
     if term.value is not None:
-        return _number_occurrences(term, point, clause)
+        return _number_occurrences(term, point, clause, lexicon)
     words = [t for t in clause.terms if t.value is None]
     # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
-    exact = [t for t in words if _same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
+    exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
     opposed = [t for t in words if lexicon.opposite(term.key, t.key)]
     if term.key in lexicon.degree:
         opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
@@ -171,19 +187,24 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     ("does not use batch statistics" for "uses running statistics")."""
     chosen = _choose_all(point, clause, lexicon)
     terms = {t.index: t for t in point.terms}
+    point_heads, clause_heads = _heads(point.terms), _heads(clause.terms)
     consumed: set[int] = set()
     opposed_terms, swaps = [], []
     for index, (occurrence, is_opposite) in chosen.items():
         if not is_opposite:
             continue
-        if (occurrence.negated or occurrence.contrasted) != terms[index].negated and occurrence.value is None:
+        # A true opposite cancels a negation anywhere in its reach ("doesn't load anything in
+        # parallel" is "loads in the main process"); one of several named things only where the
+        # negation governs it ("does not use batch statistics", not "do not apply softmax" for sigmoid).
+        binary = occurrence.key in lexicon.opposites.get(terms[index].key, ())
+        governed = _governs(occurrence, clause_heads) or _governs(terms[index], point_heads)
+        if (occurrence.negated or occurrence.contrasted) != terms[index].negated and occurrence.value is None and (binary or governed):
             consumed.update(occurrence.negated_by, terms[index].negated_by)
         else:
             opposed_terms.append(terms[index].key)
             swaps.append((terms[index], occurrence, _how(terms[index], occurrence, lexicon)))
     # A key point's negation counts where the word it governs (the first in its scope) lines up: "does
     # not change accuracy" is not reversed by a clause that names accuracy but not change.
-    point_heads = _heads(point.terms)
     clause_markers = {m for occurrence, _ in chosen.values() for m in occurrence.negated_by} - consumed
     point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
@@ -202,6 +223,8 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
         span=_span(chosen),
         swaps=tuple(swaps),
         negation_flip=negation_flip,
+        numbers=sum(t.value is not None for t in point.terms),
+        numbers_aligned=sum(terms[i].value is not None and not opposite for i, (_, opposite) in chosen.items()),
     )
 
 
@@ -212,6 +235,11 @@ def _heads(terms: tuple[Term, ...]) -> dict[int, int]:
         for marker in term.negated_by:
             heads.setdefault(marker, term.index)
     return heads
+
+
+def _governs(term: Term, heads: dict[int, int]) -> bool:
+    """The term is the first word of one of its negations' reach (or a contrast names it)."""
+    return term.contrasted or any(heads.get(marker) == term.index for marker in term.negated_by)
 
 
 def _how(point_term: Term, clause_term: Term, lexicon: Lexicon) -> str:
@@ -236,4 +264,4 @@ def _numbers_lined_up(point: Clause, chosen: dict[int, tuple[Term, bool]]) -> bo
 
 def states(clause: Clause, key: str, lexicon: Lexicon) -> bool:
     """Whether the clause names this term itself (not its opposite)."""
-    return any(_same_word(key, t.key, lexicon) for t in clause.terms)
+    return any(same_word(key, t.key, lexicon) for t in clause.terms)

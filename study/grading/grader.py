@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from functools import cache
 
 from fsrs import Rating
 
 from qa_bank.schema import QAItem
-from study.grading.align import Alignment, align, states
+from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
-from study.grading.text import Clause, clauses, key_point_clause, merge
+from study.grading.numbers import same_value
+from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
+# An answer is on topic by the share of its words found in the item's own text (question, model
+# answer, key points): a weak answer counts as Hard only when it is on topic (an off-topic answer
+# that shares a few words is Again), and an on-topic fragment of a point counts as Hard.
+RELEVANT = 0.4
+ON_TOPIC = 0.6
+FRAGMENT = 0.2  # coverage of some point that makes an on-topic answer a fragment, not nothing
 LISTED_SHARE = 0.5  # an answer whose clauses are at least this share list items is a term list
 LISTED_MIN = 3  # ... and has at least this many of them
 
@@ -69,6 +77,7 @@ class GradeResult:
     points: list[PointResult] = field(default_factory=list)
     misconceptions: list[MisconceptionHit] = field(default_factory=list)
     listed_terms: bool = False  # the answer is mostly a list of terms with no claim relating them
+    on_topic: float = 0.0  # 0-1: share of the answer's words found in the item's own text
     hint: str = ""  # what to say next: for a term list, "say what X does to Y"
 
     @property
@@ -96,6 +105,7 @@ class GradeResult:
             "misconceptions": [asdict(hit) for hit in self.misconceptions],
             "points": [{**asdict(p), "status": p.status.value} for p in self.points],
             "listed_terms": self.listed_terms,
+            "on_topic": self.on_topic,
             "hint": self.hint,
             "suggested_rating": self.suggested_rating,
         }
@@ -171,6 +181,15 @@ def _best_coverage(target: Clause, answer: list[Clause], blocked: set[int], lexi
     return best
 
 
+def _swapped_words(alignment: Alignment) -> tuple[str, str] | None:
+    """The point's word and the learner's word in its place, as typed ("128*4*4 = 512" for a wrong result)."""
+    if not alignment.swaps:
+        return None
+    ours, theirs, _ = alignment.swaps[0]
+    said = f"{theirs.surface} = {theirs.claimed:g}" if theirs.claimed is not None else theirs.surface or theirs.key
+    return ours.surface or ours.key, said
+
+
 def grade_point(point: str, answer: list[Clause], lexicon: Lexicon) -> PointResult:
     """Contradiction is read clause by clause; coverage over anchored runs of clauses that contain
     no contradicting clause, so a claim is credited where the learner stated it, and only there."""
@@ -181,8 +200,7 @@ def grade_point(point: str, answer: list[Clause], lexicon: Lexicon) -> PointResu
     coverage, where = _best_coverage(target, answer, blocked, lexicon)
     if contradiction and (coverage < POINT_MATCHED or contradiction[0] > coverage):
         _, clause, alignment = contradiction
-        swap = alignment.swaps[0] if alignment.swaps else None
-        swapped = (swap[0].surface or swap[0].key, swap[1].surface or swap[1].key) if swap else None
+        swapped = _swapped_words(alignment)
         return PointResult(point, PointStatus.CONTRADICTED, 0.0, clause.text, alignment.why, swapped)
     if coverage >= POINT_MATCHED:
         return PointResult(point, PointStatus.MATCHED, round(coverage, 3), where)
@@ -204,10 +222,18 @@ def find_misconceptions(item: QAItem, answer: list[Clause], lexicon: Lexicon) ->
     return hits
 
 
-def suggest_rating(score: float, points: list[PointResult], misconceptions: list[MisconceptionHit], listed: bool = False) -> Rating:
-    """From the score, capped at Hard by a contradiction, a misconception or a list of terms, and
-    Again when the answer reverses at least as many points as it gets right."""
+def suggest_rating(
+    score: float, points: list[PointResult], misconceptions: list[MisconceptionHit], listed: bool = False, on_topic: float = 1.0
+) -> Rating:
+    """From the score, weak answers sorted by topic (see RELEVANT), capped at Hard by a
+    contradiction, a misconception or a list of terms, and Again when the answer reverses at least
+    as many points as it gets right."""
     rating = next((r for floor, r in RATING_FLOORS if score >= floor), Rating.Again)
+    if rating is Rating.Hard and on_topic < RELEVANT:
+        rating = Rating.Again
+    fragment = any(p.coverage >= FRAGMENT and p.status is not PointStatus.CONTRADICTED for p in points)
+    if rating is Rating.Again and on_topic >= ON_TOPIC and fragment:
+        rating = Rating.Hard
     matched = sum(p.status is PointStatus.MATCHED for p in points)
     contradicted = sum(p.status is PointStatus.CONTRADICTED for p in points)
     if contradicted or misconceptions or listed:
@@ -215,6 +241,28 @@ def suggest_rating(score: float, points: list[PointResult], misconceptions: list
     if contradicted >= max(1, matched) or (misconceptions and not matched):
         rating = Rating.Again
     return rating
+
+
+@cache
+def _item_terms(item: QAItem, lexicon: Lexicon) -> tuple[frozenset[str], tuple[Term, ...]]:
+    """The words and the numbers of the item's own text."""
+    text = "\n".join([item.question, item.answer, *item.key_points])
+    terms = [t for clause in clauses(text, lexicon) for t in clause.terms]
+    return frozenset(t.key for t in terms if t.value is None), tuple(t for t in terms if t.value is not None)
+
+
+def on_topic(item: QAItem, answer: list[Clause], lexicon: Lexicon) -> float:
+    """Share of the answer's terms that the item's own text uses too ("around 2.3" is on topic
+    for an item whose text says ln(10) = 2.303)."""
+    words, numbers = _item_terms(item, lexicon)
+    terms = [t for clause in answer for t in clause.terms]
+
+    def known(term: Term) -> bool:
+        if term.value is None:
+            return any(same_word(term.key, k, lexicon) for k in words)
+        return any(same_value(term.value, term.tolerance, n.value, n.tolerance) for n in numbers)
+
+    return sum(map(known, terms)) / len(terms) if terms else 0.0
 
 
 def listed_terms(answer: list[Clause]) -> bool:
@@ -229,7 +277,11 @@ def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) ->
     """ "You listed the terms; say how they relate": with the first point not stated, its first
     and last named things as X and Y."""
     unstated = next((p for p in points if p.status is not PointStatus.MATCHED), points[0])
-    words = [t.surface for t in key_point_clause(unstated.point, lexicon).terms if t.surface and t.value is None]
+    terms = key_point_clause(unstated.point, lexicon).terms
+    first_number = next((t.index for t in terms if t.value is not None), None)
+    if first_number:  # "expected loss ln(10) = 2.303": say what the expected loss is
+        return f"You listed the terms; say how they relate: what is the {' '.join(t.surface for t in terms[:first_number])}?"
+    words = [t.surface for t in terms if t.surface and t.value is None]
     relation = f": what does {words[0]} do to {words[-1]}?" if len(words) >= 2 else "."
     return f"You listed the terms; say how they relate{relation}"
 
@@ -243,4 +295,6 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     hits = find_misconceptions(item, answer_clauses, lexicon)
     listed = listed_terms(answer_clauses)
     hint = term_list_hint(item, points, lexicon) if listed else ""
-    return GradeResult(round(score, 3), suggest_rating(score, points, hits, listed).name, points, hits, listed, hint)
+    topic = round(on_topic(item, answer_clauses, lexicon), 3)
+    rating = suggest_rating(score, points, hits, listed, topic)
+    return GradeResult(round(score, 3), rating.name, points, hits, listed, topic, hint)

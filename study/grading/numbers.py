@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # A number as typed: thousands commas, decimals, exponent, a k suffix; a percent sign after it.
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?"
@@ -15,7 +15,7 @@ _LEXEME = re.compile(
     rf"(?P<number>(?:{_NUMBER}))(?P<suffix>k\b)?(?P<percent>\s*%)?"
     r"|(?P<func>\b(?:natural\s+)?(?:ln|log|exp|sqrt)\b(?:\s+of\b)?)"
     r"|(?P<op>[*\u00d7/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
-    r"|(?P<by>\bby\b)|(?P<paren>[()])|(?P<the>\bthe\b)|(?P<space>\s+)|(?P<word>[a-z_]\w*)|(?P<other>.)",
+    r"|(?P<by>\bby\b)|(?P<paren>[()])|(?P<the>\bthe\b(?=\s+(?:natural\s+)?(?:ln|log)\b))|(?P<space>\s+)|(?P<word>[a-z_]\w*)|(?P<other>.)",
     re.IGNORECASE,
 )
 _KINDS = ("number", "func", "op", "by", "paren", "the", "space", "word", "other")
@@ -37,6 +37,7 @@ class NumberSpan:
     percent: bool = False
     size: str | None = None  # "5x5" for "5 by 5": a shape, compared as its text
     computed: bool = False  # arithmetic or a function was evaluated
+    claimed: float | None = None  # "128*4*4 = 512": the learner equates this expression to another value
 
 
 def _written_tolerance(text: str) -> float:
@@ -129,7 +130,8 @@ def _number_value(text: str) -> float:
 
 
 def _lexemes(text: str) -> list[tuple[str, str, int, int]]:
-    """(kind, text, start, end) with spaces and "the" dropped ("minus the log of 0.1")."""
+    """(kind, text, start, end) with spaces dropped, and "the" before a log ("minus the log of 0.1");
+    any other "the" is a word, so "128 times the 16 classes" is no product."""
     out = []
     for match in _LEXEME.finditer(text):
         kind = next(name for name in _KINDS if match[name] is not None)
@@ -185,7 +187,18 @@ def number_spans(text: str) -> list[NumberSpan]:
             continue
         spans.append(span)
         index += used
-    return spans
+    return _equations(text, spans)
+
+
+def _equations(text: str, spans: list[NumberSpan]) -> list[NumberSpan]:
+    """An expression equated to a value it does not have ("128*4*4 = 512") carries the claim, so
+    the arithmetic error can contradict a key point that states the right result."""
+    out = list(spans)
+    for index, (left, right) in enumerate(zip(spans, spans[1:], strict=False)):
+        joined = text[left.end : right.start].strip() in ("=", "==", "is", "gives", "equals")
+        if left.computed and joined and not same_value(left.value, left.tolerance, right.value, right.tolerance):
+            out[index] = replace(left, claimed=right.value)
+    return out
 
 
 def _longest_expression(text: str, lexemes: list, index: int) -> tuple[NumberSpan | None, int]:

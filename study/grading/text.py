@@ -17,6 +17,7 @@ GRADING_STOPWORDS = (STOPWORDS - {"not", "no", "more", "less", "most", "over", "
     "really", "basically", "actually", "thing", "things", "like", "way", "some", "because", "since", "which", "while",
     "thus", "hence", "therefore", "just", "still", "already", "even", "whole", "here", "these", "those", "other", "own",
     "onto", "its", "itself", "called", "call", "calls", "let", "lets", "need", "needs", "needed", "want",
+    "around", "roughly", "approximately", "approx", "nearly", "almost",  # numbers.py reads these as a tolerance
     "ca", "wo", "doe",  # what is left of "can't", "won't" and "does" once n't and the stemmer have had them
 }  # fmt: skip
 CONJUNCTIONS = frozenset({"and", "while", "whereas", "but", "so", "or"})
@@ -77,6 +78,7 @@ class Token:
     percent: bool = False
     tolerance: float = 0.0  # a number's written precision (numbers.py)
     boolean: bool = False  # True/False, or on/off after a name
+    claimed: float | None = None  # an expression the learner equates to another value (numbers.py)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Term:
     tolerance: float = 0.0
     boolean: bool = False
     contrasted: bool = False  # under "instead of" / "rather than": named as the alternative, neither asserted nor denied
+    claimed: float | None = None  # "128*4*4 = 512": the value the learner says this expression has
 
     @property
     def negated(self) -> bool:
@@ -123,7 +126,8 @@ def _number_token(span: NumberSpan, text: str, offset: int) -> Token:
     start, end = span.start + offset, span.end + offset
     if span.size:
         return Token("word", span.size, start, end, span.size)
-    return Token("number", f"{span.value:g}", start, end, text[span.start : span.end], span.value, span.percent, span.tolerance)
+    surface = text[span.start : span.end]
+    return Token("number", f"{span.value:g}", start, end, surface, span.value, span.percent, span.tolerance, claimed=span.claimed)
 
 
 def _with_units(tokens: list[Token]) -> list[Token]:
@@ -331,7 +335,9 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
                 negators.setdefault(index, []).append(tokens[marker].start)
     content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
     terms = [
-        Term(t.key, n, tuple(negators.get(i, ())), t.value, t.percent, None, i, t.surface, t.tolerance, t.boolean, i in contrasted)
+        Term(
+            t.key, n, tuple(negators.get(i, ())), t.value, t.percent, None, i, t.surface, t.tolerance, t.boolean, i in contrasted, t.claimed
+        )
         for n, (i, t) in enumerate(content)
     ]
     hypothetical = any(t.surface in HYPOTHETICAL for t in tokens)

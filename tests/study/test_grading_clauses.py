@@ -170,12 +170,12 @@ def test_without_the_abbreviation_table_ece_is_not_expected_calibration_error(it
 
 
 def test_named_things_are_never_typo_matches_of_each_other():
-    from study.grading.align import _same_word
+    from study.grading.align import same_word
     from study.grading.lexicon import load_lexicon
 
     lexicon = load_lexicon()
-    assert not _same_word("float16", "bfloat16", lexicon)  # counterparts, one letter apart
-    assert _same_word("reproducibl", "reproducbl", lexicon)  # a plain word, mistyped
+    assert not same_word("float16", "bfloat16", lexicon)  # counterparts, one letter apart
+    assert same_word("reproducibl", "reproducbl", lexicon)  # a plain word, mistyped
 
 
 def test_arithmetic_is_not_a_sentence_break(items):
