@@ -3,13 +3,13 @@ learner's own words, known misconceptions caught, and a suggested FSRS rating.""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 
 from fsrs import Rating
 
-from qa_bank.schema import QAItem
+from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
@@ -154,28 +154,61 @@ def _anchored(run: list[int], target: Clause, answer: list[Clause], lexicon: Lex
     return any(not answer[i].listed and align(target, answer[i], lexicon).aligned > 0 for i in run)
 
 
-def _contradiction(target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], tuple[float, Clause, Alignment] | None]:
-    """The clauses that reverse the point (blocked from crediting it) and the strongest of them."""
+@dataclass(frozen=True)
+class Reversal:
+    """A clause that reverses a point: how much of the point it lines up, and why."""
+
+    share: float
+    clause: str
+    why: str | None
+    swapped: tuple[str, str] | None
+
+
+def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """The clauses that reverse the point (blocked from crediting it), and how."""
     blocked: set[int] = set()
-    strongest: tuple[float, Clause, Alignment] | None = None
+    found = []
     for index, clause in enumerate(answer):
         alignment = align(target, clause, lexicon)
         if alignment.contradicts and not _cleared_by_sibling(target, clause, alignment, answer, lexicon):
             blocked.add(index)
-            share = alignment.aligned / alignment.total
-            if strongest is None or share > strongest[0]:
-                strongest = (share, clause, alignment)
-    return blocked, strongest
+            found.append(Reversal(alignment.aligned / alignment.total, clause.text, alignment.why, _swapped_words(alignment)))
+    return blocked, found
 
 
-def _best_coverage(target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon) -> tuple[float, str | None]:
+def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """Clauses that state what the bank says is the point's contrary ("start large and lower it"),
+    including a word of it the point lacks: "ReLU non-linearity" does not state "ReLU removes the
+    non-linearity"."""
+    blocked: set[int] = set()
+    found = []
+    for contrary in claim.contrary:
+        target = key_point_clause(contrary, lexicon)
+        own = replace(target, terms=tuple(t for t in target.terms if not any(same_word(t.key, p.key, lexicon) for p in point.terms)))
+        for index, clause in enumerate(answer):
+            alignment = align(target, clause, lexicon)
+            distinct = not own.terms or align(own, clause, lexicon).aligned > 0
+            if not clause.hypothetical and distinct and alignment.aligned >= 2 and alignment.coverage >= POINT_MATCHED:
+                blocked.add(index)
+                found.append(Reversal(alignment.coverage, clause.text, "antonym", (claim.relation or claim.point, contrary)))
+    return blocked, found
+
+
+def _best_coverage(
+    target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon, relation: Clause | None = None
+) -> tuple[float, str | None]:
+    """The best share of the point stated by an anchored run of clauses; where the bank gives the
+    point's relation, only runs that state it count ("BatchNorm ... training" without "stabilises")."""
     best: tuple[float, str | None] = (0.0, None)
     for run in _windows(answer):
         if blocked.intersection(run) or not _anchored(run, target, answer, lexicon):
             continue
         parts = [answer[i] for i in run]
         text = parts[0].text if len(parts) == 1 else f"{parts[0].text} … {parts[-1].text}"
-        coverage = align(target, merge(parts, text), lexicon).coverage
+        merged = merge(parts, text)
+        if relation is not None and not align(relation, merged, lexicon).coverage:
+            continue
+        coverage = align(target, merged, lexicon).coverage
         if coverage > best[0] or (coverage == best[0] and best[1] is not None and len(text) < len(best[1])):
             best = (coverage, text)
     return best
@@ -190,18 +223,40 @@ def _swapped_words(alignment: Alignment) -> tuple[str, str] | None:
     return ours.surface or ours.key, said
 
 
-def grade_point(point: str, answer: list[Clause], lexicon: Lexicon) -> PointResult:
-    """Contradiction is read clause by clause; coverage over anchored runs of clauses that contain
-    no contradicting clause, so a claim is credited where the learner stated it, and only there."""
+def _targets(point: str, claim: Claim | None, lexicon: Lexicon) -> list[Clause]:
+    """The point read as a clause (its numbers within the claim's tolerance), then its other wordings."""
     target = key_point_clause(point, lexicon)
-    if not target.terms:
+    if claim is None:
+        return [target]
+    if claim.tolerance:
+        loose = [replace(t, tolerance=max(t.tolerance, claim.tolerance)) if t.value is not None else t for t in target.terms]
+        target = replace(target, terms=tuple(loose))
+    return [target, *(key_point_clause(wording, lexicon) for wording in claim.wordings)]
+
+
+def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None) -> PointResult:
+    """Contradiction is read clause by clause; coverage over anchored runs of clauses that contain
+    no contradicting clause, so a claim is credited where the learner stated it, and only there.
+    A bank claim adds wordings that state the point, contraries that reverse it, a relation that
+    must be stated, and a tolerance on its numbers."""
+    targets = [t for t in _targets(point, claim, lexicon) if t.terms]
+    if not targets:
         return PointResult(point, PointStatus.MISSED, 0.0, None)
-    blocked, contradiction = _contradiction(target, answer, lexicon)
-    coverage, where = _best_coverage(target, answer, blocked, lexicon)
-    if contradiction and (coverage < POINT_MATCHED or contradiction[0] > coverage):
-        _, clause, alignment = contradiction
-        swapped = _swapped_words(alignment)
-        return PointResult(point, PointStatus.CONTRADICTED, 0.0, clause.text, alignment.why, swapped)
+    blocked: set[int] = set()
+    reversals: list[Reversal] = []
+    for target in targets:
+        more_blocked, found = _contradictions(target, answer, lexicon)
+        blocked |= more_blocked
+        reversals += found
+    if claim is not None and claim.contrary:
+        more_blocked, found = _contraries(claim, targets[0], answer, lexicon)
+        blocked |= more_blocked
+        reversals += found
+    relation = key_point_clause(claim.relation, lexicon) if claim is not None and claim.relation else None
+    coverage, where = max((_best_coverage(target, answer, blocked, lexicon, relation) for target in targets), key=lambda best: best[0])
+    strongest = max(reversals, key=lambda r: r.share, default=None)
+    if strongest and (coverage < POINT_MATCHED or strongest.share > coverage):
+        return PointResult(point, PointStatus.CONTRADICTED, 0.0, strongest.clause, strongest.why, strongest.swapped)
     if coverage >= POINT_MATCHED:
         return PointResult(point, PointStatus.MATCHED, round(coverage, 3), where)
     status = PointStatus.PARTIAL if coverage > 0 else PointStatus.MISSED
@@ -246,7 +301,8 @@ def suggest_rating(
 @cache
 def _item_terms(item: QAItem, lexicon: Lexicon) -> tuple[frozenset[str], tuple[Term, ...]]:
     """The words and the numbers of the item's own text."""
-    text = "\n".join([item.question, item.answer, *item.key_points])
+    claimed = [text for claim in item.claims for text in (*claim.wordings, claim.subject, claim.relation, claim.object) if text]
+    text = "\n".join([item.question, item.answer, *item.key_points, *claimed])
     terms = [t for clause in clauses(text, lexicon) for t in clause.terms]
     return frozenset(t.key for t in terms if t.value is None), tuple(t for t in terms if t.value is not None)
 
@@ -290,7 +346,8 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     """Grade `answer` against the item's key points and misconceptions (see the module doc)."""
     lexicon = lexicon or load_lexicon()
     answer_clauses = clauses(answer, lexicon)
-    points = [grade_point(point, answer_clauses, lexicon) for point in item.key_points]
+    claims = {claim.point: claim for claim in item.claims}
+    points = [grade_point(point, answer_clauses, lexicon, claims.get(point)) for point in item.key_points]
     score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
     listed = listed_terms(answer_clauses)
