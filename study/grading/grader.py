@@ -55,7 +55,7 @@ class PointResult:
         if self.status is not PointStatus.CONTRADICTED:
             return ""
         if self.swapped and self.why == "roles":
-            return f"you swapped {self.swapped[1]} and {self.swapped[0]}"
+            return f"you swapped {self.swapped[0]} and {self.swapped[1]}: you put {self.swapped[1]} where the point has {self.swapped[0]}"
         if self.swapped and self.why in ("value", "number"):
             return f"you gave {self.swapped[1]} where the point has {self.swapped[0]}"
         if self.swapped:
@@ -333,6 +333,9 @@ def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) ->
     """ "You listed the terms; say how they relate": with the first point not stated, its first
     and last named things as X and Y."""
     unstated = next((p for p in points if p.status is not PointStatus.MATCHED), points[0])
+    claim = next((c for c in item.claims if c.point == unstated.point and c.subject and c.object), None)
+    if claim is not None:
+        return f"You listed the terms; say how they relate: what does {claim.subject} do to {claim.object}?"
     terms = key_point_clause(unstated.point, lexicon).terms
     first_number = next((t.index for t in terms if t.value is not None), None)
     if first_number:  # "expected loss ln(10) = 2.303": say what the expected loss is
