@@ -92,7 +92,8 @@ def test_quiz_shows_contradicted_points_and_misconceptions(app):
     assert any("Misconception" in w and "torch.no_grad()" in w for w in warnings), warnings  # with its correction
 
 
-TERM_LIST = "SimpleCNN: three conv blocks, classifier. BatchNorm, stabilises, speeds up, training. ReLU, non-linearity. MaxPool, halves, spatial size."
+# The Quiz page example of issue 28 (a list of terms rated Easy, every point "Matched").
+TERM_LIST = "SimpleCNN: three conv blocks, classifier. BatchNorm, stabilises, speeds up, training. ReLU, non-linearity. MaxPool, halves, spatial size."  # noqa: E501
 ROLE_SWAP = "zero padding mirrors the pixels from inside the image, and reflect gives a black border"
 
 
