@@ -100,19 +100,19 @@ def _same_number(a: Term, b: Term) -> bool:
     return b.percent and same_value(a.value, a.tolerance, b.value / 100, b.tolerance / 100)
 
 
-def _number_occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
+def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list[Term], list[Term]]:
     """Exact: the same number, bound to the point's name or another word of the point ("10k images
     of the test set" for "10,000 test images"). Opposed: the point's name carries another number of
     the same kind ("momentum 5e-4" where the point says "momentum 0.9"). Else exact: the same number
-    anywhere, unless bound to a name the point gives another number ("gamma=10" for "gamma=0.1")
-    or to a counterpart of its own name ("float32 0-1" for "uint8 0-255")."""
+    anywhere, unless bound to a name the point gives another number ("gamma=10" for "gamma=0.1").
+    Numbers that moved with a swapped name ("the std is (0.4914, ...)") line up, so the clause is
+    read as the swap it is."""
     numbers = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent == term.percent]
     same = [t for t in numbers if _same_number(term, t)] + _sizes(term, clause)
     miscalculated = [t for t in same if t.claimed is not None]  # "128*4*4 = 512" says the size is 512
     if miscalculated:
         return [], miscalculated
-    others = {t.bound_to for t in point.terms if t.value is not None and not _same_number(t, term)}
-    conflicting = others | lexicon.counterparts.get(term.bound_to or "", frozenset())
+    conflicting = {t.bound_to for t in point.terms if t.value is not None and not _same_number(t, term)}
     words = {t.key for t in point.terms} - conflicting
     named_same = [t for t in same if t.bound_to == term.bound_to or t.bound_to in words]
     if named_same or term.bound_to is None:
@@ -137,7 +137,7 @@ def _neighbour(clause: Clause, term: Term) -> str | None:
 def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
     """The clause's terms that say this term (exact) and that say its opposite (opposed)."""
     if term.value is not None:
-        return _number_occurrences(term, point, clause, lexicon)
+        return _number_occurrences(term, point, clause)
     words = [t for t in clause.terms if t.value is None]
     # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
     exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
