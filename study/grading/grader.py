@@ -145,13 +145,11 @@ def _windows(answer: list[Clause]) -> list[list[int]]:
     return runs
 
 
-def _anchored(run: list[int], target: Clause, answer: list[Clause], lexicon: Lexicon) -> bool:
+def _anchored(run: list[int], answer: list[Clause], talks: list[bool]) -> bool:
     """Several clauses state a point together only through one that is a statement, not a list
-    item, and talks about the point: "writes the epoch, model state_dict, best_acc" is a claim with
-    a list; "BatchNorm, stabilises, training" is three list items and claims nothing."""
-    if len(run) == 1:
-        return True
-    return any(not answer[i].listed and align(target, answer[i], lexicon).aligned > 0 for i in run)
+    item, and talks about the point (`talks`, per clause): "writes the epoch, model state_dict,
+    best_acc" is a claim with a list; "BatchNorm, stabilises, training" is three list items and claims nothing."""
+    return len(run) == 1 or any(not answer[i].listed and talks[i] for i in run)
 
 
 @dataclass(frozen=True)
@@ -200,8 +198,9 @@ def _best_coverage(
     """The best share of the point stated by an anchored run of clauses; where the bank gives the
     point's relation, only runs that state it count ("BatchNorm ... training" without "stabilises")."""
     best: tuple[float, str | None] = (0.0, None)
+    talks = [align(target, clause, lexicon).aligned > 0 for clause in answer]
     for run in _windows(answer):
-        if blocked.intersection(run) or not _anchored(run, target, answer, lexicon):
+        if blocked.intersection(run) or not _anchored(run, answer, talks):
             continue
         parts = [answer[i] for i in run]
         text = parts[0].text if len(parts) == 1 else f"{parts[0].text} … {parts[-1].text}"

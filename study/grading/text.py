@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from study.grading.lexicon import Lexicon, stem
 from study.grading.numbers import NumberSpan, number_spans, unit_scale
@@ -434,8 +435,10 @@ def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
     return [replace(c, listed=short[i] and ((i > 0 and short[i - 1]) or (i + 1 < len(out) and short[i + 1]))) for i, c in enumerate(out)]
 
 
+@lru_cache(maxsize=4096)
 def key_point_clause(point: str, lexicon: Lexicon) -> Clause:
-    """A key point read as one clause (key points are written as one claim each)."""
+    """A key point read as one clause (key points are written as one claim each); cached, as every
+    grade reads the same few hundred points."""
     tokens = [t for _, sentence in sentences(point) for t in tokenize(sentence, lexicon)]
     clause = build_clause(tokens, point)
     # A term said twice ("F(x) + x") is one thing to state, not two.

@@ -25,6 +25,20 @@ def items():
     return load_bank().by_id()
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Key points and item words are cached per lexicon; a test that patches the reader must not
+    see clauses read before (or leave its own behind)."""
+    from study.grading.grader import _item_terms
+    from study.grading.text import key_point_clause
+
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+    yield
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+
+
 def point(result, start: str):
     return next(p for p in result.points if p.point.startswith(start))
 

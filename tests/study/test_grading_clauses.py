@@ -19,6 +19,20 @@ def items():
     return load_bank().by_id()
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Key points and item words are cached per lexicon; a test that patches the reader must not
+    see clauses read before (or leave its own behind)."""
+    from study.grading.grader import _item_terms
+    from study.grading.text import key_point_clause
+
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+    yield
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+
+
 def lexicon_without(section: str, *entries: str):
     """The real lexicon with some entries of one section taken out."""
     raw = copy.deepcopy(RAW)
