@@ -205,7 +205,7 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
             swaps.append((terms[index], occurrence, _how(terms[index], occurrence, lexicon)))
     # A key point's negation counts where the word it governs (the first in its scope) lines up: "does
     # not change accuracy" is not reversed by a clause that names accuracy but not change.
-    clause_markers = {m for occurrence, _ in chosen.values() for m in occurrence.negated_by} - consumed
+    clause_markers = _governing(clause, {occurrence.index for occurrence, _ in chosen.values()}) - consumed
     point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
@@ -235,6 +235,17 @@ def _heads(terms: tuple[Term, ...]) -> dict[int, int]:
         for marker in term.negated_by:
             heads.setdefault(marker, term.index)
     return heads
+
+
+def _governing(clause: Clause, lined_up: set[int]) -> set[int]:
+    """The clause's negations that bear on the point: the word each governs lines up, or most of
+    its reach does ("isn't a full pass over the data"), not one noun inside a phrase it negates
+    ("avoid expensive CPU ops" says nothing against "make CPU transforms cheaper")."""
+    scopes: dict[int, list[int]] = {}
+    for term in clause.terms:
+        for marker in term.negated_by:
+            scopes.setdefault(marker, []).append(term.index)
+    return {m for m, scope in scopes.items() if scope[0] in lined_up or 2 * len(lined_up.intersection(scope)) >= len(scope)}
 
 
 def _governs(term: Term, heads: dict[int, int]) -> bool:

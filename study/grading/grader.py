@@ -352,7 +352,8 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     points = [grade_point(point, answer_clauses, lexicon, claims.get(point)) for point in item.key_points]
     score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
-    listed = listed_terms(answer_clauses)
+    # A list that names every point answered a question that asks for names ("which augmentations?").
+    listed = listed_terms(answer_clauses) and any(p.status is not PointStatus.MATCHED for p in points)
     hint = term_list_hint(item, points, lexicon) if listed else ""
     topic = round(on_topic(item, answer_clauses, lexicon), 3)
     rating = suggest_rating(score, points, hits, listed, topic)

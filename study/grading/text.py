@@ -349,8 +349,10 @@ def _short(tokens: list[Token]) -> bool:
     """A fragment that could be one item of a list of terms: a few content words, no verb or
     preposition relating them, no negation. `clauses` calls it a list item when a neighbour is short too."""
     content = [i for i, t in enumerate(tokens) if t.kind in ("word", "number")]
-    if len(content) > LIST_ITEM_WORDS or any(t.kind == "marker" or t.surface in LINKS for t in tokens):
+    if len(content) > LIST_ITEM_WORDS:
         return False
+    if len(content) > 1 and any(t.kind == "marker" or t.surface in LINKS for t in tokens):
+        return False  # one word relates nothing, even "disables"
     # A verb between two content words ("crop simulates translations", "BatchNorm stabilises training").
     middle = [tokens[i] for i in content[1:-1]]
     return not any(t.kind == "word" and t.surface.endswith(VERB_ENDINGS) and not t.surface.endswith("ss") for t in middle)
