@@ -64,6 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown bench(es) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
     if args.blind and "grading" not in (args.names or BENCHES):
         parser.error("--blind is read by the grading bench only: add 'grading' to the benches")
+    if args.blind:  # a bad labelled file is one line naming the file and entries, before anything runs
+        from bench.grading import LabelledSetError, load_labelled
+
+        for path in args.blind:
+            try:
+                load_labelled(Path(path))
+            except LabelledSetError as error:
+                parser.error(str(error))
     info, results = machine(), []
     for name in args.names or list(BENCHES):
         start = time.perf_counter()
