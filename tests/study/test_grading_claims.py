@@ -214,3 +214,15 @@ def test_a_bank_claim_supplies_contraries_and_wordings(items):
     spoken = "so tensorflow doesn't grab the whole card up front"
     assert point(grade(growth, spoken), "stop TensorFlow").status.value == "matched"
     assert point(grade(dataclasses.replace(growth, claims=()), spoken), "stop TensorFlow").status.value != "matched"
+
+
+def test_units_are_part_of_the_claim(items):
+    schedule = items["viva-10-scheduler-used-change-learning-rate"]
+    steps = point(grade(schedule, "it multiplies the lr by 0.1 every 10 steps"), "multiplies the learning rate")
+    assert steps.status.value == "contradicted" and steps.swapped == ("epochs", "steps")
+    assert (
+        point(grade(schedule, "it multiplies the lr by 0.1 every 10 steps", lexicon_without("opposites", "epoch")), "multiplies").why
+        is None
+    )
+    crop = point(grade(items["resnet-06-randomcrop-32-padding-4"], "pad 4 px on each side to get 40x40"), "pad 4 pixels")
+    assert crop.status.value == "matched"
