@@ -1,4 +1,4 @@
-"""`python -m proofs list|run|run-all [--broken] [--json]`."""
+"""`python -m proofs list|run|run-all [--broken] [--json]|coverage`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from proofs.catalogue import all_demos, get_demo
 from proofs.claims import ItemProof, prove_bank_items, run_both
@@ -48,12 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--broken", action="store_true",
         help="run each demo as written and with its mistake; each bank item's claim check must pass, then fail",
     )  # fmt: skip
+    coverage_parser = commands.add_parser("coverage", help="items proved under the strict rule, partial and unlinked, by source document")
+    coverage_parser.add_argument("--report", help="a saved `run-all --broken --json` output, instead of running every demo")
+    coverage_parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     if args.command == "list":
         demos = all_demos()
         print(json.dumps([_describe(d) for d in demos], indent=1) if args.json else "\n".join(f"{d.id:36s} {d.claim}" for d in demos))
         return 0
+    if args.command == "coverage":
+        return _report_coverage(args.report, args.json)
     if args.command == "run-all" and args.broken:
         return _report_broken(run_both(), args.json)
     try:
@@ -110,6 +116,19 @@ def _print_broken(items: list[ItemProof], runs: dict[str, tuple[DemoRun, DemoRun
     counts = _summary(items, runs)
     caught, missed, skipped = counts["items_caught"], counts["items_missed"], counts["items_skipped"]
     print(f"items: {caught} caught by their own claim check, {missed} missed, {skipped} skipped")
+
+
+def _report_coverage(report_path: str | None, as_json: bool) -> int:
+    from proofs.coverage import audit_verdicts, caught_from_report, coverage
+    from qa_bank.loader import load_bank
+
+    if report_path:
+        report = json.loads(Path(report_path).read_text(encoding="utf-8"))
+    else:
+        report = {"items": [item.to_dict() for item in prove_bank_items(run_both())]}
+    table = coverage(load_bank(), caught_from_report(report), audit_verdicts())
+    print(json.dumps(table.to_dict(), indent=1) if as_json else table.markdown())
+    return 0
 
 
 if __name__ == "__main__":

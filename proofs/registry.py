@@ -4,10 +4,11 @@ with the values it measured, so the learner (and CI) sees the claim hold or fail
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,10 @@ class Demo:
     function: Callable[..., DemoResult]
     mistake: str  # the mistake the checks guard against; run(..., broken=True) makes it
     needs_cuda: bool = False
+    # torch intra-op threads while it runs: 1 for loops over tiny models, which gain nothing from a
+    # thread pool and, on a busy machine, wait at every op for a descheduled thread (13 s of CPU
+    # against 0.6 s for residual-degradation at load 10 on 2 cores). None leaves torch's setting.
+    threads: int | None = None
 
     @property
     def source(self) -> str:
@@ -167,7 +172,7 @@ class DemoRun:
 _REGISTRY: dict[str, Demo] = {}
 
 
-def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cuda: bool = False) -> Callable:
+def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cuda: bool = False, threads: int | None = None) -> Callable:
     """Register the decorated function (its module name is the family).
 
     `mistake` names the error the checks must catch; the function takes `broken: bool` and,
@@ -179,7 +184,7 @@ def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cu
         if "broken" not in inspect.signature(function).parameters:
             raise ValueError(f"demo '{id}': {function.__name__} must take broken: bool = False")
         family = function.__module__.rsplit(".", 1)[-1]
-        _REGISTRY[id] = Demo(id, title, claim, family, params, function, mistake, needs_cuda)
+        _REGISTRY[id] = Demo(id, title, claim, family, params, function, mistake, needs_cuda, threads)
         return function
 
     return register
@@ -203,15 +208,27 @@ def run(demo_def: Demo, overrides: dict[str, Any] | None = None, broken: bool = 
     if demo_def.needs_cuda and not torch.cuda.is_available():
         return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped="needs a CUDA GPU; none is available here", broken=broken)
     torch.manual_seed(0)
-    started = time.perf_counter()
-    if not broken:
-        result = demo_def.function(**values)
-        return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result)
+    with _threads(demo_def.threads):
+        started = time.perf_counter()
+        if not broken:
+            result = demo_def.function(**values)
+            return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result)
+        try:
+            result, error = demo_def.function(**values, broken=True), None
+        except Exception as exception:  # noqa: BLE001 - recorded: a crash is not a caught mistake
+            result, error = DemoResult(), f"{type(exception).__name__}: {exception}"
+        return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result, broken=True, error=error)
+
+
+@contextlib.contextmanager
+def _threads(count: int | None) -> Iterator[None]:
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
     try:
-        result, error = demo_def.function(**values, broken=True), None
-    except Exception as exception:  # noqa: BLE001 - recorded: a crash is not a caught mistake
-        result, error = DemoResult(), f"{type(exception).__name__}: {exception}"
-    return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result, broken=True, error=error)
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def line_figure(title: str, x: list[float], series: dict[str, list[float]], x_title: str = "", y_title: str = "", log_x: bool = False):
