@@ -16,6 +16,7 @@ from proofs.registry import DemoResult, demo
     "to reproduce 2x2 averaging of real images it learns to within a small error, while MaxPool2d(2), a fixed rule "
     "with no parameters, stays as far from it as it started.",
     mistake="the conv's weights frozen (requires_grad=False), a fixed downsampler like the pool",
+    threads=1,
 )
 def strided_conv_vs_maxpool(broken: bool = False) -> DemoResult:
     from cifar_core.data import make_synthetic
@@ -213,6 +214,7 @@ def bn_centres_before_relu(broken: bool = False) -> DemoResult:
     "what it sees in eval mode, where dropout is off: its output then has far less than unit variance. That is why "
     "BN-based ResNets (torchvision's ResNet-18 and 50) carry no Dropout at all.",
     mistake="dropout placed after BatchNorm, where BN's statistics do not see it",
+    threads=1,
 )
 def dropout_before_bn(broken: bool = False) -> DemoResult:
     from torchvision.models import resnet18, resnet50
@@ -248,6 +250,7 @@ def dropout_before_bn(broken: bool = False) -> DemoResult:
     "with MSE (here only that head, on the frozen random backbone's features, to stay quick) it predicts the "
     "brightness of held-out images far better than their mean does.",
     mistake="keeping CrossEntropyLoss with the one-output head (a single logit has nothing to compare)",
+    threads=1,
 )
 def resnet_regression_mse(broken: bool = False) -> DemoResult:
     from cifar_core.data import make_synthetic

@@ -278,6 +278,7 @@ def _accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> f
     "flips, a model answers the same for an image and its mirror far more often than one trained without them "
     "(on a task whose images vary by left-right mirroring, as photos do).",
     mistake="augmenting with vertical flips where the data varies by left-right mirroring",
+    threads=1,
 )
 def augmentation_learns_invariance(broken: bool = False) -> DemoResult:
     from PIL import Image
@@ -314,6 +315,7 @@ def augmentation_learns_invariance(broken: bool = False) -> DemoResult:
     "random flips (variations of each image it would otherwise memorise) it scores higher on validation: "
     "the overfitting gap shrinks (on a task whose images vary by left-right mirroring, as photos do).",
     mistake="building the augmentation but training on the plain images (the flip never reaches the loader)",
+    threads=1,
 )
 def augmentation_small_data_gap(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -356,6 +358,7 @@ def _cpu_seconds_per_image(pipelines: list, photos: list, passes: int = 5) -> li
     "RandomCrop and RandomHorizontalFlip add CPU work to every image of every epoch (time that can starve a fast "
     "GPU), and because the images change each epoch the training loss falls more slowly than on fixed images.",
     mistake="timing the augmented epoch with the augmentation switched off, as if it were free",
+    threads=1,
 )
 def augmentation_costs_cpu(broken: bool = False) -> DemoResult:
     from PIL import Image

@@ -61,6 +61,7 @@ def normalisation_stats(broken: bool = False) -> DemoResult:
     "condition number is in the tens of thousands) and gradient descent at the largest stable rate crawls along it; "
     "after (x - mean) / std per channel the valley is round (condition number about 1) and the same descent converges in a few steps.",
     mistake="dividing every channel by 255 instead of standardising each with its own mean and std",
+    threads=1,
 )
 def standardise_per_channel(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -277,6 +278,7 @@ def pixel_range_to_tensor(broken: bool = False) -> DemoResult:
     "With 0-255 inputs the first layer's weight gradient is 255 times that of the same images in [0, 1], so a "
     "learning rate that trains on [0, 1] diverges on raw pixels.",
     mistake="dividing by 255 in both runs (comparing normalised with normalised)",
+    threads=1,
 )
 def unnormalised_input_gradients(broken: bool = False) -> DemoResult:
     result = DemoResult()

@@ -68,6 +68,7 @@ def per_class_metrics(broken: bool = False) -> DemoResult:
     "equal to the targets, and report 100 * correct / total over every sample, so a short last batch weighs what "
     "its samples weigh.",
     mistake="averaging the per-batch accuracies, which over-weights the short last batch",
+    threads=1,
 )
 def accuracy_in_train_and_eval(broken: bool = False) -> DemoResult:
     from cifar_core.train import eval_model, train_epoch

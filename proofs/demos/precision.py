@@ -14,6 +14,7 @@ from proofs.registry import DemoResult, demo
     "first so they survive, and unscale_ divides them back in float32, recovering the float32 gradient. Autocast "
     "keeps the weights (and Adam's state) in float32, so only activations shrink to 16 bits: not half the memory.",
     mistake="float16 backward without the GradScaler (loss.backward() on the unscaled loss)",
+    threads=1,
 )
 def fp16_underflow(broken: bool = False) -> DemoResult:
     result = DemoResult()

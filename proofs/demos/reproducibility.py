@@ -93,6 +93,7 @@ def _train_run(init_seed: int, order_seed: int, dropout_seed: int, augment_seed:
     "changing any one of them alone changes the trained weights, and only when all are seeded do two runs end "
     "bit-identical (on the CPU; GPU kernels also need deterministic algorithms).",
     mistake="one source left unseeded: the DataLoader's shuffle order drawn afresh each run",
+    threads=1,
 )
 def randomness_sources(broken: bool = False) -> DemoResult:
     result = DemoResult()

@@ -26,6 +26,7 @@ from proofs.registry import DemoResult, Param, demo
     "per-sample mean loss over the epoch even when the last batch is smaller; the mean of the batch means is not.",
     Param("samples", 100, 33, 1000),
     mistake="averaging the batch means, which over-weights the short last batch",
+    threads=1,
 )
 def running_loss_per_sample_mean(samples: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -56,6 +57,7 @@ def running_loss_per_sample_mean(samples: int, broken: bool = False) -> DemoResu
     "A working training step drives a handful of samples to 100% training accuracy within a few dozen epochs; "
     "if it cannot, the loop (not the data) is broken.",
     mistake="a loop that forgets optimizer.step() (here: learning rate 0), so nothing is learned",
+    threads=1,
 )
 def train_epoch_overfits(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -146,6 +148,7 @@ def split_seed_repeats(seed: int, broken: bool = False) -> DemoResult:
     "same imbalance it scores about 90% accuracy, as much as always answering 'majority', while it finds few of the "
     "minority (cifar_core's per-class recall shows it).",
     mistake="checking the model on a balanced test set, where the imbalance no longer inflates accuracy",
+    threads=1,
 )
 def majority_class_trap(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -462,6 +465,7 @@ def _train_in_order(images: torch.Tensor, labels: torch.Tensor, shuffle: bool, e
     "Trained on class-sorted batches without shuffling, SGD chases the last class it saw and ends worse than with "
     "shuffling; validation accuracy is the same in any order, so the validation loader need not shuffle.",
     mistake="shuffle=False on the class-sorted training loader in both runs",
+    threads=1,
 )
 def shuffle_vs_class_sorted(broken: bool = False) -> DemoResult:
     result = DemoResult()
