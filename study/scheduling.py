@@ -70,6 +70,15 @@ class StudyScheduler:
         interval = next_interval(card.stability, self.desired_retention, self.parameters)
         return self._adjusted_due(card, card.last_review, card.last_review + timedelta(days=interval), None)
 
+    def replay(self, card: Card, history: Sequence[tuple[Rating, datetime]]) -> Card:
+        """The card's memory state rebuilt from its reviews with these parameters (after a fit),
+        due as a review today would make it."""
+        rebuilt = Card(card_id=card.card_id, due=history[0][1])
+        for rating, moment in sorted(history, key=lambda review: review[1]):
+            rebuilt, _ = self._scheduler.review_card(rebuilt, rating, moment)
+        rebuilt.due = self.due_for(rebuilt)
+        return rebuilt
+
     def retrievability(self, card: Card, now: datetime) -> float:
         """Probability of recall now (0-1); 0 for a card never reviewed."""
         if card.last_review is None:

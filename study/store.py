@@ -25,7 +25,7 @@ from study.controls import CardMeta
 from study.scheduling import StudyScheduler
 from study.schema_upgrade import SCHEMA_VERSION, NewerSchemaError
 from study.store_engine import IMMEDIATE, default_target, make_engine, sqlite_path
-from study.store_plan import PlanStore, meta_from_json, meta_json, meta_of, meta_row
+from study.store_plan import PlanStore, flashcard_reviews, meta_from_json, meta_json, meta_of, meta_row
 from study.store_tables import cards, learner_settings, own_cards, profiles, resume_tokens, reviews
 
 __all__ = ["DEFAULT_PROFILE", "SCHEMA_VERSION", "OwnCard", "ProgressStore", "ReviewRecord", "StoreError", "default_db_path"]
@@ -283,10 +283,11 @@ class ProgressStore(PlanStore):
             return [_record(row) for row in conn.execute(query)]
 
     def new_items_since(self, since: datetime, profile: str = DEFAULT_PROFILE) -> int:
-        """Items whose first review happened at or after `since` (for the daily new-card limit)."""
+        """Flashcards whose first review happened at or after `since` (for the daily new-card limit;
+        a first coding exercise or drill is not a new flashcard)."""
         first = (
             select(func.min(reviews.c.reviewed_at).label("first"))
-            .where(reviews.c.profile_id == self.profile_id(profile))
+            .where(reviews.c.profile_id == self.profile_id(profile), *flashcard_reviews(reviews.c.item_id))
             .group_by(reviews.c.item_id)
             .subquery()
         )

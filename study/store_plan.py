@@ -187,7 +187,7 @@ class PlanStore:
 
     def flashcard_review_count(self, profile: str) -> int:
         """Reviews of flashcards (bank and own cards), the ones FSRS is fitted to."""
-        query = select(func.count()).where(reviews.c.profile_id == self.profile_id(profile), *_flashcards(reviews.c.item_id))
+        query = select(func.count()).where(reviews.c.profile_id == self.profile_id(profile), *flashcard_reviews(reviews.c.item_id))
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -195,7 +195,7 @@ class PlanStore:
         """Flashcards studied since `since` that were not new then (Anki's count against the review limit)."""
         first = (
             select(reviews.c.item_id, func.min(reviews.c.reviewed_at).label("first"))
-            .where(reviews.c.profile_id == self.profile_id(profile), *_flashcards(reviews.c.item_id))
+            .where(reviews.c.profile_id == self.profile_id(profile), *flashcard_reviews(reviews.c.item_id))
             .group_by(reviews.c.item_id)
             .subquery()
         )
@@ -241,7 +241,7 @@ class PlanStore:
             return dict(conn.execute(select(profiles.c.name, profiles.c.display_name).where(profiles.c.display_name.is_not(None))).all())
 
 
-def _flashcards(item_id_column) -> tuple:
+def flashcard_reviews(item_id_column) -> tuple:
     """Flashcard reviews: not a coding exercise's or a drill family's (study.practice names them)."""
     return (~item_id_column.startswith("exercise:"), ~item_id_column.startswith("drill:"))
 
