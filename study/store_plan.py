@@ -176,9 +176,10 @@ class PlanStore:
         """Apply controls.suspend / bury / set_flag... to one flashcard. A card never reviewed gets
         a row of its own (still new: no review, so not in cards())."""
         profile_id = self.profile_id(profile)
+        fresh = self.scheduler_for(profile).new_card(item_id, now)  # before the write: SQLite's one connection is then taken
         with self._write() as conn:
             row = conn.execute(select(cards).where(cards.c.profile_id == profile_id, cards.c.item_id == item_id).with_for_update()).first()
-            card = Card.from_json(row.card_json) if row else self.scheduler_for(profile).new_card(item_id, now)
+            card = Card.from_json(row.card_json) if row else fresh
             meta = change(meta_of(row) if row else CardMeta())
             self._put_card(conn, profile_id, item_id, row.kind if row else "card", card, meta)
         return meta
