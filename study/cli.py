@@ -144,7 +144,7 @@ def _fit_line(report, who: str) -> str:
     return f"{head}; {figures}; " + ("saved" if report.saved else f"kept the {report.source_before} parameters (no better)")
 
 
-def _plan_settings(args: argparse.Namespace, stored):
+def _plan_settings(args: argparse.Namespace, stored, today):
     """The stored settings with the command line's changes; (settings, None) or (None, message)."""
     from dataclasses import replace
     from datetime import date
@@ -152,7 +152,7 @@ def _plan_settings(args: argparse.Namespace, stored):
     changes = {}
     if args.viva_date:
         try:
-            changes["viva_date"] = date.fromisoformat(args.viva_date)
+            stored = stored.with_viva_date(date.fromisoformat(args.viva_date), today)
         except ValueError:
             return None, f"--viva-date: {args.viva_date!r} is not a YYYY-MM-DD date"
     for name in ("desired_retention", "new_per_day"):
@@ -175,7 +175,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
     try:
         store = _open_store(args)
-        settings, problem = _plan_settings(args, store.settings(args.profile))
+        settings, problem = _plan_settings(args, store.settings(args.profile), now.date())
         if problem:
             print(f"python -m study plan: {problem}", file=sys.stderr)
             return 1

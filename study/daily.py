@@ -8,7 +8,7 @@ from datetime import datetime
 
 from qa_bank.schema import QAItem
 from study.fit import is_flashcard
-from study.plan import days_left, final_pass, lead_days, make_plan, needed_pace
+from study.plan import days_left, final_pass, make_plan, plan_pace
 from study.scheduling import DailyQueue, build_queue
 from study.simulate import RatingMix
 
@@ -30,8 +30,7 @@ def new_card_limit(store, items: list[QAItem], profile: str, now: datetime) -> i
     unseen = sum(i.id not in cards and not (i.id in meta and meta[i.id].suspended) for i in items)
     # Today's new cards are part of the pace: count them back in, so the pace does not drop as they are studied.
     unseen += store.new_items_since(start_of_day(now), profile)
-    lead = lead_days(store.scheduler_for(profile, settings=settings), now)
-    return needed_pace(unseen, days_left(settings.viva_date, now.date()), lead)[0]
+    return plan_pace(settings, unseen, store.scheduler_for(profile, settings=settings), now)[1]
 
 
 def todays_queue(store, items: list[QAItem], profile: str, now: datetime) -> DailyQueue:

@@ -3,16 +3,18 @@ and leech handling. Stored per profile as JSON (the store's learner_settings tab
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 
 RETENTION_RANGE = (0.70, 0.97)  # Anki: above 0.97 the workload "can be overwhelming"
+DATES = ("viva_date", "plan_start")
 
 
 @dataclass(frozen=True)
 class LearnerSettings:
     desired_retention: float = 0.9  # probability of recall when a card falls due (FSRS)
     viva_date: date | None = None  # the day of the viva; None: no plan, normal scheduling
+    plan_start: date | None = None  # the day the viva date was set: new cards are spread from here
     new_per_day: int = 20  # new cards a day without a plan (Anki's default)
     plan_new_per_day: int | None = None  # the learner's own plan pace; None: the pace the plan needs
     max_reviews_per_day: int = 200  # Anki's default; the review limit also holds back new cards, as Anki's does
@@ -41,9 +43,14 @@ class LearnerSettings:
         ]
         return [message for ok, message in checks if not ok]
 
+    def with_viva_date(self, viva: date | None, today: date) -> LearnerSettings:
+        """A new or changed date starts a new plan today; the same date keeps its start."""
+        return self if viva == self.viva_date else replace(self, viva_date=viva, plan_start=today if viva else None)
+
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["viva_date"] = self.viva_date.isoformat() if self.viva_date else None
+        for name in DATES:
+            data[name] = data[name].isoformat() if data[name] else None
         return data
 
     @classmethod
@@ -51,9 +58,10 @@ class LearnerSettings:
         """Unknown keys are ignored (a newer app's setting); a bad value raises ValueError naming it."""
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
-        if values.get("viva_date"):
-            try:
-                values["viva_date"] = date.fromisoformat(values["viva_date"])
-            except ValueError:
-                raise ValueError(f"viva_date: {values['viva_date']!r} is not a YYYY-MM-DD date") from None
+        for name in DATES:
+            if values.get(name):
+                try:
+                    values[name] = date.fromisoformat(values[name])
+                except ValueError:
+                    raise ValueError(f"{name}: {values[name]!r} is not a YYYY-MM-DD date") from None
         return cls(**values)

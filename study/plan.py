@@ -1,8 +1,10 @@
 """The viva date plan: every card at the desired retention on the day.
 
 - New cards early enough: each new card needs about two FSRS intervals (its first review after
-  learning, then one more) before the date, so new cards are spread over the days up to
-  `lead_days` before it: new_per_day = ceil(unseen / (days_left - lead)).
+  learning, then one more) before the date, so new cards are spread evenly from the day the date
+  was set (plan_start) to `lead_days` before the viva (at most half the plan's span before it):
+  new_per_day = ceil(unseen / days of introduction left). The end day is fixed when the date is
+  set, so the pace holds from day to day.
 - Intervals capped: the scheduler ends an interval on the day before the viva when the card's
   predicted recall there would otherwise fall below the desired retention (StudyScheduler).
 - The daily load (cards a day) is simulated from the learner's own cards and parameters; the
@@ -74,11 +76,23 @@ def lead_days(scheduler: StudyScheduler, now: datetime) -> int:
     return sum(intervals)
 
 
-def needed_pace(unseen: int, left: int, lead: int) -> tuple[int, int]:
-    """(new cards a day, days of introduction) to see every card `lead` days before the date."""
-    lead = min(lead, left // 2)  # a short plan keeps at least half its days for introducing cards
-    intro_days = max(1, left - lead)
+def introduction_end(viva: date, plan_start: date, lead: int) -> date:
+    """The first day without new cards: `lead` days before the viva, but a short plan keeps at
+    least half its span (from plan_start) for introducing cards."""
+    return viva - timedelta(days=min(lead, (viva - plan_start).days // 2))
+
+
+def needed_pace(unseen: int, today: date, end: date) -> tuple[int, int]:
+    """(new cards a day, days of introduction left) to introduce `unseen` cards before `end`."""
+    intro_days = max(1, (end - today).days)
     return (math.ceil(unseen / intro_days) if unseen else 0), intro_days
+
+
+def plan_pace(settings: LearnerSettings, unseen: int, scheduler: StudyScheduler, now: datetime) -> tuple[int, int, date]:
+    """(the pace the plan needs, the learner's pace or that one, the last day of new cards)."""
+    end = introduction_end(settings.viva_date, settings.plan_start or now.date(), lead_days(scheduler, now))
+    needed, intro_days = needed_pace(unseen, now.date(), end)
+    return needed, settings.plan_new_per_day or needed, now.date() + timedelta(days=intro_days - 1)
 
 
 def final_pass(
@@ -113,8 +127,7 @@ def make_plan(
     frozen = {i.id for i in items if i.id in meta and meta[i.id].suspended}
     seen = {i.id: cards[i.id] for i in items if i.id in cards}
     unseen = [i.id for i in items if i.id not in cards and i.id not in frozen]
-    needed, intro_days = needed_pace(len(unseen), left, lead_days(scheduler, now))
-    pace = settings.plan_new_per_day or needed
+    needed, pace, last_new_day = plan_pace(settings, len(unseen), scheduler, now)
 
     def extra(k: int, deck: dict[str, Card]) -> list[str]:  # the final pass, on the day before
         return final_pass(items, deck, meta, scheduler, settings.final_pass_cards, now + timedelta(days=k)) if k == left - 1 else []
@@ -125,7 +138,7 @@ def make_plan(
     stopped = [scheduler.recall_at_viva(cards[i.id]) if i.id in cards else 0.0 for i in items]
     return VivaPlan(
         viva_date=settings.viva_date, days_left=left, desired_retention=settings.desired_retention, unseen=len(unseen),
-        needed_new_per_day=needed, new_per_day=pace, last_new_day=now.date() + timedelta(days=intro_days - 1),
+        needed_new_per_day=needed, new_per_day=pace, last_new_day=last_new_day,
         reviews_per_day=[round(n, 1) for n in result.cards_per_day], predicted_recall_on_date=_mean(recall.values()),
         by_topic=by_topic(items, recall), recall_if_stopped_today=_mean(stopped), unseen_on_date=result.unseen_at_end,
     )  # fmt: skip
