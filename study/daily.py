@@ -33,16 +33,17 @@ def new_card_limit(store, items: list[QAItem], profile: str, now: datetime) -> i
     return plan_pace(settings, unseen, store.scheduler_for(profile, settings=settings), now)[1]
 
 
-def todays_queue(store, items: list[QAItem], profile: str, now: datetime) -> DailyQueue:
+def todays_queue(store, items: list[QAItem], profile: str, now: datetime, among: list[QAItem] | None = None) -> DailyQueue:
+    """Today's cards from `among` (a page's filtered items; default all), the pace counted over `items`."""
     settings = store.settings(profile)
     cards, meta = store.cards(profile), store.meta(profile)
     extra = []
     if settings.viva_date is not None and days_left(settings.viva_date, now.date()) == 1:
         extra = final_pass(items, cards, meta, store.scheduler_for(profile, settings=settings), settings.final_pass_cards, now)
         extra = [i for i in extra if cards[i].last_review.date() != now.date()]  # a final-pass card is passed once
-    today = start_of_day(now)
+    today, limit = start_of_day(now), new_card_limit(store, items, profile, now)
     return build_queue(
-        items, cards, now, new_card_limit(store, items, profile, now), store.new_items_since(today, profile), meta,
+        among if among is not None else items, cards, now, limit, store.new_items_since(today, profile), meta,
         settings.max_reviews_per_day, store.reviewed_since(today, profile), extra,
     )  # fmt: skip
 

@@ -26,10 +26,9 @@ from study.scheduling import StudyScheduler
 from study.schema_upgrade import SCHEMA_VERSION, NewerSchemaError
 from study.store_engine import IMMEDIATE, default_target, make_engine, sqlite_path
 from study.store_plan import PlanStore, flashcard_reviews, meta_from_json, meta_json, meta_of, meta_row
-from study.store_tables import cards, learner_settings, own_cards, profiles, resume_tokens, reviews
+from study.store_tables import DEFAULT_PROFILE, cards, learner_settings, own_cards, profiles, resume_tokens, reviews
 
 __all__ = ["DEFAULT_PROFILE", "SCHEMA_VERSION", "OwnCard", "ProgressStore", "ReviewRecord", "StoreError", "default_db_path"]
-DEFAULT_PROFILE = "default"
 
 
 CARD_KINDS = ("card", "exercise", "drill")  # flashcards, coding exercises, drill families

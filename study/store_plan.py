@@ -18,7 +18,7 @@ from study import controls
 from study.controls import CardMeta
 from study.learner import LearnerSettings
 from study.scheduling import StudyScheduler
-from study.store_tables import cards, class_fit, learner_settings, profiles, reviews
+from study.store_tables import DEFAULT_PROFILE, cards, class_fit, learner_settings, profiles, reviews
 
 CLASS_FIT = "class"
 CARD_KINDS = ("card", "exercise", "drill")  # as study.store names them
@@ -68,7 +68,7 @@ class PlanStore:
 
     # -- settings ------------------------------------------------------------------------------
 
-    def settings(self, profile: str) -> LearnerSettings:
+    def settings(self, profile: str = DEFAULT_PROFILE) -> LearnerSettings:
         query = select(learner_settings.c.settings_json).where(learner_settings.c.profile_id == self.profile_id(profile))
         with self._read() as conn:
             text = conn.execute(query).scalar()
@@ -93,7 +93,7 @@ class PlanStore:
 
     # -- FSRS parameters: the learner's own, the class's, or the defaults --------------------------
 
-    def parameters_for(self, profile: str) -> Parameters:
+    def parameters_for(self, profile: str = DEFAULT_PROFILE) -> Parameters:
         query = select(learner_settings.c.parameters_json).where(learner_settings.c.profile_id == self.profile_id(profile))
         with self._read() as conn:
             own = conn.execute(query).scalar()
@@ -104,7 +104,7 @@ class PlanStore:
             return Parameters(tuple(json.loads(shared)), "class")
         return Parameters(tuple(DEFAULT_PARAMETERS), "defaults")
 
-    def scheduler_for(self, profile: str, kind: str = "card", settings: LearnerSettings | None = None) -> StudyScheduler:
+    def scheduler_for(self, profile: str = DEFAULT_PROFILE, kind: str = "card", settings: LearnerSettings | None = None) -> StudyScheduler:
         """The learner's scheduler: for flashcards their parameters and viva date; exercises and
         drills (rated from tries, not recall) keep FSRS's defaults and no viva cap."""
         if self.scheduler is not None:
@@ -114,7 +114,7 @@ class PlanStore:
         parameters = self.parameters_for(profile).values if flashcards else DEFAULT_PARAMETERS
         return StudyScheduler(settings.desired_retention, parameters, settings.viva_date if flashcards else None, settings.load_balance)
 
-    def fit_report(self, profile: str) -> dict | None:
+    def fit_report(self, profile: str = DEFAULT_PROFILE) -> dict | None:
         """The latest fit's report (study.fit.FitReport.to_dict()), or None before the first."""
         query = select(learner_settings.c.fit_json).where(learner_settings.c.profile_id == self.profile_id(profile))
         with self._read() as conn:
@@ -166,7 +166,7 @@ class PlanStore:
 
     # -- Anki's card controls ------------------------------------------------------------------
 
-    def meta(self, profile: str, kind: str = "card") -> dict[str, CardMeta]:
+    def meta(self, profile: str = DEFAULT_PROFILE, kind: str = "card") -> dict[str, CardMeta]:
         """Lapses, tags, suspension, burial and flag of every card row of `kind`."""
         query = select(cards).where(cards.c.profile_id == self.profile_id(profile), cards.c.kind == kind)
         with self._read() as conn:
@@ -186,13 +186,13 @@ class PlanStore:
 
     # -- counts --------------------------------------------------------------------------------
 
-    def flashcard_review_count(self, profile: str) -> int:
+    def flashcard_review_count(self, profile: str = DEFAULT_PROFILE) -> int:
         """Reviews of flashcards (bank and own cards), the ones FSRS is fitted to."""
         query = select(func.count()).where(reviews.c.profile_id == self.profile_id(profile), *flashcard_reviews(reviews.c.item_id))
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def reviewed_since(self, since: datetime, profile: str) -> int:
+    def reviewed_since(self, since: datetime, profile: str = DEFAULT_PROFILE) -> int:
         """Flashcards studied since `since` that were not new then (Anki's count against the review limit)."""
         first = (
             select(reviews.c.item_id, func.min(reviews.c.reviewed_at).label("first"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, Table, Text, false
 
 metadata = MetaData()
+DEFAULT_PROFILE = "default"  # the local learner's profile (schema 2 gave it the rows of schema 1)
 
 profiles = Table(
     "profiles",
