@@ -43,6 +43,8 @@ if queue.ids:
 else:
     st.success("Nothing due. Come back tomorrow, or try the quiz or a mock viva.")
 
+render_viva_panel(bank, store, profile(), moment, learner_settings())
+
 by_id = bank.by_id()
 due_topics = Counter(t for i in queue.due + queue.final_pass for t in by_id[i].topics)
 new_topics = Counter(t for i in queue.new for t in by_id[i].topics)
@@ -55,5 +57,3 @@ if rows:
     # A Markdown table: st.dataframe would import pandas and pyarrow, about a second at start-up.
     table = ["| topic | due | new |", "| --- | ---: | ---: |"] + [f"| {r['topic']} | {r['due']} | {r['new']} |" for r in rows]
     st.markdown("\n".join(table))
-
-render_viva_panel(bank, store, profile(), moment, learner_settings())

@@ -44,6 +44,7 @@ class VivaPlan:
     predicted_recall_on_date: float  # following the plan
     by_topic: dict[str, float]
     recall_if_stopped_today: float  # the deck's recall on the day with no more study
+    by_topic_if_stopped: dict[str, float]
     unseen_on_date: float  # cards still unseen on the day at this pace
 
     @property
@@ -135,12 +136,13 @@ def make_plan(
     workload = Workload(left, pace, settings.max_reviews_per_day, runs, done_today=done_today, extra=extra)
     result = simulate(seen, unseen, scheduler, workload, now, mix, scheduler.viva_moment, frozen)
     recall = {i.id: result.recall_at.get(i.id, 0.0) for i in items}
-    stopped = [scheduler.recall_at_viva(cards[i.id]) if i.id in cards else 0.0 for i in items]
+    stopped = {i.id: scheduler.recall_at_viva(cards[i.id]) if i.id in cards else 0.0 for i in items}
     return VivaPlan(
         viva_date=settings.viva_date, days_left=left, desired_retention=settings.desired_retention, unseen=len(unseen),
         needed_new_per_day=needed, new_per_day=pace, last_new_day=last_new_day,
         reviews_per_day=[round(n, 1) for n in result.cards_per_day], predicted_recall_on_date=_mean(recall.values()),
-        by_topic=by_topic(items, recall), recall_if_stopped_today=_mean(stopped), unseen_on_date=result.unseen_at_end,
+        by_topic=by_topic(items, recall), recall_if_stopped_today=_mean(stopped.values()), by_topic_if_stopped=by_topic(items, stopped),
+        unseen_on_date=result.unseen_at_end,
     )  # fmt: skip
 
 

@@ -57,8 +57,11 @@ def render_viva_panel(bank: Bank, store, profile: str, now: datetime, settings: 
         st.info("Tomorrow is the day: today's queue ends with a final pass over your weakest cards.", icon=":material/flag:")
     elif not plan.on_track:
         st.warning(_behind(plan), icon=":material/trending_down:")
-    _render_daily_load(plan)
-    _render_topic_recall(bank, plan)
+    load_col, topic_col = st.columns([3, 2])
+    with load_col:
+        _render_daily_load(plan)
+    with topic_col:
+        _render_topic_recall(bank, plan)
 
 
 def _behind(plan: VivaPlan) -> str:
@@ -81,9 +84,26 @@ def _render_daily_load(plan: VivaPlan) -> None:
 
 
 def _render_topic_recall(bank: Bank, plan: VivaPlan) -> None:
+    from ui.charts import plotly_go
+
+    go = plotly_go()
     rows = sorted(plan.by_topic.items(), key=lambda row: row[1])
-    table = ["| topic | predicted recall on the day |", "| --- | ---: |"]
-    table += [f"| {bank.topics[t].name if t in bank.topics else t} | {recall:.0%} |" for t, recall in rows]
+    names = [bank.topics[t].name if t in bank.topics else t for t, _ in rows]
+    figure = go.Figure()
+    for label, values, colour in (
+        ("following the plan", plan.by_topic, "#54a24b"),
+        ("if you stopped today", plan.by_topic_if_stopped, "#bab0ac"),
+    ):
+        figure.add_bar(x=[values[t] for t, _ in rows], y=names, orientation="h", name=label, marker_color=colour)
+    figure.add_vline(x=plan.desired_retention, line_dash="dot", line_color="#e45756")
+    figure.update_layout(title="Predicted recall on the day, by topic", height=max(300, 22 * len(rows) + 80), yaxis_autorange="reversed",
+                         margin={"t": 40, "b": 20, "l": 10}, xaxis_range=[0, 1], xaxis_tickformat=".0%", barmode="group",
+                         legend={"orientation": "h", "y": -0.08})  # fmt: skip
+    st.plotly_chart(figure, width="stretch")
+    table = ["| topic | following the plan | if you stopped today |", "| --- | ---: | ---: |"]
+    table += [
+        f"| {bank.topics[t].name if t in bank.topics else t} | {recall:.0%} | {plan.by_topic_if_stopped[t]:.0%} |" for t, recall in rows
+    ]
     with st.expander(f"By topic (weakest first: {', '.join(bank.topics[t].name for t, _ in rows[:3] if t in bank.topics)})"):
         st.markdown("\n".join(table))
 
