@@ -16,6 +16,9 @@ if not items:
     st.stop()
 queue = todays_queue(store, bank.items, profile(), now(), among=items)
 candidates = queue.ids or [i.id for i in items]
+linked = st.query_params.get("item")  # /quiz?item=ID opens that question (a link from notes or a test)
+if linked in {i.id for i in items} and st.session_state.get("quiz-linked") != linked:
+    st.session_state["quiz-current"] = st.session_state["quiz-linked"] = linked
 current = st.session_state.get("quiz-current")
 if current not in {i.id for i in items}:
     current = candidates[0]
