@@ -234,8 +234,9 @@ class PlanStore:
             return {name: _parse_settings(text, name, self.where) for name, text in conn.execute(query)}
 
     def set_display_name(self, profile: str, name: str | None) -> None:
+        profile_id = self.profile_id(profile)  # before the write: it may read, and SQLite has one connection
         with self._write() as conn:
-            conn.execute(update(profiles).where(profiles.c.id == self.profile_id(profile)).values(display_name=name))
+            conn.execute(update(profiles).where(profiles.c.id == profile_id).values(display_name=name))
 
     def display_names(self) -> dict[str, str]:
         with self._read() as conn:

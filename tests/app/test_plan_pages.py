@@ -176,3 +176,12 @@ def test_an_instructor_sees_the_class_under_pseudonyms(progress_db, monkeypatch)
     assert pseudonym("user-ana") in learners and "user-ana" not in learners
     assert any("| 50% | 2 |" in m.value for m in at.markdown)  # the topic's two interday reviews: one recalled
     assert any("| accuracy | 100% | 1 |" in m.value for m in at.markdown)
+
+
+def test_names_replace_pseudonyms_only_when_the_deployer_says_so(progress_db, monkeypatch):
+    monkeypatch.setenv("VIVA_CLASS_NAMES", "1")
+    learner = _class_page({"sub": "ana-sub", "email": "ana@example.com"}, monkeypatch)  # signing in stores her e-mail
+    assert learner.error  # still refused
+    ProgressStore(progress_db).record_review(FIRST, Rating.Good, datetime.now(UTC), learner.session_state["profile"])
+    teacher = _class_page({"sub": "t-sub", "email": "teacher@example.com"}, monkeypatch)
+    assert any("| ana@example.com |" in m.value for m in teacher.markdown)
