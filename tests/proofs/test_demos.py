@@ -1,5 +1,6 @@
 """Every demo's claim holds (so CI proves it), and each demo's declared mistake makes a named check fail."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 from proofs.catalogue import all_demos, demo_ids, get_demo, run_demo
+from proofs.registry import run
 from tests.proofs.runs import demo_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -77,3 +79,17 @@ def test_every_bank_demo_link_resolves():
 def test_check_names_read_from_the_source_are_the_checks_a_run_reports(demo_id):
     # Lint reads claim checks from the source (no run); a run is the oracle for what it reads.
     assert get_demo(demo_id).check_names == tuple(dict.fromkeys(c.name for c in demo_run(demo_id).result.checks))
+
+
+def test_a_single_thread_demo_restores_torch_threads():
+    demo = next(d for d in all_demos() if d.threads == 1)
+    before = torch.get_num_threads()
+    seen = []
+    original = demo.function
+
+    def spy(**kwargs):
+        seen.append(torch.get_num_threads())
+        return original(**kwargs)
+
+    run(dataclasses.replace(demo, function=spy))
+    assert seen == [1] and torch.get_num_threads() == before
