@@ -246,22 +246,21 @@ def cifar10_loader_offline(broken: bool = False) -> DemoResult:
             loaders = get_data_loaders(16, directory, 0, options=DataOptions(data_dir=directory, val_split=0.2))
         finally:
             torchvision.datasets.CIFAR10 = original
-    result.check(
-        "CIFAR10(root=data_dir, train=True) for training (train=False for the test split), download=False",
-        calls == [(directory, True, False), (directory, False, False)],
-        calls=str([(train, download) for _, train, download in calls]),
-        description=loaders.description,
-    )
     train = DataLoader(loaders.train.dataset, batch_size=16, shuffle=False) if broken else loaders.train
     first, second = [torch.cat([labels for _, labels in train]) for _ in range(2)]
     result.check(
-        "the training loader: batches of 16, a new order every epoch over the same images",
-        len(first) == len(loaders.train.dataset)
+        "CIFAR10(root=data_dir, train=True, download=False) is read, and its training loader serves batches of 16 "
+        "in a new order every epoch",
+        calls[:1] == [(directory, True, False)]
+        and len(first) == len(loaders.train.dataset)
         and not torch.equal(first, second)
         and torch.equal(first.sort().values, second.sort().values),
+        calls=str([(train_split, download) for _, train_split, download in calls]),
         images=len(first),
         batches=len(train),
+        description=loaders.description,
     )
+    result.check("the test split is read with train=False, also without downloading", calls[1:] == [(directory, False, False)])
     return result
 
 
