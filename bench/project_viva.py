@@ -1,0 +1,223 @@
+"""`python -m bench project-viva [--external DIR --labels DIR]`: the project analyser against
+labelled projects. Fact accuracy (every labelled fact compared with what the analyser says),
+parameter counts exact, finding precision and recall (a finding matches a label of the same kind
+in the same file within LINE_SLACK lines; in a notebook, the same cell), and seconds per project,
+model measurement included.
+
+Without options it runs the corpus in tests/project_viva/corpus (and the fixtures beside it);
+--external runs projects kept outside the repository (real public projects, whose code must not
+be copied in), with their labels in a separate folder, one JSON per project."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import REPO_ROOT, BenchResult
+
+CORPUS_DIRS = (REPO_ROOT / "tests" / "project_viva" / "corpus", REPO_ROOT / "tests" / "project_viva" / "fixtures")
+LINE_SLACK = 2
+LR_TOLERANCE = 1e-3  # relative, per epoch
+
+
+@dataclass
+class Case:
+    name: str
+    path: Path  # what is analysed: a folder, a file
+    labels: dict[str, Any]
+
+
+@dataclass
+class Score:
+    facts_right: int = 0
+    facts_total: int = 0
+    params_exact: int = 0
+    params_total: int = 0
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    seconds: list[float] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)  # what went wrong, one line each
+
+    @property
+    def precision(self) -> float | None:
+        found = self.true_positive + self.false_positive
+        return self.true_positive / found if found else None
+
+    @property
+    def recall(self) -> float | None:
+        labelled = self.true_positive + self.false_negative
+        return self.true_positive / labelled if labelled else None
+
+
+# -- comparing one fact ----------------------------------------------------------------------------
+
+
+def same(expected: Any, got: Any, name: str = "") -> bool:
+    """A labelled fact against the analyser's: numbers within a relative tolerance (exact for
+    parameter counts), texts without case, lists of names as sets, dicts on the labelled keys."""
+    if name == "params":
+        return expected == got
+    if isinstance(expected, bool) or expected is None:
+        return expected == got
+    if isinstance(expected, int | float) and isinstance(got, int | float) and not isinstance(got, bool):
+        return math.isclose(expected, got, rel_tol=1e-6, abs_tol=1e-12)
+    if isinstance(expected, str):
+        return isinstance(got, str) and expected.strip().lower() == got.strip().lower()
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and all(same(v, got.get(k), k) for k, v in expected.items())
+    if isinstance(expected, list) and name == "lr_by_epoch":
+        return isinstance(got, list) and len(got) == len(expected) and all(_close(a, b) for a, b in zip(expected, got, strict=True))
+    if isinstance(expected, list):
+        if not isinstance(got, list):
+            return False
+        if all(isinstance(v, str) for v in expected):
+            return {v.lower() for v in expected} == {str(v).lower() for v in got}
+        return len(expected) == len(got) and all(same(a, b) for a, b in zip(expected, got, strict=True))
+    return expected == got
+
+
+def _close(a: Any, b: Any) -> bool:
+    return isinstance(a, int | float) and isinstance(b, int | float) and math.isclose(a, b, rel_tol=LR_TOLERANCE, abs_tol=1e-15)
+
+
+def match_findings(expected: list[dict], got: list[dict]) -> tuple[int, list[dict], list[dict]]:
+    """(matched, unmatched labels, unmatched findings); each label matches at most one finding."""
+    left = list(got)
+    missed = []
+    matched = 0
+    for label in expected:
+        hit = next((f for f in left if _matches(label, f)), None)
+        if hit is None:
+            missed.append(label)
+        else:
+            left.remove(hit)
+            matched += 1
+    return matched, missed, left
+
+
+def _matches(label: dict, finding: dict) -> bool:
+    if label.get("kind") != finding.get("kind") or Path(label.get("file", "")).name != Path(finding.get("file", "")).name:
+        return False
+    if label.get("cell") is not None and label.get("cell") != finding.get("cell"):
+        return False
+    line = label.get("line")
+    return line is None or abs(int(line) - int(finding.get("line", -999))) <= LINE_SLACK
+
+
+# -- cases ---------------------------------------------------------------------------------------
+
+
+def corpus_cases(roots: tuple[Path, ...] = CORPUS_DIRS) -> list[Case]:
+    """Every folder with a labels.json: the project is the folder (or the one file its labels name)."""
+    cases = []
+    for root in roots:
+        for labels_path in sorted(root.glob("*/labels.json")):
+            labels = json.loads(labels_path.read_text(encoding="utf-8"))
+            folder = labels_path.parent
+            target = folder / labels["path"] if labels.get("path") else folder
+            cases.append(Case(f"{root.name}/{folder.name}", target, labels))
+    return cases
+
+
+def external_cases(projects: Path, labels: Path) -> list[Case]:
+    """Projects outside the repository: labels/<name>.json for each project folder <name>."""
+    cases = []
+    for labels_path in sorted(labels.glob("*.json")):
+        raw = json.loads(labels_path.read_text(encoding="utf-8"))
+        name = raw.get("project") or labels_path.stem
+        folder = projects / name
+        if not folder.exists():
+            print(f"{labels_path}: no project folder {folder}", file=sys.stderr)
+            continue
+        target = folder / raw["path"] if raw.get("path") else folder
+        cases.append(Case(name, target, raw))
+    return cases
+
+
+def score_case(case: Case, score: Score, measure_model: bool = True) -> dict[str, Any]:
+    from project_viva.analysis import analyse
+    from project_viva.sources import ProjectInputError, load_path
+
+    started = time.perf_counter()
+    try:
+        result = analyse(load_path(case.path), measure_model=measure_model).to_dict()
+    except ProjectInputError as error:
+        result = {"findings": [], "error": str(error)}
+    score.seconds.append(time.perf_counter() - started)
+    for name, expected in case.labels.get("facts", {}).items():
+        got = result.get(name)
+        right = same(expected, got, name)
+        score.facts_total += 1
+        score.facts_right += right
+        if not right:
+            score.misses.append(f"{case.name}: {name}: expected {json.dumps(expected)[:120]}, got {json.dumps(got, default=str)[:120]}")
+        if name == "params" and result.get("framework", "pytorch") == "pytorch":
+            score.params_total += 1
+            score.params_exact += right
+    matched, missed, extra = match_findings(case.labels.get("findings", []), result.get("findings", []))
+    score.true_positive += matched
+    score.false_negative += len(missed)
+    score.false_positive += len(extra)
+    score.misses += [f"{case.name}: missed {m['kind']} at {m.get('file')}:{m.get('line')}" for m in missed]
+    score.misses += [f"{case.name}: false alarm {f['kind']} at {f['file']}:{f['line']}" for f in extra]
+    return result
+
+
+def run_cases(cases: list[Case], title: str, quick: bool = False) -> BenchResult:
+    score = Score()
+    for case in cases:
+        score_case(case, score)
+        print(f"[project-viva] {case.name}: {score.seconds[-1]:.1f} s", file=sys.stderr)
+    result = BenchResult(f"project-viva ({title})")
+    result.add("projects", len(cases), "")
+    result.add(
+        "fact accuracy",
+        score.facts_right / score.facts_total if score.facts_total else None,
+        "",
+        f"{score.facts_right}/{score.facts_total} facts",
+    )
+    exact_note = f"{score.params_exact}/{score.params_total} PyTorch projects"
+    result.add("parameter counts exact", score.params_exact / score.params_total if score.params_total else None, "", exact_note)
+    tp, fp, fn = score.true_positive, score.false_positive, score.false_negative
+    result.add("finding precision", score.precision, "", f"{tp} right of {tp + fp} reported (same kind, file, line within {LINE_SLACK})")
+    result.add("finding recall", score.recall, "", f"{tp} of {tp + fn} labelled")
+    if score.seconds:
+        ordered = sorted(score.seconds)
+        note = f"median {ordered[len(ordered) // 2]:.1f} s, max {ordered[-1]:.1f} s, model measurement included"
+        result.add("seconds per project", sum(ordered) / len(ordered), "s", note)
+    result.details = "\n".join(f"- {line}" for line in score.misses) or "No misses."
+    return result
+
+
+def run(quick: bool = False) -> BenchResult:
+    return run_cases(corpus_cases(), "corpus", quick)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench project-viva")
+    parser.add_argument("--external", type=Path, help="folder of project folders kept outside the repository")
+    parser.add_argument("--labels", type=Path, help="folder of <project>.json labels for --external")
+    parser.add_argument("--corpus", type=Path, action="append", help="a corpus folder of <project>/labels.json (repeatable)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if bool(args.external) != bool(args.labels):
+        parser.error("--external and --labels go together")
+    if args.external:
+        result = run_cases(external_cases(args.external, args.labels), f"external: {args.external}")
+    else:
+        result = run_cases(corpus_cases(tuple(args.corpus) if args.corpus else CORPUS_DIRS), "corpus")
+    from bench.__main__ import markdown
+    from bench.common import machine
+
+    if args.json:
+        print(json.dumps({"figures": [f.to_dict() for f in result.figures], "details": result.details}, indent=1))
+    else:
+        print(markdown([result], machine(), False))
+    return 0
