@@ -103,12 +103,22 @@ def match_findings(expected: list[dict], got: list[dict]) -> tuple[int, list[dic
 
 
 def _matches(label: dict, finding: dict) -> bool:
+    """Same kind, same file, line within LINE_SLACK; in a notebook the same cell and line in it
+    (labels give `cell` and `cell_line`; the analyser gives `cell` and `line` within the cell)."""
     if label.get("kind") != finding.get("kind") or Path(label.get("file", "")).name != Path(finding.get("file", "")).name:
         return False
-    if label.get("cell") is not None and label.get("cell") != finding.get("cell"):
-        return False
+    if label.get("cell") is not None and finding.get("cell") is not None:
+        line = label.get("cell_line", label.get("line"))
+        return label["cell"] == finding["cell"] and (line is None or abs(int(line) - int(finding["line"])) <= LINE_SLACK)
     line = label.get("line")
     return line is None or abs(int(line) - int(finding.get("line", -999))) <= LINE_SLACK
+
+
+def facts_of(labels: dict[str, Any]) -> dict[str, Any]:
+    """The labelled facts: under "facts", or every top-level key but findings and path."""
+    if "facts" in labels:
+        return labels["facts"]
+    return {k: v for k, v in labels.items() if k not in ("findings", "path", "project", "notes")}
 
 
 # -- cases ---------------------------------------------------------------------------------------
@@ -151,7 +161,7 @@ def score_case(case: Case, score: Score, measure_model: bool = True) -> dict[str
     except ProjectInputError as error:
         result = {"findings": [], "error": str(error)}
     score.seconds.append(time.perf_counter() - started)
-    for name, expected in case.labels.get("facts", {}).items():
+    for name, expected in facts_of(case.labels).items():
         got = result.get(name)
         right = same(expected, got, name)
         score.facts_total += 1
