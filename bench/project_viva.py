@@ -103,12 +103,16 @@ def match_findings(expected: list[dict], got: list[dict]) -> tuple[int, list[dic
 
 
 def _matches(label: dict, finding: dict) -> bool:
-    """Same kind, same file, line within LINE_SLACK; in a notebook the same cell and line in it
-    (labels give `cell` and `cell_line`; the analyser gives `cell` and `line` within the cell)."""
+    """Same kind, same file, line within LINE_SLACK. In a notebook the analyser gives `cell` (its
+    index in the notebook's cells) with `line` in that cell, and `code_line` in the code cells
+    joined; the corpus labels the joined line (with `cell_line`), the real-project labels the cell
+    and the line in it."""
     if label.get("kind") != finding.get("kind") or Path(label.get("file", "")).name != Path(finding.get("file", "")).name:
         return False
+    if label.get("cell_line") is not None and finding.get("code_line") is not None:
+        return abs(int(label["line"]) - int(finding["code_line"])) <= LINE_SLACK
     if label.get("cell") is not None and finding.get("cell") is not None:
-        line = label.get("cell_line", label.get("line"))
+        line = label.get("line")
         return label["cell"] == finding["cell"] and (line is None or abs(int(line) - int(finding["line"])) <= LINE_SLACK)
     line = label.get("line")
     return line is None or abs(int(line) - int(finding.get("line", -999))) <= LINE_SLACK

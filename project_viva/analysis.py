@@ -62,8 +62,27 @@ def entry_score(module: Module) -> int:
     return score
 
 
+def imported_modules(index: ProjectIndex) -> set[str]:
+    """Names of the project modules some other project module imports (so none of them is the script)."""
+    found = set()
+    for module in index.modules.values():
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.Import):
+                targets = [index.resolve(alias.name, module) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = index.resolve(node.module or "", module, node.level)
+                targets = [base] + [index.resolve(f"{node.module or ''}.{a.name}".strip("."), module, node.level) for a in node.names]
+            else:
+                continue
+            found |= {t.name for t in targets if t is not None and t is not module}
+    return found
+
+
 def choose_entry(index: ProjectIndex) -> Module:
-    return max(index.modules.values(), key=lambda m: (entry_score(m), -len(m.path)))
+    """The module that trains and that nothing imports; the best-scoring module if every one is imported."""
+    imported = imported_modules(index)
+    candidates = [m for m in index.modules.values() if m.name not in imported] or list(index.modules.values())
+    return max(candidates, key=lambda m: (entry_score(m), -len(m.path)))
 
 
 def framework_of(index: ProjectIndex) -> str:

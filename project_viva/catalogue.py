@@ -28,7 +28,7 @@ KINDS: dict[str, Kind] = {
         ("checkpoint-best-and-atomic", "stratified-split-proportions"),
         ("evaluation", "checkpointing"),
     ),
-    "eval_mode_missing": Kind(
+    "eval_without_eval_mode": Kind(
         "Evaluation without model.eval()",
         "in train mode dropout keeps dropping units and BatchNorm normalises each test batch with its own statistics, so the "
         "reported accuracy is noisy, lower, and depends on the batch size",
@@ -41,7 +41,19 @@ KINDS: dict[str, Kind] = {
         ("dropout-train-vs-eval", "bn-train-vs-eval"),
         ("batchnorm", "regularisation", "evaluation"),
     ),  # fmt: skip
-    "train_mode_not_restored": Kind(
+    "no_grad_missing_in_eval": Kind(
+        "Evaluation without torch.no_grad()",
+        "autograd records a graph for every test batch and keeps the activations for a backward pass that never comes, "
+        "so evaluation takes more memory and time than it needs; wrap it in torch.no_grad() or torch.inference_mode()",
+        (
+            "viva-27-torch-no-grad-used-eval",
+            "resnet-52-torch-no-grad-used-validation",
+            "fundamentals-05-difference-between-wrapping-operation-torch",
+        ),
+        ("no-grad-vs-detach",),
+        ("autograd", "evaluation"),
+    ),
+    "eval_mode_not_reset": Kind(
         "model.eval() never switched back to model.train()",
         "after the first evaluation the model stays in eval mode, so from the second epoch on dropout is off and BatchNorm stops "
         "learning its running statistics while you train",
@@ -49,10 +61,10 @@ KINDS: dict[str, Kind] = {
         ("dropout-train-vs-eval", "bn-train-vs-eval"),
         ("batchnorm", "regularisation", "training-loop"),
     ),
-    "scheduler_per_batch": Kind(
+    "scheduler_stepped_per_batch": Kind(
         "Epoch-based scheduler stepped every batch",
-        "its step size counts epochs but it is stepped once per batch, so the decays arrive hundreds of times too early and the "
-        "learning rate collapses within the first epochs",
+        "its period counts epochs but it is stepped once per batch, so the schedule runs len(train_loader) times too fast: "
+        "StepLR's decays all arrive in the first epoch, a cosine cycles every few dozen batches",
         (
             "viva-13-script-calls-scheduler-step-after",
             "viva-10-scheduler-used-change-learning-rate",
@@ -77,7 +89,7 @@ KINDS: dict[str, Kind] = {
         ("augmentation-only-in-training", "train-vs-eval-loader"),
         ("augmentation", "evaluation"),
     ),
-    "validation_overlaps_training": Kind(
+    "validation_overlaps_train": Kind(
         "Validation data that is also training data",
         "the images you validate on are also trained on, so validation accuracy measures memory rather than generalisation and "
         "cannot tell you when to stop",
@@ -85,7 +97,7 @@ KINDS: dict[str, Kind] = {
         ("stratified-split-proportions",),
         ("evaluation", "data-pipeline"),
     ),
-    "optimizer_on_replaced_model": Kind(
+    "optimizer_bound_to_old_model": Kind(
         "Optimizer bound to a model that was replaced",
         "the optimizer holds the parameters of the model built before; the model trained afterwards is a different object, so "
         "optimizer.step() never changes it",
@@ -112,7 +124,7 @@ KINDS: dict[str, Kind] = {
         (),
         ("training-loop",),
     ),
-    "zero_grad_missing": Kind(
+    "missing_zero_grad": Kind(
         "Gradients never zeroed between batches",
         "without optimizer.zero_grad() each backward() adds to the gradients of all earlier batches, so every step follows a "
         "growing sum of old gradients",
@@ -148,7 +160,7 @@ KINDS: dict[str, Kind] = {
         ("running-loss-per-sample-mean", "no-grad-vs-detach"),
         ("autograd", "training-loop"),
     ),
-    "cuda_without_device_check": Kind(
+    "cuda_without_check": Kind(
         ".cuda() without a device check",
         "the script assumes a GPU: on a machine without CUDA it stops at this line; pick the device with "
         "torch.device('cuda' if torch.cuda.is_available() else 'cpu')",
@@ -168,7 +180,7 @@ KINDS: dict[str, Kind] = {
         ("checkpoint-best-and-atomic",),
         ("checkpointing",),
     ),
-    "pretrained_deprecated": Kind(
+    "deprecated_pretrained_argument": Kind(
         "Deprecated pretrained=True",
         "torchvision deprecated pretrained=True in 0.13; weights=ResNet18_Weights.DEFAULT names the exact weights (and their "
         "preprocessing), and pretrained= will be removed",
@@ -176,7 +188,7 @@ KINDS: dict[str, Kind] = {
         (),
         ("transfer-learning",),
     ),
-    "train_loader_unshuffled": Kind(
+    "train_loader_not_shuffled": Kind(
         "Training data not shuffled",
         "the training loader serves the batches in the same order every epoch (class by class when the data is sorted), so the "
         "gradients are biased batch to batch and the model learns the order",

@@ -105,12 +105,15 @@ def scheduler_calls(walker: Walker) -> list[CallEvent]:
 
 
 def the_scheduler(training: Training) -> tuple[CallEvent | None, list[CallEvent]]:
-    """The scheduler the script steps (or the one it builds), and its step() calls."""
+    """The scheduler the script steps (or the one it builds), and its step() calls in the training
+    (in the epoch loop, not in a resume branch that fast-forwards it)."""
     created = scheduler_calls(training.walker)
+    loop = training.epoch_loop
     for event in created:
         steps = training.method_calls(event.obj, "step")
-        if steps:
-            return event, steps
+        in_training = [s for s in steps if loop is not None and loop in s.ctx.loops] or [s for s in steps if not s.ctx.conditional]
+        if in_training or steps:
+            return event, in_training or steps
     return (created[0] if created else None), []
 
 
@@ -309,9 +312,8 @@ def model_class_name(training: Training) -> str | None:
         return cls.name
     if isinstance(model, Obj):
         name = tail(model.callee)
-        for prefix, (family, _, _) in TORCHVISION_FAMILIES.items():
-            if name.startswith(prefix) and "torchvision" in (qualname(model.callee) or ""):
-                return family
+        if "torchvision" in (qualname(model.callee) or ""):
+            return name  # a torchvision factory names the architecture exactly: resnet18, not ResNet
         if name in ("Sequential",):
             return name
         if name in ("create_model",):

@@ -108,7 +108,7 @@ def cuda_unchecked(modules: list[Module]) -> list[Finding]:
             )
             if hard:
                 found.append(
-                    finding("cuda_without_device_check", module.where(call), f"{dotted(call)[:60]} with no torch.cuda.is_available() check")
+                    finding("cuda_without_check", module.where(call), f"{dotted(call)[:60]} with no torch.cuda.is_available() check")
                 )
                 break  # one per file: the rest of the file assumes the same GPU
     return found

@@ -149,6 +149,7 @@ class Walker:
         self.loop_stack: list[Loop] = []
         self.with_stack: list[Value] = []
         self.sites: list[tuple[str, int]] = []
+        self.owners: dict[int, Value] = {}  # id(value) -> the object it was set on (model.fc = Linear: the model)
         self.counters: dict[int, Loop] = {}  # id(loop variable value) -> its loop (`epoch` in range(...))
         self.param_loops: list[tuple[ast.For, Module, dict[str, Value], Value, int]] = []  # loops over model.parameters(): freezing
         self.loop_scopes: dict[Loop, dict[str, Value]] = {}  # the names in scope when each loop started
@@ -232,8 +233,25 @@ class Walker:
         decided = literal(test)
         if decided is not NOTHING:
             self.walk_body(node.body if decided else node.orelse)
+            if _about_a_later_run(node.test):
+                self.walk_speculative(node.orelse if decided else node.body)
             return
         self.walk_both(node.body, node.orelse)
+
+    def walk_speculative(self, body: list[ast.stmt]) -> None:
+        """Walk a branch a fresh run skips (resuming from a checkpoint): its calls and assignments
+        are recorded as conditional, for the detectors, and every name it binds is forgotten."""
+        scope = self.frame.locals
+        before = dict(scope)
+        self.branch_depth += 1
+        try:
+            self.walk_body(body)
+        except _Return:
+            pass
+        finally:
+            scope.clear()
+            scope.update(before)
+            self.branch_depth -= 1
 
     def walk_both(self, body: list[ast.stmt], orelse: list[ast.stmt]) -> None:
         """An undecided branch: both are walked; where both bind a name, the first branch wins."""
@@ -388,6 +406,7 @@ class Walker:
         elif isinstance(target, ast.Attribute):
             if isinstance(base, Obj):
                 base.attrs[target.attr] = value
+                self.owners[id(value)] = base
             elif isinstance(base, Mapping):
                 base.items[target.attr] = value
             elif isinstance(base, Known) and isinstance(base.value, dict):
@@ -472,6 +491,9 @@ class Walker:
         if isinstance(base, Ext):
             if base.name == "math" and name in ("pi", "e", "inf"):
                 return Known(getattr(math, name))
+            if base.name == "sys" and name == "argv":
+                return Known([self.frame.module.path])  # run with no command-line arguments: the defaults
+
             return Ext(f"{base.name}.{name}")
         if isinstance(base, ModRef):
             return self.module_attr(base.module, name)
@@ -527,6 +549,8 @@ class Walker:
                 items.append(Unknown("a starred element"))
                 continue
             items.append(self.eval(element))
+        if kind == "list":
+            return Seq(items, kind)  # a list can grow (append, +=): it stays a Seq, whose literal() still folds
         return Seq(items, kind) if literal(Seq(items, kind)) is NOTHING else Known(literal(Seq(items, kind)))
 
     eval_Tuple = eval_List
@@ -573,6 +597,9 @@ class Walker:
         return self.binop(node.op, self.eval(node.left), self.eval(node.right))
 
     def binop(self, op: ast.operator, left: Value, right: Value) -> Value:
+        if isinstance(op, ast.Add) and isinstance(left, Seq) and (isinstance(right, Seq) or isinstance(literal(right), list)):
+            extra = right.items if isinstance(right, Seq) else [Known(v) for v in literal(right)]
+            return Seq([*left.items, *extra], left.kind)
         a, b = literal(left), literal(right)
         function = _BINOPS.get(type(op))
         if function is None or a is NOTHING or b is NOTHING:
@@ -633,10 +660,45 @@ class Walker:
             left = right
         return Known(True)
 
-    def eval_ListComp(self, node: ast.AST) -> Value:
-        for generator in getattr(node, "generators", []):
-            self.eval(generator.iter)  # record the calls inside (model.parameters() in a param list)
-        return Unknown("built by a comprehension")
+    def eval_ListComp(self, node: ast.ListComp | ast.GeneratorExp | ast.SetComp | ast.DictComp) -> Value:
+        """A comprehension over known values is folded (`[w * 2 ** i for i in range(3)]`); over
+        anything else its iterables are still evaluated, so the calls inside are recorded."""
+        scope = self.frame.locals
+        saved = dict(scope)
+        try:
+            items = self._comprehend(node, node.generators)
+        finally:
+            scope.clear()
+            scope.update(saved)
+        if items is None:
+            return Unknown("built by a comprehension")
+        if isinstance(node, ast.DictComp):
+            return Known(dict(literal(Seq(items)))) if literal(Seq(items)) is not NOTHING else Unknown("a dict of run-time values")
+        return Seq(items) if literal(Seq(items)) is NOTHING else Known(literal(Seq(items)))
+
+    def _comprehend(self, node, generators: list[ast.comprehension]) -> list[Value] | None:
+        first, rest = generators[0], generators[1:]
+        held = literal(self.eval(first.iter))
+        if not isinstance(held, list | tuple | range | str | dict) or len(held) > 1000:
+            return None
+        items: list[Value] = []
+        for element in held:
+            self.bind(first.target, Known(element), ast.Pass())
+            conditions = [literal(self.eval(test)) for test in first.ifs]
+            if NOTHING in conditions:
+                return None
+            if not all(conditions):
+                continue
+            if rest:
+                inner = self._comprehend(node, rest)
+                if inner is None:
+                    return None
+                items += inner
+            elif isinstance(node, ast.DictComp):
+                items.append(Seq([self.eval(node.key), self.eval(node.value)], "tuple"))
+            else:
+                items.append(self.eval(node.elt))
+        return items
 
     eval_GeneratorExp = eval_SetComp = eval_DictComp = eval_ListComp
 
@@ -711,6 +773,11 @@ class Walker:
             return self.fold(_PURE_BUILTINS[short], held, {k: literal(v) for k, v in kwargs.items()})
         if name == "builtins.len" and args and isinstance(args[0], Seq):
             return Known(len(args[0].items))
+        if name == "builtins.len" and args and isinstance(args[0], Obj | Element):
+            from project_viva.training import data_length  # training reads the walk; imported late to avoid a cycle
+
+            size = data_length(args[0])
+            return Known(size) if size is not None else None
         if name.startswith("math.") and name[5:] in _PURE_MATH and NOTHING not in held:
             return self.fold(_PURE_MATH[name[5:]], held, {})
         if name == "argparse.ArgumentParser":
@@ -723,6 +790,8 @@ class Walker:
         path_function = name in ("os.path.join", "os.path.expanduser", "os.path.abspath", "os.path.basename", "os.path.dirname")
         if path_function and held and all(isinstance(h, str) for h in held):
             return Known(getattr(os.path, name.rsplit(".", 1)[1])(*held))
+        if name in ("os.path.exists", "os.path.isfile", "os.path.isdir") and held and isinstance(held[0], str):
+            return Known(self.in_upload(held[0]))  # a fresh run: a checkpoint the script writes later is not there yet
         if name in ("os.environ.get", "os.getenv"):
             return args[1] if len(args) > 1 else Unknown("an environment variable")
         return None
@@ -736,6 +805,11 @@ class Walker:
         if isinstance(value, str | list | tuple) and len(value) > MAX_TEXT:
             return Unknown("too large to fold")
         return Known(value)
+
+    def in_upload(self, path: str) -> bool:
+        wanted = os.path.normpath(path.replace("\\", "/")).lstrip("./")
+        files = [*self.index.project.sources, *self.index.project.configs]
+        return any(f == wanted or f.startswith(wanted.rstrip("/") + "/") for f in files)
 
     def config_from(self, source: Value | None) -> Value:
         """The parsed contents of a config file the script opens, found among the upload's files."""
@@ -760,6 +834,16 @@ class Walker:
         base, name, args, kwargs = function.base, function.name, obj.args, obj.kwargs
         if isinstance(base, Parser):
             return self.parser_call(base, name, obj)
+        if isinstance(base, Seq) and base.kind == "list" and name in ("append", "extend", "insert") and args:
+            self.record(obj)
+            added = args[-1]
+            if name == "extend":
+                base.items.extend(added.items if isinstance(added, Seq) else [Known(v) for v in literal(added) or []])
+            elif name == "insert" and isinstance(literal(args[0]), int):
+                base.items.insert(literal(args[0]), added)
+            else:
+                base.items.append(added)
+            return Known(None)
         held = literal(base)
         if isinstance(held, dict | str | list | tuple) and held is not NOTHING:
             folded = self.known_method(held, name, args)
@@ -923,6 +1007,12 @@ class Walker:
 
 
 # -- helpers the facts and detectors share ------------------------------------------------------
+
+
+def _about_a_later_run(test: ast.expr) -> bool:
+    """An `if` that only a later run takes: resuming from a checkpoint or a file the script writes."""
+    text = ast.unparse(test).lower()
+    return any(word in text for word in ("resume", "checkpoint", "ckpt", "exists(", "isfile(", "pretrained_path", "load_path"))
 
 
 def option_default(kwargs: dict[str, Value]) -> Value:

@@ -14,6 +14,10 @@ from project_viva.findings import Finding, finding
 from project_viva.interpreter import CallEvent, Walker
 from project_viva.values import NOTHING, AttrOf, DefRef, Element, Known, Obj, Seq, Unknown, Value, literal, tail
 
+LOSS_CLASSES = {
+    "categorical_crossentropy": "CategoricalCrossentropy", "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+    "binary_crossentropy": "BinaryCrossentropy", "mse": "MeanSquaredError", "mean_squared_error": "MeanSquaredError",
+}  # fmt: skip
 KERAS_OPTIMIZERS = {  # name -> (class, default learning rate)
     "adam": ("Adam", 0.001), "sgd": ("SGD", 0.01), "rmsprop": ("RMSprop", 0.001), "adamw": ("AdamW", 0.001),
     "adagrad": ("Adagrad", 0.001), "adadelta": ("Adadelta", 0.001), "nadam": ("Nadam", 0.001), "adamax": ("Adamax", 0.001),
@@ -331,7 +335,7 @@ def analyse_keras(walker: Walker, analysis) -> None:
         analysis.unmeasured.append("model: no model with fit() was found")
     facts["optimizer"] = optimizer_fact(compile_event)
     loss = compile_event.obj.arg(1, "loss") if compile_event else None
-    facts["loss"] = literal(loss) if isinstance(literal(loss), str) else (tail(loss.callee) if isinstance(loss, Obj) else None)
+    facts["loss"] = loss_name(loss)
     _fit_facts(walker, fit, facts, where, analysis)
     names = [tail(layer.callee) for layer in layers]
     facts["uses_batchnorm"] = "BatchNormalization" in names or any(n in ("ResNet50", "MobileNetV2", "ResNet101") for n in names)
@@ -339,8 +343,8 @@ def analyse_keras(walker: Walker, analysis) -> None:
     facts["augmentations"] = _augmentations(walker, names)
     facts["normalization"] = _normalization(walker)
     facts["mixed_precision"] = any("mixed_float16" in str(literal(a)) for e in walker.calls for a in e.obj.args)
-    facts["eval_mode_used"] = None  # Keras runs evaluate()/predict() in inference mode itself
-    facts["no_grad_in_eval"] = None
+    facts["eval_mode_used"] = True  # evaluate(), predict() and validation run in inference mode by themselves
+    facts["no_grad_in_eval"] = True
     scheduler, rates, notes = lr_schedule(walker, facts["optimizer"], fit, facts.get("epochs"))
     facts["scheduler"], facts["lr_by_epoch"] = scheduler, rates
     analysis.unmeasured += notes
@@ -376,19 +380,24 @@ def _augmentations(walker: Walker, layer_names: list[str]) -> list[str]:
     return found
 
 
+def loss_name(loss: Value | None) -> str | None:
+    """The loss as its Keras class name, whether given as a string or an object."""
+    held = literal(loss)
+    if isinstance(held, str):
+        return LOSS_CLASSES.get(held.lower(), held)
+    return tail(loss.callee) if isinstance(loss, Obj) else None
+
+
 def _normalization(walker: Walker) -> dict[str, Any] | None:
-    for event in keras_calls(walker, "Rescaling"):
-        scale = literal(event.obj.arg(0, "scale"))
-        return {"scale": scale} if isinstance(scale, int | float) else None
+    """Per-channel mean and standard deviation, as PyTorch's Normalize states them; dividing by 255
+    only rescales, and is not normalisation in this sense."""
+    for event in keras_calls(walker, "Normalization"):
+        mean, variance = literal(event.obj.kwargs.get("mean", Known(None))), literal(event.obj.kwargs.get("variance", Known(None)))
+        if isinstance(mean, list | tuple) and isinstance(variance, list | tuple):
+            return {"mean": list(mean), "std": [v**0.5 for v in variance]}
     for event in keras_calls(walker, "ImageDataGenerator"):
-        scale = literal(event.obj.kwargs.get("rescale", Known(None)))
-        if isinstance(scale, int | float):
-            return {"scale": scale}
-    for event in walker.assigns:
-        if isinstance(event.node, ast.Assign | ast.AugAssign) and "255" in ast.unparse(event.node) and data_role(event.value) != "unknown":
-            return {"scale": 1 / 255}
-    if keras_calls(walker, "preprocess_input"):
-        return {"preprocess_input": True}
+        if literal(event.obj.kwargs.get("featurewise_center", Known(False))) is True:
+            return {"featurewise": True}
     return None
 
 
@@ -404,13 +413,11 @@ def keras_findings(walker: Walker, fit: CallEvent | None, compile_event: CallEve
         ]  # fmt: skip
         location = fit.ctx.module.where(fit.obj.node)
         if role == "test" and selecting:
-            found.append(
-                finding(
-                    "selection_on_test_set", location, f"{tail(selecting[0].callee)} keeps the best epoch on validation_data=the test set"
-                )
-            )
+            keeper = selecting[0]  # the callback that keeps the best epoch: where the choice is made
+            what = f"{tail(keeper.callee)} keeps the best epoch on validation_data=the test set"
+            found.append(finding("selection_on_test_set", keeper.module.where(keeper.node), what))
         if role in ("train", "train-part"):
-            found.append(finding("validation_overlaps_training", location, "validation_data is taken from the training arrays"))
+            found.append(finding("validation_overlaps_train", location, "validation_data is taken from the training arrays"))
     if compile_event is not None and layers:
         loss = compile_event.obj.arg(1, "loss")
         logits = isinstance(loss, Obj) and literal(loss.kwargs.get("from_logits", Known(False))) is True

@@ -61,7 +61,10 @@ def measure(plan: Plan, limits: Limits = LIMITS) -> Measurement:
     workdir = tempfile.mkdtemp(prefix="project-viva-")
     try:
         write_modules(plan, Path(workdir) / "learner")
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg"}
+        env = {
+            "PATH": os.environ.get("PATH", ""), "HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": workdir,
+            "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
+        }  # fmt: skip
         argv = [sys.executable, "-I", "-c", CHILD_SOURCE]
         finished = run_contained(argv, limits, workdir, env, stdin_text=json.dumps(plan.to_dict()))
     finally:

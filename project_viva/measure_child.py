@@ -20,16 +20,15 @@ import types
 
 MARK = "@@project-viva@@"
 WORKDIR = os.getcwd()
-BLOCKED = ("os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "socket.connect",
-           "socket.bind", "socket.sendto", "socket.getaddrinfo", "os.kill", "os.killpg", "shutil.rmtree", "os.remove", "os.rmdir",
-           "os.rename", "pty.spawn")  # fmt: skip
+ALWAYS_BLOCKED = ("os.system", "subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "socket.connect",
+                  "socket.bind", "socket.sendto", "socket.getaddrinfo", "os.kill", "os.killpg", "pty.spawn")  # fmt: skip
+PATH_EVENTS = ("os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.truncate", "os.chmod", "os.mkdir")
 attempts = []
 paths = {}  # runner module file -> the learner's path
 
 
-def learner_line():
-    """The innermost frame in the learner's code: 'models.py:12'."""
-    frame = sys._getframe(2)
+def learner_line(frame):
+    """The innermost frame in the learner's code at or above `frame`: 'models.py:12'."""
     while frame is not None:
         path = paths.get(frame.f_code.co_filename)
         if path:
@@ -39,17 +38,27 @@ def learner_line():
 
 
 def audit(event, args):
-    if event in BLOCKED or (event == "open" and _writes_outside(args)):
-        where = learner_line()
-        attempts.append({"event": event, "where": where, "detail": str(args[0])[:120] if args else ""})
+    if event in ALWAYS_BLOCKED or (event == "open" and _writes_outside(args)) or (event in PATH_EVENTS and _outside(args)):
+        caller = sys._getframe(1)
+        attempts.append({
+            "event": event, "where": learner_line(caller), "detail": str(args[0])[:120] if args else "",
+            "direct": caller.f_code.co_filename in paths,  # the learner's own line did it, not a library it called
+        })  # fmt: skip
         raise PermissionError(f"blocked by the project analyser: {event}")
+
+
+def _outside(args):
+    return any(isinstance(a, str | bytes) and not os.path.abspath(os.fsdecode(a)).startswith(WORKDIR) for a in args[:2])
 
 
 def _writes_outside(args):
     path, mode = args[0], args[1] if len(args) > 1 else "r"
-    if not isinstance(path, str) or not isinstance(mode, str) or not any(c in mode for c in "wax+"):
-        return False
-    return not os.path.abspath(path).startswith(WORKDIR)
+    if isinstance(mode, int) or mode is None:
+        flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+        writing = bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC))
+    else:
+        writing = any(c in mode for c in "wax+")
+    return writing and isinstance(path, str | bytes) and not os.path.abspath(os.fsdecode(path)).startswith(WORKDIR)
 
 
 class LearnerModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -83,9 +92,7 @@ class LearnerModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             code = compile(ast.Module(body=[statement], type_ignores=[]), module.__file__, "exec")
             try:
                 exec(code, module.__dict__)
-            except PermissionError:
-                raise
-            except Exception as error:
+            except Exception as error:  # a refused call included: that statement is skipped, the rest still defines
                 where = f"{paths.get(module.__file__, name)}:{statement.lineno}"
                 self.failures.append(f"{where}: {type(error).__name__}: {str(error)[:160]}")
 

@@ -18,9 +18,10 @@ _CONTINUATION = re.compile(r"^(else|elif|except|finally|case)\b|^[)\]}]")
 @dataclass
 class Module:
     name: str  # dotted, as an import names it: models.resnet; a notebook is named by its stem
-    source: SourceFile
-    tree: ast.Module
+    source: SourceFile = field(repr=False)
+    tree: ast.Module = field(repr=False)
     errors: list[tuple[int, str]] = field(default_factory=list)  # (line, message) of what did not parse
+    _parents: dict[ast.AST, ast.AST] | None = field(default=None, repr=False)
 
     @property
     def path(self) -> str:
@@ -31,7 +32,17 @@ class Module:
         return self.path.endswith("__init__.py")
 
     def where(self, node: ast.AST | int) -> Location:
+        """The location of a line, or of a node's first line (a call inside a list: the call's own line)."""
         return self.source.where(node if isinstance(node, int) else getattr(node, "lineno", 1))
+
+    def statement_of(self, node: ast.AST) -> ast.AST:
+        """The innermost statement holding a node (the node itself if it is one)."""
+        if self._parents is None:
+            self._parents = {child: parent for parent in ast.walk(self.tree) for child in ast.iter_child_nodes(parent)}
+        current = node
+        while not isinstance(current, ast.stmt) and current in self._parents:
+            current = self._parents[current]
+        return current if hasattr(current, "lineno") else node
 
     def segment(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.source.code, node) or ast.unparse(node)

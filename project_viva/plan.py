@@ -368,7 +368,7 @@ def _schedule(training: Training, renderer: Renderer, plan: Plan, epochs_range: 
         kwargs = [f"{k}={renderer.render(v)}" for k, v in optimizer.kwargs.items() if k != "params"]
         plan.optimizer = f"{renderer.render(optimizer.callee)}({', '.join(args + kwargs)})"
     except CannotRender as why:
-        plan.unmeasured.append(f"learning rate by epoch: the optimizer is built from {why}")
+        plan.unmeasured.append(f"learning rate by epoch: the optimizer's arguments are not known before the script runs ({why})")
         return
     event, steps = the_scheduler(training)
     plan.hooks = _hooks(training, renderer, plan)
@@ -381,7 +381,7 @@ def _schedule(training: Training, renderer: Renderer, plan: Plan, epochs_range: 
             plan.step_args = ", ".join(renderer.render(a) for a in steps[0].obj.args)
     except CannotRender as why:
         plan.scheduler = None
-        plan.unmeasured.append(f"learning rate by epoch: the scheduler is built from {why}")
+        plan.unmeasured.append(f"learning rate by epoch: the scheduler's arguments are not known before the script runs ({why})")
         return
     if not steps:
         plan.stepped = None

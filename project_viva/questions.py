@@ -15,17 +15,22 @@ FINDING_POINTS: dict[str, tuple[str, ...]] = {
         "choose the checkpoint on a validation split",
         "test set used once at the end",
     ),
-    "eval_mode_missing": (
+    "eval_without_eval_mode": (
         "dropout stays active at test time",
         "BatchNorm uses batch statistics instead of running statistics",
         "call model.eval() before evaluating",
     ),
-    "train_mode_not_restored": (
+    "no_grad_missing_in_eval": (
+        "autograd builds a graph during evaluation",
+        "more memory and time for nothing",
+        "wrap evaluation in torch.no_grad()",
+    ),
+    "eval_mode_not_reset": (
         "model stays in eval mode after the first evaluation",
         "dropout off and BatchNorm statistics frozen while training",
         "call model.train() at the start of each epoch",
     ),
-    "scheduler_per_batch": (
+    "scheduler_stepped_per_batch": (
         "scheduler stepped every batch instead of every epoch",
         "learning rate decays far too early",
         "step it once per epoch",
@@ -36,19 +41,19 @@ FINDING_POINTS: dict[str, tuple[str, ...]] = {
         "evaluation not deterministic and accuracy lower",
         "only ToTensor and Normalize for the test set",
     ),
-    "validation_overlaps_training": (
+    "validation_overlaps_train": (
         "validation images are also training images",
         "validation accuracy overestimates generalisation",
         "split before training and train only on the training part",
     ),
-    "optimizer_on_replaced_model": (
+    "optimizer_bound_to_old_model": (
         "optimizer holds the old model's parameters",
         "new model never updated",
         "create the optimizer after the final model",
     ),
     "imagenet_head_kept": ("head has 1000 outputs", "CIFAR-10 has 10 classes", "replace the last layer with 10 outputs"),
     "argparse_type_bool": ("bool of any non-empty string is True", "--flag False still switches it on", "use action store_true"),
-    "zero_grad_missing": (
+    "missing_zero_grad": (
         "gradients accumulate across batches",
         "each step uses the sum of old gradients",
         "call optimizer.zero_grad() every batch",
@@ -60,10 +65,10 @@ FINDING_POINTS: dict[str, tuple[str, ...]] = {
         "return raw logits",
     ),
     "loss_accumulated_with_graph": ("loss tensor keeps its computation graph", "memory grows every batch", "accumulate loss.item()"),
-    "cuda_without_device_check": ("crashes without a GPU", "check torch.cuda.is_available()", "move model and data to one device variable"),
+    "cuda_without_check": ("crashes without a GPU", "check torch.cuda.is_available()", "move model and data to one device variable"),
     "torch_load_without_weights_only": ("torch.load unpickles arbitrary code", "weights_only=True loads only tensors"),
-    "pretrained_deprecated": ("pretrained=True is deprecated", "use the weights= argument with a weights enum"),
-    "train_loader_unshuffled": (
+    "deprecated_pretrained_argument": ("pretrained=True is deprecated", "use the weights= argument with a weights enum"),
+    "train_loader_not_shuffled": (
         "same batch order every epoch",
         "batches biased when data is sorted",
         "shuffle=True for the training loader",

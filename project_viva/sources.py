@@ -41,9 +41,12 @@ class Location:
     file: str
     line: int
     cell: int | None = None
+    code_line: int | None = None  # in a notebook: the line in its code cells joined, each followed by a blank line
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line} | ({"cell": self.cell} if self.cell is not None else {})
+        if self.cell is None:
+            return {"file": self.file, "line": self.line}
+        return {"file": self.file, "line": self.line, "cell": self.cell, "code_line": self.code_line}
 
     def __str__(self) -> str:
         return f"{self.file} cell {self.cell} line {self.line}" if self.cell is not None else f"{self.file}:{self.line}"
@@ -66,9 +69,9 @@ class SourceFile:
         if not self.is_notebook:
             return Location(self.path, line)
         if not self.cells:
-            return Location(self.path, line, 0)
+            return Location(self.path, line, 0, line)
         cell, in_cell = self.cells[min(max(line, 1), len(self.cells)) - 1]
-        return Location(self.path, in_cell, cell)
+        return Location(self.path, in_cell, cell, line)
 
     def line_text(self, line: int) -> str:
         lines = self.code.splitlines()

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from project_viva.facts import (
+    _grad_off,
     augmentations,
     dataset_transform,
     datasets_used,
@@ -15,6 +16,7 @@ from project_viva.facts import (
     mode_at,
     mode_events,
     the_scheduler,
+    transform_list,
 )
 from project_viva.findings import Finding, finding
 from project_viva.interpreter import CallEvent, IfEvent, unwrap_iteration
@@ -83,6 +85,7 @@ def has_mode_layers(training: Training, facts: dict) -> bool:
 
 
 def eval_mode(training: Training, facts: dict) -> list[Finding]:
+    """An evaluation loop whose forward pass runs with the model in train mode (found at that call)."""
     if not has_mode_layers(training, facts):
         return []
     modes = mode_events(training)
@@ -92,7 +95,17 @@ def eval_mode(training: Training, facts: dict) -> list[Finding]:
         if mode_at(order[id(calls[0])], modes) != "eval":
             role = loader_role(unwrap_iteration(loop.iterable), training.walker.names) if loop.iterable else "unknown"
             what = {"test": "the test set", "val-part": "the validation set"}.get(role, "the evaluation data")
-            found.append(finding("eval_mode_missing", loop.module.where(loop.node), f"the model runs on {what} in train mode"))
+            found.append(finding("eval_without_eval_mode", where(calls[0]), f"the model runs on {what} in train mode"))
+    return found
+
+
+def no_grad_in_eval(training: Training) -> list[Finding]:
+    """An evaluation loop whose forward pass builds a graph (no torch.no_grad or inference_mode)."""
+    found = []
+    for _, calls in evaluation_loops(training):
+        bare = [e for e in calls if not any(_grad_off(w) for w in e.ctx.withs)]
+        if bare:
+            found.append(finding("no_grad_missing_in_eval", where(bare[0]), "the evaluation's forward pass runs with autograd on"))
     return found
 
 
@@ -111,7 +124,7 @@ def train_mode_restored(training: Training, facts: dict) -> list[Finding]:
     if mode_in_second_epoch != "eval":
         return []
     event = training.calls[next(at for at, mode in inside if mode == "eval")]
-    return [finding("train_mode_not_restored", where(event), "model.eval() is called in the epoch loop and model.train() never follows")]
+    return [finding("eval_mode_not_reset", where(event), "model.eval() is called in the epoch loop and model.train() never follows")]
 
 
 # -- schedulers ----------------------------------------------------------------------------------
@@ -127,7 +140,8 @@ def scheduler_stepping(training: Training, facts: dict) -> list[Finding]:
     batches, _ = loader_length(training.train_loader)
     if per_batch and name in EPOCH_SCHEDULERS and _counts_epochs(event.obj, name, epochs, batches):
         step = per_batch[0]
-        return [finding("scheduler_per_batch", where(step), f"{name}.step() is called for every batch")]
+        span = f" ({batches} per epoch)" if batches else ""
+        return [finding("scheduler_stepped_per_batch", where(step), f"{name}.step() is called for every batch{span}")]
     if name == "OneCycleLR" and not per_batch and _sized_in_batches(event.obj):
         return [finding("onecycle_per_epoch", where(steps[0]), "OneCycleLR.step() is called once per epoch")]
     return []
@@ -170,32 +184,60 @@ def test_augmented(training: Training) -> list[Finding]:
     for event in datasets_used(training):
         if dataset_role(event.obj, training.walker.names) != "test":
             continue
-        names = augmentations(dataset_transform(event.obj), training.walker)
+        transform = dataset_transform(event.obj)
+        names = augmentations(transform, training.walker)
         if names:
-            found.append(finding("test_set_augmented", where(event), f"the test set is built with {', '.join(names)}"))
+            first = next(t for t in transform_list(transform) if tail(t.callee) == names[0])
+            location = first.module.where(first.node.lineno)  # the random transform's own line
+            found.append(finding("test_set_augmented", location, f"the test set is built with {', '.join(names)}"))
     return found
+
+
+def carved_from(dataset: Value | None) -> Value | None:
+    """The dataset a split or Subset was taken from (None when it is not a part of another)."""
+    if isinstance(dataset, Element) and isinstance(dataset.base, Obj) and tail(dataset.base.callee) == "random_split" and dataset.base.args:
+        return dataset.base.args[0]
+    if isinstance(dataset, Obj) and tail(dataset.callee) == "Subset" and dataset.args:
+        return dataset.args[0]
+    return None
+
+
+def _validation_named(*names: str) -> bool:
+    return any(re.search(r"(^|[^a-z])(val(?!ue)|dev)", name.lower()) for name in names if name)
 
 
 def validation_overlap(training: Training) -> list[Finding]:
+    """A validation set that is, or was carved from, the very dataset the model trains on."""
     walker, found = training.walker, []
     train_data = loader_dataset(training.train_loader)
-    train_role = dataset_role(train_data, walker.names)
+    if train_data is None:
+        return []
     for loop, _ in evaluation_loops(training):
         loader = unwrap_iteration(loop.iterable) if loop.iterable is not None else None
         data = loader_dataset(loader)
-        role = loader_role(loader, walker.names)
-        name = walker.names.get(id(loader), "") + " " + walker.names.get(id(data), "")
-        event = next((e for e in training.calls if e.obj is loader), None)
-        location = where(event) if event else loop.module.where(loop.node)
-        same_object = data is not None and data is train_data and re.search(r"(^|[^a-z])val", name.lower()) is not None
-        split_of_trained = role == "val-part" and train_role == "train" and _split_of(data, train_data)
-        if same_object or split_of_trained:
-            found.append(finding("validation_overlaps_training", location, "the validation loader reads images the model trains on"))
+        names = (walker.names.get(id(loader), ""), walker.names.get(id(data), ""))
+        split_part = isinstance(data, Element) and data.index == 1
+        if data is train_data and _validation_named(*names):
+            event = next((e for e in training.calls if e.obj is loader), None)
+            found.append(
+                finding(
+                    "validation_overlaps_train",
+                    where(event) if event else loop.module.where(loop.node),
+                    "the validation loader reads the training set",
+                )
+            )
+        elif carved_from(data) is train_data and (split_part or _validation_named(*names)):
+            made = data.base if isinstance(data, Element) else data
+            event = next((e for e in training.calls if e.obj is made), None)
+            location = where(event) if event else loop.module.where(loop.node)
+            found.append(
+                finding(
+                    "validation_overlaps_train",
+                    location,
+                    "the validation images are carved from the set the model trains on, which still holds them",
+                )
+            )
     return found
-
-
-def _split_of(part: Value | None, whole: Value | None) -> bool:
-    return isinstance(part, Element) and isinstance(part.base, Obj) and bool(part.base.args) and part.base.args[0] is whole
 
 
 def unshuffled(training: Training) -> list[Finding]:
@@ -207,7 +249,7 @@ def unshuffled(training: Training) -> list[Finding]:
     shuffle = loader.arg(2, "shuffle")
     if shuffle is None or literal(shuffle) is False:
         event = next((e for e in training.calls if e.obj is loader), None)
-        return [finding("train_loader_unshuffled", where(event), "the training DataLoader has no shuffle=True")] if event else []
+        return [finding("train_loader_not_shuffled", where(event), "the training DataLoader has no shuffle=True")] if event else []
     return []
 
 
@@ -215,6 +257,8 @@ def unshuffled(training: Training) -> list[Finding]:
 
 
 def optimizer_replaced(training: Training) -> list[Finding]:
+    """The model's name rebound to a new model after the optimizer took the old one's parameters,
+    with no new optimizer for it: on the path the script runs, or on its resume path."""
     optimizer, model = training.optimizer, training.model
     if optimizer is None or model is None:
         return []
@@ -223,13 +267,34 @@ def optimizer_replaced(training: Training) -> list[Finding]:
     for event in training.walker.assigns:
         if created is None or event.order < created or not isinstance(event.target, ast.Name):
             continue
-        previous, value = event.previous, event.value
-        if previous is None or not training.is_model(previous) or unwrap_model(value) is model:
+        previous, value = event.previous, unwrap_model(event.value)
+        if previous is None or not training.is_model(previous) or value is model or _reoptimised(training, value, event.order):
             continue
-        if id(unwrap_model(value)) in trained:
+        if id(value) in trained or (event.ctx.conditional and _a_new_model(value)):
             location = event.ctx.module.where(event.node)
-            return [finding("optimizer_on_replaced_model", location, f"`{event.target.id}` is rebound after the optimizer was built")]
+            return [finding("optimizer_bound_to_old_model", location, f"`{event.target.id}` is rebound after the optimizer was built")]
     return []
+
+
+def _a_new_model(value: Value | None) -> bool:
+    """A model built here: a project model class, a torchvision factory, or a whole model unpickled."""
+    name = qualname(value.callee) if isinstance(value, Obj) else ""
+    return defined_class(value) is not None or (name or "").startswith("torchvision.models") or (name or "").endswith("torch.load")
+
+
+def _reoptimised(training: Training, value: Value | None, after: int) -> bool:
+    from project_viva.training import optimizer_calls, owner, values_in
+
+    for event in optimizer_calls(training.walker):
+        if event.order > after:
+            for part in values_in(event.obj.arg(0, "params")):
+                if (
+                    isinstance(part, Obj)
+                    and isinstance(part.callee, AttrOf)
+                    and unwrap_model(owner(training.walker, part.callee.base)) is value
+                ):
+                    return True
+    return False
 
 
 def imagenet_head(training: Training, measured_outputs: int | None) -> list[Finding]:
@@ -260,7 +325,7 @@ def _root(value: Value | None) -> Value | None:
 
 def pretrained_flag(training: Training) -> list[Finding]:
     return [
-        finding("pretrained_deprecated", where(e), f"{tail(e.obj.callee)}(pretrained=...) instead of weights=")
+        finding("deprecated_pretrained_argument", where(e), f"{tail(e.obj.callee)}(pretrained=...) instead of weights=")
         for e in training.calls
         if (qualname(e.obj.callee) or "").startswith("torchvision.models") and "pretrained" in e.obj.kwargs
     ]
@@ -277,7 +342,7 @@ def zero_grad(training: Training) -> list[Finding]:
     manual = _zeroes_by_hand(training)
     backward = training.backward[0]
     if not zeroes and not manual:
-        return [finding("zero_grad_missing", where(backward), "loss.backward() runs every batch and the gradients are never zeroed")]
+        return [finding("missing_zero_grad", where(backward), "loss.backward() runs every batch and the gradients are never zeroed")]
     steps = [e for e in in_loop if e in training.optimizer_steps]
     for zero in zeroes:
         same_place = steps and zero.ctx.function is backward.ctx.function is steps[0].ctx.function
@@ -413,6 +478,7 @@ def find_torch(training: Training, facts: dict, measured_outputs: int | None) ->
     found: list[Finding] = []
     found += selection_on_test(training)
     found += eval_mode(training, facts)
+    found += no_grad_in_eval(training)
     found += train_mode_restored(training, facts)
     found += scheduler_stepping(training, facts)
     found += test_augmented(training)

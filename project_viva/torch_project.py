@@ -35,6 +35,8 @@ def analyse_torch(walker: Walker, training: Training, analysis, measure_model: b
     analysis.findings += find_torch(training, analysis.facts, outputs)
     analysis.facts["selection_on_test_set"] = any(f.kind == "selection_on_test_set" for f in analysis.findings)
     for attempt in measurement.blocked:
+        if not attempt.get("direct"):
+            continue  # a library the model imports, not the learner's own line
         file, _, line = attempt["where"].rpartition(":")
         location = _location(walker, file, line)
         if location is not None:
@@ -51,15 +53,16 @@ def _location(walker: Walker, file: str, line: str):
 def merge(analysis, measurement: Measurement, plan, epochs_range: range | None) -> None:
     facts = analysis.facts
     facts["params"] = measurement.params
-    if measurement.model_class:
-        facts["model_class"] = measurement.model_class
+    if measurement.model_class and not str(facts.get("model_class") or "")[:1].islower():
+        facts["model_class"] = measurement.model_class  # a factory's own name (resnet18) says more than its class
     for name in ("uses_batchnorm", "uses_dropout"):
         if getattr(measurement, name) is not None:
             facts[name] = getattr(measurement, name)
     facts["lr_by_epoch"] = measurement.lr_by_epoch or _constant_schedule(facts, plan, epochs_range)
     analysis.layers = measurement.layers
     analysis.unmeasured += measurement.unmeasured
-    analysis.unmeasured += [f"{line} (skipped while importing the model's definitions)" for line in measurement.import_failures]
+    if measurement.params is None:  # why the model's definitions may not have loaded; noise when the model was measured
+        analysis.unmeasured += [f"{line} (skipped while importing the model's definitions)" for line in measurement.import_failures]
     if measurement.params is None and plan.model is not None and not any(u.startswith("model") for u in analysis.unmeasured):
         analysis.unmeasured.append("model: not measured")
     analysis.extra.update(

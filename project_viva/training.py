@@ -19,7 +19,7 @@ DATASET_CLASSES = {"CIFAR10": 10, "CIFAR100": 100, "MNIST": 10, "FashionMNIST": 
 FUNCTIONAL_LOSSES = {"cross_entropy": "CrossEntropyLoss", "nll_loss": "NLLLoss", "mse_loss": "MSELoss", "l1_loss": "L1Loss",
                      "binary_cross_entropy_with_logits": "BCEWithLogitsLoss", "binary_cross_entropy": "BCELoss",
                      "kl_div": "KLDivLoss", "smooth_l1_loss": "SmoothL1Loss"}  # fmt: skip
-WRAPPERS = {"DataParallel", "DistributedDataParallel"}
+WRAPPERS = {"DataParallel", "DistributedDataParallel", "compile"}  # share the wrapped model's parameters
 
 
 def is_torch(value: Value | None, *parts: str) -> bool:
@@ -158,11 +158,22 @@ def _optimizer(training: Training) -> Obj | None:
     return (unconditional or created)[-1].obj if created else None
 
 
+def owner(walker: Walker, value: Value | None) -> Value | None:
+    """The object a value hangs from: for model.fc (set by `model.fc = nn.Linear(...)`), the model."""
+    for _ in range(8):
+        value = root(value)
+        above = walker.owners.get(id(value))
+        if above is None:
+            return value
+        value = above
+    return value
+
+
 def _model(training: Training) -> Value | None:
     if training.optimizer is not None:
         for value in values_in(training.optimizer.arg(0, "params")):
             if isinstance(value, Obj) and isinstance(value.callee, AttrOf) and value.callee.name in ("parameters", "named_parameters"):
-                model = root(value.callee.base)
+                model = owner(training.walker, value.callee.base)
                 if isinstance(model, Obj):
                     return unwrap_model(model)
     # No optimizer to follow: the object called inside the training loop that is not a loss.
@@ -246,6 +257,31 @@ def loader_role(loader: Value | None, names: dict[int, str]) -> str:
     return role
 
 
+def sequence_length(value: Value | None, depth: int = 0) -> int | None:
+    """Length of an index list the script builds: range(...), randperm(n).tolist(), a slice of one."""
+    held = literal(value)
+    if isinstance(held, list | tuple | range):
+        return len(held)
+    if depth > 6 or value is None:
+        return None
+    if isinstance(value, Element) and isinstance(value.index, slice):
+        whole = sequence_length(value.base, depth + 1)
+        return len(range(*value.index.indices(whole))) if whole is not None else None
+    if isinstance(value, Obj) and isinstance(value.callee, AttrOf) and value.callee.name in ("tolist", "numpy", "copy"):
+        return sequence_length(value.callee.base, depth + 1)
+    if isinstance(value, Obj) and tail(value.callee) in ("randperm", "permutation", "arange", "list") and value.args:
+        count = literal(value.args[0])
+        return count if isinstance(count, int) else (len(count) if isinstance(count, range) else sequence_length(value.args[0], depth + 1))
+    return None
+
+
+def data_length(value: Value | None) -> int | None:
+    """len() of a DataLoader (batches) or of a dataset (images), when the reader can tell."""
+    if isinstance(value, Obj) and tail(value.callee) == "DataLoader":
+        return loader_length(value)[0]
+    return dataset_size(value)
+
+
 def dataset_size(dataset: Value | None, depth: int = 0) -> int | None:
     if dataset is None or depth > 8:
         return None
@@ -265,8 +301,7 @@ def dataset_size(dataset: Value | None, depth: int = 0) -> int | None:
             sizes = DATASETS_TRAIN_SIZE[name]
             return sizes[1] if train_flag is False or literal(dataset.kwargs.get("split", Known(""))) == "test" else sizes[0]
         if name == "Subset" and len(dataset.args) > 1:
-            indices = literal(dataset.args[1])
-            return len(indices) if isinstance(indices, list | tuple | range) else None
+            return sequence_length(dataset.args[1])
     return None
 
 

@@ -55,7 +55,7 @@ def test_a_new_head_and_frozen_layers_count_as_the_script_leaves_them():
     oracle.fc = torch.nn.Linear(512, 10)
     oracle.layer4.requires_grad_(True)
     assert analysis.facts["params"] == trainable(oracle) == 8_398_858
-    assert analysis.facts["model_class"] == "ResNet" and analysis.findings == []
+    assert analysis.facts["model_class"] == "resnet18" and analysis.findings == []
 
 
 def oracle_rates(make_scheduler, epochs: int, per_batch: int = 0, step_first: bool = False) -> list[float]:
