@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ def same(expected: Any, got: Any, name: str = "") -> bool:
     if isinstance(expected, int | float) and isinstance(got, int | float) and not isinstance(got, bool):
         return math.isclose(expected, got, rel_tol=1e-6, abs_tol=1e-12)
     if isinstance(expected, str):
-        return isinstance(got, str) and expected.strip().lower() == got.strip().lower()
+        return isinstance(got, str) and _name(expected) == _name(got)
     if isinstance(expected, dict):
         return isinstance(got, dict) and all(same(v, got.get(k), k) for k, v in expected.items())
     if isinstance(expected, list) and name == "lr_by_epoch":
@@ -78,9 +79,17 @@ def same(expected: Any, got: Any, name: str = "") -> bool:
         if not isinstance(got, list):
             return False
         if all(isinstance(v, str) for v in expected):
-            return {v.lower() for v in expected} == {str(v).lower() for v in got}
+            return {_name(v) for v in expected} == {_name(str(v)) for v in got}
         return len(expected) == len(got) and all(same(a, b) for a, b in zip(expected, got, strict=True))
     return expected == got
+
+
+def _name(text: str) -> str:
+    """A name as labels write it, without the details some add: "RandomCrop(32, padding=4)",
+    "width_shift_range=0.125", "LearningRateScheduler (0.1 / ...)", "categorical_crossentropy"
+    against "CategoricalCrossentropy"."""
+    head = re.split(r"[(=]| \(", text.strip(), maxsplit=1)[0]
+    return re.sub(r"[^a-z0-9]", "", head.lower())
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -122,7 +131,7 @@ def facts_of(labels: dict[str, Any]) -> dict[str, Any]:
     """The labelled facts: under "facts", or every top-level key but findings and path."""
     if "facts" in labels:
         return labels["facts"]
-    return {k: v for k, v in labels.items() if k not in ("findings", "path", "project", "notes")}
+    return {k: v for k, v in labels.items() if k not in ("findings", "path", "project", "notes", "repo", "commit", "licence", "root")}
 
 
 # -- cases ---------------------------------------------------------------------------------------
@@ -140,18 +149,20 @@ def corpus_cases(roots: tuple[Path, ...] = CORPUS_DIRS) -> list[Case]:
     return cases
 
 
-def external_cases(projects: Path, labels: Path) -> list[Case]:
-    """Projects outside the repository: labels/<name>.json for each project folder <name>."""
+def external_cases(projects: Path, labels: Path, only: list[str] | None = None) -> list[Case]:
+    """Projects outside the repository: labels/<name>.json for each project folder <name>; a
+    label's `root` names the subfolder that holds the project (its `entry` is relative to it)."""
     cases = []
     for labels_path in sorted(labels.glob("*.json")):
+        if only and not any(word in labels_path.stem for word in only):
+            continue
         raw = json.loads(labels_path.read_text(encoding="utf-8"))
-        name = raw.get("project") or labels_path.stem
-        folder = projects / name
+        folder = projects / labels_path.stem
         if not folder.exists():
             print(f"{labels_path}: no project folder {folder}", file=sys.stderr)
             continue
-        target = folder / raw["path"] if raw.get("path") else folder
-        cases.append(Case(name, target, raw))
+        target = folder / (raw.get("root") or raw.get("path") or "")
+        cases.append(Case(labels_path.stem, target, raw))
     return cases
 
 
@@ -218,13 +229,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench project-viva")
     parser.add_argument("--external", type=Path, help="folder of project folders kept outside the repository")
     parser.add_argument("--labels", type=Path, help="folder of <project>.json labels for --external")
+    parser.add_argument("--only", action="append", help="with --external: only the projects whose name contains this (repeatable)")
     parser.add_argument("--corpus", type=Path, action="append", help="a corpus folder of <project>/labels.json (repeatable)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if bool(args.external) != bool(args.labels):
         parser.error("--external and --labels go together")
     if args.external:
-        result = run_cases(external_cases(args.external, args.labels), f"external: {args.external}")
+        result = run_cases(external_cases(args.external, args.labels, args.only), f"external: {args.external}")
     else:
         result = run_cases(corpus_cases(tuple(args.corpus) if args.corpus else CORPUS_DIRS), "corpus")
     from bench.__main__ import markdown

@@ -49,17 +49,16 @@ class Analysis:
 
 
 def entry_score(module: Module) -> int:
-    """How much a module looks like the script that trains (the one run with `python`)."""
+    """How much a module looks like the script that trains (the one run with `python`): training
+    code first, then a __main__ guard, a training name, a notebook; libraries sit deeper."""
     text = module.source.code
-    score = 0
-    score += 8 if module.source.is_notebook else 0
-    score += 5 if ".backward(" in text or ".fit(" in text else 0
-    score += 3 if "optim." in text or "optimizer" in text else 0
+    score = 10 if (".backward(" in text or ".fit(" in text or ".fit_generator(" in text) else 0
+    score += 4 if ("optim." in text or "optimizer" in text) else 0
     score += 3 if "__main__" in text else 0
     name = module.path.rsplit("/", 1)[-1]
     score += 2 if name in ("train.py", "main.py", "run.py") else 1 if "train" in name else 0
-    score -= module.path.count("/")  # scripts sit at the top; libraries below
-    return score
+    score += 1 if module.source.is_notebook else 0
+    return score - module.path.count("/")
 
 
 def imported_modules(index: ProjectIndex) -> set[str]:

@@ -75,12 +75,13 @@ def argparse_type_bool(module: Module) -> list[Finding]:
 
 
 def torch_load_unsafe(module: Module, torch_names: set[str]) -> list[Finding]:
-    found = []
-    for call in calls_in(module):
-        name = dotted(call.func)
-        if name in torch_names and not any(k.arg == "weights_only" for k in call.keywords):
-            found.append(finding("torch_load_without_weights_only", module.where(call), f"{name}(...) is called without weights_only"))
-    return found
+    """One finding per file, at its first torch.load without weights_only; the others are named in it."""
+    calls = [c for c in calls_in(module) if dotted(c.func) in torch_names and not any(k.arg == "weights_only" for k in c.keywords)]
+    if not calls:
+        return []
+    calls.sort(key=lambda c: c.lineno)
+    others = f" (also lines {', '.join(str(c.lineno) for c in calls[1:])})" if len(calls) > 1 else ""
+    return [finding("torch_load_without_weights_only", module.where(calls[0]), f"torch.load(...) without weights_only{others}")]
 
 
 def _torch_load_names(module: Module) -> set[str]:
@@ -93,10 +94,28 @@ def _torch_load_names(module: Module) -> set[str]:
     return names
 
 
+def uncalled_availability(module: Module) -> list[Finding]:
+    """`'cuda' if torch.cuda.is_available else 'cpu'`: the function itself, never called, is always
+    true, so the device is always cuda."""
+    found = []
+    called = {id(node.func) for node in ast.walk(module.tree) if isinstance(node, ast.Call)}
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Attribute) and node.attr == "is_available" and id(node) not in called:
+            found.append(
+                finding(
+                    "cuda_without_check", module.where(node), "torch.cuda.is_available is tested without calling it, so it is always true"
+                )
+            )
+    return found[:1]
+
+
 def cuda_unchecked(modules: list[Module]) -> list[Finding]:
     """`.cuda()` or a hard-coded 'cuda' device in a project that never asks whether CUDA exists."""
+    uncalled = [f for m in modules for f in uncalled_availability(m)]
+    if uncalled:
+        return uncalled[:1]
     text = "\n".join(m.source.code for m in modules)
-    if "is_available" in text or "device_count" in text:
+    if "is_available()" in text or "device_count" in text:
         return []
     found = []
     for module in modules:
@@ -132,8 +151,14 @@ def code_at_import(module: Module, is_entry: bool) -> list[Finding]:
     return found
 
 
+def reached_modules(walker: Walker, entry: Module) -> list[Module]:
+    """The entry and the project modules its walk imported: the training program, not the other
+    scripts of the repository (plotting, pruning, export)."""
+    return [entry] + [m for m in walker.index.modules.values() if m.name in walker.namespaces and m is not entry]
+
+
 def find_common(walker: Walker, entry: Module) -> list[Finding]:
-    modules = list(walker.index.modules.values())
+    modules = reached_modules(walker, entry)
     found: list[Finding] = []
     for module in modules:
         found += argparse_type_bool(module)

@@ -40,7 +40,8 @@ from project_viva.values import (
 
 MAX_STATEMENTS = 40_000  # walked in all: a project with many calls to its own functions stops here
 MAX_DEPTH = 12  # nested calls into the project's functions
-MAX_WALKS_PER_DEF = 6  # the same function walked again with other arguments (train/val/test)
+MAX_WALKS_PER_DEF = 40  # the same function walked again: train/val/test, or a block built in a loop (Keras ResNets)
+MAX_UNROLLED = 64  # a loop over known values that builds something (layers) is walked once per value up to this
 MAX_TEXT = 10_000  # longest string or sequence built by constant folding
 
 _PURE_BUILTINS: dict[str, Any] = {
@@ -84,6 +85,7 @@ class Context:
     withs: tuple[Value, ...]
     conditional: bool  # inside a branch whose condition could not be decided
     sites: tuple[tuple[str, int], ...] = ()  # (module, line) of each call into the project being walked, outermost first
+    iterated: tuple[Value, ...] = ()  # loaders this call (and the calls it made) looped over so far
 
 
 @dataclass
@@ -110,6 +112,7 @@ class IfEvent:
     node: ast.If
     ctx: Context
     loaders: list[Value]  # the data iterated to compute the compared values (the metric's provenance)
+    test: Value | None = None  # the condition as evaluated (its parts: the compared values)
 
 
 @dataclass
@@ -155,6 +158,7 @@ class Walker:
         self.loop_scopes: dict[Loop, dict[str, Value]] = {}  # the names in scope when each loop started
         self.clock = itertools.count()
         self.branch_depth = 0
+        self.speculating = 0  # inside a branch a fresh run skips: record, but change no object
         self.statements = 0
         self.budget_hit = False
 
@@ -185,7 +189,13 @@ class Walker:
 
     def context(self) -> Context:
         return Context(
-            self.frame.module, self.frame.function, tuple(self.loop_stack), tuple(self.with_stack), self.branch_depth > 0, tuple(self.sites)
+            self.frame.module,
+            self.frame.function,
+            tuple(self.loop_stack),
+            tuple(self.with_stack),
+            self.branch_depth > 0,
+            tuple(self.sites),
+            tuple(self.frame.iterated),
         )
 
     # -- statements ---------------------------------------------------------------------------
@@ -229,7 +239,7 @@ class Walker:
 
     def walk_If(self, node: ast.If) -> None:
         test = self.eval(node.test)
-        self.ifs.append(IfEvent(node, self.context(), list(self.frame.iterated)))
+        self.ifs.append(IfEvent(node, self.context(), list(self.frame.iterated), test))
         decided = literal(test)
         if decided is not NOTHING:
             self.walk_body(node.body if decided else node.orelse)
@@ -244,6 +254,7 @@ class Walker:
         scope = self.frame.locals
         before = dict(scope)
         self.branch_depth += 1
+        self.speculating += 1
         try:
             self.walk_body(body)
         except _Return:
@@ -252,6 +263,7 @@ class Walker:
             scope.clear()
             scope.update(before)
             self.branch_depth -= 1
+            self.speculating -= 1
 
     def walk_both(self, body: list[ast.stmt], orelse: list[ast.stmt]) -> None:
         """An undecided branch: both are walked; where both bind a name, the first branch wins."""
@@ -276,6 +288,9 @@ class Walker:
         self.loop_scopes[loop] = self.scope()
         if batches:
             self.frame.iterated.append(unwrap_iteration(iterable))
+        if self.unrollable(node, iterable):
+            self.unroll(node, loop, literal(iterable))
+            return
         element = self.first_element(iterable)
         self.counters[id(element)] = loop
         self.bind(node.target, element, node)
@@ -291,6 +306,25 @@ class Walker:
         self.walk_body(node.orelse)
 
     walk_AsyncFor = walk_For
+
+    def unrollable(self, node: ast.For, iterable: Value) -> bool:
+        """A short loop over known values that trains nothing (it builds layers or lists): walked once
+        per value, so a model stacked in a loop has every block. Training loops are walked once."""
+        held = literal(iterable)
+        if not isinstance(held, list | tuple | range) or not 1 < len(held) <= MAX_UNROLLED:
+            return False
+        text = ast.unparse(node)
+        return not any(word in text for word in (".backward(", ".fit(", ".step(", "train", "loader", "evaluate", "test("))
+
+    def unroll(self, node: ast.For, loop: Loop, values) -> None:
+        self.loop_stack.append(loop)
+        try:
+            for value in values:
+                self.bind(node.target, Known(value), node)
+                self.walk_body(node.body)
+        finally:
+            self.loop_stack.pop()
+        self.walk_body(node.orelse)
 
     def walk_While(self, node: ast.While) -> None:
         self.eval(node.test)
@@ -344,6 +378,8 @@ class Walker:
     def walk_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             found = self.index.resolve(alias.name, self.frame.module)
+            if found is not None:
+                self.namespace(found)  # importing runs the module's top level (here: walks it)
             if alias.asname:
                 value = ModRef(found) if found else Ext(alias.name)
                 self.set_name(alias.asname, value)
@@ -398,6 +434,8 @@ class Walker:
         self.assigns.append(AssignEvent(target, value, node, self.context(), previous, base, next(self.clock)))
         if isinstance(target, ast.Name):
             self.set_name(target.id, value)
+        elif self.speculating:
+            return  # `args.start_epoch = checkpoint['epoch']` on the resume path must not change the fresh run
         elif isinstance(target, ast.Tuple | ast.List):
             for position, element in enumerate(target.elts):
                 if isinstance(element, ast.Starred):
@@ -496,6 +534,8 @@ class Walker:
 
             return Ext(f"{base.name}.{name}")
         if isinstance(base, ModRef):
+            if name == "__dict__":  # resnet.__dict__[args.arch]: the module's names by string
+                return Mapping(dict(self.namespace(base.module)))
             return self.module_attr(base.module, name)
         if isinstance(base, Mapping) and name in base.items:
             return base.items[name]
@@ -790,6 +830,8 @@ class Walker:
         path_function = name in ("os.path.join", "os.path.expanduser", "os.path.abspath", "os.path.basename", "os.path.dirname")
         if path_function and held and all(isinstance(h, str) for h in held):
             return Known(getattr(os.path, name.rsplit(".", 1)[1])(*held))
+        if name in ("builtins.max", "builtins.min") and len(args) > 1 and NOTHING in held:
+            return Unknown("decided at run time", tuple(args))
         if name in ("os.path.exists", "os.path.isfile", "os.path.isdir") and held and isinstance(held[0], str):
             return Known(self.in_upload(held[0]))  # a fresh run: a checkpoint the script writes later is not there yet
         if name in ("os.environ.get", "os.getenv"):
@@ -836,6 +878,8 @@ class Walker:
             return self.parser_call(base, name, obj)
         if isinstance(base, Seq) and base.kind == "list" and name in ("append", "extend", "insert") and args:
             self.record(obj)
+            if self.speculating:
+                return Known(None)
             added = args[-1]
             if name == "extend":
                 base.items.extend(added.items if isinstance(added, Seq) else [Known(v) for v in literal(added) or []])

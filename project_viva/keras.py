@@ -146,9 +146,21 @@ def method_events(walker: Walker, name: str) -> list[CallEvent]:
     return [e for e in walker.calls if isinstance(e.obj.callee, AttrOf) and e.obj.callee.name == name]
 
 
+FIT_METHODS = ("fit", "fit_generator")
+MERGES = {"Add", "add", "Concatenate", "concatenate", "Multiply", "multiply", "Average", "average", "Subtract", "subtract"}
+
+
+def fit_events(walker: Walker) -> list[CallEvent]:
+    """model.fit(...) / fit_generator(...) calls, not ImageDataGenerator.fit(x) (which only computes statistics)."""
+    return [
+        e for name in FIT_METHODS for e in method_events(walker, name)
+        if not (isinstance(e.obj.callee.base, Obj) and tail(e.obj.callee.base.callee) == "ImageDataGenerator")
+    ]  # fmt: skip
+
+
 def the_model(walker: Walker) -> tuple[Obj | None, CallEvent | None]:
-    """The model fit() is called on, and where it was built."""
-    for event in method_events(walker, "fit") + method_events(walker, "compile"):
+    """The model that is compiled and fitted, and where it was built."""
+    for event in method_events(walker, "compile") + fit_events(walker):
         model = event.obj.callee.base
         if isinstance(model, Obj):
             built = next((e for e in walker.calls if e.obj is model), None)
@@ -156,30 +168,17 @@ def the_model(walker: Walker) -> tuple[Obj | None, CallEvent | None]:
     return None, None
 
 
-def model_layers(walker: Walker, model: Obj) -> tuple[list[Obj], Any]:
-    """The layers in order and the input shape (from input_shape=, Input(shape=...))."""
-    name = tail(model.callee)
-    if name == "Sequential":
-        items = model.args[0].items if model.args and isinstance(model.args[0], Seq) else []
-        items = [i for i in items if isinstance(i, Obj)]
-        items += [e.obj.args[0] for e in method_events(walker, "add") if e.obj.callee.base is model and e.obj.args]
-        layers = [i for i in _flatten(items) if isinstance(i, Obj)]
-        given = next((literal(layer.kwargs["input_shape"]) for layer in layers if "input_shape" in layer.kwargs), NOTHING)
-        inputs = [layer for layer in layers if tail(layer.callee) in ("Input", "InputLayer")]
-        if inputs:
-            given = literal(inputs[0].arg(0, "shape") or inputs[0].kwargs.get("input_shape"))
-        return [layer for layer in layers if tail(layer.callee) not in ("Input", "InputLayer")], given
-    outputs = model.arg(1, "outputs")
-    chain: list[Obj] = []
-    node = outputs
-    while isinstance(node, Obj) and isinstance(node.callee, Obj):  # layer(x): the layer is the callee
-        chain.append(node.callee)
-        node = node.args[0] if node.args else None
-    if isinstance(node, Obj) and tail(node.callee) == "Input":
-        return list(reversed(chain)), literal(node.arg(0, "shape"))
-    if isinstance(node, Obj) and tail(node.callee) in APPLICATIONS:
-        return [node, *reversed(chain)], literal(node.kwargs.get("input_shape", Known(NOTHING)))
-    raise LayerError("a functional model whose input the reader cannot follow")
+def sequential_layers(walker: Walker, model: Obj) -> tuple[list[Obj], Any]:
+    """A Sequential's layers in order (model.add(...) included) and its input shape."""
+    items = model.args[0].items if model.args and isinstance(model.args[0], Seq) else []
+    items = [i for i in items if isinstance(i, Obj)]
+    items += [e.obj.args[0] for e in method_events(walker, "add") if e.obj.callee.base is model and e.obj.args]
+    layers = [i for i in _flatten(items) if isinstance(i, Obj)]
+    given = next((literal(layer.kwargs["input_shape"]) for layer in layers if "input_shape" in layer.kwargs), NOTHING)
+    inputs = [layer for layer in layers if tail(layer.callee) in ("Input", "InputLayer")]
+    if inputs:
+        given = literal(inputs[0].arg(0, "shape") or inputs[0].kwargs.get("input_shape"))
+    return [layer for layer in layers if tail(layer.callee) not in ("Input", "InputLayer")], given
 
 
 def _flatten(items: list[Value]) -> list[Value]:
@@ -202,17 +201,84 @@ def frozen_objects(walker: Walker) -> set[int]:
     return frozen
 
 
-def count_parameters(walker: Walker, model: Obj, default_input: tuple[int, ...]) -> tuple[int, list[dict[str, Any]]]:
-    layers, given = model_layers(walker, model)
-    shape = Shape(tuple(given) if isinstance(given, list | tuple) else default_input)
+@dataclass
+class Graph:
+    """A functional model read backwards from its output: each layer object counted once (a shared
+    layer has one set of weights), shapes computed from the Input forward."""
+
+    frozen: set[int]
+    default_input: tuple[int, ...]
+    shapes: dict[int, Shape]
+    counted: dict[int, tuple[int, int]]
+    rows: list[dict[str, Any]]
+
+    def shape_of(self, tensor: Value, depth: int = 0) -> Shape:
+        if id(tensor) in self.shapes:
+            return self.shapes[id(tensor)]
+        if depth > 400:
+            raise LayerError("a graph deeper than the reader follows")
+        shape = self._compute(tensor, depth)
+        self.shapes[id(tensor)] = shape
+        return shape
+
+    def _compute(self, tensor: Value, depth: int) -> Shape:
+        if isinstance(tensor, Obj) and tail(tensor.callee) == "Input":
+            given = literal(tensor.arg(0, "shape"))
+            return Shape(tuple(given) if isinstance(given, list | tuple) else self.default_input)
+        if isinstance(tensor, Obj) and tail(tensor.callee) in MERGES and not isinstance(tensor.callee, Obj):
+            return self._merge(tail(tensor.callee), tensor.args[0] if tensor.args else None, depth)  # add([a, b])
+        if isinstance(tensor, AttrOf) and tensor.name == "output" and isinstance(tensor.base, Obj):
+            return self._apply(tensor.base, None, depth)  # base.output of an application
+        if isinstance(tensor, Obj) and isinstance(tensor.callee, Obj):  # layer(x)
+            layer = tensor.callee
+            if tail(layer.callee) in MERGES:
+                return self._merge(tail(layer.callee), tensor.args[0] if tensor.args else None, depth)
+            return self._apply(layer, tensor.args[0] if tensor.args else None, depth)
+        raise LayerError(f"a tensor the reader cannot follow ({type(tensor).__name__})")
+
+    def _merge(self, name: str, inputs: Value | None, depth: int) -> Shape:
+        parts = inputs.items if isinstance(inputs, Seq) else []
+        if not parts:
+            raise LayerError(f"{name} of unknown inputs")
+        shapes = [self.shape_of(p, depth + 1) for p in parts]
+        if name.lower() == "concatenate":
+            return Shape((*shapes[0].dims[:-1], sum(sh.dims[-1] for sh in shapes)))
+        return shapes[0]
+
+    def _apply(self, layer: Obj, inputs: Value | None, depth: int) -> Shape:
+        if inputs is None:
+            given = literal(layer.kwargs.get("input_shape", Known(None)))
+            shape = Shape(tuple(given) if isinstance(given, list | tuple) else self.default_input)
+        else:
+            shape = self.shape_of(inputs, depth + 1)
+        out, trainable, total = layer_step(layer, shape, id(layer) in self.frozen)
+        if id(layer) not in self.counted:
+            self.counted[id(layer)] = (trainable, total)
+            name = tail(layer.callee)
+            self.rows.append({"name": name, "type": name, "depth": 1, "output_shape": [1, *out.dims], "params": total,
+                              "trainable": trainable, "leaf": True})  # fmt: skip
+        return out
+
+
+def count_parameters(walker: Walker, model: Obj, default_input: tuple[int, ...]) -> tuple[int, list[dict[str, Any]], list[Obj]]:
+    """(trainable parameters, layer rows, layers) by the layer arithmetic."""
     frozen = frozen_objects(walker)
-    total, rows = 0, []
-    for layer in layers:
-        shape, trainable, count = layer_step(layer, shape, id(layer) in frozen)
-        total += trainable
-        rows.append({"name": tail(layer.callee), "type": tail(layer.callee), "depth": 1, "output_shape": [1, *shape.dims],
-                     "params": count, "trainable": trainable, "leaf": True})  # fmt: skip
-    return total, rows
+    if tail(model.callee) == "Sequential":
+        layers, given = sequential_layers(walker, model)
+        shape = Shape(tuple(given) if isinstance(given, list | tuple) else default_input)
+        total, rows = 0, []
+        for layer in layers:
+            shape, trainable, count = layer_step(layer, shape, id(layer) in frozen)
+            total += trainable
+            rows.append({"name": tail(layer.callee), "type": tail(layer.callee), "depth": 1, "output_shape": [1, *shape.dims],
+                         "params": count, "trainable": trainable, "leaf": True})  # fmt: skip
+        return total, rows, layers
+    outputs = model.arg(1, "outputs")
+    if outputs is None:
+        raise LayerError(f"a {tail(model.callee)} model without outputs the reader can follow")
+    graph = Graph(frozen, default_input, {}, {}, [])
+    graph.shape_of(outputs)
+    return sum(t for t, _ in graph.counted.values()), graph.rows, []
 
 
 # -- compile, fit, callbacks -----------------------------------------------------------------------
@@ -315,29 +381,32 @@ def _schedule_values(walker: Walker, function: DefRef, lr: float, epochs: int) -
 def analyse_keras(walker: Walker, analysis) -> None:
     facts, where = analysis.facts, analysis.where
     model, built = the_model(walker)
-    fits, compiles = method_events(walker, "fit"), method_events(walker, "compile")
+    fits, compiles = fit_events(walker), method_events(walker, "compile")
     fit = fits[0] if fits else None
     compile_event = compiles[0] if compiles else None
-    facts["model_class"] = (
-        tail(model.callee) if model is not None and tail(model.callee) == "Sequential" else ("Functional" if model else None)
-    )
+    facts["model_class"] = tail(model.callee) if model is not None else None  # Sequential, Model, or the subclass
     if built is not None:
         where["model_class"] = built.ctx.module.where(built.obj.node)
     facts["params"] = None
-    layers: list[Obj] = []
+    layer_names: list[str] = []
+    last_layer: Obj | None = None
     if model is not None:
         try:
-            facts["params"], analysis.layers = count_parameters(walker, model, (32, 32, 3))
-            layers = model_layers(walker, model)[0]
+            facts["params"], analysis.layers, layers = count_parameters(walker, model, (32, 32, 3))
+            layer_names = [row["type"] for row in analysis.layers]
+            last_layer = layers[-1] if layers and isinstance(layers[-1], Obj) else _last_layer(model)
         except LayerError as why:
             analysis.unmeasured.append(f"params: the layer arithmetic stops at {why}")
     else:
         analysis.unmeasured.append("model: no model with fit() was found")
     facts["optimizer"] = optimizer_fact(compile_event)
+    decay = l2_everywhere(walker)
+    if facts["optimizer"] is not None and decay is not None and not facts["optimizer"].get("weight_decay"):
+        facts["optimizer"]["weight_decay"] = decay  # an L2 kernel_regularizer on every layer is this model's weight decay
     loss = compile_event.obj.arg(1, "loss") if compile_event else None
     facts["loss"] = loss_name(loss)
     _fit_facts(walker, fit, facts, where, analysis)
-    names = [tail(layer.callee) for layer in layers]
+    names = layer_names or [tail(e.obj.callee) for e in walker.calls]
     facts["uses_batchnorm"] = "BatchNormalization" in names or any(n in ("ResNet50", "MobileNetV2", "ResNet101") for n in names)
     facts["uses_dropout"] = any(n in ("Dropout", "SpatialDropout2D") for n in names)
     facts["augmentations"] = _augmentations(walker, names)
@@ -348,7 +417,7 @@ def analyse_keras(walker: Walker, analysis) -> None:
     scheduler, rates, notes = lr_schedule(walker, facts["optimizer"], fit, facts.get("epochs"))
     facts["scheduler"], facts["lr_by_epoch"] = scheduler, rates
     analysis.unmeasured += notes
-    analysis.findings += keras_findings(walker, fit, compile_event, layers)
+    analysis.findings += keras_findings(walker, fit, compile_event, last_layer)
     facts["selection_on_test_set"] = any(f.kind == "selection_on_test_set" for f in analysis.findings)
 
 
@@ -380,6 +449,17 @@ def _augmentations(walker: Walker, layer_names: list[str]) -> list[str]:
     return found
 
 
+def l2_everywhere(walker: Walker) -> float | None:
+    """The factor of regularizers.l2(...) when every Conv2D/Dense the script builds carries the same one."""
+    layers = keras_calls(walker, "Conv2D", "Dense")
+    factors = set()
+    for event in layers:
+        regularizer = event.obj.kwargs.get("kernel_regularizer")
+        factor = literal(regularizer.arg(0, "l2")) if isinstance(regularizer, Obj) and tail(regularizer.callee) in ("l2", "L2") else NOTHING
+        factors.add(factor if isinstance(factor, int | float) else None)
+    return factors.pop() if len(factors) == 1 and None not in factors and layers else None
+
+
 def loss_name(loss: Value | None) -> str | None:
     """The loss as its Keras class name, whether given as a string or an object."""
     held = literal(loss)
@@ -391,6 +471,14 @@ def loss_name(loss: Value | None) -> str | None:
 def _normalization(walker: Walker) -> dict[str, Any] | None:
     """Per-channel mean and standard deviation, as PyTorch's Normalize states them; dividing by 255
     only rescales, and is not normalisation in this sense."""
+    stats = {}
+    for event in walker.assigns:
+        if isinstance(event.target, ast.Name) and event.target.id.lower() in ("mean", "std", "means", "stds"):
+            held = literal(event.value)
+            if isinstance(held, list | tuple) and len(held) in (1, 3) and all(isinstance(v, int | float) for v in held):
+                stats[event.target.id.lower().rstrip("s")] = list(held)
+    if set(stats) == {"mean", "std"}:
+        return stats
     for event in keras_calls(walker, "Normalization"):
         mean, variance = literal(event.obj.kwargs.get("mean", Known(None))), literal(event.obj.kwargs.get("variance", Known(None)))
         if isinstance(mean, list | tuple) and isinstance(variance, list | tuple):
@@ -401,7 +489,12 @@ def _normalization(walker: Walker) -> dict[str, Any] | None:
     return None
 
 
-def keras_findings(walker: Walker, fit: CallEvent | None, compile_event: CallEvent | None, layers: list[Obj]) -> list[Finding]:
+def _last_layer(model: Obj) -> Obj | None:
+    outputs = model.arg(1, "outputs")
+    return outputs.callee if isinstance(outputs, Obj) and isinstance(outputs.callee, Obj) else None
+
+
+def keras_findings(walker: Walker, fit: CallEvent | None, compile_event: CallEvent | None, last: Obj | None) -> list[Finding]:
     found: list[Finding] = []
     if fit is not None:
         validation = fit.obj.kwargs.get("validation_data")
@@ -418,10 +511,9 @@ def keras_findings(walker: Walker, fit: CallEvent | None, compile_event: CallEve
             found.append(finding("selection_on_test_set", keeper.module.where(keeper.node), what))
         if role in ("train", "train-part"):
             found.append(finding("validation_overlaps_train", location, "validation_data is taken from the training arrays"))
-    if compile_event is not None and layers:
+    if compile_event is not None and last is not None:
         loss = compile_event.obj.arg(1, "loss")
         logits = isinstance(loss, Obj) and literal(loss.kwargs.get("from_logits", Known(False))) is True
-        last = layers[-1]
         if logits and tail(last.callee) == "Dense" and literal(last.kwargs.get("activation", Known(None))) == "softmax":
             event = next((e for e in walker.calls if e.obj is last), compile_event)
             found.append(

@@ -243,6 +243,14 @@ def runner_names(walker: Walker) -> tuple[dict[str, str], dict[str, str], list[s
         paths[runner] = module.path
         if module.is_package:
             packages.append(runner)
+    for runner in list(sources):  # folders without __init__.py are namespace packages to Python
+        parts = runner.split(".")
+        for cut in range(1, len(parts)):
+            parent = ".".join(parts[:cut])
+            if parent not in sources:
+                sources[parent] = ""
+                packages.append(parent)
+                paths[parent] = parent.replace(".", "/") + "/"
     return files, sources, packages, paths
 
 

@@ -58,22 +58,54 @@ def _selects(if_event: IfEvent) -> bool:
     return keeps or records
 
 
-def selection_on_test(training: Training) -> list[Finding]:
-    walker, found = training.walker, []
+def _mentions_best(node: ast.AST) -> bool:
+    return any("best" in ast.unparse(n).lower() for n in ast.walk(node) if isinstance(n, ast.Name | ast.Attribute))
+
+
+def _records_best(node: ast.stmt) -> bool:
+    """`is_best = acc > best_acc` or `best_acc = max(acc, best_acc)`: the best score is chosen here."""
+    if not isinstance(node, ast.Assign) or not any("best" in ast.unparse(t).lower() for t in node.targets):
+        return False
+    value = node.value
+    if isinstance(value, ast.Compare):
+        return _mentions_best(value)
+    return isinstance(value, ast.Call) and ast.unparse(value.func) in ("max", "min") and _mentions_best(value)
+
+
+def _scored_on(training: Training, operands: list[Value], frame_loaders: tuple[Value, ...]) -> set[str]:
+    """Roles of the data a compared score was measured on: what the call that returned it iterated,
+    else what the current function iterated; the training loader never counts."""
+    walker = training.walker
+    loaders = [loader for value in operands for loader in walker.provenance.get(id(value), [])] or list(frame_loaders)
     train_data = loader_dataset(training.train_loader)
-    for if_event in walker.ifs:
+    kept = [loader for loader in loaders if loader is not training.train_loader and loader_dataset(loader) is not train_data]
+    return {loader_role(loader, walker.names) for loader in kept}
+
+
+def selection_on_test(training: Training) -> list[Finding]:
+    """The best epoch (a checkpoint, a reported best) chosen on a score measured on the test set."""
+    found = []
+    for event in training.walker.assigns:
+        if _records_best(event.node) and isinstance(event.value, Unknown):
+            roles = _scored_on(training, list(event.value.parts), event.ctx.iterated)
+            if "test" in roles and "val-part" not in roles:
+                what = ast.unparse(event.node)[:60]
+                found.append(
+                    finding("selection_on_test_set", event.ctx.module.where(event.node), f"`{what}` keeps a score measured on the test set")
+                )
+    if found:
+        return found[:1]
+    for if_event in training.walker.ifs:
         if not _selects(if_event):
             continue
-        loaders = [
-            loader for loader in if_event.loaders if loader_dataset(loader) is not train_data and loader is not training.train_loader
-        ]
-        roles = {loader_role(loader, walker.names) for loader in loaders}
+        operands = list(if_event.test.parts) if isinstance(if_event.test, Unknown) else []
+        roles = _scored_on(training, operands, tuple(if_event.loaders))
         if "test" in roles and "val-part" not in roles:
             location = if_event.ctx.module.where(if_event.node)
             found.append(
                 finding("selection_on_test_set", location, f"`{ast.unparse(if_event.node.test)}` compares a score measured on the test set")
             )
-    return found
+    return found[:1]
 
 
 # -- train/eval mode -----------------------------------------------------------------------------
