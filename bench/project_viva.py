@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import re
+import resource
 import sys
 import time
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class Score:
     false_positive: int = 0
     false_negative: int = 0
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)  # this process and its children: independent of the machine's load
     misses: list[str] = field(default_factory=list)  # what went wrong, one line each
 
     @property
@@ -170,12 +172,13 @@ def score_case(case: Case, score: Score, measure_model: bool = True) -> dict[str
     from project_viva.analysis import analyse
     from project_viva.sources import ProjectInputError, load_path
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu()
     try:
         result = analyse(load_path(case.path), measure_model=measure_model).to_dict()
     except ProjectInputError as error:
         result = {"findings": [], "error": str(error)}
     score.seconds.append(time.perf_counter() - started)
+    score.cpu_seconds.append(_cpu() - cpu_started)
     for name, expected in facts_of(case.labels).items():
         got = result.get(name)
         right = same(expected, got, name)
@@ -193,6 +196,12 @@ def score_case(case: Case, score: Score, measure_model: bool = True) -> dict[str
     score.misses += [f"{case.name}: missed {m['kind']} at {m.get('file')}:{m.get('line')}" for m in missed]
     score.misses += [f"{case.name}: false alarm {f['kind']} at {f['file']}:{f['line']}" for f in extra]
     return result
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the contained runner)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def run_cases(cases: list[Case], title: str, quick: bool = False) -> BenchResult:
@@ -217,6 +226,9 @@ def run_cases(cases: list[Case], title: str, quick: bool = False) -> BenchResult
         ordered = sorted(score.seconds)
         note = f"median {ordered[len(ordered) // 2]:.1f} s, max {ordered[-1]:.1f} s, model measurement included"
         result.add("seconds per project", sum(ordered) / len(ordered), "s", note)
+        cpu = sorted(score.cpu_seconds)
+        cpu_note = f"median {cpu[len(cpu) // 2]:.1f} s, max {cpu[-1]:.1f} s: CPU time of the analyser and its runner, whatever the load"
+        result.add("CPU seconds per project", sum(cpu) / len(cpu), "s", cpu_note)
     result.details = "\n".join(f"- {line}" for line in score.misses) or "No misses."
     return result
 

@@ -14,9 +14,10 @@ from project_viva.interpreter import Walker
 from project_viva.modules import Module
 from project_viva.sources import Location
 
+# Calls that act outside the program. os.popen is left out: `os.popen('stty size').read()` (the
+# terminal width for a progress bar) is an idiom of countless CIFAR repositories, not an attack.
 NETWORK_CALLS = (
     "os.system",
-    "os.popen",
     "subprocess.",
     "socket.",
     "urllib.request.urlopen",

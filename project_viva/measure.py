@@ -65,7 +65,7 @@ def measure(plan: Plan, limits: Limits = LIMITS) -> Measurement:
             "PATH": os.environ.get("PATH", ""), "HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": workdir,
             "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
         }  # fmt: skip
-        argv = [sys.executable, "-I", "-c", CHILD_SOURCE]
+        argv = [python_executable(), "-I", "-c", CHILD_SOURCE]
         finished = run_contained(argv, limits, workdir, env, stdin_text=json.dumps(plan.to_dict()))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -79,6 +79,14 @@ def measure(plan: Plan, limits: Limits = LIMITS) -> Measurement:
         measurement = Measurement(unmeasured=[f"model: not measured, the runner ended ({reason}): {tail[:300]}"])
     measurement.seconds = finished.seconds
     return measurement
+
+
+def python_executable() -> str:
+    """This interpreter, named inside its virtual environment's real folder: bubblewrap shows the
+    sandbox only the real Python folders, so a venv reached through a symlink (a git worktree's
+    .venv) must be named by its real path, and not resolved further (the venv is found from it)."""
+    real = Path(os.path.realpath(sys.prefix)) / "bin" / Path(sys.executable).name
+    return str(real) if real.exists() else sys.executable
 
 
 def write_modules(plan: Plan, root: Path) -> None:

@@ -176,12 +176,10 @@ def no_downloads(torch):
         return original(self, state_dict, *args, **kwargs)
 
     torch.nn.Module.load_state_dict = load_state_dict
-    try:
+    if "torchvision" in sys.modules:
         from torchvision.models import _api
 
         _api.WeightsEnum.get_state_dict = lambda self, *args, **kwargs: None
-    except ImportError:
-        pass
     torch.hub.load_state_dict_from_url = lambda *args, **kwargs: None
 
 
@@ -286,8 +284,9 @@ def main():
     import torch
 
     torch.set_num_threads(1)
-    with contextlib.suppress(ImportError):
-        import torchvision  # noqa: F401  (imported before the audit hook: it reads files as it loads)
+    if "torchvision" in json.dumps(plan):  # 1-2 s of import: only when the learner's code or the model needs it
+        with contextlib.suppress(ImportError):
+            import torchvision  # noqa: F401  (first, so its pretrained-weight loading is switched off below)
     import torchinfo  # noqa: F401
     from torch.utils.flop_counter import FlopCounterMode  # noqa: F401
 

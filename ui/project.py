@@ -75,7 +75,7 @@ def render_facts(result: dict[str, Any]) -> None:
         {"fact": label, "value": _value(result.get(name)), "where": _where(result["where"].get(name))}
         for name, label in FACT_LABELS.items()
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.table(rows)  # plain HTML: a reader (and a browser test) sees the text itself
     extra = [
         ("FLOPs per 32x32 image", result.get("flops")),
         ("Validation data", result.get("validation")),
@@ -97,7 +97,7 @@ def render_layers(result: dict[str, Any]) -> None:
          "parameters": row["params"], "trainable": row["trainable"]}
         for row in layers
     ]  # fmt: skip
-    st.dataframe(rows, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(rows)))
+    st.table(rows)
 
 
 def render_lr_chart(result: dict[str, Any]) -> None:

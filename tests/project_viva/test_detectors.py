@@ -413,3 +413,114 @@ def test_a_shell_command_at_import_of_a_helper_module_is_found_and_inside_a_func
     assert found == {"code_at_import": [3]}
     harmless = "import os\n\n\ndef gpu_info():\n    os.system('nvidia-smi')\n\n\nif __name__ == '__main__':\n    os.system('nvidia-smi')\n"
     assert_clean(code, helpers=harmless)
+
+
+# -- found on the labelled corpus and the real projects ------------------------------------------
+
+
+def test_evaluation_with_autograd_on_is_found_at_the_forward_call():
+    evaluate = PARTS["evaluate"].replace("    with torch.no_grad():\n", "    if True:\n")
+    assert_only(script(evaluate=evaluate), "no_grad_missing_in_eval", "correct += (model(inputs)")
+
+
+@pytest.mark.parametrize("context", ["torch.inference_mode()", "torch.set_grad_enabled(False)"])
+def test_inference_mode_or_grad_disabled_is_as_good_as_no_grad(context):
+    assert_clean(script(evaluate=PARTS["evaluate"].replace("torch.no_grad()", context)))
+
+
+def test_a_decorated_evaluation_needs_no_with_block():
+    evaluate = "@torch.no_grad()\n" + PARTS["evaluate"].replace("    with torch.no_grad():\n", "    if True:\n")
+    assert_clean(script(evaluate=evaluate))
+
+
+SUBSET_DATA = """\
+train_tf = transforms.Compose([transforms.RandomCrop(32, padding=4), transforms.ToTensor()])
+trainset = torchvision.datasets.CIFAR10("data", train=True, download=True, transform=train_tf)
+testset = torchvision.datasets.CIFAR10("data", train=False, download=True, transform=transforms.ToTensor())
+val_set = torch.utils.data.Subset(trainset, list(range(45000, 50000)))
+trainloader = torch.utils.data.DataLoader({trained}, batch_size=128, shuffle=True)
+valloader = torch.utils.data.DataLoader(val_set, batch_size=256)
+testloader = torch.utils.data.DataLoader(testset, batch_size=256)
+"""
+
+
+def test_a_validation_subset_of_the_set_trained_on_is_found_at_the_subset():
+    code = script(data=SUBSET_DATA.format(trained="trainset"), loop=SELECT_ON.format(loader="valloader"))
+    assert_only(code, "validation_overlaps_train", "val_set = torch.utils.data.Subset")
+
+
+def test_disjoint_subsets_of_one_training_set_are_right():
+    data = SUBSET_DATA.format(trained="train_part").replace(
+        "val_set = ", "train_part = torch.utils.data.Subset(trainset, list(range(45000)))\nval_set = "
+    )
+    assert_clean(script(data=data, loop=SELECT_ON.format(loader="valloader")))
+
+
+def test_is_best_computed_on_the_test_set_is_found_at_its_assignment():
+    loop = """\
+    best_acc = 0.0
+    for epoch in range(30):
+        train_epoch()
+        scheduler.step()
+        acc = evaluate(testloader)
+        is_best = acc > best_acc
+        best_acc = max(acc, best_acc)
+        torch.save({"model": model.state_dict(), "is_best": is_best}, "last.pt")
+    """
+    assert_only(script(loop=loop), "selection_on_test_set", "is_best = acc > best_acc")
+
+
+def test_reporting_the_best_test_accuracy_over_epochs_is_selection():
+    loop = "best = 0.0\nfor epoch in range(30):\n    train_epoch()\n    scheduler.step()\n    best = max(best, evaluate(testloader))\nprint(best)\n"
+    assert_only(script(loop=loop), "selection_on_test_set", "best = max(best, evaluate(testloader))")
+
+
+def test_the_best_training_loss_kept_with_max_is_not_test_selection():
+    loop = "best = 1e9\nfor epoch in range(30):\n    best = min(best, train_epoch())\n    scheduler.step()\nprint(evaluate(testloader))\n"
+    assert_clean(script(loop=loop))
+
+
+def test_an_is_available_that_is_never_called_is_found():
+    header = PARTS["header"].replace("torch.cuda.is_available()", "torch.cuda.is_available")
+    assert_only(script(header=header), "cuda_without_check", "torch.cuda.is_available else")
+
+
+RESUME = """\
+criterion = nn.CrossEntropyLoss()
+optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.1)
+if os.path.exists("checkpoint.pt"):
+    state = torch.load("checkpoint.pt", weights_only=True)
+    model = Net().to(device)
+    model.load_state_dict(state["model"])
+{again}"""
+
+
+def test_a_model_rebuilt_on_resume_is_found_although_a_fresh_run_skips_it():
+    code = script(setup=RESUME.format(again=""), header=PARTS["header"] + "import os\n")
+    assert_only(code, "optimizer_bound_to_old_model", "    model = Net().to(device)")
+    assert run(code).facts["epochs"] == 30  # the fresh run's facts: no checkpoint yet
+
+
+def test_a_model_rebuilt_on_resume_with_a_new_optimizer_is_right():
+    again = "    optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)\n"
+    assert_clean(script(setup=RESUME.format(again=again), header=PARTS["header"] + "import os\n"))
+
+
+def test_the_terminal_width_idiom_at_import_is_not_an_attack():
+    helper = "import os\n\n_, term_width = os.popen('stty size', 'r').read().split()\n"
+    code = script().replace("import argparse\n", "import argparse\nimport progress\n")
+    assert_clean(code, progress=helper)
+
+
+def test_torch_load_is_one_finding_per_file_naming_the_other_lines():
+    setup = PARTS["setup"] + "\nstate = torch.load('a.pt')\nother = torch.load('b.pt')\n"
+    code = script(setup=setup)
+    analysis = run(code)
+    assert kinds(analysis) == {"torch_load_without_weights_only": [line_of(code, "torch.load('a.pt')")]}
+    assert f"also lines {line_of(code, 'torch.load(' + chr(39) + 'b.pt')}" in analysis.findings[0].message
+
+
+def test_a_script_the_training_never_imports_is_not_read_for_findings():
+    plot = "import torch\n\nstate = torch.load('best.pt')\n"
+    assert_clean(script(), plot_results=plot)
