@@ -471,7 +471,8 @@ def test_is_best_computed_on_the_test_set_is_found_at_its_assignment():
 
 
 def test_reporting_the_best_test_accuracy_over_epochs_is_selection():
-    loop = "best = 0.0\nfor epoch in range(30):\n    train_epoch()\n    scheduler.step()\n    best = max(best, evaluate(testloader))\nprint(best)\n"
+    loop = "best = 0.0\nfor epoch in range(30):\n    train_epoch()\n    scheduler.step()\n"
+    loop += "    best = max(best, evaluate(testloader))\nprint(best)\n"
     assert_only(script(loop=loop), "selection_on_test_set", "best = max(best, evaluate(testloader))")
 
 

@@ -21,7 +21,9 @@ def conv(c_in: int, c_out: int, k: int = 3) -> int:
 
 
 def test_a_sequential_cnn_counts_like_model_summary():
-    code = HEAD + """
+    code = (
+        HEAD
+        + """
 model = keras.Sequential([
     layers.Conv2D(32, 3, padding="same", activation="relu", input_shape=(32, 32, 3)),
     layers.BatchNormalization(),
@@ -34,6 +36,7 @@ model = keras.Sequential([
 model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 model.fit(x_train, y_train, epochs=12, batch_size=100, validation_split=0.1)
 """
+    )
     analysis = run(code)
     expected = conv(3, 32) + 2 * 32 + conv(32, 64) + 64 * 10 + 10  # BatchNorm: gamma and beta train, the running pair does not
     facts = analysis.facts
@@ -46,7 +49,9 @@ model.fit(x_train, y_train, epochs=12, batch_size=100, validation_split=0.1)
 
 
 def test_a_functional_residual_model_counts_a_shared_layer_once():
-    code = HEAD + """
+    code = (
+        HEAD
+        + """
 inputs = keras.Input(shape=(32, 32, 3))
 stem = layers.Conv2D(16, 3, padding="same")(inputs)
 shared = layers.Conv2D(16, 3, padding="same")
@@ -60,24 +65,30 @@ model = keras.Model(inputs, outputs)
 model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9), loss="categorical_crossentropy")
 model.fit(x_train, y_train, epochs=3)
 """
+    )
     facts = run(code).facts
     assert facts["params"] == conv(3, 16) + conv(16, 16) + 32 * 10 + 10
     assert facts["model_class"] == "Model" and facts["optimizer"]["momentum"] == 0.9 and facts["batch_size_train"] == 32
 
 
 def test_a_frozen_application_base_trains_only_the_head():
-    code = HEAD + """
+    code = (
+        HEAD
+        + """
 base = keras.applications.ResNet50(weights="imagenet", include_top=False, input_shape=(32, 32, 3), pooling="avg")
 base.trainable = False
 model = keras.Sequential([base, layers.Dense(10, activation="softmax")])
 model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 model.fit(x_train, y_train, epochs=2, validation_split=0.1)
 """
+    )
     assert run(code).facts["params"] == 2048 * 10 + 10
 
 
 def test_a_schedule_function_is_evaluated_per_epoch():
-    code = HEAD + """
+    code = (
+        HEAD
+        + """
 def step_decay(epoch, lr):
     return 0.01 * (0.5 ** (epoch // 4))
 
@@ -86,6 +97,7 @@ model = keras.Sequential([layers.Flatten(input_shape=(32, 32, 3)), layers.Dense(
 model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy")
 model.fit(x_train, y_train, epochs=10, callbacks=[keras.callbacks.LearningRateScheduler(step_decay)])
 """
+    )
     facts = run(code).facts
     assert facts["lr_by_epoch"] == [0.01 * 0.5 ** (e // 4) for e in range(10)]
     assert facts["scheduler"] == {"name": "LearningRateScheduler", "stepped": "per_epoch"}
@@ -128,7 +140,7 @@ def test_preprocess_input_on_pixels_already_divided_by_255_is_found():
 
 
 def test_preprocess_input_on_raw_pixels_is_right():
-    code = HEAD.replace(' / 255.0', '') + "from tensorflow.keras.applications.resnet50 import preprocess_input\n\n"
+    code = HEAD.replace(" / 255.0", "") + "from tensorflow.keras.applications.resnet50 import preprocess_input\n\n"
     code += "x_train = preprocess_input(x_train)\n" + MODEL.format(activation="softmax", logits=False)
     code += "model.fit(x_train, y_train, epochs=2, validation_split=0.1)\n"
     assert run(code).findings == []
