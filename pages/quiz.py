@@ -18,6 +18,9 @@ queue = build_queue(
     items, store.cards(profile()), now(), st.session_state.get("new_limit", 20), store.new_items_since(start_of_today(), profile())
 )
 candidates = queue.ids or [i.id for i in items]
+linked = st.query_params.get("item")  # /quiz?item=ID opens that question (a link from notes or a test)
+if linked in {i.id for i in items} and st.session_state.get("quiz-linked") != linked:
+    st.session_state["quiz-current"] = st.session_state["quiz-linked"] = linked
 current = st.session_state.get("quiz-current")
 if current not in {i.id for i in items}:
     current = candidates[0]

@@ -24,7 +24,11 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     else:
         print(f"score {result.score:.2f} -> {result.suggested_rating}")
         print(f"matched: {'; '.join(result.matched)}\nmissed: {'; '.join(result.missed)}")
-        print(f"contradicted: {'; '.join(result.contradicted)}")
+        for point in result.points:
+            if point.status.value == "contradicted":
+                print(f"contradicted ({point.why}): {point.point} -- {point.explain()}")
+        if result.listed_terms:
+            print(result.hint)
         for hit in result.misconceptions:
             print(f"misconception: {hit.belief} -> {hit.correction}")
     return 0

@@ -72,6 +72,7 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
     render_practice_links(item, key=f"practice-{item.id}")
 
 
+_WHY_LABEL = {"negation": "Negated", "antonym": "Opposite", "roles": "Roles swapped", "value": "Wrong value", "number": "Wrong number"}
 _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
     "matched": (":material/check_circle:", "Matched"),
     "partial": (":material/adjust:", "Partly"),
@@ -81,14 +82,18 @@ _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
 
 
 def render_grade_feedback(result) -> None:
-    """Each key point as matched, partly stated, missed or contradicted, with the learner's own
-    clause that decided it; then each misconception the answer states, with its correction."""
+    """A list of terms first ("say how they relate"); then each key point as matched, partly
+    stated, missed or contradicted, with the learner's own clause that decided it and, for a
+    contradiction, what reversed it (the two things swapped, the wrong value); then each
+    misconception the answer states, with its correction."""
+    if result.listed_terms:
+        st.warning(f":material/format_list_bulleted: {plain(result.hint)}")
     for point in result.points:
         icon, label = _POINT_LOOK[point.status.value]
         said = f" · you said: “{plain(point.clause)}”" if point.clause else ""
         line = f"{icon} **{label}:** {plain(point.point)}{said}"
         if point.status.value == "contradicted":
-            st.error(line)
+            st.error(f"{line}  \n{_WHY_LABEL.get(point.why or '', 'Reversed')}: {plain(point.explain())}")
         elif point.status.value == "matched":
             st.success(line)
         else:

@@ -92,6 +92,29 @@ def test_quiz_shows_contradicted_points_and_misconceptions(app):
     assert any("Misconception" in w and "torch.no_grad()" in w for w in warnings), warnings  # with its correction
 
 
+# The Quiz page example of issue 28 (a list of terms rated Easy, every point "Matched").
+TERM_LIST = "SimpleCNN: three conv blocks, classifier. BatchNorm, stabilises, speeds up, training. ReLU, non-linearity. MaxPool, halves, spatial size."  # noqa: E501
+ROLE_SWAP = "zero padding mirrors the pixels from inside the image, and reflect gives a black border"
+
+
+def test_quiz_tells_a_term_list_and_names_the_swapped_roles(app):
+    at = app("pages/quiz.py")
+    at.session_state["quiz-current"] = "viva-01-simplecnn-class-implement-batchnorm-relu"
+    at.run()
+    at.text_area[0].input(TERM_LIST)
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("You listed the terms; say how they relate: what does BatchNorm do to training?" in w.value for w in at.warning)
+    assert not any(s.value.startswith("Suggested rating: **Good") or s.value.startswith("Suggested rating: **Easy") for s in at.caption)
+    at.session_state["quiz-current"] = "resnet-07-padding-mode-reflect"
+    at.run()
+    at.text_area[0].input(ROLE_SWAP)
+    at.button[0].click().run()
+    errors = [e.value for e in at.error]
+    assert any("Roles swapped" in e and "you put zero where the point has reflect" in e for e in errors), errors
+    assert any(c.value.startswith("Suggested rating: **Again**") for c in at.caption)
+
+
 def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     at = app("pages/viva.py")
     at.slider[0].set_value(3).run()
@@ -103,7 +126,7 @@ def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     assert any("Contradicted" in e.value for e in at.error)  # shown at once, as an examiner would stop you
     button(at, "End the viva now").click().run()
     report = next(m.value for m in at.markdown if "Mock viva report" in m.value)
-    assert "Contradicted: model.eval() disables dropout" in report
+    assert "Contradicted (roles): model.eval() disables dropout" in report and "you put train where the point has eval" in report
     assert "Misconception: model.eval() turns off gradient computation" in report
 
 
