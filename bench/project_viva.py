@@ -178,7 +178,7 @@ def score_case(case: Case, score: Score, measure_model: bool = True) -> dict[str
     except ProjectInputError as error:
         result = {"findings": [], "error": str(error)}
     score.seconds.append(time.perf_counter() - started)
-    score.cpu_seconds.append(_cpu() - cpu_started)
+    score.cpu_seconds.append(_cpu() - cpu_started + (result.get("runner_cpu_seconds") or 0.0))
     for name, expected in facts_of(case.labels).items():
         got = result.get(name)
         right = same(expected, got, name)
@@ -199,9 +199,10 @@ def score_case(case: Case, score: Score, measure_model: bool = True) -> dict[str
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and its finished children (the contained runner)."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    """CPU seconds of this process; the contained runner reports its own (a process in bubblewrap's
+    PID namespace is not counted among this process's children)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def run_cases(cases: list[Case], title: str, quick: bool = False) -> BenchResult:

@@ -152,6 +152,7 @@ class Walker:
         self.loop_stack: list[Loop] = []
         self.with_stack: list[Value] = []
         self.sites: list[tuple[str, int]] = []
+        self.call_of: dict[int, Obj] = {}  # id(a project function's unknown result) -> the call that returned it
         self.owners: dict[int, Value] = {}  # id(value) -> the object it was set on (model.fc = Linear: the model)
         self.counters: dict[int, Loop] = {}  # id(loop variable value) -> its loop (`epoch` in range(...))
         self.param_loops: list[tuple[ast.For, Module, dict[str, Value], Value, int]] = []  # loops over model.parameters(): freezing
@@ -788,6 +789,8 @@ class Walker:
             finally:
                 self.sites.pop()
             self.record(obj, result)
+            if not isinstance(result, Known):
+                self.call_of[id(result)] = obj  # `learning_rate(0.1, epoch)`: the runner can call it again
             return result
         if isinstance(function, AttrOf):
             result = self.method_call(function, obj)

@@ -43,6 +43,7 @@ class Measurement:
     stubbed: list[str] = field(default_factory=list)
     unmeasured: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float | None = None  # CPU time the runner reported for itself
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Measurement:

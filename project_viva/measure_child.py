@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 import traceback
 import types
 
@@ -222,9 +223,11 @@ def layer_table(model, shape, out):
         out["unmeasured"].append(f"layer table: torchinfo failed ({type(error).__name__}: {str(error)[:160]})")
         return
     rows = []
+    paths = {id(module): name for name, module in model.named_modules()}  # layer4.1.conv2, not just conv2
     for layer in stats.summary_list[:400]:
         rows.append({
-            "name": layer.var_name or layer.class_name, "type": layer.class_name, "depth": layer.depth,
+            "name": layer.var_name or layer.class_name, "path": paths.get(id(layer.module), "") or layer.class_name,
+            "type": layer.class_name, "depth": layer.depth,
             "output_shape": list(layer.output_size) if layer.output_size else [],
             "params": int(layer.num_params) if not layer.is_recursive else 0,
             "trainable": int(layer.trainable_params) if not layer.is_recursive and layer.trainable_params else 0,
@@ -238,6 +241,7 @@ def simulate_lr(torch, plan, namespace, out):
     p = torch.nn.Parameter(torch.zeros(1))
     namespace["_p"] = p
     namespace["_params"] = lambda groups: [{**g, "params": [torch.nn.Parameter(torch.zeros(1))]} for g in groups]
+    namespace["epoch"] = first
     optimizer = eval(plan["optimizer"], namespace)
     namespace["optimizer"] = optimizer
     scheduler = eval(plan["scheduler"], namespace) if plan["scheduler"] else None
@@ -257,6 +261,9 @@ def simulate_lr(torch, plan, namespace, out):
 
     for epoch in range(first, stop, stride):
         namespace["epoch"] = epoch
+        if plan.get("rebuild_optimizer"):  # a new optimizer each epoch, its lr computed from the epoch
+            optimizer = eval(plan["optimizer"], namespace)
+            namespace["optimizer"] = optimizer
         for hook in plan["hooks"]:
             eval(hook, namespace)
         if plan["step_first"] and plan["stepped"] == "per_epoch":
@@ -318,6 +325,7 @@ def main():
             out["unmeasured"].append(f"learning rate by epoch: the simulation failed ({type(error).__name__}: {str(error)[:200]})")
     out["import_failures"] = learner.failures[:20]
     out["stubbed"] = sorted({n.split(".")[0] for n in stubs.names})
+    out["cpu_seconds"] = time.process_time()  # the whole run, torch's import included: what a learner waits for, load aside
     sys.stdout.write(MARK + json.dumps(out) + "\n")
     sys.stdout.flush()
     os._exit(0)

@@ -168,6 +168,9 @@ class Renderer:
         loop = self.walker.counters.get(id(value))
         if loop is not None and self.training.epoch_loop is loop:
             return "epoch"
+        call = self.walker.call_of.get(id(value))
+        if call is not None:  # the value a project function computes: call it again in the runner
+            return self.render(call, depth + 1)
         raise CannotRender(value.reason)
 
     def render_Parser(self, value: Value, depth: int) -> str:
@@ -225,6 +228,8 @@ class Plan:
     stepped: str | None = None  # per_epoch | per_batch
     step_first: bool = False  # scheduler.step() comes before the training in each epoch
     hooks: list[str] = field(default_factory=list)  # per-epoch calls that set the LR (adjust_learning_rate)
+    rebuild_optimizer: bool = False  # the script builds a new optimizer every epoch (its lr computed from the epoch)
+    lr_set_inline: bool = False  # the epoch loop assigns param_groups' lr itself: no curve is drawn rather than a wrong one
     epochs: list[int] | None = None  # range(start, stop, step) of the epoch loop
     steps_per_epoch: int | None = None
     unmeasured: list[str] = field(default_factory=list)
@@ -368,7 +373,14 @@ def _schedule(training: Training, renderer: Renderer, plan: Plan, epochs_range: 
     if epochs_range is None:
         plan.unmeasured.append("learning rate by epoch: the number of epochs is not known")
         return
+    inline = _lr_set_inline(training)
+    if inline:
+        plan.unmeasured.append(f"learning rate by epoch: set at {inline} inside the epoch loop, which is not replayed")
+        plan.lr_set_inline = True
+        return
     plan.epochs = [epochs_range.start, epochs_range.stop, epochs_range.step]
+    created = next((e for e in training.calls if e.obj is optimizer), None)
+    plan.rebuild_optimizer = created is not None and training.epoch_loop is not None and training.epoch_loop in created.ctx.loops
     renderer.bound[id(optimizer)] = "optimizer"
     try:
         args = ["_params(" + renderer.render(optimizer.arg(0, "params")) + ")" if _groups(optimizer) else "[_p]"]
@@ -401,6 +413,27 @@ def _schedule(training: Training, renderer: Renderer, plan: Plan, epochs_range: 
         elif batches * len(epochs_range) > MAX_STEPS_SIMULATED:
             plan.epochs = [epochs_range.start, epochs_range.start + max(1, MAX_STEPS_SIMULATED // batches), epochs_range.step]
             plan.unmeasured.append(f"learning rate by epoch: only the first {plan.epochs[1] - plan.epochs[0]} epochs simulated")
+
+
+def _lr_set_inline(training: Training) -> str:
+    """Where the script assigns param_groups' lr in the epoch loop itself (not in a function the
+    simulation can call): '' when it does not."""
+    loop = training.epoch_loop
+    if loop is None:
+        return ""
+    home = loop_function(training)
+    for event in training.walker.assigns:
+        target = event.target
+        sets_lr = isinstance(target, ast.Subscript) and literal_slice(target) == "lr"
+        if sets_lr and loop in event.ctx.loops and event.ctx.function is home:
+            return str(event.ctx.module.where(event.node))
+    return ""
+
+
+def loop_function(training: Training) -> ast.AST | None:
+    """The function the epoch loop is written in (None at module level)."""
+    loop = training.epoch_loop
+    return next((ctx.function for recorded, ctx in training.walker.loops if recorded is loop), None)
 
 
 def _groups(optimizer: Obj) -> bool:
@@ -437,8 +470,9 @@ def _hooks(training: Training, renderer: Renderer, plan: Plan) -> list[str]:
         callee = event.obj.callee
         if loop is None or loop not in event.ctx.loops or training.in_training(event) or not isinstance(callee, DefRef):
             continue
-        if not _sets_lr(callee.node):
-            continue
+        text = ast.unparse(callee.node)
+        if not _sets_lr(callee.node) or ".backward(" in text or "loader" in text:
+            continue  # only a function that sets the rate, never one that trains
         try:
             hooks.append(renderer.render(event.obj))
         except CannotRender as why:

@@ -119,8 +119,9 @@ def params_question(analysis) -> list[dict[str, Any]]:
     points = [f"{params:,} trainable parameters"]
     if biggest is not None:
         share = biggest["params"] / max(1, analysis.extra.get("params_total") or params)
-        answer += f" The largest layer is {biggest['name']} ({biggest['type']}) with {biggest['params']:,}, {share:.0%} of them."
-        points.append(f"{biggest['name']} {biggest['type']} holds the most parameters")
+        where = biggest.get("path") or biggest["name"]
+        answer += f" The largest layer is {where} ({biggest['type']}) with {biggest['params']:,}, {share:.0%} of them."
+        points.append(f"{where} {biggest['type']} holds the most parameters")
     else:
         points.append("count weights and biases of every layer")
     text = f"How many trainable parameters has your model ({model}), and which layer holds most of them?"
@@ -132,7 +133,11 @@ def lr_question(analysis) -> list[dict[str, Any]]:
     if len(rates) < 2:
         return []
     changed = next((i for i, rate in enumerate(rates) if not math.isclose(rate, rates[0], rel_tol=1e-9)), None)
-    epoch = min(len(rates), (changed + 1) if changed is not None else len(rates) // 2 + 1)  # 1-based, just after a change
+    distinct = len({f"{rate:.3g}" for rate in rates})
+    if changed is None or distinct > len(rates) // 2:
+        epoch = len(rates) // 2 + 1  # a constant or smooth schedule: the middle of the run (1-based)
+    else:
+        epoch = changed + 1  # a step schedule: the first epoch after a drop
     rate = rates[epoch - 1]
     scheduler = analysis.facts.get("scheduler") or {}
     name = scheduler.get("name")

@@ -59,6 +59,10 @@ def merge(analysis, measurement: Measurement, plan, epochs_range: range | None) 
         if getattr(measurement, name) is not None:
             facts[name] = getattr(measurement, name)
     facts["lr_by_epoch"] = measurement.lr_by_epoch or _constant_schedule(facts, plan, epochs_range)
+    optimizer = facts.get("optimizer")
+    if optimizer and optimizer.get("lr") is None and facts["lr_by_epoch"] and facts.get("scheduler") is None:
+        optimizer["lr"] = facts["lr_by_epoch"][0]  # computed by the script's own function, as the runner measured it
+        analysis.unmeasured = [u for u in analysis.unmeasured if not u.startswith("optimizer lr:")]
     analysis.layers = measurement.layers
     analysis.unmeasured += measurement.unmeasured
     if measurement.params is None:  # why the model's definitions may not have loaded; noise when the model was measured
@@ -72,6 +76,7 @@ def merge(analysis, measurement: Measurement, plan, epochs_range: range | None) 
         lr_by_batch=measurement.lr_by_batch,
         lr_by_batch_stride=measurement.lr_by_batch_stride,
         measured_seconds=round(measurement.seconds, 3),
+        runner_cpu_seconds=measurement.cpu_seconds,
         blocked=measurement.blocked,
         validation=facts.pop("validation", None),
         checkpointing=facts.pop("checkpointing", None),
@@ -83,6 +88,7 @@ def _constant_schedule(facts: dict, plan, epochs_range: range | None) -> list[fl
     """Without a scheduler or an LR-setting function the rate is the optimizer's lr every epoch:
     no need to run anything to know it."""
     optimizer = facts.get("optimizer") or {}
-    if facts.get("scheduler") is None and not plan.hooks and epochs_range is not None and isinstance(optimizer.get("lr"), float | int):
+    constant = facts.get("scheduler") is None and not plan.hooks and not plan.lr_set_inline and not plan.rebuild_optimizer
+    if constant and epochs_range is not None and isinstance(optimizer.get("lr"), float | int):
         return [float(optimizer["lr"])] * len(epochs_range)
     return None

@@ -93,7 +93,7 @@ def render_layers(result: dict[str, Any]) -> None:
         )
         return
     rows = [
-        {"layer": "  " * row["depth"] + row["name"], "type": row["type"], "output shape": "x".join(map(str, row["output_shape"])),
+        {"layer": row.get("path") or row["name"], "type": row["type"], "output shape": "x".join(map(str, row["output_shape"])),
          "parameters": row["params"], "trainable": row["trainable"]}
         for row in layers
     ]  # fmt: skip

@@ -232,3 +232,66 @@ def test_the_cli_refuses_a_missing_path_in_one_line():
         cwd=Path(__file__).parents[2],
     )
     assert out.returncode == 2 and out.stderr == "error: /nonexistent/x.py: no such file or folder\n"
+
+
+def test_hosted_without_bubblewrap_reads_the_code_and_measures_nothing(monkeypatch):
+    monkeypatch.setenv("HOSTED", "1")
+    monkeypatch.setenv("VIVA_NO_BWRAP", "1")
+    analysis = run(script(), measure=True)
+    assert analysis.facts["params"] is None and analysis.facts["optimizer"]["name"] == "SGD"
+    assert any(
+        reason.startswith("model and learning rate: not measured, bubblewrap (bwrap) is not available") for reason in analysis.unmeasured
+    )
+
+
+def test_the_bench_scores_a_labelled_project(tmp_path):
+    from bench.project_viva import Case, Score, score_case
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "train.py").write_text(script())
+    labels = {
+        "entry": "train.py",
+        "epochs": 30,
+        "optimizer": {"name": "SGD", "lr": 0.1},
+        "findings": [{"kind": "missing_zero_grad", "file": "train.py", "line": 3}],
+    }
+    score = Score()
+    score_case(Case("p", project, labels), score, measure_model=False)
+    assert (score.facts_right, score.facts_total) == (3, 3)
+    assert (score.true_positive, score.false_positive, score.false_negative) == (0, 0, 1)
+    assert score.misses == ["p: missed missing_zero_grad at train.py:3"]
+
+
+def test_an_optimizer_rebuilt_every_epoch_with_a_computed_rate_is_replayed():
+    setup = """\
+    criterion = nn.CrossEntropyLoss()
+
+
+    def learning_rate(init, epoch):
+        return init * 0.2 ** ((epoch >= 10) + (epoch >= 20))
+    """
+    train = PARTS["train"].replace(
+        "def train_epoch():\n",
+        "def train_epoch(epoch):\n    optimizer = optim.SGD(model.parameters(), lr=learning_rate(0.1, epoch), momentum=0.9)\n",
+    )
+    loop = "for epoch in range(30):\n    train_epoch(epoch)\n    print(evaluate(testloader))\n"
+    analysis = run(script(setup=setup, train=train, loop=loop), measure=True)
+    assert analysis.facts["lr_by_epoch"] == pytest.approx([0.1 * 0.2 ** ((e >= 10) + (e >= 20)) for e in range(30)])
+    assert analysis.facts["optimizer"]["lr"] == 0.1 and analysis.unmeasured == []
+
+
+def test_a_rate_set_inline_in_the_epoch_loop_is_said_not_guessed():
+    loop = """\
+    for epoch in range(30):
+        if epoch == 15:
+            for group in optimizer.param_groups:
+                group["lr"] = 0.01
+        train_epoch()
+        print(evaluate(testloader))
+    """
+    code = script(setup=PARTS["setup"].replace("scheduler = ", "# scheduler = "), loop=loop)
+    analysis = run(code, measure=True)
+    line = code.splitlines().index('            group["lr"] = 0.01') + 1
+    assert analysis.facts["lr_by_epoch"] is None
+    assert f"learning rate by epoch: set at train.py:{line} inside the epoch loop, which is not replayed" in analysis.unmeasured
