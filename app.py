@@ -31,6 +31,8 @@ you = [
     st.Page("pages/my_project.py", title="My project", icon=":material/troubleshoot:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
+if hosted():  # instructors only; the page refuses everyone else (a learner reaching its address included)
+    you.append(st.Page("pages/class_view.py", title="Class", icon=":material/groups:"))
 page = st.navigation({"Study": study, "Practice": practice, "Labs": labs, "You": you})
 if hosted():
     from ui.identity import render_identity_sidebar
