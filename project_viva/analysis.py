@@ -130,7 +130,3 @@ def _unique(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(finding)
     return out
-
-
-def node_line(node: ast.AST) -> int:
-    return getattr(node, "lineno", 1)

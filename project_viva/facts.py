@@ -18,10 +18,8 @@ from project_viva.training import (
     is_torch,
     loader_dataset,
     loader_role,
-    optimizer_calls,
-    unwrap_model,
 )
-from project_viva.values import NOTHING, AttrOf, DefRef, Element, Ext, Known, Obj, Seq, Value, literal, qualname, tail
+from project_viva.values import AttrOf, DefRef, Element, Ext, Known, Obj, Seq, Value, literal, qualname, tail
 
 # (lr, momentum, weight_decay) when the script does not pass them (torch 2.x); None: no such argument.
 OPTIMIZER_DEFAULTS: dict[str, tuple[float | None, float | None, float]] = {
@@ -424,14 +422,3 @@ def read_facts(training: Training) -> Facts:
     read_checkpointing(training, facts)
     read_eval(training, facts)
     return facts
-
-
-def optimizer_events(training: Training) -> list[CallEvent]:
-    return optimizer_calls(training.walker)
-
-
-def model_value(training: Training) -> Value | None:
-    return unwrap_model(training.model)
-
-
-__all__ = ["Facts", "read_facts", "NOTHING"]
