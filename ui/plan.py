@@ -170,10 +170,16 @@ def leech_note(before: controls.CardMeta, after: controls.CardMeta, threshold: i
 
 def render_plan_settings(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings) -> LearnerSettings:
     """The viva date and the plan's pace, with the plan they give, before saving."""
-    has_date = st.checkbox("I have a viva date", value=settings.viva_date is not None, key="plan-has-date")
+    # A date that has passed is over: the box starts unticked (a date input cannot show a value
+    # before its minimum, today) and the stored date stays as it is unless a new one is chosen.
+    passed = settings.viva_date is not None and settings.viva_date < now.date()
+    has_date = st.checkbox("I have a viva date", value=settings.viva_date is not None and not passed, key="plan-has-date")
     if not has_date:
+        if passed:
+            st.caption(f"Your viva was on {settings.viva_date:%d %B %Y}: scheduling is back to normal. Tick the box to plan another date.")
+            return settings
         return settings.with_viva_date(None, now.date())
-    default = settings.viva_date or date.fromordinal(now.date().toordinal() + 30)
+    default = settings.viva_date if settings.viva_date and not passed else date.fromordinal(now.date().toordinal() + 30)
     viva = st.date_input("Viva date", value=default, min_value=now.date(), key="plan-date")
     trial = settings.with_viva_date(viva, now.date())
     plan = cached_plan(bank, store, profile, now, trial, runs=5)

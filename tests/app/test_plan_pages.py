@@ -56,6 +56,21 @@ def test_settings_saves_a_viva_date_and_a_retention_and_reschedules(app, progres
     assert ProgressStore(progress_db).card(FIRST).due != due_before
 
 
+def test_settings_opens_after_the_viva_date_has_passed_and_keeps_that_date(app, progress_db):
+    today = datetime.now(UTC).date()
+    passed = LearnerSettings(viva_date=today - timedelta(days=3), plan_start=today - timedelta(days=20))
+    ProgressStore(progress_db).save_settings("default", passed)
+    at = app("pages/settings.py")  # the date input's minimum is today: a passed date as its value raised StreamlitValueBelowMinError
+    assert not at.checkbox(key="plan-has-date").value
+    assert any(c.value.startswith(f"Your viva was on {passed.viva_date:%d %B %Y}") for c in at.caption)
+    at.slider(key="retention").set_value(0.85).run()
+    _button(at, "Save settings").click().run()
+    saved = ProgressStore(progress_db).settings("default")
+    assert (saved.desired_retention, saved.viva_date, saved.plan_start) == (0.85, passed.viva_date, passed.plan_start)
+    at.checkbox(key="plan-has-date").check().run()  # a new date: from today on
+    assert not at.exception and at.date_input(key="plan-date").value == today + timedelta(days=30)
+
+
 def test_optimize_below_the_minimum_says_so_and_keeps_the_defaults(app, progress_db):
     store = ProgressStore(progress_db)
     start = datetime.now(UTC) - timedelta(days=10)
