@@ -186,9 +186,11 @@ def render_plan_settings(bank: Bank, store, profile: str, now: datetime, setting
     if plan is None:
         st.caption("That is today: the plan covers the days before the viva.")
         return trial
+    # Keyed by the pace the plan needs: a widget keeps what it showed before, so with a fixed key a
+    # new date would keep the old date's pace and save it as the learner's own.
     pace = st.number_input(
-        "New cards a day for the plan", 1, 500, value=settings.plan_new_per_day or plan.needed_new_per_day, key="plan-pace",
-        help=f"The plan needs {plan.needed_new_per_day} a day to see every card early enough",
+        "New cards a day for the plan", 1, 500, value=settings.plan_new_per_day or plan.needed_new_per_day,
+        key=f"plan-pace-{plan.needed_new_per_day}", help=f"The plan needs {plan.needed_new_per_day} a day to see every card early enough",
     )  # fmt: skip
     trial = LearnerSettings.from_dict({**trial.to_dict(), "plan_new_per_day": None if pace == plan.needed_new_per_day else pace})
     plan = cached_plan(bank, store, profile, now, trial, runs=5)

@@ -71,6 +71,25 @@ def test_settings_opens_after_the_viva_date_has_passed_and_keeps_that_date(app, 
     assert not at.exception and at.date_input(key="plan-date").value == today + timedelta(days=30)
 
 
+def _pace(at) -> int:
+    return next(n for n in at.number_input if n.label == "New cards a day for the plan").value
+
+
+def test_a_changed_viva_date_keeps_the_plans_own_pace(app, progress_db):
+    today = datetime.now(UTC).date()
+    at = app("pages/settings.py")
+    at.checkbox(key="plan-has-date").check().run()
+    assert _pace(at) == 13  # 218 cards over the 17 days before the last 13 of a 30-day plan
+    at.date_input(key="plan-date").set_value(today + timedelta(days=10)).run()
+    assert _pace(at) == 44  # 218 cards over the first 5 of 10 days (the input once kept 13, and saved it as the learner's pace)
+    _button(at, "Save settings").click().run()
+    saved = ProgressStore(progress_db).settings("default")
+    assert saved.viva_date == today + timedelta(days=10) and saved.plan_new_per_day is None
+    next(n for n in at.number_input if n.label == "New cards a day for the plan").set_value(30).run()
+    _button(at, "Save settings").click().run()
+    assert ProgressStore(progress_db).settings("default").plan_new_per_day == 30  # a pace the learner chose is theirs
+
+
 def test_optimize_below_the_minimum_says_so_and_keeps_the_defaults(app, progress_db):
     store = ProgressStore(progress_db)
     start = datetime.now(UTC) - timedelta(days=10)
