@@ -231,8 +231,9 @@ def render_optimize(store, profile: str, now: datetime) -> None:
     st.caption(f"Parameters in use: {where}. The optimizer needs {MIN_INTERDAY_REVIEWS} reviews made a day or more after the one before.")
     if st.button("Optimize", icon=":material/tune:", key="optimize"):
         with st.spinner("Fitting FSRS to your reviews (py-fsrs's optimizer)..."):
-            st.session_state["fit-report"] = optimize_learner(store, profile, now)
-    report = st.session_state.get("fit-report") or _stored_report(store, profile)
+            optimize_learner(store, profile, now)  # stores its report, and better parameters
+        st.rerun()  # the caption above then names the parameters now in use
+    report = _stored_report(store, profile)
     if report is None:
         return
     if report.log_loss_before is None:

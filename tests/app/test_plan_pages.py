@@ -90,6 +90,25 @@ def test_a_changed_viva_date_keeps_the_plans_own_pace(app, progress_db):
     assert ProgressStore(progress_db).settings("default").plan_new_per_day == 30  # a pace the learner chose is theirs
 
 
+def test_optimize_names_the_parameters_it_put_in_use(app, progress_db, monkeypatch):
+    from fsrs.scheduler import DEFAULT_PARAMETERS
+
+    import study.fit
+
+    def fitted(store, profile, now):  # the optimizer's outcome without its 20 s of torch
+        parameters = [0.1, *DEFAULT_PARAMETERS[1:]]
+        report = study.fit.FitReport(600, 520, True, True, "defaults", 0.52, 0.50, 0.09, 0.07, parameters, now.isoformat())
+        store.save_fit(profile, report.to_dict(), parameters)
+        return report
+
+    monkeypatch.setattr(study.fit, "optimize_learner", fitted)
+    at = app("pages/settings.py")
+    assert any(c.value.startswith("Parameters in use: FSRS-6's defaults") for c in at.caption)
+    _button(at, "Optimize").click().run()
+    assert any(c.value.startswith("Parameters in use: fitted to your reviews") for c in at.caption)  # not the defaults it replaced
+    assert any("the new parameters are in use" in c.value for c in at.caption)
+
+
 def test_optimize_below_the_minimum_says_so_and_keeps_the_defaults(app, progress_db):
     store = ProgressStore(progress_db)
     start = datetime.now(UTC) - timedelta(days=10)
