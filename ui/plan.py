@@ -18,12 +18,21 @@ from study.plan import VivaPlan, days_left
 
 
 def cached_plan(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings, runs: int = 10) -> VivaPlan | None:
-    """The plan, simulated again only when the reviews, the settings, the deck or the day change."""
-    signature = (profile, store.flashcard_review_count(profile), json.dumps(settings.to_dict()), len(bank.items), now.date(), runs)
-    key = "_plan-" + hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
-    if key not in st.session_state:
-        st.session_state[key] = learner_plan(store, bank.items, profile, now, settings, runs)
-    return st.session_state[key]
+    """The plan, simulated again only when the reviews, the settings, the parameters, the deck or
+    the day change. The last few plans are kept (Settings asks for two a run), not one per review."""
+    parameters = store.parameters_for(profile).values
+    signature = (profile, store.flashcard_review_count(profile), json.dumps(settings.to_dict()), parameters, len(bank.items), now.date(),
+                 runs)  # fmt: skip
+    key = hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
+    plans = st.session_state.setdefault("_plans", {})
+    if key not in plans:
+        plans[key] = learner_plan(store, bank.items, profile, now, settings, runs)
+        while len(plans) > PLANS_KEPT:
+            plans.pop(next(iter(plans)))  # the oldest
+    return plans[key]
+
+
+PLANS_KEPT = 4
 
 
 # -- Today -------------------------------------------------------------------------------------------

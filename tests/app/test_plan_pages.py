@@ -38,6 +38,27 @@ def test_today_with_a_viva_date_shows_days_left_unseen_cards_and_predicted_recal
     assert _metric(at, "New today") == "22"  # the plan's pace: 218 cards over the first 10 of 20 days
 
 
+def test_todays_plan_follows_new_parameters_and_the_session_keeps_a_few_plans(app, progress_db):
+    from study.fit import replay_memory
+    from tests.study.learner_sim import FORGETFUL
+
+    store = ProgressStore(progress_db)
+    today = datetime.now(UTC).date()
+    for item in load_bank().items[:30]:
+        store.record_review(item.id, Rating.Good, datetime.now(UTC) - timedelta(days=4))
+    store.save_settings("default", LearnerSettings().with_viva_date(today + timedelta(days=20), today))
+    at = app()
+    before = _metric(at, "If you stopped today")
+    store.save_fit("default", {"reviews": 30}, list(FORGETFUL))  # as a refit in its own process does, with no review in between
+    replay_memory(store, "default")
+    at.run()
+    assert _metric(at, "If you stopped today") != before  # recomputed with the new parameters, not the plan cached for the old
+    for day in range(6):
+        store.save_settings("default", LearnerSettings().with_viva_date(today + timedelta(days=21 + day), today))
+        at.run()
+    assert len(at.session_state["_plans"]) <= 4  # not one plan kept per change for the whole session
+
+
 def test_settings_saves_a_viva_date_and_a_retention_and_reschedules(app, progress_db):
     store = ProgressStore(progress_db)
     moment = datetime.now(UTC) - timedelta(days=3)
