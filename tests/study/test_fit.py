@@ -114,8 +114,21 @@ def test_study_optimize_below_the_minimum_keeps_the_defaults(store_target, forge
     report = _optimize("--profile", "ben", env={**os.environ, "VIVA_DATABASE_URL": url})  # the database from the environment
     assert (report["fitted"], report["saved"]) == (False, False)
     assert report["parameters"] == list(DEFAULT_PARAMETERS) and report["log_loss_after"] == report["log_loss_before"] > 0
-    assert _optimize("--profile", "nobody", "--database", store_target)["log_loss_before"] is None
+    assert _optimize("--database", store_target)["log_loss_before"] is None  # the local learner, with no review yet
     assert ProgressStore(store_target).parameters_for("ben").source == "defaults"
+
+
+def test_study_optimize_names_an_unknown_profile_and_creates_none(tmp_path):
+    store = ProgressStore(tmp_path / "progress.db")
+    store.record_review("item-a", Rating.Good, START, "ben")
+    command = [sys.executable, "-m", "study", "optimize", "--profile", "bne", "--database", str(tmp_path / "progress.db"), "--json"]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and done.stdout == ""
+    known = store.profiles()
+    assert "ben" in known and "bne" not in known
+    where = tmp_path / "progress.db"
+    assert done.stderr.strip() == f"python -m study optimize: --profile: no learner 'bne' in {where} (profiles: {', '.join(known)})"
+    assert ProgressStore(where).profiles() == known  # a typo no longer creates a profile with a fit report
 
 
 def _review_one(store, profile, item_id, times):
