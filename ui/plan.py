@@ -65,7 +65,7 @@ def render_viva_panel(bank: Bank, store, profile: str, now: datetime, settings: 
     if left == 1:
         st.info("Tomorrow is the day: today's queue ends with a final pass over your weakest cards.", icon=":material/flag:")
     elif not plan.on_track:
-        st.warning(_behind(plan), icon=":material/trending_down:")
+        st.warning(_behind(plan, settings), icon=":material/trending_down:")
     load_col, topic_col = st.columns([3, 2])
     with load_col:
         _render_daily_load(plan)
@@ -73,9 +73,11 @@ def render_viva_panel(bank: Bank, store, profile: str, now: datetime, settings: 
         _render_topic_recall(bank, plan)
 
 
-def _behind(plan: VivaPlan) -> str:
+def _behind(plan: VivaPlan, settings: LearnerSettings) -> str:
     if plan.unseen_on_date >= 1:
         unseen = f"about {plan.unseen_on_date:.0f} cards stay unseen on the day"
+        if plan.new_per_day >= plan.needed_new_per_day:  # the pace is enough: the review limit holds new cards back
+            return f"{unseen.capitalize()}: your limit of {settings.max_reviews_per_day} reviews a day leaves no room for them (Settings)."
         return f"At {plan.new_per_day} new cards a day, {unseen}: the plan needs {plan.needed_new_per_day}."
     return f"The prediction is below your desired {plan.desired_retention:.0%}: review what is due each day, or raise the daily limit."
 

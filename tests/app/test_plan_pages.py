@@ -38,6 +38,16 @@ def test_today_with_a_viva_date_shows_days_left_unseen_cards_and_predicted_recal
     assert _metric(at, "New today") == "22"  # the plan's pace: 218 cards over the first 10 of 20 days
 
 
+def test_today_says_when_the_review_limit_not_the_pace_leaves_cards_unseen(app, progress_db):
+    today = datetime.now(UTC).date()
+    settings = LearnerSettings(max_reviews_per_day=30).with_viva_date(today + timedelta(days=10), today)
+    ProgressStore(progress_db).save_settings("default", settings)
+    at = app()
+    warning = at.warning[0].value  # the plan's pace (44 a day) is enough; 30 cards a day are not
+    assert "stay unseen on the day: your limit of 30 reviews a day leaves no room for them" in warning
+    assert "the plan needs" not in warning  # it once said "At 44 new cards a day ...: the plan needs 44"
+
+
 def test_todays_plan_follows_new_parameters_and_the_session_keeps_a_few_plans(app, progress_db):
     from study.fit import replay_memory
     from tests.study.learner_sim import FORGETFUL
