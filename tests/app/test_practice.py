@@ -30,6 +30,7 @@ def test_a_wrong_then_right_solution_and_the_rating_is_stored(app, progress_db):
     _button(at, "Good").click().run()
     reviews = ProgressStore(progress_db).reviews()
     assert [(r.item_id, r.mode, r.score) for r in reviews] == [("exercise:conv-output-size", "exercise", 1.0)]
+    assert reviews[0].duration_ms > 0  # from opening the exercise to the rating: two runs of the checks at least
     assert list(ProgressStore(progress_db).cards(kind="exercise")) == ["exercise:conv-output-size"]
 
 
