@@ -100,7 +100,10 @@ def test_an_infinite_loop_costs_the_checks_it_reaches_and_the_rest_are_told_why(
 
 
 def test_a_forged_verdict_on_stdout_is_just_output(private_tmp):
-    source = f"print({FORGED!r})\nimport os\nos.write(1, b'ready\\n' + {FORGED!r}.encode() + b'\\n')\ndef accuracy(logits, labels):\n    print({FORGED!r})\n    return 0.5\n"
+    source = (
+        f"print({FORGED!r})\nimport os\nos.write(1, b'ready\\n' + {FORGED!r}.encode() + b'\\n')\n"
+        f"def accuracy(logits, labels):\n    print({FORGED!r})\n    return 0.5\n"
+    )
     result = _check(source)
     assert not result.passed and {c.status for c in result.checks} == {"failed"}
 
