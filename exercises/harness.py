@@ -29,6 +29,7 @@ import struct
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 
 from exercises.model import Exercise
@@ -237,6 +238,7 @@ def _isolate(keep: tuple[int, ...], workdir: str) -> None:
     import torch
 
     torch.set_num_threads(1)  # a thread pool forked mid-use can deadlock; the checks' tensors are small
+    warnings.resetwarnings()  # the judge's filters (a test run's "error") are not the learner's: warnings are printed, not raised
     os.chdir(workdir)
     os.environ.update(TMPDIR=workdir, HOME=workdir)
     tempfile.tempdir = workdir
@@ -388,6 +390,7 @@ def judge(exercise: Exercise, source: str, *, seed: int | None = None, timeout_s
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # as in the learner's process: the same float sums on both sides, and no pool to fork mid-use
+    warm_torch()
     prctl(PR_SET_DUMPABLE, 0)  # the learner's process cannot open this one's descriptors through /proc
     try:
         return _judge(exercise, source, seed, timeout_s, workdir, learner, stop_at_first_failure, reference_cache, subreaper)
@@ -530,10 +533,7 @@ def serve(verdict_fd: int) -> None:
 
     torch.set_num_threads(1)
     exercises = all_exercises()
-    warm = torch.nn.Conv2d(1, 1, 3)  # torch loads parts of itself on the first step: pay that now
-    optimizer = torch.optim.SGD(warm.parameters(), lr=0.1, momentum=0.9)
-    warm(torch.zeros(1, 1, 4, 4)).sum().backward()
-    optimizer.step()
+    warm_torch()
     prctl(PR_SET_DUMPABLE, 0)  # a same-user process cannot open this one's descriptors through /proc
     workdir = prepare_workdir(os.getcwd())
     learner = spawn_learner(workdir)
@@ -543,6 +543,21 @@ def serve(verdict_fd: int) -> None:
                    learner=learner, subreaper=True)  # fmt: skip
     _write_all(verdict_fd, json.dumps(result.to_dict()).encode() + b"\n")
     os._exit(0)  # the verdict is out; tearing down torch would only make the learner wait
+
+
+@functools.cache
+def warm_torch() -> None:
+    """Torch loads parts of itself on a first optimizer step (seconds on a busy machine): pay that
+    once here, before learner processes are forked, not in each of them."""
+    import torch
+    from torch import nn
+
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(8, 3), nn.Dropout(0.1))
+    for make in (lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-4), lambda p: torch.optim.Adam(p, lr=1e-3)):
+        optimizer = make(model.parameters())
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(torch.zeros(2, 1, 4, 4)), torch.tensor([0, 1]), label_smoothing=0.1).backward()
+        optimizer.step()
 
 
 def _write_all(fd: int, data: bytes) -> None:

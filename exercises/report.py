@@ -197,7 +197,7 @@ def _is_real(value: Any) -> bool:
 def close(expected: float, got: float, rtol: float, atol: float) -> bool:
     if math.isnan(expected):
         return math.isnan(got)
-    return abs(got - expected) <= atol + rtol * abs(expected)
+    return got == expected or abs(got - expected) <= atol + rtol * abs(expected)
 
 
 def mismatch(
@@ -339,7 +339,7 @@ def _dtype_kind(tensor) -> str:
 def _close_mask(e64, g64, rtol: float, atol: float):
     import torch
 
-    return ((g64 - e64).abs() <= atol + rtol * e64.abs()) | (torch.isnan(e64) & torch.isnan(g64))
+    return (g64 == e64) | ((g64 - e64).abs() <= atol + rtol * e64.abs()) | (torch.isnan(e64) & torch.isnan(g64))
 
 
 def _sequence_mismatch(expected: Sequence, got: Any, rtol: float, atol: float, exact_dtype: bool, where: str) -> Mismatch | None:

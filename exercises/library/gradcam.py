@@ -12,10 +12,11 @@ def _cam_model(config: dict):
 
     torch.manual_seed(config["seed"])
     c1, c2 = config["c1"], config["c2"]
+    side = config["size"] // 4
     return nn.Sequential(
         nn.Conv2d(3, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c2, config["classes"]),
+        nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(),  # the layer: its gradient varies over space, as the head below is not a plain average
+        nn.Conv2d(c2, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(c2 * side * side, config["classes"]),
     ).eval()  # fmt: skip
 
 

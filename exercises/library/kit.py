@@ -49,6 +49,8 @@ def need_tensor(value: Any, what: str, shape: tuple | None = None):
 
     if value is None:
         raise WrongResult(f"{what} is None: did you forget `return`?")
+    if isinstance(value, int | float):
+        raise WrongResult(f"{what} is a Python number: return the tensor itself (no `.item()`), so it can be backpropagated")
     if not isinstance(value, torch.Tensor):
         raise WrongResult(f"{what} is {kind_of(value)}, expected a tensor")
     if shape is not None and tuple(value.shape) != tuple(shape):

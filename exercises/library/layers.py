@@ -662,13 +662,14 @@ def _kaiming_run(fn, config: dict) -> dict:
     layers = []
     for name, module in model.named_modules():
         if isinstance(module, nn.Conv2d | nn.Linear):
+            untouched = bool((module.weight == 0.05).all())
             w = module.weight.detach().double().reshape(-1)
             fan_in, fan_out = module.weight[0].numel(), module.weight.shape[0] * module.weight[0][0].numel()
             std = float(w.std())
             layers.append({"name": f"{name} {_describe_layer(module) if isinstance(module, nn.Conv2d) else f'Linear({module.in_features}, {module.out_features})'}",
                            "kind": "conv" if isinstance(module, nn.Conv2d) else "linear", "n": w.numel(), "fan_in": fan_in, "fan_out": fan_out,
                            "std": std, "mean": float(w.mean()), "tails": float((w.abs() > 2 * math.sqrt(2 / fan_in)).double().mean()),
-                           "untouched": bool((w == 0.05).all()), "bias": float(module.bias.detach().abs().max())})  # fmt: skip
+                           "untouched": untouched, "bias": float(module.bias.detach().abs().max())})  # fmt: skip
     bn = model[1]
     return {"layers": layers, "bn_kept": bool((bn.weight == 1.5).all() and (bn.bias == 0.3).all())}
 

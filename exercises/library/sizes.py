@@ -194,13 +194,13 @@ def _count_model(kind: str, seed: int):
         class Scaled(nn.Module):
             def __init__(self):
                 super().__init__()
-                self.linear = nn.Linear(width, 3)
-                self.scale = nn.Parameter(torch.ones(3))  # the module's own, not a child layer's
+                self.body = nn.Sequential(nn.Linear(5, width), nn.ReLU(), nn.Linear(width, 3))
+                self.scale = nn.Parameter(torch.ones(3))  # the model's own, not a child layer's
 
             def forward(self, x):
-                return self.linear(x) * self.scale
+                return self.body(x) * self.scale
 
-        return nn.Sequential(nn.Linear(5, width), nn.ReLU(), Scaled())
+        return Scaled()
     net = nn.Sequential(
         nn.Conv2d(3, width, 3),
         nn.BatchNorm2d(width),
