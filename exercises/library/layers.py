@@ -12,7 +12,7 @@ from exercises.report import Check, Finding, error_finding, mismatch, relative_e
 _BN_SIGNATURE = "def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):"
 
 
-def _bn_run(fn, config: dict, training: bool, batch: int | None = None) -> dict:
+def _bn_run(fn, config: dict, training: bool, batch: int | None = None, defaults: bool = False) -> dict:
     """fn on a drawn (N, C, H, W) batch with drawn momentum and eps: the output, the running
     statistics it was handed (after the call: they must change in place in training), and in
     training the gradients of a weighted sum of the output."""
@@ -20,13 +20,14 @@ def _bn_run(fn, config: dict, training: bool, batch: int | None = None) -> dict:
 
     generator = torch.Generator().manual_seed(config["seed"])
     n, c, h, w = batch or config["n"], config["c"], config["h"], config["w"]
-    x = (3 + 2 * torch.randn(n, c, h, w, generator=generator)).requires_grad_(training)
+    x = (config.get("center", 3.0) + config.get("spread", 2.0) * torch.randn(n, c, h, w, generator=generator)).requires_grad_(training)
     gamma = (torch.rand(c, generator=generator) + 0.5).requires_grad_(training)
     beta = torch.randn(c, generator=generator).requires_grad_(training)
     running_mean, running_var = torch.randn(c, generator=generator), torch.rand(c, generator=generator) + 0.5
     weight = torch.randn(n, c, h, w, generator=generator)
     initial = running_mean.clone()
-    y = fn(x, gamma, beta, running_mean, running_var, training, config["momentum"], config["eps"])
+    extra = () if defaults else (config["momentum"], config["eps"])  # defaults: the signature's momentum=0.1, eps=1e-5
+    y = fn(x, gamma, beta, running_mean, running_var, training, *extra)
     observed = {"output": y, "running_mean": running_mean, "running_var": running_var, "initial_mean": initial}
     if training:
         need_tensor(y, "the output", (n, c, h, w))
@@ -116,7 +117,7 @@ def _batchnorm_checks(rng):
             _bn_swapped_momentum, "momentum is the weight of the new batch statistic: running = (1 - momentum) * running + momentum * batch"
         ),
     )
-    train, stats, grads, evaluation, one = config(), config(), config(), config(), config()
+    train, stats, grads, evaluation, one, defaults = config(), config(), config(), config(), config(), config()
     return [
         Check("train mode: normalised with the batch statistics", lambda fn: _bn_run(fn, train, True), part("output", normalise, mistakes)),
         Check("train mode: running_mean updated in place with momentum", lambda fn: _bn_run(fn, stats, True),
@@ -131,6 +132,10 @@ def _batchnorm_checks(rng):
               part("running_var", "eval mode must not update the running statistics")),
         Check("eval mode: a batch of one image", lambda fn: _bn_run(fn, one, False, batch=1),
               part("output", "eval mode must work on a single image: the running statistics need no batch")),
+        Check("train mode with the default momentum", lambda fn: _bn_run(fn, defaults, True, defaults=True),
+              part("running_var", "keep the signature's default momentum=0.1", mistakes)),
+        Check("the default eps, on a batch of tiny variance", lambda fn: _bn_run(fn, {**defaults, "center": 0.0, "spread": 0.003}, True, defaults=True),
+              part("output", "keep the signature's default eps=1e-5, inside the square root", mistakes)),
     ]  # fmt: skip
 
 
@@ -492,7 +497,7 @@ def _residual_run(cls, config: dict) -> dict:
     import torch
 
     cin, cout, stride, size, seed = config["in"], config["out"], config["stride"], config["size"], config["seed"]
-    block = cls(cin, cout, stride)
+    block = cls(cin, cout, stride) if stride != 1 else cls(cin, cout)  # stride 1: the default
     generator = torch.Generator().manual_seed(seed)
     x, x2 = (torch.randn(3, cin, size, size, generator=generator) for _ in range(2))
     expected_shape = (3, cout, (size - 1) // stride + 1, (size - 1) // stride + 1)

@@ -121,6 +121,10 @@ def _one_cycle_checks(rng):
             f"OneCycleLR(max_lr={max_lr}, total_steps={total}, pct_start={pct}, div_factor={div:g}, final_div_factor={final:g}), every step"
         )
         checks.append(cases_check(name, "one_cycle_lr", steps, meaning, variants=(*mistakes, variant(_linear_one_cycle, linear)), **_LR))
+    total, max_lr = rng.randint(20, 60), round(rng.uniform(0.05, 3.0), 3)
+    defaults = "keep the signature's defaults: pct_start=0.3, div_factor=25.0, final_div_factor=1e4"
+    name = f"the defaults (pct_start 0.3, div_factor 25, final_div_factor 1e4), {total} steps"
+    checks.append(cases_check(name, "one_cycle_lr", [(step, total, max_lr) for step in range(total)], defaults, variants=mistakes, **_LR))
     return checks
 
 
@@ -230,6 +234,10 @@ def _warmup_cosine_checks(rng):
                 **_LR,
             )
         )
+    total, warmup, base_lr = rng.randint(20, 60), rng.randint(2, 8), round(rng.uniform(0.01, 1.0), 4)
+    steps = [(step, total, warmup, base_lr) for step in range(total)]
+    default = "keep the signature's default start_factor=0.1"
+    checks.append(cases_check("start_factor left at its default, 0.1", "warmup_cosine_lr", steps, default, variants=mistakes, **_LR))
     return checks
 
 

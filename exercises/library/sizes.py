@@ -147,6 +147,13 @@ def _conv_params_checks(rng):
             meaning,
             variants=mistakes,
         ),
+        cases_check(
+            "groups left at its default",
+            "conv_parameters",
+            [layer(rng.random() < 0.5, False)[:4] for _ in range(3)],
+            meaning,
+            variants=mistakes,
+        ),
     ]
 
 
