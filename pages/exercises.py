@@ -7,6 +7,7 @@ from exercises.catalogue import all_exercises
 from sandbox.bwrap import containment, learner_code_allowed
 from study.practice import EXERCISE_KIND, exercise_card_id, exercise_rating
 from ui.cards import rating_buttons
+from ui.code_editor import code_input, failing_line
 from ui.practice import render_check_result
 from ui.state import get_bank, get_store, now, profile
 
@@ -30,16 +31,18 @@ attempt = st.session_state.setdefault(f"attempt-{chosen}", {"tries": 0, "hint": 
 st.markdown(exercise.prompt)
 by_id = bank.by_id()
 st.caption("Practises: " + " · ".join(by_id[i].question.splitlines()[0] for i in exercise.items if i in by_id))
-st.markdown("<style>textarea { font-family: ui-monospace, Menlo, Consolas, monospace !important; }</style>", unsafe_allow_html=True)
-code = st.text_area("Your code", exercise.starter, height=320, key=f"code-{chosen}")
+previous = attempt["result"]
+failing = failing_line([c.message for c in previous.checks if c.status == "error"]) if previous else None
+code, ctrl_enter = code_input("Your code", exercise.starter, f"code-{chosen}", failing)
 st.caption(f"Checked in {containment()}.")
 run_col, hint_col, solution_col = st.columns(3)
-if run_col.button("Run checks (Ctrl+Enter)", type="primary", shortcut="Ctrl+Enter", icon=":material/play_arrow:"):
+if run_col.button("Run checks", type="primary", icon=":material/play_arrow:") or ctrl_enter:
     from exercises.runner import check_in_sandbox
 
     with st.spinner("Checking in a separate process..."):
         attempt["result"] = check_in_sandbox(chosen, code)
     attempt["tries"] += 1
+    st.rerun()  # the editor marks the failing line of this result
 if hint_col.button("Show a hint", icon=":material/lightbulb:"):
     attempt["hint"] = True
 if solution_col.button("Show the solution", icon=":material/visibility:"):

@@ -14,13 +14,15 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CODE_PACKAGES = ("cifar_core", "exercises", "sandbox")  # what learner code may import from the project
+CODE_PACKAGES = ("cifar_core", "proofs", "exercises", "sandbox")  # what learner code may import from the project
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/etc/alternatives", "/etc/ld.so.cache")
 
 
 def _python_dirs() -> list[str]:
-    """The interpreter's installation and the virtual environment, wherever they live."""
-    return sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)})
+    """The interpreter's installation and the virtual environment, wherever they live: under
+    their real paths and under the path the interpreter was started by (a checkout's .venv may
+    be a symlink to a shared one, and sys.executable names the link)."""
+    return sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)} | {sys.prefix})
 
 
 def bwrap_usable() -> bool:
