@@ -449,7 +449,7 @@ def cases(compare: Compare) -> Compare:
             found = compare(e, g, context.narrowed(lambda observation, i=index: observation[i][1]))
             if found:
                 expected_text = f"{label} → {found.expected}" if found.expected else label
-                message = found.message if found.expected else f"{label}: {found.message}"
+                message = found.message if found.expected else f"{found.message}\nin the call {label}"
                 return Finding(found.status, expected_text, found.got, message)
         return None
 

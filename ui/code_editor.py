@@ -28,8 +28,9 @@ def failing_line(messages: list[str]) -> int | None:
 
 
 def code_input(label: str, initial: str, key: str, failing: int | None = None, lines: tuple[int, int] = (14, 32)) -> tuple[str, bool]:
-    """The editor, holding `initial` until the learner types. Returns (code, run): the latest code
-    (kept in st.session_state[f"{key}-text"]) and whether Ctrl+Enter was pressed just now."""
+    """The editor, holding `initial` until the learner types, with line `failing` marked. Returns
+    (code, run): the latest code (kept in st.session_state[f"{key}-text"]) and whether Ctrl+Enter
+    was pressed just now."""
     from code_editor import code_editor
 
     text_key, seen_key = f"{key}-text", f"{key}-seen"
@@ -41,8 +42,11 @@ def code_input(label: str, initial: str, key: str, failing: int | None = None, l
         else []
     )
     annotations = [{"row": failing - 1, "column": 0, "type": "error", "text": "the error came from this line"}] if failing else []
+    # The component reads its props when it mounts: a new failing line remounts it (with the text as it is now).
+    # It sends its text on blur (clicking Run blurs it first) and on Ctrl+Enter; a debounced send while typing
+    # could land after a Ctrl+Enter and replace it, losing the run.
     response = code_editor(
-        initial, lang="python", height=list(lines), key=key, response_mode=["debounce", "blur"],
+        st.session_state[text_key], lang="python", height=list(lines), key=f"{key}-line-{failing or 0}", response_mode="blur",
         options={"showLineNumbers": True, "tabSize": 4, "useSoftTabs": True, "showPrintMargin": False},
         props={"markers": markers, "annotations": annotations}, component_props={"css": _CSS},
     )  # fmt: skip
