@@ -522,10 +522,12 @@ def prepare_workdir(workdir: str) -> str:
 # ---------------------------------------------------------------- the checking process
 
 
-def serve(verdict_fd: int) -> None:
+def serve(verdict_fd: int, expected_exercise: str = "") -> None:
     """The checking process's life: import and warm up torch, fork the learner's process ahead
-    of the job, say "ready" on the verdict descriptor, read one job from stdin, judge it, and
-    write the verdict, then exit. Only this process holds `verdict_fd`."""
+    of the job, run the reference's side of the checks of `expected_exercise` (the one open on
+    the page) with a seed of its own, say "ready" on the verdict descriptor, read one job from
+    stdin, judge it, write the verdict, exit. All but the judging happens while the learner
+    types. Only this process holds `verdict_fd`."""
     import torch
 
     from exercises.catalogue import all_exercises
@@ -537,12 +539,27 @@ def serve(verdict_fd: int) -> None:
     prctl(PR_SET_DUMPABLE, 0)  # a same-user process cannot open this one's descriptors through /proc
     workdir = prepare_workdir(os.getcwd())
     learner = spawn_learner(workdir)
-    _write_all(verdict_fd, b"ready\n")  # the learner's time starts now, not during the imports
+    seed, cache = random.SystemRandom().randrange(2**31), {}
+    if expected_exercise in exercises:
+        _reference_side(exercises[expected_exercise], seed, cache)
+    _write_all(verdict_fd, b"ready\n")  # the learner's time starts after this, not during the imports
     job = json.loads(sys.stdin.buffer.read())
-    result = judge(exercises[job["exercise"]], job["source"], seed=job.get("seed"), timeout_s=float(job["timeout_s"]), workdir=workdir,
-                   learner=learner, subreaper=True)  # fmt: skip
+    if job["exercise"] != expected_exercise or job.get("seed") is not None:
+        seed, cache = job.get("seed"), {}
+    result = judge(exercises[job["exercise"]], job["source"], seed=seed, timeout_s=float(job["timeout_s"]), workdir=workdir,
+                   learner=learner, subreaper=True, reference_cache=cache)  # fmt: skip
     _write_all(verdict_fd, json.dumps(result.to_dict()).encode() + b"\n")
     os._exit(0)  # the verdict is out; tearing down torch would only make the learner wait
+
+
+def _reference_side(exercise: Exercise, seed: int, cache: dict) -> None:
+    """The reference's observations of every check, into `cache` (what judge() would compute)."""
+    import torch
+
+    torch.set_num_threads(1)
+    judging = _Judging(exercise, exercise.build_checks(seed), define(exercise.solution, exercise.function, "<reference>"), cache)
+    for index in range(len(judging.checks)):
+        judging.expected(index)
 
 
 @functools.cache

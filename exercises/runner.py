@@ -41,7 +41,7 @@ verdict = os.dup(1)
 os.dup2(2, 1)
 sys.path.insert(0, sys.argv[1])
 from exercises.harness import serve
-serve(verdict)
+serve(verdict, sys.argv[2])
 """
 
 
@@ -60,7 +60,7 @@ class _Checker:
         self._spare: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
-    def start(self, memory_mb: int, timeout_s: float) -> subprocess.Popen:
+    def start(self, memory_mb: int, timeout_s: float, exercise_id: str = "") -> subprocess.Popen:
         if os.getuid() == 0:  # learner code may run as root without capabilities: it must not open our end of the pipes
             prctl(PR_SET_DUMPABLE, 0)
         workdir = tempfile.mkdtemp(prefix="exercise-")
@@ -68,9 +68,9 @@ class _Checker:
             cpu_s=int(timeout_s * 2 + JUDGE_MARGIN_S), memory_mb=memory_mb, threads=1
         )  # the same limits as every learner program
         env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, "TMPDIR": workdir, **thread_environment(limits)}
-        command = [sys.executable, "-I", "-c", _CHILD, str(REPO_ROOT)]
+        command = [sys.executable, "-I", "-c", _CHILD, str(REPO_ROOT), exercise_id]  # it prepares that exercise's reference side
         child = start_contained(command, limits, workdir, env, die_with_parent=False)  # a spare outlives its script run
-        child.workdir, child.memory_mb = workdir, memory_mb  # type: ignore[attr-defined]
+        child.workdir, child.memory_mb, child.exercise_id = workdir, memory_mb, exercise_id  # type: ignore[attr-defined]
         return child
 
     def take_spare(self, memory_mb: int) -> subprocess.Popen | None:
@@ -82,7 +82,7 @@ class _Checker:
 
     def run(self, exercise_id: str, source: str, timeout_s: float, memory_mb: int, keep_spare: bool, seed: int | None) -> CheckResult:
         with self._lock:
-            child = self.take_spare(memory_mb) or self.start(memory_mb, timeout_s)
+            child = self.take_spare(memory_mb) or self.start(memory_mb, timeout_s, exercise_id)
             finished = None
             try:
                 if not _ready(child):
@@ -93,7 +93,9 @@ class _Checker:
             finally:
                 _discard(child, pipes_closed=finished is not None)
                 if keep_spare:
-                    self._spare = self.start(memory_mb, timeout_s)
+                    self._spare = self.start(
+                        memory_mb, timeout_s, exercise_id
+                    )  # the learner's next try is on the same exercise, most likely
         return _verdict(finished, memory_mb)
 
     def close(self) -> None:
@@ -120,15 +122,22 @@ def check_in_sandbox(exercise_id: str, source: str, timeout_s: float | None = No
     return _CHECKER.run(exercise_id, source, timeout_s or TIMEOUT_S, memory_mb, keep_spare, seed)
 
 
-def warm_up(memory_mb: int = MEMORY_MB, timeout_s: float = TIMEOUT_S) -> None:
-    """Start the spare checking process ahead of the first check (the Exercises page calls it)."""
+def warm_up(exercise_id: str = "", memory_mb: int = MEMORY_MB, timeout_s: float = TIMEOUT_S) -> None:
+    """Start the spare checking process ahead of the first check (the Exercises page calls it,
+    with the exercise it shows: the spare runs that exercise's reference side meanwhile)."""
     if coding_enabled():
         with _CHECKER._lock:
             spare = _CHECKER._spare
-            if spare is None or spare.poll() is not None:
+            if spare is None or spare.poll() is not None or spare.exercise_id != exercise_id:
                 if spare is not None:
-                    _discard(spare)  # it died: close its pipes and remove its folder before replacing it
-                _CHECKER._spare = _CHECKER.start(memory_mb, timeout_s)
+                    _discard(spare)  # it died, or prepares another exercise: close its pipes, remove its folder
+                _CHECKER._spare = _CHECKER.start(memory_mb, timeout_s, exercise_id)
+
+
+def spare_ready(limit_s: float = STARTUP_LIMIT_S) -> bool:
+    """Wait until the spare has said "ready" (without reading it): how the bench measures a warm check."""
+    spare = _CHECKER._spare
+    return spare is not None and bool(select.select([spare.stdout], [], [], limit_s)[0])
 
 
 def _ready(child: subprocess.Popen, limit_s: float = STARTUP_LIMIT_S) -> bool:

@@ -76,4 +76,4 @@ if st.session_state.get("exercise-saved"):
 else:
     from exercises.runner import warm_up
 
-    warm_up()  # the checking process starts while the learner writes
+    warm_up(chosen)  # the checking process starts, and runs this exercise's reference side, while the learner writes
