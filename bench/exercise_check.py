@@ -1,6 +1,7 @@
 """How long a learner waits after "Run checks": every exercise's reference solution checked in
-the separate, limited process the app uses, with the spare process already started (as it is
-while the learner types), and the same check from a cold start (the CLI's case)."""
+the separate, limited process the app uses, with the spare process ready for that exercise (it
+imports torch and runs the reference's side while the learner types), and the same check from a
+cold start (the CLI's case). On a shared machine the figures move with its load: say which."""
 
 from __future__ import annotations
 

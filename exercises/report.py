@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from exercises.observe import LEARNER_FILE, Opaque, Raised, capture  # noqa: F401 - LEARNER_FILE is re-exported
+from exercises.observe import Opaque, Raised
 
 MEMORY_HINT = "your code asked for more memory than the checks allow (a huge tensor, or a list that never stops growing?)"
 
@@ -459,8 +459,3 @@ def cases(compare: Compare) -> Compare:
 
 def call_text(name: str, *args: Any) -> str:
     return f"{name}({', '.join(show(a) if not isinstance(a, str) else repr(a) for a in args)})"
-
-
-def result_of(run: Callable, *args: Any) -> Any:
-    """In a probe: run the learner's code and keep what it raised as the observation."""
-    return capture(run, *args)
