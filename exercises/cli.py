@@ -55,6 +55,9 @@ def _check(exercise_id: str, path: Path, as_json: bool, timeout_s: float, seed: 
     except OSError as error:
         print(f"error: cannot read {path}: {error.strerror}", file=sys.stderr)
         return USAGE_ERROR
+    except UnicodeDecodeError as error:
+        print(f"error: {path} is not UTF-8 text (byte {error.start}): save it as UTF-8", file=sys.stderr)
+        return USAGE_ERROR
     try:
         result = check_in_sandbox(exercise_id, source, timeout_s=timeout_s, keep_spare=False, seed=seed)
     except CodingExercisesOff as error:
