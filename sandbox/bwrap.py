@@ -25,13 +25,6 @@ def _python_dirs() -> list[str]:
     return sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)} | {sys.prefix})
 
 
-def _linked_python_dirs() -> list[tuple[str, str]]:
-    """(path as this interpreter names it, real path) where a symlink leads to the venv, as a git
-    worktree's `.venv -> ../main/.venv` does: inside the sandbox only real folders exist, so the
-    link's own path must be mounted too or `sys.executable` cannot start there."""
-    return sorted({(p, os.path.realpath(p)) for p in (sys.base_prefix, sys.prefix) if os.path.realpath(p) != os.path.abspath(p)})
-
-
 def bwrap_usable() -> bool:
     """bwrap exists and can create its namespaces here (a container may forbid them);
     VIVA_NO_BWRAP=1 turns the layer off (tests of the layer below use it)."""
@@ -55,8 +48,6 @@ def wrap(argv: list[str], workdir: str, die_with_parent: bool = True) -> list[st
     views = ["--tmpfs", "/tmp"]  # first: a later tmpfs would hide a checkout or venv that lives under /tmp
     for path in (*SYSTEM_DIRS, *_python_dirs()):
         views += ["--ro-bind-try", path, path]
-    for alias, real in _linked_python_dirs():
-        views += ["--ro-bind", real, alias]  # sys.executable names the venv through its link
     for package in CODE_PACKAGES:
         views += ["--ro-bind", str(REPO_ROOT / package), str(REPO_ROOT / package)]
     return [
