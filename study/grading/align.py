@@ -117,7 +117,8 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     named_same = [t for t in same if t.bound_to == term.bound_to or t.bound_to in words]
     if named_same or term.bound_to is None:
         return named_same or same, []
-    named = [t for t in numbers if t.bound_to == term.bound_to and not _same_number(term, t)]
+    # A number named as the alternative ("18 instead of 25 weights") is not a value given for the name.
+    named = [t for t in numbers if t.bound_to == term.bound_to and not _same_number(term, t) and not t.contrasted]
     if named:
         return [], named
     return [t for t in same if t.bound_to not in conflicting], []
@@ -141,7 +142,11 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     words = [t for t in clause.terms if t.value is None]
     # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
     exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
-    opposed = [t for t in words if lexicon.opposite(term.key, t.key)]
+    # A word inside an identifier names a thing: it can stand for a named counterpart
+    # (RandomVerticalFlip for RandomHorizontalFlip) but not for an opposite (StepLR's "step" is no
+    # claim about steps against epochs).
+    named = lexicon.counterparts.get(term.key, ())
+    opposed = [t for t in words if lexicon.opposite(term.key, t.key) and (t.key in named or not (t.ident or term.ident))]
     if term.key in lexicon.degree:
         opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
     return exact, opposed

@@ -1,0 +1,92 @@
+"""Issue 28, second round: how unseen answers are read (identifiers, number binding, comparisons,
+number words, which clause talks about which point). Each test holds an answer whose verdict
+depends on the rule it names, written as learners write them, and fails if that rule is removed
+(a monkeypatched counterfactual where the rule is one function)."""
+
+import pytest
+
+import study.grading.text as text_module
+from qa_bank.loader import load_bank
+from study.grading import grade
+
+GOOD = ("Good", "Easy")
+
+
+@pytest.fixture(scope="module")
+def items():
+    return load_bank().by_id()
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Key points are read once per lexicon and cached; a test that patches the reader must not
+    see points read before, or leave its own behind."""
+    from study.grading.grader import _item_terms
+    from study.grading.text import key_point_clause
+
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+    yield
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+
+
+def without_identifiers(monkeypatch):
+    """The counterfactual: words and numbers read with no identifier marks, key points read anew."""
+    from study.grading.grader import _item_terms
+    from study.grading.text import key_point_clause
+
+    monkeypatch.setattr(text_module, "_in_identifiers", lambda tokens, text, offset: tokens)
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+
+
+def point(result, start: str):
+    return next(p for p in result.points if p.point.startswith(start))
+
+
+def test_a_word_inside_an_identifier_is_no_claim(items, monkeypatch):
+    # StepLR's "step" and step_size's "step" say nothing about steps against epochs.
+    item = items["viva-10-scheduler-used-change-learning-rate"]
+    answer = "steplr drops the lr by 10x every 10 epochs (gamma = 0.1), big steps early and fine tuning later"
+    assert point(grade(item, answer), "StepLR").status.value == "matched"
+    assert grade(item, answer).suggested_rating in GOOD
+    without_identifiers(monkeypatch)
+    assert point(grade(item, answer), "StepLR").status.value == "contradicted"
+
+
+def test_an_identifier_still_names_a_counterpart(items):
+    # A class name swapped for its counterpart is a swap, even inside the identifier.
+    item = items["keras-s4-q2-horizontal-flip-but-vertical-flip"]
+    reason = "is fine because objects appear upright in real photos"
+    right = grade(item, f"RandomHorizontalFlip {reason}, a vertical flip gives unrealistic images")
+    swapped = grade(item, f"RandomVerticalFlip {reason}, a horizontal flip gives unrealistic images")
+    assert right.suggested_rating in GOOD and swapped.suggested_rating in ("Again", "Hard")
+
+
+def test_a_number_in_brackets_or_after_equals_belongs_to_the_name_before_it(items, monkeypatch):
+    item = items["viva-15-accuracy-computed-train-epoch-eval"]
+    answer = "predicted comes from outputs.max(0), predicted.eq(targets).sum() counts the correct ones, accuracy = 100 * correct / total"
+    result = grade(item, answer)
+    assert point(result, "outputs.max(1)").status.value == "contradicted" and point(result, "outputs.max(1)").why == "number"
+    assert grade(item, answer.replace("max(0)", "max(1)")).suggested_rating in GOOD
+    # Unglued, the 1 of the key point binds to "gives" and the 0 of the answer to "max": no conflict.
+    without_identifiers(monkeypatch)
+    assert point(grade(item, answer), "outputs.max(1)").status.value != "contradicted"
+
+
+def test_a_number_takes_the_word_right_after_it_before_the_number_before_it(items):
+    # "cifar-10 has 5000 images": 5000 counts images, it is not a second value of "cifar".
+    item = items["keras-s2-q8-1000-images-per-class-test"]
+    flipped = grade(item, "cifar-10 is balanced by design: it has 5000 images per class, 4000 for training and 1000 for test")
+    assert point(flipped, "6,000 images").status.value == "contradicted" and flipped.suggested_rating in ("Again", "Hard")
+    right = grade(item, "cifar-10 is balanced by design: it has 6000 images per class, 5000 for training and 1000 for test")
+    assert point(right, "6,000 images").status.value == "matched" and right.suggested_rating in GOOD
+
+
+def test_a_number_named_as_the_alternative_is_no_value_of_the_name(items):
+    # "18 instead of 25 weights": 25 is what one 5x5 would need, not a wrong count for the pair.
+    item = items["resnet-21-resnet-block-use-two-3"]
+    result = grade(item, "two stacked 3x3 convs see a 5x5 receptive field with 18 instead of 25 weights per channel pair")
+    assert point(result, "18 weights").status.value == "matched"
+    assert point(grade(item, "two stacked 3x3 convs need 25 weights per channel pair"), "18 weights").status.value == "contradicted"
