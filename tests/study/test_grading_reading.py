@@ -90,3 +90,30 @@ def test_a_number_named_as_the_alternative_is_no_value_of_the_name(items):
     result = grade(item, "two stacked 3x3 convs see a 5x5 receptive field with 18 instead of 25 weights per channel pair")
     assert point(result, "18 weights").status.value == "matched"
     assert point(grade(item, "two stacked 3x3 convs need 25 weights per channel pair"), "18 weights").status.value == "contradicted"
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("three conv blocks", [3]),
+        ("ten thousand images", [10_000]),
+        ("a quarter of the memory", [0.25]),
+        ("25.6M params", [25.6e6]),
+        ("about 4.1 billion flops", [4.1e9]),
+        ("8k / 2k / 10k", [8000, 2000, 10_000]),  # a list of three sizes
+        ("50k / 256", [50_000 / 256]),  # two numbers over a slash stay a quotient
+        ("half precision, cut in half", []),  # a format and a verb, not 0.5
+    ],
+)
+def test_spoken_numbers_scales_and_slash_lists_are_values(text, values):
+    from study.grading.numbers import number_spans
+
+    assert [round(span.value, 6) for span in number_spans(text)] == [round(v, 6) for v in values]
+
+
+def test_parameter_counts_in_other_units_state_the_point(items):
+    item = items["interview-02-compare-resnet-50-vs-efficientnet"]
+    said = grade(item, "resnet-50 is about 25.6 million params and 4.1 billion flops")
+    assert point(said, "ResNet-50 has 25.6M").status.value == "matched"
+    wrong = grade(item, "resnet-50 is about 2.5 million params and 4.1 billion flops")
+    assert point(wrong, "ResNet-50 has 25.6M").status.value == "contradicted"
