@@ -176,8 +176,11 @@ def _choose_all(point: Clause, clause: Clause, lexicon: Lexicon) -> dict[int, tu
         anchor = sum(t.index for t, _ in chosen.values()) / len(chosen) if chosen else None
         chosen[term.index] = (_nearest(preferred, anchor), False)
     used = {t.index for t, _ in chosen.values()}
+    # A point that names both counterparts ("split the training set into train and validation")
+    # is not swapped by a clause that says one of them twice: the word is the point's own.
+    stated = {term.key for term in point.terms if term.index in chosen}
     for term in point.terms:
-        opposed = [t for t in found[term.index][1] if t.index not in used]
+        opposed = [t for t in found[term.index][1] if t.index not in used and t.key not in stated]
         if term.index in chosen or not opposed:
             continue
         preferred = [t for t in opposed if t.negated != term.negated] or opposed

@@ -3,11 +3,17 @@ number words, which clause talks about which point). Each test holds an answer w
 depends on the rule it names, written as learners write them, and fails if that rule is removed
 (a monkeypatched counterfactual where the rule is one function)."""
 
+import copy
+
 import pytest
+import yaml
 
 import study.grading.text as text_module
 from qa_bank.loader import load_bank
 from study.grading import grade
+from study.grading.lexicon import LEXICON_PATH, build_lexicon
+
+RAW = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
 
 GOOD = ("Good", "Easy")
 
@@ -48,7 +54,7 @@ def point(result, start: str):
 def test_a_word_inside_an_identifier_is_no_claim(items, monkeypatch):
     # StepLR's "step" and step_size's "step" say nothing about steps against epochs.
     item = items["viva-10-scheduler-used-change-learning-rate"]
-    answer = "steplr drops the lr by 10x every 10 epochs (gamma = 0.1), big steps early and fine tuning later"
+    answer = "the scheduler is StepLR with gamma=0.1 applied every 10 epochs"
     assert point(grade(item, answer), "StepLR").status.value == "matched"
     assert grade(item, answer).suggested_rating in GOOD
     without_identifiers(monkeypatch)
@@ -117,3 +123,38 @@ def test_parameter_counts_in_other_units_state_the_point(items):
     assert point(said, "ResNet-50 has 25.6M").status.value == "matched"
     wrong = grade(item, "resnet-50 is about 2.5 million params and 4.1 billion flops")
     assert point(wrong, "ResNet-50 has 25.6M").status.value == "contradicted"
+
+
+def test_a_point_naming_both_counterparts_is_not_swapped_by_one_said_twice(items):
+    # "split the training set into train": train twice is not train where the point has validation.
+    item = items["viva-40-code-add-validation-set-separate"]
+    result = grade(
+        item, "split the training set into train and validation, tune on the validation loader, keep the test set for the final report"
+    )
+    assert point(result, "split the training set").status.value == "matched" and result.suggested_rating in GOOD
+
+
+def test_tuning_on_the_test_set_swaps_validation_and_test(items):
+    item = items["viva-40-code-add-validation-set-separate"]
+    swapped = (
+        "split the training set into train and validation, use the test loader for tuning and keep the validation set for the final report"
+    )
+    result = grade(item, swapped)
+    assert point(result, "use the validation loader").why == "roles" and result.suggested_rating in ("Again", "Hard")
+    raw = copy.deepcopy(RAW)
+    raw["counterparts"] = [pair for pair in raw["counterparts"] if pair != ["validation", "eval"]]
+    assert point(grade(item, swapped, build_lexicon(raw)), "use the validation loader").status.value != "contradicted"
+
+
+def test_what_follows_than_is_the_comparand_not_the_subject():
+    from study.grading.lexicon import load_lexicon
+
+    def contrasted(lexicon):
+        return {
+            t.key: t.contrasted for c in text_module.clauses("max pooling is less flexible than a strided conv", lexicon) for t in c.terms
+        }
+
+    assert contrasted(load_lexicon())["conv"] and not contrasted(load_lexicon())["pool"]
+    raw = copy.deepcopy(RAW)
+    raw["negations"]["contrast"].remove("than")
+    assert not contrasted(build_lexicon(raw))["conv"]
