@@ -147,6 +147,9 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     # claim about steps against epochs).
     named = lexicon.counterparts.get(term.key, ())
     opposed = [t for t in words if lexicon.opposite(term.key, t.key) and (t.key in named or not (t.ident or term.ident))]
+    # A counterpart inside a participle phrase describes the noun ("the running mean collected in
+    # training"), it does not stand in the point's place ("inference uses running statistics").
+    opposed = [t for t in opposed if not (t.modifier and t.key in named)]
     if term.key in lexicon.degree:
         opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
     return exact, opposed

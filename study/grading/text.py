@@ -102,6 +102,7 @@ class Term:
     claimed: float | None = None  # "128*4*4 = 512": the value the learner says this expression has
     ident: bool = False  # a word inside an identifier ("step" in StepLR): never read through an opposite
     attached: bool = False  # a number glued to the name before it ("max(1)"): bound to that name
+    modifier: bool = False  # in a participle phrase qualifying a noun ("collected in training"): never a swapped role
 
     @property
     def negated(self) -> bool:
@@ -354,9 +355,36 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
     return bound
 
 
+# "the running mean collected in training": a participle right after a noun, then a preposition,
+# describes the noun (where the statistics came from), not what the sentence says it is used for.
+MODIFIER_PREPOSITIONS = frozenset({"in", "during", "at", "from", "by", "on", "over", "with", "for"})
+IRREGULAR_PARTICIPLES = frozenset({"learned", "learnt", "built", "kept", "held", "taken", "seen", "done", "made", "stored", "saved"})
+
+
+def _modifiers(tokens: list[Token]) -> set[int]:
+    """Token indices inside a participle phrase that qualifies the noun before it: the
+    participle's preposition and up to two content words after it, to the next break."""
+    inside: set[int] = set()
+    for index in range(1, len(tokens) - 1):
+        surface = tokens[index].surface
+        participle = surface.endswith("ed") or surface in IRREGULAR_PARTICIPLES
+        after_noun = tokens[index - 1].kind == "word" and tokens[index - 1].surface not in COPULAS
+        if not (participle and after_noun and tokens[index + 1].surface in MODIFIER_PREPOSITIONS):
+            continue
+        covered = 0
+        for later in range(index + 2, len(tokens)):
+            if tokens[later].kind == "comma" or tokens[later].surface in SCOPE_BREAKS or covered == 2:
+                break
+            if tokens[later].kind in ("word", "number"):
+                inside.add(later)
+                covered += 1
+    return inside
+
+
 def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
     negators: dict[int, list[int]] = {}
     contrasted: set[int] = set()
+    modifiers = _modifiers(tokens)
     for marker, covered in _scopes(tokens).items():
         for index in covered:
             if tokens[marker].key == "contrast":
@@ -380,6 +408,7 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
             t.claimed,
             t.ident,
             t.attached,
+            i in modifiers,
         )
         for n, (i, t) in enumerate(content)
     ]

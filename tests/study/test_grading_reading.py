@@ -158,3 +158,16 @@ def test_what_follows_than_is_the_comparand_not_the_subject():
     raw = copy.deepcopy(RAW)
     raw["negations"]["contrast"].remove("than")
     assert not contrasted(build_lexicon(raw))["conv"]
+
+
+def test_a_participle_phrase_describes_its_noun_and_swaps_no_role(items, monkeypatch):
+    # "the running mean/var collected in training" says where the statistics come from.
+    item = items["interview-04-batch-normalizations-effect-during-training"]
+    answer = (
+        "training uses the batch mean and variance. at inference bn ignores the batch, it uses the running mean/var collected in training"
+    )
+    assert point(grade(item, answer), "inference uses running").status.value == "matched"
+    swapped = "training uses the running statistics and inference uses the batch mean and variance"
+    assert point(grade(item, swapped), "inference uses running").why == "roles"  # a swap in the main clause still counts
+    monkeypatch.setattr(text_module, "_modifiers", lambda tokens: set())
+    assert point(grade(item, answer), "inference uses running").status.value == "contradicted"
