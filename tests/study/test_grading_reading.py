@@ -154,7 +154,7 @@ def test_what_follows_than_is_the_comparand_not_the_subject():
             t.key: t.contrasted for c in text_module.clauses("max pooling is less flexible than a strided conv", lexicon) for t in c.terms
         }
 
-    assert contrasted(load_lexicon())["conv"] and not contrasted(load_lexicon())["pool"]
+    assert contrasted(load_lexicon())["conv"] and not contrasted(load_lexicon())["max_pool"]
     raw = copy.deepcopy(RAW)
     raw["negations"]["contrast"].remove("than")
     assert not contrasted(build_lexicon(raw))["conv"]
@@ -171,3 +171,16 @@ def test_a_participle_phrase_describes_its_noun_and_swaps_no_role(items, monkeyp
     assert point(grade(item, swapped), "inference uses running").why == "roles"  # a swap in the main clause still counts
     monkeypatch.setattr(text_module, "_modifiers", lambda tokens: set())
     assert point(grade(item, answer), "inference uses running").status.value == "contradicted"
+
+
+def test_increasing_reverses_halving_and_a_layer_name_is_one_name_however_typed(items):
+    item = items["viva-01-simplecnn-class-implement-batchnorm-relu"]
+    head = "three conv blocks and a classifier. batchnorm stabilises and speeds up training, relu adds non-linearity, and"
+    for name in ("maxpool", "MaxPool", "max pooling"):
+        assert point(grade(item, f"{head} {name} halves the spatial size"), "MaxPool").status.value == "matched", name
+        reversed_ = grade(item, f"{head} {name} increases the spatial size of the feature maps")
+        assert point(reversed_, "MaxPool").why == "antonym" and reversed_.suggested_rating in ("Again", "Hard"), name
+    raw = copy.deepcopy(RAW)
+    raw["opposites"] = [pair for pair in raw["opposites"] if pair != ["halve", "up"]]
+    answer = f"{head} maxpool increases the spatial size of the feature maps"
+    assert point(grade(item, answer, build_lexicon(raw)), "MaxPool").status.value != "contradicted"
