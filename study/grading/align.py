@@ -17,6 +17,7 @@ TYPO_MATCH = 85  # rapidfuzz ratio above which two plain stems are one word mist
 TYPO_MIN_LENGTH = 5  # shorter stems must match exactly: "mean" is not "man"
 CONTRADICTION_SHARE = 0.6  # share of the point's terms a clause must line up to contradict it
 WHY_ORDER = ("value", "number", "roles", "antonym")
+NUMBERLESS = 0.5  # the most of a numeric point its words can state without its number
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ class Alignment:
         if self.reversed or not self.total:
             return 0.0
         words = self.total - self.numbers
-        return (self.aligned - self.numbers_aligned + 2 * self.numbers_aligned) / (words + 2 * self.numbers)
+        share = (self.aligned - self.numbers_aligned + 2 * self.numbers_aligned) / (words + 2 * self.numbers)
+        # A point that states a number claims it: its words alone are never the whole point.
+        return min(share, NUMBERLESS) if self.numbers and not self.numbers_aligned else share
 
 
 def same_word(a: str, b: str, lexicon: Lexicon) -> bool:

@@ -184,3 +184,14 @@ def test_increasing_reverses_halving_and_a_layer_name_is_one_name_however_typed(
     raw["opposites"] = [pair for pair in raw["opposites"] if pair != ["halve", "up"]]
     answer = f"{head} maxpool increases the spatial size of the feature maps"
     assert point(grade(item, answer, build_lexicon(raw)), "MaxPool").status.value != "contradicted"
+
+
+def test_a_numeric_point_is_not_stated_by_its_words_alone(items, monkeypatch):
+    import study.grading.align as align_module
+
+    item = items["keras-s2-q8-1000-images-per-class-test"]
+    vague = "cifar-10 is balanced by design, it has the same number of images per class"
+    assert point(grade(item, vague), "6,000 images").status.value == "partial"
+    assert point(grade(item, vague.replace("the same number of", "6000")), "6,000 images").status.value == "matched"
+    monkeypatch.setattr(align_module, "NUMBERLESS", 1.0)
+    assert point(grade(item, vague), "6,000 images").status.value == "matched"
