@@ -18,7 +18,7 @@ WORD_NUMBERS = {
 SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 _WORD_NUMBER = r"(?<!in\s)\b(?:" + "|".join(WORD_NUMBERS) + r")\b(?![\s-]*precision)"
 # A number as typed: thousands commas, decimals, exponent, a scale suffix; a percent sign after it.
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?|(?<![\w.])\.\d+"  # ".247" is 0.247
 _LEXEME = re.compile(
     rf"(?P<number>(?:{_NUMBER})|{_WORD_NUMBER})(?P<suffix>[kmb]\b|\s+(?:thousand|million|billion)\b)?(?P<percent>\s*%)?"
     r"|(?P<func>\b(?:natural\s+)?(?:ln|log|exp|sqrt)\b(?:\s+of\b)?)"
@@ -211,10 +211,11 @@ def number_spans(text: str) -> list[NumberSpan]:
     index = 0
     while index < len(lexemes):
         kind = lexemes[index][0]
-        listed = _slash_list(lexemes, index)
+        start = index + 1 if lexemes[index][:2] == ("paren", "(") else index  # "(.247/.243/.261)"
+        listed = _slash_list(lexemes, start)
         if listed:  # "8k / 2k / 10k": three sizes, not 8000 / 2000 / 10000
             spans += [_plain(lexeme) for lexeme in listed]
-            index += 2 * len(listed) - 1
+            index = start + 2 * len(listed) - 1
             continue
         size = _size(lexemes, index)
         if size is not None:

@@ -109,6 +109,7 @@ def test_a_number_named_as_the_alternative_is_no_value_of_the_name(items):
         ("8k / 2k / 10k", [8000, 2000, 10_000]),  # a list of three sizes
         ("50k / 256", [50_000 / 256]),  # two numbers over a slash stay a quotient
         ("half precision, cut in half", []),  # a format and a verb, not 0.5
+        ("std (.247/.243/.261)", [0.247, 0.243, 0.261]),  # decimals typed without the leading zero
     ],
 )
 def test_spoken_numbers_scales_and_slash_lists_are_values(text, values):
