@@ -31,7 +31,9 @@ TRANSPARENT = frozenset(
     | {"near", "close", "exactly", "quite", "around", "about", "even"}  # "shouldn't be near zero" negates "zero"
 )
 # A clause that supposes ("if you don't zero the gradients, ...") asserts nothing it negates.
-HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"})
+# A check names what it looks for without asserting it ("check that grads aren't exploding").
+CHECKS = frozenset({"check", "verify", "confirm"})
+HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"}) | CHECKS
 COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
 SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
 PHRASE_SCOPE = 3
@@ -385,7 +387,12 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
     negators: dict[int, list[int]] = {}
     contrasted: set[int] = set()
     modifiers = _modifiers(tokens)
+    # What a check looks for is named, not asserted or denied: "check the inputs don't contain nan"
+    # is "check the inputs for nan".
+    check = next((i for i, t in enumerate(tokens) if t.surface in CHECKS), len(tokens))
     for marker, covered in _scopes(tokens).items():
+        if marker > check and tokens[marker].key != "contrast":
+            continue
         for index in covered:
             if tokens[marker].key == "contrast":
                 contrasted.add(index)

@@ -196,3 +196,11 @@ def test_a_numeric_point_is_not_stated_by_its_words_alone(items, monkeypatch):
     assert point(grade(item, vague.replace("the same number of", "6000")), "6,000 images").status.value == "matched"
     monkeypatch.setattr(align_module, "NUMBERLESS", 1.0)
     assert point(grade(item, vague), "6,000 images").status.value == "matched"
+
+
+def test_what_a_check_looks_for_is_neither_asserted_nor_denied(items, monkeypatch):
+    item = items["viva-26-debugging-steps-take-models-loss"]
+    answer = "look at the gradients for explosions, lower the lr, clip the gradients, check the inputs don't contain nan or inf"
+    assert point(grade(item, answer), "check inputs for NaN").status.value == "matched"
+    monkeypatch.setattr(text_module, "CHECKS", frozenset())
+    assert point(grade(item, answer), "check inputs for NaN").status.value != "matched"
