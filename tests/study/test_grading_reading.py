@@ -204,3 +204,17 @@ def test_what_a_check_looks_for_is_neither_asserted_nor_denied(items, monkeypatc
     assert point(grade(item, answer), "check inputs for NaN").status.value == "matched"
     monkeypatch.setattr(text_module, "CHECKS", frozenset())
     assert point(grade(item, answer), "check inputs for NaN").status.value != "matched"
+
+
+def test_another_points_own_number_is_no_wrong_value(items, monkeypatch):
+    import study.grading.grader as grader_module
+
+    # "a new 10-class head" states the other point; its 10 is no wrong size for the 1000-class head.
+    item = items["keras-s5-q2-include-top-false"]
+    answer = "include_top=False drops the imagenet classifier, so we can attach a new 10-class head"
+    result = grade(item, answer)
+    assert point(result, "removes the 1000-class").status.value != "contradicted" and result.suggested_rating in GOOD
+    swapped = grade(item, "it removes the 10-class imagenet head, so we can attach our own 1000-class head")
+    assert point(swapped, "removes the 1000-class").why == "number"  # a number of the wrong point still reverses
+    monkeypatch.setattr(grader_module, "_another_points_number", lambda *args: False)
+    assert point(grade(item, answer), "removes the 1000-class").status.value == "contradicted"
