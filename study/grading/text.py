@@ -126,6 +126,11 @@ def _words(surface: str, start: int, lexicon: Lexicon) -> list[Token]:
     base = re.sub(r"\d+d?$", "", surface.lower())
     known = (stem(base),) in lexicon.concepts or (stem(base),) in lexicon.rewrites
     cuts = [0, len(surface)] if known else [0, *(m.start() for m in _CAMEL.finditer(surface)), len(surface)]
+    parts = [surface[a:b].lower() for a, b in zip(cuts, cuts[1:], strict=False)]
+    # A name whose parts mean nothing to the lexicon stays whole, as learners type it in lower
+    # case ("TensorFlow" is "tensorflow", not "tensor flow"); "DataParallel" splits at "parallel".
+    if not any((stem(part),) in lexicon.concepts or part in ABBREVIATIONS for part in parts):
+        cuts = [0, len(surface)]
     return [Token("word", surface[a:b].lower(), start + a, start + b, surface[a:b].lower()) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 

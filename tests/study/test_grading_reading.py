@@ -218,3 +218,15 @@ def test_another_points_own_number_is_no_wrong_value(items, monkeypatch):
     assert point(swapped, "removes the 1000-class").why == "number"  # a number of the wrong point still reverses
     monkeypatch.setattr(grader_module, "_another_points_number", lambda *args: False)
     assert point(grade(item, answer), "removes the 1000-class").status.value == "contradicted"
+
+
+def test_a_camel_case_name_whose_parts_mean_nothing_stays_whole(items):
+    # The key point types "TensorFlow", the learner "tensorflow": one name, so the point's negation
+    # ("stop TensorFlow allocating ...") lines up and the reversal is read.
+    item = items["keras-s1-q1-enable-gpu-memory-growth"]
+    reversed_ = grade(item, "memory growth makes tensorflow allocate all of the gpu memory at the start so it never asks again")
+    assert point(reversed_, "stop TensorFlow").status.value == "contradicted"
+    from study.grading.lexicon import load_lexicon
+
+    words = [t.key for c in text_module.clauses("TensorFlow and DataParallel", load_lexicon()) for t in c.terms]
+    assert "tensorflow" in words and "parallel" in words  # a part the lexicon knows still splits
