@@ -22,6 +22,7 @@ UNPROVED_REASONS = {
     "outside the stack": "a TensorFlow or tooling fact with no honest PyTorch analogue here",
     "procedure": "steps to follow or a place in the code, nothing to compute",
     "pretrained weights": "needs ImageNet weights, which the project never downloads",
+    "long run": "an effect of full-length training that no two-second CPU run shows reliably",
     "demo pending": "code can check it; the demo is not written yet",
 }
 UNPROVED_KEYS = ("reason", "note")
@@ -98,6 +99,7 @@ class QAItem:
     notes: str = ""
     code_refs: tuple[str, ...] = ()
     demo: str | None = None
+    claim_check: str | None = None  # the demo's check whose failure would refute this item's claim
     misconceptions: tuple[Misconception, ...] = ()
     unproved: Unproved | None = None
 
@@ -111,8 +113,9 @@ class QAItem:
         if not raw["claims"]:
             del raw["claims"]
         raw["source"] = {k: v for k, v in raw["source"].items() if v is not None}
-        if raw["unproved"] is None:
-            del raw["unproved"]
+        for optional in ("unproved", "claim_check"):
+            if raw[optional] is None:
+                del raw[optional]
         return raw
 
     @classmethod
@@ -138,6 +141,7 @@ class QAItem:
             notes=raw.get("notes") or "",
             code_refs=tuple(raw.get("code_refs") or ()),
             demo=raw.get("demo"),
+            claim_check=raw.get("claim_check"),
             misconceptions=tuple(Misconception(m["belief"], m["correction"]) for m in raw.get("misconceptions") or ()),
             unproved=Unproved(raw["unproved"]["reason"], raw["unproved"]["note"]) if raw.get("unproved") else None,
         )
@@ -311,6 +315,13 @@ def _is_optional_id(value: Any) -> str | None:
     return None if value is None else _is_id(value)
 
 
+def _is_one_line(value: Any) -> str | None:
+    problem = _is_text(value)
+    if problem:
+        return problem
+    return "must be one line" if "\n" in value.strip() else None
+
+
 def _is_unproved(value: Any) -> str | None:
     if not isinstance(value, dict):
         return f"must be a mapping with reason and note, not {type(value).__name__}"
@@ -341,6 +352,7 @@ FIELDS: tuple[_FieldSpec, ...] = (
     _FieldSpec("notes", False, _is_optional_text),
     _FieldSpec("code_refs", False, _is_code_refs),
     _FieldSpec("demo", False, _is_optional_id),
+    _FieldSpec("claim_check", False, _is_one_line),
     _FieldSpec("misconceptions", False, _is_misconceptions),
     _FieldSpec("unproved", False, _is_unproved),
 )
@@ -371,6 +383,7 @@ def validate_item(raw: Any, known_topics: set[str], require_proof: bool = True) 
             "has both demo and unproved: keep one" if has_demo else "has neither demo nor unproved: add a demo, or unproved with a reason"
         )
         problems.append(FieldProblem(("unproved",) if has_unproved else (), message))
+    problems.extend(_claim_check_problems(raw, require_proof))
     problems += _claims_match_points(raw)
     topics = raw.get("topics")
     if isinstance(topics, list):
@@ -378,6 +391,19 @@ def validate_item(raw: Any, known_topics: set[str], require_proof: bool = True) 
             if isinstance(topic, str) and topic not in known_topics:
                 problems.append(FieldProblem(("topics", position), f"unknown topic '{topic}' (not in topics.yaml)"))
     return problems
+
+
+def _claim_check_problems(raw: dict[str, Any], require_proof: bool) -> list[FieldProblem]:
+    """A demo proves an item only through one named check: the one whose failure refutes the claim.
+
+    A learner's own card may link a demo without naming one (the app then shows the whole demo)."""
+    has_demo, has_check = raw.get("demo") is not None, raw.get("claim_check") is not None
+    if has_check and not has_demo:
+        return [FieldProblem(("claim_check",), "claim_check without a demo: remove it, or add the demo it belongs to")]
+    if has_demo and not has_check and require_proof:
+        message = "demo without claim_check: name the check of the demo whose failure would refute this item's claim"
+        return [FieldProblem(("demo",), message)]
+    return []
 
 
 @dataclass(frozen=True)

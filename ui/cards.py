@@ -12,7 +12,7 @@ from fsrs import Rating
 from qa_bank.schema import Bank, QAItem
 from study.filters import ItemFilter
 from study.scheduling import format_interval
-from ui.demos import render_demo_panel, render_note_verdict
+from ui.demos import render_claim_verdict, render_demo_panel
 from ui.state import profile
 
 
@@ -59,15 +59,13 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
     st.markdown("**Key points:** " + " · ".join(map(plain, item.key_points)))
     if item.notes:
         st.warning(item.notes, icon=":material/edit_note:")
-        if item.demo:
-            render_note_verdict(item.demo, key=f"note-{item.id}")
+    if item.demo and item.claim_check:
+        render_claim_verdict(item.demo, item.claim_check, key=f"claim-{item.id}", checks_note=bool(item.notes))
     topic_names = [bank.topics[t].name for t in item.topics if t in bank.topics]
     st.caption(f"{item.source.label()} · {', '.join(topic_names)} · {'/'.join(item.type)} · difficulty {item.difficulty}")
     if item.code_refs:
         st.caption("Code: " + ", ".join(f"`{ref}`" for ref in item.code_refs))
-    if item.demo:
-        st.caption(f"Proved by demo `{item.demo}`" + (" (it also checks the correction note above)" if item.notes else ""))
-    elif item.unproved:
+    if item.unproved:
         st.caption(f"Unproved ({item.unproved.reason}): {plain(item.unproved.note)}")
     render_practice_links(item, key=f"practice-{item.id}")
 
@@ -106,7 +104,7 @@ def render_grade_feedback(result) -> None:
 def render_proof(item: QAItem, bank: Bank, key: str) -> None:
     """Beside a card: its demo, the code it points at, and related cards."""
     if item.demo:
-        render_demo_panel(item.demo, key=f"{key}-demo")
+        render_demo_panel(item.demo, key=f"{key}-demo", claim_check=item.claim_check)
     if item.code_refs and st.toggle("Show the code this answer points at", key=f"{key}-code"):
         for ref in item.code_refs:
             render_code_ref(ref)

@@ -368,15 +368,40 @@ def test_key_points_with_arithmetic_render_without_italics(progress_db):
     assert any("128\\*4\\*4" in m.value for m in at.markdown), [m.value for m in at.markdown]
 
 
-def test_a_correction_note_shows_the_verdict_of_the_demo_that_checks_it(app):
+def test_a_correction_note_shows_its_claim_check_and_measured_values(app):
+    from qa_bank.loader import load_bank
+
     item_id = "keras-s3-q5-normalization-applied-before-after-augmentation"  # its note: the order does not matter
+    item = load_bank().by_id()[item_id]
     at = app("pages/browse.py")
     at.sidebar.selectbox(key="browse-proof").select("Proved by a demo").run()
-    at.button(key=f"note-{item_id}-check").click().run()
+    assert any(c.value == f"Claim check for the correction note: {item.claim_check} (demo `{item.demo}`)" for c in at.caption)
+    at.button(key=f"claim-{item_id}-check").click().run()
     assert not at.exception
-    verdicts = [s.value for s in at.success if "normalise-then-augment" in s.value]
-    assert verdicts == ["Demo `normalise-then-augment` passed all 3 checks: the note holds."]
+    verdicts = [s.value for s in at.success if f"Demo `{item.demo}` checks the correction note" in s.value]
+    assert len(verdicts) == 1 and verdicts[0].startswith(f"Claim check passed: {item.claim_check}  \n"), verdicts
+    assert " = " in verdicts[0].splitlines()[1]  # the values the check measured
     # The verdict is kept for the session: the card shows it without a button on the next run.
     at.run()
-    assert not [b for b in at.button if b.key == f"note-{item_id}-check"]
-    assert len([s for s in at.success if "normalise-then" in s.value]) == 1
+    assert not [b for b in at.button if b.key == f"claim-{item_id}-check"]
+    assert len([s for s in at.success if f"Demo `{item.demo}` checks" in s.value]) == 1
+
+
+def test_flashcard_shows_the_claim_check_beside_the_answer_and_first_in_the_demo_panel(app):
+    from proofs.catalogue import get_demo
+    from qa_bank.loader import load_bank
+
+    at = app("pages/flashcards.py")
+    button(at, "Reveal answer").click().run()
+    item = next(i for i in load_bank().items if i.question == at.markdown[0].value.removeprefix("### "))
+    assert item.demo and item.claim_check, "the first card is expected to have a demo"
+    button(at, "Run the claim check").click().run()
+    assert not at.exception
+    beside = [s.value for s in at.success if s.value.startswith("Claim check passed: ")]
+    assert beside and beside[0].splitlines()[0] == f"Claim check passed: {item.claim_check.replace('*', chr(92) + '*')}  "
+    assert get_demo(item.demo).mistake.replace("*", "\\*") in beside[0]
+    button(at, "Run demo").click().run()
+    panel = [s.value for s in at.success if s.value.startswith(("Claim check", "Side check")) and "checks this answer" not in s.value]
+    assert len(panel) == len(get_demo(item.demo).check_names), panel
+    assert panel[0].startswith(f"Claim check passed: {item.claim_check.replace('*', chr(92) + '*')}  \n")
+    assert all(v.startswith("Side check passed: ") for v in panel[1:]), panel
