@@ -28,6 +28,7 @@ labs = [st.Page("pages/training_lab.py", title="Training lab", icon=":material/m
 you = [
     st.Page("pages/progress.py", title="Progress", icon=":material/monitoring:"),
     st.Page("pages/my_cards.py", title="My cards", icon=":material/note_add:"),
+    st.Page("pages/my_project.py", title="My project", icon=":material/troubleshoot:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 if hosted():  # instructors only; the page refuses everyone else (a learner reaching its address included)

@@ -1,6 +1,7 @@
 """`python -m bench [NAME...] [--quick] [--json] [--out DIR]`: measured figures with the machine,
 versions and date, written as JSON and a Markdown table. `python -m bench hosted ...` measures a
-class on one server through the run service (bench/hosted.py)."""
+class on one server through the run service (bench/hosted.py); `python -m bench project-viva
+--external DIR --labels DIR` scores the project analyser on projects kept outside the repository."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ BENCHES = {
     "grading": "bench.grading",
     "exercises": "bench.exercise_check",
     "sandbox": "bench.sandbox_start",
+    "project-viva": "bench.project_viva",
 }
 
 
@@ -50,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.hosted import main as hosted
 
         return hosted(argv[1:])
+    if argv[:1] == ["project-viva"] and len(argv) > 1:  # its own options: --external, --labels, --corpus
+        from bench.project_viva import main as project_viva
+
+        return project_viva(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help=f"benches to run (default all: {', '.join(BENCHES)})")
     parser.add_argument("--quick", action="store_true", help="fewer repeats; under 10 minutes on 2 CPU cores")

@@ -1,0 +1,5 @@
+import sys
+
+from project_viva.cli import main
+
+sys.exit(main())

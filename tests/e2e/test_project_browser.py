@@ -1,0 +1,80 @@
+"""In headless Chromium, as a learner the week before their viva: upload a training script, see the
+facts with their lines, the layer table, the learning-rate chart and the findings with the cards
+that explain them; upload a zip and a notebook; start a mock viva on the project."""
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+from tests.e2e.conftest import BROWSER_ARGS, CHROMIUM
+
+FIXTURES = Path(__file__).parents[1] / "project_viva" / "fixtures"
+CORPUS = Path(__file__).parents[1] / "project_viva" / "corpus"
+
+
+def _zip_of(folder: Path, target: Path) -> Path:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(folder.rglob("*.py")):
+            archive.write(path, f"{folder.name}/{path.relative_to(folder)}")
+    target.write_bytes(buffer.getvalue())
+    return target
+
+
+def _analyse(page, expect, path: Path, wait_for: str) -> None:
+    page.locator("input[type='file']").set_input_files(str(path))
+    page.get_by_role("button", name="Analyse my project").click()
+    expect(page.get_by_text(wait_for).first).to_be_visible(timeout=120_000)
+
+
+def _shot(page, name: str) -> None:
+    folder = os.environ.get("SCREENSHOT_DIR")
+    if folder:
+        page.screenshot(path=str(Path(folder) / name), full_page=True, type="jpeg", quality=70)
+
+
+def test_upload_a_file_a_zip_and_a_notebook_and_start_a_mock_viva(start_server, monkeypatch, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    monkeypatch.setenv("VIVA_PROJECTS_DIR", str(tmp_path / "projects"))
+    url, _ = start_server()
+    script = CORPUS / "cnn_baseline_stepLR" / "train.py"
+    step_line = next(n for n, line in enumerate(script.read_text().splitlines(), 1) if line.strip() == "scheduler.step()")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(f"{url}/my_project")
+        expect(page.get_by_text("No project yet").first).to_be_visible(timeout=60_000)
+
+        _analyse(page, expect, script, "entry train.py")
+        expect(page.get_by_text("Analysed; the questions about your code are now among your cards.")).to_be_visible()
+        expect(page.get_by_text("SimpleCNN").first).to_be_visible(timeout=30_000)  # the facts table, with lines
+        expect(page.get_by_text("train.py:", exact=False).first).to_be_visible(timeout=30_000)
+        _shot(page, "my_project_facts.jpg")
+        page.get_by_role("tab", name="Layers").click()
+        expect(page.get_by_text("Conv2d").first).to_be_visible(timeout=30_000)
+        page.get_by_role("tab", name="Learning rate").click()
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("StepLR, stepped per batch")).to_be_visible(timeout=30_000)
+        page.get_by_role("tab", name="Findings (3)").click()
+        expect(page.get_by_text(f"train.py:{step_line}").first).to_be_visible(timeout=30_000)
+        page.get_by_text("Study it:").first.click()
+        expect(page.get_by_text("Is this the recommended place for StepLR", exact=False).first).to_be_visible(timeout=30_000)
+        _shot(page, "my_project_findings.jpg")
+
+        _analyse(page, expect, _zip_of(CORPUS / "arch_zoo", tmp_path / "arch_zoo.zip"), "entry main.py")
+        page.get_by_role("tab", name="Findings (2)").click()
+        expect(page.get_by_text("trainer.py:13").first).to_be_visible(timeout=30_000)
+
+        notebook = CORPUS / "notebook_first_cnn" / "cifar10_lab3.ipynb"
+        _analyse(page, expect, notebook, "entry cifar10_lab3.ipynb")
+        page.get_by_role("tab", name="Findings (3)").click()
+        expect(page.get_by_text("cifar10_lab3.ipynb cell 6 line 19").first).to_be_visible(timeout=30_000)
+
+        page.get_by_role("tab", name="Viva deck").click()
+        page.get_by_role("button", name="Mock viva on my project").click()
+        expect(page.get_by_text("Question 1").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", level=3).first).to_be_visible()
+        _shot(page, "my_project_viva.jpg")
+        browser.close()
