@@ -6,6 +6,8 @@ Expected values come from a second route: counts taken sample by sample in plain
 cifar_core's tensor code, and the class activation map computed from the fc layer's weights
 against cifar_core.gradcam's gradients."""
 
+import math
+
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -124,12 +126,23 @@ def f1_low_with_high_precision(broken: bool = False) -> DemoResult:
     return result
 
 
+def _bins_by_hand(probabilities: torch.Tensor, targets: torch.Tensor, bins: int = 15) -> list[tuple[float, float, int]]:
+    """(mean confidence, accuracy, count) per non-empty confidence bin (k/bins, (k+1)/bins], sample by sample in plain Python."""
+    members: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+    for row, target in zip(probabilities.tolist(), targets.tolist(), strict=True):
+        confidence = max(row)
+        members[min(max(math.ceil(confidence * bins) - 1, 0), bins - 1)].append((confidence, row.index(confidence) == target))
+    return [(sum(c for c, _ in m) / len(m), sum(ok for _, ok in m) / len(m), len(m)) for m in members if m]
+
+
 @demo(
     "calibration-ece",
-    "Expected calibration error and temperature",
-    "ECE compares softmax confidence with accuracy bin by bin: about 0 for a classifier whose labels are drawn from "
-    "its own probabilities (calibrated), large for the same classifier with its logits sharpened; dividing the logits "
-    "by a temperature fitted on the NLL brings it back without changing accuracy.",
+    "Expected calibration error and the reliability diagram",
+    "cifar_core's ECE sorts predictions into 15 confidence bins and averages |accuracy - mean confidence| over them, "
+    "weighted by how many predictions each holds (the reliability diagram plots the same bins): about 0 for a "
+    "classifier whose labels are drawn from its own softmax probabilities (calibrated), large for the same classifier "
+    "with its logits sharpened; dividing the logits by a temperature fitted on the NLL brings it back without "
+    "changing accuracy.",
     Param("overconfidence", 3.0, 1.0, 10.0),
     mistake="feeding the logits to the ECE as if they were probabilities (no softmax)",
 )
@@ -143,21 +156,28 @@ def calibration_ece(overconfidence: float, broken: bool = False) -> DemoResult:
     def probabilities(logits: torch.Tensor) -> torch.Tensor:
         return logits if broken else logits.softmax(1)
 
-    calibrated, overconfident = (
-        expected_calibration_error(probabilities(true_logits), targets),
-        expected_calibration_error(probabilities(sharp), targets),
+    measured = [expected_calibration_error(probabilities(logits), targets) for logits in (true_logits, sharp)]
+    by_hand = [_bins_by_hand(logits.softmax(1), targets) for logits in (true_logits, sharp)]
+    counted = [sum(n / len(targets) * abs(accuracy - confidence) for confidence, accuracy, n in rows) for rows in by_hand]
+    diagram = reliability_bins(probabilities(sharp), targets)
+    same_diagram = [n for *_, n in diagram] == [n for *_, n in by_hand[1]] and all(
+        abs(a - b) < 1e-4 for row, hand in zip(diagram, by_hand[1], strict=True) for a, b in zip(row[:2], hand[:2], strict=True)
     )
     result.check(
-        "ECE: under 0.03 for the calibrated classifier, over 0.2 sharpened",
-        calibrated < 0.03 and overconfident > 0.2,
-        calibrated=calibrated,
-        overconfident=overconfident,
+        "ECE = count-weighted mean |accuracy - confidence| over 15 bins, counted sample by sample: under 0.03 "
+        "calibrated, over 0.2 sharpened; the reliability diagram's bins are the same",
+        all(abs(m - c) < 1e-4 for m, c in zip(measured, counted, strict=True)) and counted[0] < 0.03 < 0.2 < counted[1] and same_diagram,
+        calibrated=measured[0],
+        overconfident=measured[1],
+        counted_calibrated=counted[0],
+        counted_overconfident=counted[1],
+        bins_used=len(diagram),
     )
     temperatures = torch.linspace(0.5, 12, 47)  # steps of 0.25
     nll = [nn.functional.cross_entropy(sharp / t, targets).item() for t in temperatures]
     best_t = temperatures[min(range(len(nll)), key=nll.__getitem__)].item()
     fixed = expected_calibration_error((sharp / best_t).softmax(1), targets)
-    result.check("temperature scaling lowers ECE", fixed < overconfident / 2, temperature=best_t, after=fixed)
+    result.check("temperature scaling lowers ECE", fixed < measured[1] / 2, temperature=best_t, after=fixed)
     result.check("accuracy unchanged by temperature", torch.equal(sharp.argmax(1), (sharp / best_t).argmax(1)))
     result.tables.append([{"confidence": c, "accuracy": a, "count": n} for c, a, n in reliability_bins(sharp.softmax(1), targets, bins=10)])
     return result
@@ -185,37 +205,76 @@ def _resnet_cam() -> tuple[nn.Module, torch.Tensor, int, torch.Tensor]:
     return model, image, target, cams[target]
 
 
+def _cam_by_bias_gradient(model: nn.Module, layer: nn.Module, image: torch.Tensor, target: int) -> torch.Tensor:
+    """Grad-CAM by a second route: add one bias per channel to the layer's output, at every position; the class
+    score's gradient with respect to that bias is its gradient summed over the positions (autograd reduces the
+    broadcast), so divided by the number of positions it is Grad-CAM's channel weight."""
+    stored = {}
+    with torch.no_grad():
+        hook = layer.register_forward_hook(lambda _m, _i, output: stored.update(maps=output))
+        model(image)
+        hook.remove()
+    maps = stored["maps"]  # (1, C, h, w)
+    bias = torch.zeros(1, maps.shape[1], 1, 1, requires_grad=True)
+    hook = layer.register_forward_hook(lambda _m, _i, output: output + bias)
+    (summed,) = torch.autograd.grad(model(image)[0, target], bias)
+    hook.remove()
+    cam = torch.relu((summed / (maps.shape[2] * maps.shape[3]) * maps).sum(1))[0]
+    return cam / cam.max()
+
+
 @demo(
     "grad-cam",
-    "Grad-CAM weights the last conv maps by their averaged gradients",
-    "Grad-CAM averages the class score's gradients over each of the last conv layer's maps to get one weight per "
-    "channel, sums the weighted maps and applies ReLU. On torchvision's ResNet-18, whose layer4 feeds a global average "
-    "pool and one fc layer, that is exactly the class activation map built from fc's weights; the gradients "
-    "alone are the same at every position and show nothing.",
+    "Grad-CAM weights the conv maps by their spatially averaged gradients",
+    "Grad-CAM takes the class score's gradients with respect to a conv layer's maps, averages them over each map to "
+    "get one weight per channel, sums the weighted maps and applies ReLU. On torchvision's ResNet-18 (random weights) "
+    "cifar_core's grad_cam gives exactly that: at layer3, whose gradients differ from position to position, it matches "
+    "the weights obtained through a per-channel bias and differs from gradient-times-activation taken position by "
+    "position; at layer4, which feeds a global average pool and one fc layer, it is the class activation map built "
+    "from fc's weights. The gradient map alone shows none of this.",
     mistake="taking the gradient map itself (averaged over channels) as the heatmap, without weighting the activations",
+    threads=1,
 )
 def grad_cam_demo(broken: bool = False) -> DemoResult:
     result = DemoResult()
     model, image, target, cam_from_fc = _resnet_cam()
-    if broken:
+
+    def heatmap(layer: nn.Module) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(the heatmap under test, the gradients, the maps) for `layer`."""
         stored = {}
-        hook = model.layer4.register_forward_hook(lambda _m, _i, output: stored.update(maps=output))
+        hook = layer.register_forward_hook(lambda _m, _i, output: stored.update(maps=output))
         score = model(image)[0, target]
         hook.remove()
         (gradients,) = torch.autograd.grad(score, stored["maps"])
-        raw = gradients[0].mean(0)
-        heatmap = torch.relu(raw) / torch.relu(raw).max().clamp(min=1e-12)
-    else:
-        heatmap = grad_cam(model, model.layer4, image, target).detach()
-    expected = torch.relu(cam_from_fc) / torch.relu(cam_from_fc).max()
-    gap = (heatmap - expected).abs().max().item()
+        if broken:
+            raw = gradients[0].mean(0)
+            return torch.relu(raw) / torch.relu(raw).max().clamp(min=1e-12), gradients, stored["maps"]
+        return grad_cam(model, layer, image, target).detach(), gradients, stored["maps"]
+
+    tested, gradients, maps = heatmap(model.layer3)
+    expected = _cam_by_bias_gradient(model, model.layer3, image, target)
+    positionwise = torch.relu((gradients * maps).sum(1))[0]
+    positionwise = positionwise / positionwise.max()
+    spread = (gradients.std((2, 3)) / gradients.abs().mean((2, 3)).clamp(min=1e-12)).mean().item()
+    gap, positionwise_gap = (tested - expected).abs().max().item(), (positionwise - expected).abs().max().item()
     result.check(
-        "cifar_core's Grad-CAM equals ReLU of fc's class weights times layer4's maps, scaled to max 1",
-        gap < 1e-4,
+        "layer3: cifar_core's Grad-CAM equals the map weighted by spatially averaged gradients (through a per-channel "
+        "bias), not gradient x activation position by position",
+        gap < 1e-4 and positionwise_gap > 0.05,
         max_abs_difference=gap,
-        map_side=heatmap.shape[-1],
+        positionwise_differs_by=positionwise_gap,
+        gradient_spread_over_positions=spread,
+        map_side=tested.shape[-1],
     )
-    result.images.append((heatmap * 255).to(torch.uint8)[..., None].repeat(1, 1, 3).numpy())
+    at_layer4, _, _ = heatmap(model.layer4)
+    fc_gap = (at_layer4 - torch.relu(cam_from_fc) / torch.relu(cam_from_fc).max()).abs().max().item()
+    result.check(
+        "layer4: cifar_core's Grad-CAM equals ReLU of fc's class weights times layer4's maps, scaled to max 1",
+        fc_gap < 1e-4,
+        max_abs_difference=fc_gap,
+        map_side=at_layer4.shape[-1],
+    )
+    result.images.append((tested * 255).to(torch.uint8)[..., None].repeat(1, 1, 3).numpy())
     return result
 
 
@@ -226,6 +285,7 @@ def grad_cam_demo(broken: bool = False) -> DemoResult:
     "divides by the largest value, so the map lies in [0, 1] with its peak at 1. A cold cell is therefore one with no "
     "evidence for the class, not one without influence: zeroing a cell the ReLU clipped raises the class score.",
     mistake="min-max scaling the weighted sum without the ReLU, which paints evidence against the class as lukewarm",
+    threads=1,
 )
 def grad_cam_relu_normalise(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -242,7 +302,7 @@ def grad_cam_relu_normalise(broken: bool = False) -> DemoResult:
         cells=negative.numel(),
         peak=heatmap.max(),
     )
-    coldest = divmod(int(cam_from_fc.argmin()), cam_from_fc.shape[1])
+    side = cam_from_fc.shape[1]
 
     def score_without(cell: tuple[int, int]) -> float:
         def blank(_module, _inputs, output):
@@ -258,6 +318,16 @@ def grad_cam_relu_normalise(broken: bool = False) -> DemoResult:
 
     with torch.no_grad():
         full = model(image)[0, target].item()
-    rise = score_without(coldest) - full
-    result.check("a cold cell still acts: zeroing its features raises the class score", rise > 0, score=full, rise=rise)
+    cells = [divmod(index, side) for index in range(side * side)]
+    rises = {cell: score_without(cell) - full for cell in cells}  # occlusion: a route that uses no gradient
+    cold = {cell for cell in cells if heatmap[cell].item() == 0.0}
+    against = {cell for cell, rise in rises.items() if rise > 0}
+    result.check(
+        "cold is not idle: the cells shown at 0 are exactly those whose removal raises the class score (evidence against the class)",
+        bool(cold) and cold == against,
+        cells_shown_cold=len(cold),
+        cells_against_the_class=len(against),
+        largest_rise_from_a_cold_cell=max((rises[cell] for cell in cold), default=0.0),
+        score=full,
+    )
     return result

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -85,44 +86,87 @@ class DecodingDataset(Dataset):
         return TF.to_tensor(image.resize((32, 32), Image.BILINEAR)), os.getpid()
 
 
-def _main_process_epoch(num_workers: int) -> tuple[float, float, set[int]]:
-    """(CPU seconds the main process spent, wall seconds, loader pids) over one epoch of DecodingDataset."""
+def _private_mib(pid: int) -> float:
+    """Memory only this process holds (private pages, Linux's /proc/PID/smaps_rollup), in MiB; nan elsewhere."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return float("nan")
+    return sum(int(line.split()[1]) for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:"))) / 1024
+
+
+@dataclass(frozen=True)
+class _LoaderEpoch:
+    first_batch_s: float  # from iter(loader) to the first batch: worker start-up plus one batch's loading
+    steady_wait_s: float  # the loop's waits for every later batch, summed
+    steady_s: float  # from the first batch to the end of the epoch
+    main_cpu_s: float  # CPU time of the main process over the epoch
+    worker_pids: frozenset[int]  # processes other than this one that loaded samples
+    worker_private_mib: tuple[float, ...]  # each worker's own memory, read while it runs
+
+
+def _gpu_bound_epoch(num_workers: int, step_s: float = 0.04) -> _LoaderEpoch:
+    """One epoch of DecodingDataset in batches of 8, each followed by a "GPU step": a sleep of step_s, since while
+    a GPU computes the CPU that launched the work only waits for it (its core is free for the workers)."""
     loader = DataLoader(DecodingDataset(), batch_size=8, num_workers=num_workers)
-    batches = iter(loader)  # forks the workers; their start-up is paid once per epoch, so the timers start after it
-    cpu, wall = time.process_time(), time.perf_counter()
-    pids: set[int] = set()
-    for images, batch_pids in batches:
+    cpu = time.process_time()
+    batches, waits, pids = iter(loader), [], set()
+    for _ in range(len(loader)):  # not to StopIteration: that would shut the workers down before their memory is read
+        asked = time.perf_counter()
+        _, batch_pids = next(batches)
+        waits.append(time.perf_counter() - asked)
+        if len(waits) == 1:
+            first_arrived = time.perf_counter()
         pids.update(batch_pids.tolist())
-        images.mean()  # the "model": far cheaper than loading here
-    return time.process_time() - cpu, time.perf_counter() - wall, pids
+        time.sleep(step_s)  # the GPU step
+    ended, main_cpu = time.perf_counter(), time.process_time() - cpu
+    workers = frozenset(pids - {os.getpid()})
+    memory = tuple(_private_mib(pid) for pid in sorted(workers))  # the workers still run, idle
+    del batches
+    return _LoaderEpoch(waits[0], sum(waits[1:]), ended - first_arrived, main_cpu, workers, memory)
 
 
 @demo(
     "dataloader-workers",
-    "num_workers: loading moves out of the main process",
-    "With num_workers=0 the main process decodes and augments every sample itself, between training steps; with "
-    "num_workers=2 two worker processes do that work and the main process only receives finished batches, so its "
-    "CPU time for the epoch falls several-fold and the loading can run on other cores in parallel (how much faster "
-    "the epoch gets depends on free cores: on a machine whose cores are all busy, workers cannot help).",
+    "num_workers: batches loaded in parallel with the GPU step, at a start-up and memory cost",
+    "With num_workers=0 the main process decodes and augments every sample itself, so the GPU waits while it loads; "
+    "with num_workers=2 two worker processes load the next batches while the GPU step runs (stood for here by a 40 ms "
+    "sleep: a CPU waiting on a GPU uses no CPU time), so once they have started the loop hardly waits for data. The "
+    "price: each worker is a process with memory of its own, and starting them delays the first batch. (When every "
+    "core is already busy computing, workers have nowhere to run and cannot help.)",
     mistake="num_workers=0 in the run meant to use 2 workers",
 )
 def dataloader_workers(broken: bool = False) -> DemoResult:
     result = DemoResult()
-    serial_cpu, serial_wall, serial_pids = _main_process_epoch(0)
-    parallel_cpu, parallel_wall, parallel_pids = _main_process_epoch(0 if broken else 2)
-    result.check("num_workers=0: every sample loaded by the main process", serial_pids == {os.getpid()}, pids=len(serial_pids))
+    DecodingDataset()[0]  # PIL's imports happen here, not inside the first timed epoch
+    alone, workers = _gpu_bound_epoch(0), _gpu_bound_epoch(0 if broken else 2)
     result.check(
-        "num_workers=2: batches come from 2 other processes",
-        len(parallel_pids) == 2 and os.getpid() not in parallel_pids,
-        pids=len(parallel_pids),
+        "2 workers: once started, the loop waits for data under half as long and the epoch's batches come faster",
+        workers.steady_wait_s < alone.steady_wait_s / 2 and workers.steady_s < alone.steady_s,
+        waiting_s_alone=alone.steady_wait_s,
+        waiting_s_with_workers=workers.steady_wait_s,
+        seconds_after_first_batch_alone=alone.steady_s,
+        seconds_after_first_batch_with_workers=workers.steady_s,
+    )
+    memory = workers.worker_private_mib
+    measurable = Path("/proc/self/smaps_rollup").is_file()  # Linux; elsewhere the memory part is not measured
+    result.check(
+        "the trade-off: 2 worker processes load in parallel (under half the waiting), but the first batch comes "
+        "later (start-up) and each worker holds memory of its own",
+        len(workers.worker_pids) == 2
+        and workers.steady_wait_s < alone.steady_wait_s / 2
+        and workers.first_batch_s > alone.first_batch_s
+        and (len(memory) == 2 and min(memory) > 1.0 or not measurable),
+        worker_processes=len(workers.worker_pids),
+        first_batch_s_alone=alone.first_batch_s,
+        first_batch_s_with_workers=workers.first_batch_s,
+        private_mib_per_worker=str([round(m, 1) for m in memory]),
     )
     result.check(
         "with workers the main process spends under a third of the CPU time: the loading moved to the workers",
-        parallel_cpu < serial_cpu / 3,
-        main_cpu_s_alone=serial_cpu,
-        main_cpu_s_with_workers=parallel_cpu,
-        epoch_s_alone=serial_wall,
-        epoch_s_with_workers=parallel_wall,
+        workers.main_cpu_s < alone.main_cpu_s / 3,
+        main_cpu_s_alone=alone.main_cpu_s,
+        main_cpu_s_with_workers=workers.main_cpu_s,
     )
     return result
 
@@ -395,35 +439,52 @@ def tensorboard_logging(broken: bool = False) -> DemoResult:
 
 @demo(
     "plot-curves-png",
-    "plot_curves draws with matplotlib and saves training_curves.png in the checkpoint directory",
-    "cifar_core.train.plot_curves(history, out_dir) uses matplotlib's file backend (Agg, no display) to draw the loss "
-    "and the accuracy per epoch side by side and saves them as training_curves.png in out_dir, which main() passes "
-    "as the checkpoint directory.",
-    mistake="calling plot_curves with the working directory instead of checkpoint_dir, so the figure lands elsewhere",
+    "main() plots with matplotlib and saves training_curves.png in the checkpoint directory",
+    "At the end of training cifar_core's main() calls plot_curves(history, out_dir) with its checkpoint directory: "
+    "matplotlib's file backend (Agg, no display) draws the loss and the accuracy per epoch side by side and saves "
+    "them there as training_curves.png.",
+    mistake="plot_curves called with the working directory instead of checkpoint_dir, so the figure lands elsewhere",
+    threads=1,
 )
 def plot_curves_png(broken: bool = False) -> DemoResult:
     import matplotlib
     from PIL import Image
 
-    from cifar_core.train import plot_curves
+    from cifar_core import train as script
+    from cifar_core.config import DataOptions, TrainConfig
 
     result = DemoResult()
-    history = {"train_loss": [2.1, 1.6, 1.3], "val_loss": [2.0, 1.7, 1.5], "train_acc": [22.0, 41.0, 53.0], "val_acc": [25.0, 39.0, 48.0]}
-    with tempfile.TemporaryDirectory() as checkpoint_dir, tempfile.TemporaryDirectory() as elsewhere:
-        returned = plot_curves(history, elsewhere if broken else checkpoint_dir)
-        path = Path(checkpoint_dir) / "training_curves.png"
-        found = path.is_file()
-        with Image.open(returned) as image:
-            size, colours = image.size, len(np.unique(np.asarray(image.convert("RGB")).reshape(-1, 3), axis=0))
+    plot = script.plot_curves
+    with tempfile.TemporaryDirectory() as checkpoint_dir, tempfile.TemporaryDirectory() as working_dir:
+        if broken:
+            script.plot_curves = lambda history, _out_dir: plot(history, working_dir)
+        cfg = TrainConfig(
+            data=DataOptions(dataset="synthetic", synthetic_size=60), epochs=2, batch_size=32, num_workers=0, checkpoint_dir=checkpoint_dir
+        )
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                script.main(cfg)
+        finally:
+            script.plot_curves = plot
+        written = sorted(path.name for path in Path(checkpoint_dir).iterdir())
+        figure = Path(checkpoint_dir) / "training_curves.png"
+        elsewhere = Path(working_dir) / "training_curves.png"
+        found = figure if figure.is_file() else elsewhere if elsewhere.is_file() else None
+        size, software, colours = (0, 0), "", 0
+        if found is not None:
+            with Image.open(found) as image:
+                size, software = image.size, image.info.get("Software", "")
+                colours = len(np.unique(np.asarray(image.convert("RGB")).reshape(-1, 3), axis=0))
     result.check(
-        "training_curves.png in the checkpoint directory",
-        found,
-        returned=str(Path(returned).name),
-        in_checkpoint_dir=str(found),
+        "main() saved training_curves.png in its checkpoint directory",
+        found == figure,
+        checkpoint_dir_holds=", ".join(written),
+        figure_found_in={figure: "the checkpoint directory", elsewhere: "the working directory"}.get(found, "neither directory"),
     )
     result.check(
-        "a 1000x400 PNG with drawn content, made with the Agg backend",
-        size == (1000, 400) and colours > 10 and matplotlib.get_backend().lower() == "agg",
+        "drawn by matplotlib (the PNG says so) with its Agg backend: a 1000x400 figure with content",
+        software.startswith("Matplotlib") and size == (1000, 400) and colours > 10 and matplotlib.get_backend().lower() == "agg",
+        software=software,
         size=str(size),
         colours=colours,
         backend=matplotlib.get_backend(),

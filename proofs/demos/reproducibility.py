@@ -101,18 +101,16 @@ def randomness_sources(broken: bool = False) -> DemoResult:
     reference = _train_run(*seeds.values())
     fresh_order = int(torch.randint(0, 2**31, (1,), generator=torch.Generator().manual_seed(torch.seed())).item())
     repeat = _train_run(seeds["init"], fresh_order if broken else seeds["order"], seeds["dropout"], seeds["augment"])
-    result.check(
-        "every seed fixed: two runs end with identical weights",
-        torch.equal(reference, repeat),
-        max_difference=(reference - repeat).abs().max(),
-    )
     changed = {}
     for source in seeds:
         varied = _train_run(*[value + 10 if name == source else value for name, value in seeds.items()])
         changed[source] = (varied - reference).abs().max().item()
+    repeat_gap = (reference - repeat).abs().max().item()
     result.check(
-        "changing any one source alone changes the weights",
-        min(changed.values()) > 1e-4,
+        "init, shuffle order, dropout and augmentation each change the trained weights on their own; with all four "
+        "seeded two runs end bit-identical",
+        min(changed.values()) > 1e-4 and repeat_gap == 0.0,
+        repeat_differs_by=repeat_gap,
         **{f"{source}_changes_weights_by": gap for source, gap in changed.items()},
     )
     return result

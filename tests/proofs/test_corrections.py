@@ -55,3 +55,30 @@ def test_a_headless_resnet50_accepts_inputs_of_any_size_from_32_pixels(side):
         model = resnet50(weights=None)
     model.fc = nn.Identity()
     assert model.eval()(torch.empty(1, 3, side, side, device="meta")).shape == (1, 2048)
+
+
+def test_resuming_without_the_steplr_state_makes_later_decays_late(tmp_path):
+    # viva-12: a fresh StepLR keeps the restored rate but counts step_size from the resume.
+    import contextlib
+
+    from cifar_core.checkpoint import load_checkpoint
+    from cifar_core.config import DataOptions, TrainConfig
+    from proofs.demos.reproducibility import _Interrupted, _main_quietly
+
+    settings = {
+        "data": DataOptions(dataset="synthetic", synthetic_size=40), "batch_size": 32, "num_workers": 0, "epochs": 8,
+        "optimizer": "sgd", "lr": 0.01, "scheduler": "step", "step_size": 3,
+    }  # fmt: skip
+    _main_quietly(TrainConfig(checkpoint_dir=str(tmp_path / "straight"), **settings))
+    interrupted = tmp_path / "interrupted"
+    with contextlib.suppress(_Interrupted):
+        _main_quietly(TrainConfig(checkpoint_dir=str(interrupted), **settings), stop_after_saves=4)
+    checkpoint = interrupted / "checkpoint.pth"
+    state = load_checkpoint(checkpoint)
+    state["scheduler"] = None  # model and optimizer restored, the scheduler built afresh
+    torch.save(state, checkpoint)
+    _main_quietly(TrainConfig(checkpoint_dir=str(interrupted), resume=str(checkpoint), **settings))
+    straight = load_checkpoint(tmp_path / "straight" / "checkpoint.pth")["history"]["lr"]
+    resumed = load_checkpoint(checkpoint)["history"]["lr"]
+    assert straight == pytest.approx([1e-2] * 3 + [1e-3] * 3 + [1e-4] * 2)
+    assert resumed == pytest.approx([1e-2] * 3 + [1e-3] * 4 + [1e-4])  # the rate carried on; the next decay came an epoch late

@@ -21,3 +21,19 @@ def test_cifar10_training_classes_are_balanced():
     # keras-s2-q8: 6,000 images a class, 5,000 of them in the training set.
     labels = read_image_folder(require_real_cifar10() / "train").labels
     assert np.bincount(labels).tolist() == [5000] * 10
+
+
+def test_raw_cifar10_pixels_are_uint8_spanning_0_to_255():
+    # keras-s2-q5: raw pixels are uint8 0-255 (ToTensor's [0, 1] is demo pixel-range-to-tensor's).
+    images = read_image_folder(require_real_cifar10() / "train").images
+    assert images.dtype == np.uint8 and images.min() == 0 and images.max() == 255
+
+
+def test_cifar10_channels_are_correlated_so_standardising_leaves_the_surface_elongated():
+    # resnet-05's note: RGB pixels correlate 0.78-0.91; standardised, their covariance's condition number is about 58.
+    pixels = read_image_folder(require_real_cifar10() / "train").images.reshape(-1, 3)[::7].astype(np.float64)
+    correlation = np.corrcoef(pixels.T)
+    off_diagonal = correlation[np.triu_indices(3, 1)]
+    assert off_diagonal.min() > 0.75 and off_diagonal.max() < 0.93
+    eigenvalues = np.linalg.eigvalsh(correlation)  # the covariance of the standardised channels
+    assert 40 < eigenvalues[-1] / eigenvalues[0] < 80
