@@ -185,12 +185,21 @@ def optimize_class(store, now: datetime, save: bool = True) -> FitReport:
 
 
 def replay_memory(store, profile: str) -> int:
-    """Recompute each flashcard's memory state from its reviews with the parameters now in use."""
+    """Recompute each flashcard's memory state from its reviews with the parameters now in use.
+
+    The log is read before the cards are rewritten, and the learner may be reviewing meanwhile (the
+    automatic refit runs beside the app): a card reviewed after the read keeps its state, or the
+    replay would take that review back out of its memory state and due date."""
     scheduler = store.scheduler_for(profile)
     history: dict[str, list] = defaultdict(list)
     for record in store.reviews(profile):
         history[record.item_id].append((record.rating, record.reviewed_at))
-    return store.reschedule(profile, "card", lambda item_id, card: scheduler.replay(card, history[item_id]) if history[item_id] else card)
+
+    def replayed(item_id: str, card: Card) -> Card:
+        known = history[item_id]
+        return scheduler.replay(card, known) if known and max(moment for _, moment in known) >= card.last_review else card
+
+    return store.reschedule(profile, "card", replayed)
 
 
 def refit_due(store, profile: str) -> bool:

@@ -18,12 +18,21 @@ from study.plan import VivaPlan, days_left
 
 
 def cached_plan(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings, runs: int = 10) -> VivaPlan | None:
-    """The plan, simulated again only when the reviews, the settings, the deck or the day change."""
-    signature = (profile, store.flashcard_review_count(profile), json.dumps(settings.to_dict()), len(bank.items), now.date(), runs)
-    key = "_plan-" + hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
-    if key not in st.session_state:
-        st.session_state[key] = learner_plan(store, bank.items, profile, now, settings, runs)
-    return st.session_state[key]
+    """The plan, simulated again only when the reviews, the settings, the parameters, the deck or
+    the day change. The last few plans are kept (Settings asks for two a run), not one per review."""
+    parameters = store.parameters_for(profile).values
+    signature = (profile, store.flashcard_review_count(profile), json.dumps(settings.to_dict()), parameters, len(bank.items), now.date(),
+                 runs)  # fmt: skip
+    key = hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
+    plans = st.session_state.setdefault("_plans", {})
+    if key not in plans:
+        plans[key] = learner_plan(store, bank.items, profile, now, settings, runs)
+        while len(plans) > PLANS_KEPT:
+            plans.pop(next(iter(plans)))  # the oldest
+    return plans[key]
+
+
+PLANS_KEPT = 4
 
 
 # -- Today -------------------------------------------------------------------------------------------
@@ -56,7 +65,7 @@ def render_viva_panel(bank: Bank, store, profile: str, now: datetime, settings: 
     if left == 1:
         st.info("Tomorrow is the day: today's queue ends with a final pass over your weakest cards.", icon=":material/flag:")
     elif not plan.on_track:
-        st.warning(_behind(plan), icon=":material/trending_down:")
+        st.warning(_behind(plan, settings), icon=":material/trending_down:")
     load_col, topic_col = st.columns([3, 2])
     with load_col:
         _render_daily_load(plan)
@@ -64,9 +73,11 @@ def render_viva_panel(bank: Bank, store, profile: str, now: datetime, settings: 
         _render_topic_recall(bank, plan)
 
 
-def _behind(plan: VivaPlan) -> str:
+def _behind(plan: VivaPlan, settings: LearnerSettings) -> str:
     if plan.unseen_on_date >= 1:
         unseen = f"about {plan.unseen_on_date:.0f} cards stay unseen on the day"
+        if plan.new_per_day >= plan.needed_new_per_day:  # the pace is enough: the review limit holds new cards back
+            return f"{unseen.capitalize()}: your limit of {settings.max_reviews_per_day} reviews a day leaves no room for them (Settings)."
         return f"At {plan.new_per_day} new cards a day, {unseen}: the plan needs {plan.needed_new_per_day}."
     return f"The prediction is below your desired {plan.desired_retention:.0%}: review what is due each day, or raise the daily limit."
 
@@ -170,19 +181,27 @@ def leech_note(before: controls.CardMeta, after: controls.CardMeta, threshold: i
 
 def render_plan_settings(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings) -> LearnerSettings:
     """The viva date and the plan's pace, with the plan they give, before saving."""
-    has_date = st.checkbox("I have a viva date", value=settings.viva_date is not None, key="plan-has-date")
+    # A date that has passed is over: the box starts unticked (a date input cannot show a value
+    # before its minimum, today) and the stored date stays as it is unless a new one is chosen.
+    passed = settings.viva_date is not None and settings.viva_date < now.date()
+    has_date = st.checkbox("I have a viva date", value=settings.viva_date is not None and not passed, key="plan-has-date")
     if not has_date:
+        if passed:
+            st.caption(f"Your viva was on {settings.viva_date:%d %B %Y}: scheduling is back to normal. Tick the box to plan another date.")
+            return settings
         return settings.with_viva_date(None, now.date())
-    default = settings.viva_date or date.fromordinal(now.date().toordinal() + 30)
+    default = settings.viva_date if settings.viva_date and not passed else date.fromordinal(now.date().toordinal() + 30)
     viva = st.date_input("Viva date", value=default, min_value=now.date(), key="plan-date")
     trial = settings.with_viva_date(viva, now.date())
     plan = cached_plan(bank, store, profile, now, trial, runs=5)
     if plan is None:
         st.caption("That is today: the plan covers the days before the viva.")
         return trial
+    # Keyed by the pace the plan needs: a widget keeps what it showed before, so with a fixed key a
+    # new date would keep the old date's pace and save it as the learner's own.
     pace = st.number_input(
-        "New cards a day for the plan", 1, 500, value=settings.plan_new_per_day or plan.needed_new_per_day, key="plan-pace",
-        help=f"The plan needs {plan.needed_new_per_day} a day to see every card early enough",
+        "New cards a day for the plan", 1, 500, value=settings.plan_new_per_day or plan.needed_new_per_day,
+        key=f"plan-pace-{plan.needed_new_per_day}", help=f"The plan needs {plan.needed_new_per_day} a day to see every card early enough",
     )  # fmt: skip
     trial = LearnerSettings.from_dict({**trial.to_dict(), "plan_new_per_day": None if pace == plan.needed_new_per_day else pace})
     plan = cached_plan(bank, store, profile, now, trial, runs=5)
@@ -223,8 +242,9 @@ def render_optimize(store, profile: str, now: datetime) -> None:
     st.caption(f"Parameters in use: {where}. The optimizer needs {MIN_INTERDAY_REVIEWS} reviews made a day or more after the one before.")
     if st.button("Optimize", icon=":material/tune:", key="optimize"):
         with st.spinner("Fitting FSRS to your reviews (py-fsrs's optimizer)..."):
-            st.session_state["fit-report"] = optimize_learner(store, profile, now)
-    report = st.session_state.get("fit-report") or _stored_report(store, profile)
+            optimize_learner(store, profile, now)  # stores its report, and better parameters
+        st.rerun()  # the caption above then names the parameters now in use
+    report = _stored_report(store, profile)
     if report is None:
         return
     if report.log_loss_before is None:

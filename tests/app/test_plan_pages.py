@@ -38,6 +38,37 @@ def test_today_with_a_viva_date_shows_days_left_unseen_cards_and_predicted_recal
     assert _metric(at, "New today") == "22"  # the plan's pace: 218 cards over the first 10 of 20 days
 
 
+def test_today_says_when_the_review_limit_not_the_pace_leaves_cards_unseen(app, progress_db):
+    today = datetime.now(UTC).date()
+    settings = LearnerSettings(max_reviews_per_day=30).with_viva_date(today + timedelta(days=10), today)
+    ProgressStore(progress_db).save_settings("default", settings)
+    at = app()
+    warning = at.warning[0].value  # the plan's pace (44 a day) is enough; 30 cards a day are not
+    assert "stay unseen on the day: your limit of 30 reviews a day leaves no room for them" in warning
+    assert "the plan needs" not in warning  # it once said "At 44 new cards a day ...: the plan needs 44"
+
+
+def test_todays_plan_follows_new_parameters_and_the_session_keeps_a_few_plans(app, progress_db):
+    from study.fit import replay_memory
+    from tests.study.learner_sim import FORGETFUL
+
+    store = ProgressStore(progress_db)
+    today = datetime.now(UTC).date()
+    for item in load_bank().items[:30]:
+        store.record_review(item.id, Rating.Good, datetime.now(UTC) - timedelta(days=4))
+    store.save_settings("default", LearnerSettings().with_viva_date(today + timedelta(days=20), today))
+    at = app()
+    before = _metric(at, "If you stopped today")
+    store.save_fit("default", {"reviews": 30}, list(FORGETFUL))  # as a refit in its own process does, with no review in between
+    replay_memory(store, "default")
+    at.run()
+    assert _metric(at, "If you stopped today") != before  # recomputed with the new parameters, not the plan cached for the old
+    for day in range(6):
+        store.save_settings("default", LearnerSettings().with_viva_date(today + timedelta(days=21 + day), today))
+        at.run()
+    assert len(at.session_state["_plans"]) <= 4  # not one plan kept per change for the whole session
+
+
 def test_settings_saves_a_viva_date_and_a_retention_and_reschedules(app, progress_db):
     store = ProgressStore(progress_db)
     moment = datetime.now(UTC) - timedelta(days=3)
@@ -54,6 +85,59 @@ def test_settings_saves_a_viva_date_and_a_retention_and_reschedules(app, progres
     assert saved.plan_start == datetime.now(UTC).date()
     assert any(s.value.startswith("Saved. 1 cards rescheduled") for s in at.success)
     assert ProgressStore(progress_db).card(FIRST).due != due_before
+
+
+def test_settings_opens_after_the_viva_date_has_passed_and_keeps_that_date(app, progress_db):
+    today = datetime.now(UTC).date()
+    passed = LearnerSettings(viva_date=today - timedelta(days=3), plan_start=today - timedelta(days=20))
+    ProgressStore(progress_db).save_settings("default", passed)
+    at = app("pages/settings.py")  # the date input's minimum is today: a passed date as its value raised StreamlitValueBelowMinError
+    assert not at.checkbox(key="plan-has-date").value
+    assert any(c.value.startswith(f"Your viva was on {passed.viva_date:%d %B %Y}") for c in at.caption)
+    at.slider(key="retention").set_value(0.85).run()
+    _button(at, "Save settings").click().run()
+    saved = ProgressStore(progress_db).settings("default")
+    assert (saved.desired_retention, saved.viva_date, saved.plan_start) == (0.85, passed.viva_date, passed.plan_start)
+    at.checkbox(key="plan-has-date").check().run()  # a new date: from today on
+    assert not at.exception and at.date_input(key="plan-date").value == today + timedelta(days=30)
+
+
+def _pace(at) -> int:
+    return next(n for n in at.number_input if n.label == "New cards a day for the plan").value
+
+
+def test_a_changed_viva_date_keeps_the_plans_own_pace(app, progress_db):
+    today = datetime.now(UTC).date()
+    at = app("pages/settings.py")
+    at.checkbox(key="plan-has-date").check().run()
+    assert _pace(at) == 13  # 218 cards over the 17 days before the last 13 of a 30-day plan
+    at.date_input(key="plan-date").set_value(today + timedelta(days=10)).run()
+    assert _pace(at) == 44  # 218 cards over the first 5 of 10 days (the input once kept 13, and saved it as the learner's pace)
+    _button(at, "Save settings").click().run()
+    saved = ProgressStore(progress_db).settings("default")
+    assert saved.viva_date == today + timedelta(days=10) and saved.plan_new_per_day is None
+    next(n for n in at.number_input if n.label == "New cards a day for the plan").set_value(30).run()
+    _button(at, "Save settings").click().run()
+    assert ProgressStore(progress_db).settings("default").plan_new_per_day == 30  # a pace the learner chose is theirs
+
+
+def test_optimize_names_the_parameters_it_put_in_use(app, progress_db, monkeypatch):
+    from fsrs.scheduler import DEFAULT_PARAMETERS
+
+    import study.fit
+
+    def fitted(store, profile, now):  # the optimizer's outcome without its 20 s of torch
+        parameters = [0.1, *DEFAULT_PARAMETERS[1:]]
+        report = study.fit.FitReport(600, 520, True, True, "defaults", 0.52, 0.50, 0.09, 0.07, parameters, now.isoformat())
+        store.save_fit(profile, report.to_dict(), parameters)
+        return report
+
+    monkeypatch.setattr(study.fit, "optimize_learner", fitted)
+    at = app("pages/settings.py")
+    assert any(c.value.startswith("Parameters in use: FSRS-6's defaults") for c in at.caption)
+    _button(at, "Optimize").click().run()
+    assert any(c.value.startswith("Parameters in use: fitted to your reviews") for c in at.caption)  # not the defaults it replaced
+    assert any("the new parameters are in use" in c.value for c in at.caption)
 
 
 def test_optimize_below_the_minimum_says_so_and_keeps_the_defaults(app, progress_db):

@@ -161,6 +161,7 @@ def test_study_plan_cli_on_sqlite_and_postgresql(store_target):
         (["--viva-date", "2026-11-02"], "--viva-date 2026-11-02 is not after today (2026-11-02)"),
         (["--viva-date", "2026-12-02", "--desired-retention", "0.99"], "--desired-retention: 0.99 is outside 0.70-0.97"),
         ([], "no viva date: give --viva-date YYYY-MM-DD"),
+        (["--profile", "nobody", "--viva-date", "2026-12-02"], "--profile: no learner 'nobody' in "),
     ],
 )
 def test_study_plan_cli_refuses_bad_input_in_one_line(tmp_path, args, message):
