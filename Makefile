@@ -16,9 +16,10 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-cluster.txt
 	touch $(STAMP)
 
 PORT ?= 8501
+ARGS ?=  # more Streamlit options, e.g. ARGS="--secrets.files /etc/viva/secrets.toml" for a class's sign-in
 
 run: $(STAMP)
-	$(BIN)/python -m ui.serve --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/python -m ui.serve --server.headless true --server.port $(PORT) --browser.gatherUsageStats false $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

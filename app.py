@@ -30,6 +30,8 @@ you = [
     st.Page("pages/my_cards.py", title="My cards", icon=":material/note_add:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
+if hosted():  # instructors only; the page refuses everyone else (a learner reaching its address included)
+    you.append(st.Page("pages/class_view.py", title="Class", icon=":material/groups:"))
 page = st.navigation({"Study": study, "Practice": practice, "Labs": labs, "You": you})
 if hosted():
     from ui.identity import render_identity_sidebar

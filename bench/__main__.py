@@ -55,14 +55,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats; under 10 minutes on 2 CPU cores")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
     parser.add_argument("--out", default="bench_out", help="directory for results.json and results.md")
+    parser.add_argument(
+        "--blind", action="append", default=[], metavar="PATH", help="grading: a labelled YAML file of answers, reported apart (repeatable)"
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHES]
     if unknown:
         parser.error(f"unknown bench(es) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
+    if args.blind and "grading" not in (args.names or BENCHES):
+        parser.error("--blind is read by the grading bench only: add 'grading' to the benches")
+    if args.blind:  # a bad labelled file is one line naming the file and entries, before anything runs
+        from bench.grading import LabelledSetError, load_labelled
+
+        for path in args.blind:
+            try:
+                load_labelled(Path(path))
+            except LabelledSetError as error:
+                parser.error(str(error))
     info, results = machine(), []
     for name in args.names or list(BENCHES):
         start = time.perf_counter()
-        result = importlib.import_module(BENCHES[name]).run(args.quick)
+        options = {"blind": args.blind} if name == "grading" else {}
+        result = importlib.import_module(BENCHES[name]).run(args.quick, **options)
         result.seconds = time.perf_counter() - start
         results.append(result)
         print(f"[{name}] done in {result.seconds:.0f} s", file=sys.stderr)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from exercises.drills import FAMILIES, grade_drill, make_drill
 from study.practice import DRILL_KIND, drill_card_id, drill_rating
-from ui.state import get_store, now, profile
+from ui.state import elapsed_ms, get_store, now, profile, started
 
 st.title("Drills")
 store = get_store()
@@ -25,6 +25,7 @@ if st.button("New drill (N)", shortcut="N", icon=":material/casino:"):
     st.session_state.pop("drill-graded", None)
 
 drill = make_drill(family, seeds[family])
+started(f"drill-{family}-{drill.seed}")  # the review's duration runs from the question to Check
 st.markdown(f"### {drill.question}")
 st.caption(f"Seed {drill.seed}: `python -m exercises drill {family} --seed {drill.seed}` gives this drill again.")
 with st.form(f"drill-{family}-{drill.seed}"):
@@ -34,8 +35,9 @@ if checked:
     grade = grade_drill(drill, answer)
     if grade.given is not None:  # an empty box is not a wrong answer
         rating = drill_rating(grade.correct)
+        duration = elapsed_ms(f"drill-{family}-{drill.seed}")
         card, _ = store.record_review(
-            drill_card_id(family), rating, now(), profile(), score=float(grade.correct), mode="drill", kind=DRILL_KIND
+            drill_card_id(family), rating, now(), profile(), duration_ms=duration, score=float(grade.correct), mode="drill", kind=DRILL_KIND
         )
         st.session_state["drill-graded"] = (family, drill.seed, grade, rating.name, card.due)
     else:

@@ -8,7 +8,7 @@ from sandbox.bwrap import containment, learner_code_allowed
 from study.practice import EXERCISE_KIND, exercise_card_id, exercise_rating
 from ui.cards import rating_buttons
 from ui.practice import render_check_result
-from ui.state import get_bank, get_store, now, profile
+from ui.state import elapsed_ms, get_bank, get_store, now, profile, started
 
 st.title("Coding exercises")
 allowed, why_not = learner_code_allowed()
@@ -26,6 +26,7 @@ if st.query_params.get("exercise") != chosen:
 st.session_state["exercise-current"] = chosen
 exercise = exercises[chosen]
 attempt = st.session_state.setdefault(f"attempt-{chosen}", {"tries": 0, "hint": False, "solution": False, "result": None})
+started(f"exercise-{chosen}")  # the review's duration runs from opening the exercise to the rating
 
 st.markdown(exercise.prompt)
 by_id = bank.by_id()
@@ -60,7 +61,10 @@ if result is not None:
     rating = rating_buttons(store.preview(card_id, moment, profile()), moment, key=f"rate-{chosen}", suggested=suggested.name)
     if rating is not None:
         score = sum(c.passed for c in result.checks) / len(result.checks)
-        card, _ = store.record_review(card_id, rating, moment, profile(), score=score, mode="exercise", kind=EXERCISE_KIND)
+        duration = elapsed_ms(f"exercise-{chosen}")
+        card, _ = store.record_review(
+            card_id, rating, moment, profile(), duration_ms=duration, score=score, mode="exercise", kind=EXERCISE_KIND
+        )
         st.session_state.pop(f"attempt-{chosen}")
         st.session_state["exercise-saved"] = f"Saved {rating.name} for {exercise.title}: next review {card.due:%Y-%m-%d}"
         st.rerun()

@@ -1,4 +1,4 @@
-"""Progress: reviews per day, retention, stability by topic, and the due forecast."""
+"""Progress: reviews per day, retention, stability by topic, the due forecast, leeches and suspended cards."""
 
 from collections import Counter, defaultdict
 
@@ -7,6 +7,7 @@ from fsrs import Rating
 
 from study.scheduling import due_forecast
 from ui.charts import plotly_go
+from ui.plan import render_leeches
 from ui.state import get_bank, get_store, now, profile
 
 go = plotly_go()
@@ -16,6 +17,7 @@ st.title("Progress")
 reviews, cards = store.reviews(profile()), store.cards(profile())
 if not reviews:
     st.info("No reviews yet: rate a few flashcards and your charts appear here.")
+    render_leeches(bank, store, profile(), now())
     st.stop()
 
 per_day = Counter(r.reviewed_at.date() for r in reviews)
@@ -60,3 +62,5 @@ if practice:
     table = ["| kind | exercise or family | attempts | not rated Again |", "| --- | --- | ---: | ---: |"]
     table += [f"| {r['kind']} | {r['name']} | {r['attempts']} | {r['right']} |" for r in rows.values()]
     st.markdown("\n".join(table))
+
+render_leeches(bank, store, profile(), now())

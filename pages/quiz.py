@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from study.daily import todays_queue
 from study.grading import grade
-from study.scheduling import build_queue
 from ui.cards import rating_buttons, render_grade_feedback, render_item_body, sidebar_filters
-from ui.state import get_bank, get_store, now, profile, start_of_today
+from ui.state import after_flashcard_review, elapsed_ms, get_bank, get_store, now, profile, started
 
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "quiz")
@@ -14,15 +14,17 @@ items = item_filter.apply(bank.items)
 if not items:
     st.info("No item matches these filters.")
     st.stop()
-queue = build_queue(
-    items, store.cards(profile()), now(), st.session_state.get("new_limit", 20), store.new_items_since(start_of_today(), profile())
-)
+queue = todays_queue(store, bank.items, profile(), now(), among=items)
 candidates = queue.ids or [i.id for i in items]
+linked = st.query_params.get("item")  # /quiz?item=ID opens that question (a link from notes or a test)
+if linked in {i.id for i in items} and st.session_state.get("quiz-linked") != linked:
+    st.session_state["quiz-current"] = st.session_state["quiz-linked"] = linked
 current = st.session_state.get("quiz-current")
 if current not in {i.id for i in items}:
     current = candidates[0]
     st.session_state["quiz-current"] = current
 item = bank.by_id()[current]
+started(f"quiz-{item.id}")  # the review's duration runs from the question to the rating
 
 st.markdown(f"### {item.question}")
 with st.form("quiz-form"):
@@ -41,7 +43,8 @@ if graded and graded[0] == item.id:
     moment = now()
     rating = rating_buttons(store.preview(item.id, moment, profile()), moment, key="quiz-rate", suggested=result.suggested_rating)
     if rating is not None:
-        store.record_review(item.id, rating, moment, profile(), score=result.score, mode="quiz")
+        store.record_review(item.id, rating, moment, profile(), duration_ms=elapsed_ms(f"quiz-{item.id}"), score=result.score, mode="quiz")
+        after_flashcard_review()
         st.session_state.pop("quiz-result", None)
         remaining = [i for i in candidates if i != item.id]
         st.session_state["quiz-current"] = remaining[0] if remaining else None

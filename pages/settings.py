@@ -1,11 +1,16 @@
-"""Settings: profile, daily limit, data directory and device, reset."""
+"""Settings: profile, the viva date and its plan, desired retention with its workload, daily
+limits and leeches, FSRS's parameters (Optimize), data directory and device, reset."""
+
+from dataclasses import replace
 
 import streamlit as st
 
 from ui.download import configured_cifar10_dir, render_download, render_download_done
-from ui.state import get_store, hosted, profile
+from ui.plan import render_optimize, render_plan_settings, render_retention_settings
+from ui.state import get_bank, get_store, hosted, learner_settings, now, profile
 
-store = get_store()
+store, bank, moment = get_store(), get_bank(), now()
+settings = learner_settings()
 st.title("Settings")
 st.subheader("Profile")
 if hosted():
@@ -25,7 +30,32 @@ else:
         st.session_state["profile"] = new_name.strip() or chosen
         store.profile_id(st.session_state["profile"])
         st.rerun()
-st.session_state["new_limit"] = st.number_input("New cards per day", 0, 200, st.session_state.get("new_limit", 20))
+
+st.subheader("Viva date")
+planned = render_plan_settings(bank, store, profile(), moment, settings)
+st.subheader("Desired retention")
+retention = render_retention_settings(bank, store, profile(), moment, settings)
+st.subheader("Daily limits and leeches")
+left, right = st.columns(2)
+new_per_day = left.number_input("New cards a day (without a viva date)", 0, 500, settings.new_per_day)
+max_reviews = right.number_input("Maximum reviews a day", 1, 9999, settings.max_reviews_per_day, help="new cards count too, as in Anki")
+leech_threshold = left.number_input("Leech threshold (lapses)", 1, 99, settings.leech_threshold)
+leech_suspend = right.radio("Leech action", ["Suspend card", "Tag only"], index=0 if settings.leech_suspend else 1, horizontal=True)
+load_balance = left.checkbox("Load balancing", settings.load_balance, help="spread review dates within Anki's fuzz range")
+refit_every = right.number_input("Refit FSRS every N reviews", 10, 10_000, settings.refit_every)
+chosen = replace(
+    planned, desired_retention=retention, new_per_day=new_per_day, max_reviews_per_day=max_reviews, leech_threshold=leech_threshold,
+    leech_suspend=leech_suspend == "Suspend card", load_balance=load_balance, refit_every=refit_every,
+)  # fmt: skip
+if chosen != settings and st.button("Save settings", type="primary", icon=":material/save:"):
+    moved = store.save_settings(profile(), chosen)
+    st.session_state["settings-saved"] = "Saved." + (f" {moved} cards rescheduled to the new retention and date." if moved else "")
+    st.rerun()
+if saved := st.session_state.pop("settings-saved", None):
+    st.success(saved)
+
+st.subheader("FSRS parameters")
+render_optimize(store, profile(), moment)
 
 st.subheader("Data and device (for the labs)")
 if hosted():

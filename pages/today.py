@@ -1,22 +1,17 @@
-"""Today: what is due per topic, the streak, and one button to start."""
+"""Today: what is due per topic, the streak, the viva plan, and one button to start."""
 
 from collections import Counter
 from datetime import timedelta
 
 import streamlit as st
 
-from study.scheduling import build_queue
-from ui.state import get_bank, get_store, now, profile, start_of_today
+from study.daily import todays_queue
+from ui.plan import render_viva_panel
+from ui.state import get_bank, get_store, learner_settings, now, profile, start_of_today
 
-bank, store = get_bank(), get_store()
+bank, store, moment = get_bank(), get_store(), now()
 cards = store.cards(profile())
-queue = build_queue(
-    bank.items,
-    cards,
-    now(),
-    new_limit=st.session_state.get("new_limit", 20),
-    new_seen_today=store.new_items_since(start_of_today(), profile()),
-)
+queue = todays_queue(store, bank.items, profile(), moment)
 reviews = store.reviews(profile())
 
 st.title("Today")
@@ -28,19 +23,30 @@ while day in review_days:
     streak, day = streak + 1, day - timedelta(days=1)
 
 due_col, new_col, streak_col, seen_col = st.columns(4)
-due_col.metric("Due now", len(queue.due))
+due_col.metric(
+    "Due now",
+    len(queue.due) + len(queue.final_pass),
+    help=f"{len(queue.final_pass)} of them in the final pass" if queue.final_pass else None,
+)
 new_col.metric("New today", len(queue.new))
 streak_col.metric("Streak (days)", streak)
 seen_col.metric("Cards studied", f"{len(cards)} / {len(bank.items)}")
 
 exercise_cards, drill_cards = store.cards(profile(), kind="exercise"), store.cards(profile(), kind="drill")
-moment = now()
 exercise_col, drill_col, _, _ = st.columns(4)
 exercise_col.metric("Exercises due", sum(c.due <= moment for c in exercise_cards.values()), help=f"{len(exercise_cards)} practised so far")
 drill_col.metric("Drill families due", sum(c.due <= moment for c in drill_cards.values()), help=f"{len(drill_cards)} practised so far")
 
+if queue.ids:
+    if st.button("Start today's review", type="primary", icon=":material/play_arrow:", shortcut="Enter"):
+        st.switch_page("pages/flashcards.py")
+else:
+    st.success("Nothing due. Come back tomorrow, or try the quiz or a mock viva.")
+
+render_viva_panel(bank, store, profile(), moment, learner_settings())
+
 by_id = bank.by_id()
-due_topics = Counter(t for i in queue.due for t in by_id[i].topics)
+due_topics = Counter(t for i in queue.due + queue.final_pass for t in by_id[i].topics)
 new_topics = Counter(t for i in queue.new for t in by_id[i].topics)
 rows = [
     {"topic": bank.topics[t].name, "due": due_topics.get(t, 0), "new": new_topics.get(t, 0)}
@@ -51,8 +57,3 @@ if rows:
     # A Markdown table: st.dataframe would import pandas and pyarrow, about a second at start-up.
     table = ["| topic | due | new |", "| --- | ---: | ---: |"] + [f"| {r['topic']} | {r['due']} | {r['new']} |" for r in rows]
     st.markdown("\n".join(table))
-if queue.ids:
-    if st.button("Start today's review", type="primary", icon=":material/play_arrow:", shortcut="Enter"):
-        st.switch_page("pages/flashcards.py")
-else:
-    st.success("Nothing due. Come back tomorrow, or try the quiz or a mock viva.")

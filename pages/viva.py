@@ -52,7 +52,7 @@ if item is not None:
     if st.session_state.get("viva-last"):
         st.caption(st.session_state["viva-last"])
         last = session.answers[-1].result
-        if last.contradicted or last.misconceptions:  # an examiner would stop you here, so the app does too
+        if last.contradicted or last.misconceptions or last.listed_terms:  # an examiner would stop you here, so the app does too
             render_grade_feedback(last)
     if st.button("End the viva now"):
         session.queue.clear()

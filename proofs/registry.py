@@ -3,9 +3,12 @@ with the values it measured, so the learner (and CI) sees the claim hold or fail
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import inspect
+import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +87,10 @@ class Demo:
     function: Callable[..., DemoResult]
     mistake: str  # the mistake the checks guard against; run(..., broken=True) makes it
     needs_cuda: bool = False
+    # torch intra-op threads while it runs: 1 for loops over tiny models, which gain nothing from a
+    # thread pool and, on a busy machine, wait at every op for a descheduled thread (13 s of CPU
+    # against 0.6 s for residual-degradation at load 10 on 2 cores). None leaves torch's setting.
+    threads: int | None = None
 
     @property
     def source(self) -> str:
@@ -92,6 +99,17 @@ class Demo:
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    @property
+    def check_names(self) -> tuple[str, ...]:
+        """The names the demo's source passes to `result.check(...)` as literals, in source order.
+
+        Read from the code rather than from a run, so lint can check an item's `claim_check`
+        without torch doing any work (a GPU-only demo's checks are listed too)."""
+        tree = ast.parse(textwrap.dedent(self.source))
+        calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)]
+        found = [c.args[0].value for c in calls if c.func.attr == "check" and c.args and isinstance(c.args[0], ast.Constant)]
+        return tuple(dict.fromkeys(name for name in found if isinstance(name, str)))
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,22 @@ class DemoRun:
     def caught(self) -> bool:
         """A broken run is caught when a named check failed; an exception proves nothing."""
         return self.broken and self.error is None and bool(self.failed_checks)
+
+    def named(self, check_name: str) -> Check | None:
+        return next((check for check in self.result.checks if check.name == check_name), None)
+
+    def claim_verdict(self, check_name: str) -> str:
+        """The verdict of one named check in this run: "passed", "failed" or "skipped".
+
+        A check that is missing counts as "failed" in a normal run (the claim was not shown) and as
+        "passed" in a broken run (the mistake was not caught by it); so does a broken run that
+        raised, since an exception is not a measured refutation."""
+        if self.skipped:
+            return "skipped"
+        check = self.named(check_name)
+        if self.broken:
+            return "failed" if self.error is None and check is not None and not check.passed else "passed"
+        return "passed" if check is not None and check.passed else "failed"
 
     def to_dict(self) -> dict[str, object]:
         if self.broken:
@@ -138,7 +172,7 @@ class DemoRun:
 _REGISTRY: dict[str, Demo] = {}
 
 
-def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cuda: bool = False) -> Callable:
+def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cuda: bool = False, threads: int | None = None) -> Callable:
     """Register the decorated function (its module name is the family).
 
     `mistake` names the error the checks must catch; the function takes `broken: bool` and,
@@ -150,7 +184,7 @@ def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cu
         if "broken" not in inspect.signature(function).parameters:
             raise ValueError(f"demo '{id}': {function.__name__} must take broken: bool = False")
         family = function.__module__.rsplit(".", 1)[-1]
-        _REGISTRY[id] = Demo(id, title, claim, family, params, function, mistake, needs_cuda)
+        _REGISTRY[id] = Demo(id, title, claim, family, params, function, mistake, needs_cuda, threads)
         return function
 
     return register
@@ -174,15 +208,27 @@ def run(demo_def: Demo, overrides: dict[str, Any] | None = None, broken: bool = 
     if demo_def.needs_cuda and not torch.cuda.is_available():
         return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped="needs a CUDA GPU; none is available here", broken=broken)
     torch.manual_seed(0)
-    started = time.perf_counter()
-    if not broken:
-        result = demo_def.function(**values)
-        return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result)
+    with _threads(demo_def.threads):
+        started = time.perf_counter()
+        if not broken:
+            result = demo_def.function(**values)
+            return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result)
+        try:
+            result, error = demo_def.function(**values, broken=True), None
+        except Exception as exception:  # noqa: BLE001 - recorded: a crash is not a caught mistake
+            result, error = DemoResult(), f"{type(exception).__name__}: {exception}"
+        return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result, broken=True, error=error)
+
+
+@contextlib.contextmanager
+def _threads(count: int | None) -> Iterator[None]:
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
     try:
-        result, error = demo_def.function(**values, broken=True), None
-    except Exception as exception:  # noqa: BLE001 - recorded: a crash is not a caught mistake
-        result, error = DemoResult(), f"{type(exception).__name__}: {exception}"
-    return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result, broken=True, error=error)
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def line_figure(title: str, x: list[float], series: dict[str, list[float]], x_title: str = "", y_title: str = "", log_x: bool = False):

@@ -29,8 +29,8 @@ def resolve_code_ref(ref: str) -> object:
     return target
 
 
-def known_demo_ids() -> set[str]:
-    """Ids of every registered demo.
+def known_demo_checks() -> dict[str, tuple[str, ...]]:
+    """Every registered demo's id and the names of the checks it can report.
 
     Raises:
         LookupError: when the registry cannot be imported.
@@ -39,8 +39,8 @@ def known_demo_ids() -> set[str]:
         registry = importlib.import_module(DEMO_REGISTRY_MODULE)
     except ImportError as error:
         raise LookupError(f"demo registry '{DEMO_REGISTRY_MODULE}' does not import ({error})") from None
-    list_ids: Callable[[], list[str]] = registry.demo_ids
-    return set(list_ids())
+    list_demos: Callable[[], list] = registry.all_demos
+    return {demo.id: demo.check_names for demo in list_demos()}
 
 
 def exercise_sources() -> list[tuple[object, str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa_bank.links import exercise_sources, known_demo_ids, resolve_code_ref
+from qa_bank.links import exercise_sources, known_demo_checks, resolve_code_ref
 from qa_bank.loader import BankProblem, CollectedBank, collect_bank
 
 
@@ -42,16 +42,20 @@ def _link_problems(collected: CollectedBank) -> list[BankProblem]:
     if not linked:
         return problems
     try:
-        demo_ids = known_demo_ids()
+        demo_checks = known_demo_checks()
     except LookupError as error:
-        demo_ids, registry_problem = set(), str(error)
+        demo_checks, registry_problem = {}, str(error)
     else:
         registry_problem = ""
     for item in linked:
-        if item.demo not in demo_ids:
-            where = collected.locations[item.id]
+        where = collected.locations[item.id]
+        if item.demo not in demo_checks:
             reason = registry_problem or f"unknown demo id '{item.demo}'"
             problems.append(BankProblem(where.path, where.line_of("demo"), f"item '{item.id}': demo: {reason}"))
+        elif item.claim_check is not None and item.claim_check not in demo_checks[item.demo]:
+            names = ", ".join(repr(name) for name in demo_checks[item.demo]) or "none"
+            message = f"item '{item.id}': claim_check: demo '{item.demo}' has no check {item.claim_check!r} (its checks: {names})"
+            problems.append(BankProblem(where.path, where.line_of("claim_check"), message))
     return problems
 
 

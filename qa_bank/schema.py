@@ -22,9 +22,11 @@ UNPROVED_REASONS = {
     "outside the stack": "a TensorFlow or tooling fact with no honest PyTorch analogue here",
     "procedure": "steps to follow or a place in the code, nothing to compute",
     "pretrained weights": "needs ImageNet weights, which the project never downloads",
+    "long run": "an effect of full-length training that no two-second CPU run shows reliably",
     "demo pending": "code can check it; the demo is not written yet",
 }
 UNPROVED_KEYS = ("reason", "note")
+CLAIM_KEYS = ("point", "subject", "relation", "object", "contrary", "wordings", "tolerance")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,26 @@ class Misconception:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A key point's explicit form, where its free text is ambiguous: what it says about what, what
+    saying the opposite sounds like, and other ways to say it. The grader reads it (docs/grading.md)."""
+
+    point: str  # the key point, verbatim
+    subject: str = ""  # "learning rate"
+    relation: str = ""  # "ramps up from small": a clause must state it to state the point
+    object: str = ""  # "the target"
+    contrary: tuple[str, ...] = ()  # stating one of these contradicts the point ("start large and lower it")
+    wordings: tuple[str, ...] = ()  # other ways to state it ("grab the whole card")
+    tolerance: float | None = None  # absolute tolerance on the point's numbers ("2.30" for ln 10 = 2.303)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Claim:
+        lists = {key: tuple(raw.get(key) or ()) for key in ("contrary", "wordings")}
+        texts = {key: raw.get(key) or "" for key in ("subject", "relation", "object")}
+        return cls(point=raw["point"], tolerance=raw.get("tolerance"), **texts, **lists)
+
+
+@dataclass(frozen=True)
 class Unproved:
     """Why an item has no demo: one reason from UNPROVED_REASONS and a one-line specific note."""
 
@@ -73,9 +95,11 @@ class QAItem:
     difficulty: int
     source: Source
     key_points: tuple[str, ...]
+    claims: tuple[Claim, ...] = ()
     notes: str = ""
     code_refs: tuple[str, ...] = ()
     demo: str | None = None
+    claim_check: str | None = None  # the demo's check whose failure would refute this item's claim
     misconceptions: tuple[Misconception, ...] = ()
     unproved: Unproved | None = None
 
@@ -83,9 +107,15 @@ class QAItem:
         raw = asdict(self)
         for name in ("type", "topics", "key_points", "code_refs", "misconceptions"):
             raw[name] = list(raw[name])
+        raw["claims"] = [
+            {k: list(v) if isinstance(v, tuple) else v for k, v in claim.items() if v not in ("", (), None)} for claim in raw["claims"]
+        ]
+        if not raw["claims"]:
+            del raw["claims"]
         raw["source"] = {k: v for k, v in raw["source"].items() if v is not None}
-        if raw["unproved"] is None:
-            del raw["unproved"]
+        for optional in ("unproved", "claim_check"):
+            if raw[optional] is None:
+                del raw[optional]
         return raw
 
     @classmethod
@@ -107,9 +137,11 @@ class QAItem:
                 file=source.get("file"),
             ),
             key_points=tuple(raw["key_points"]),
+            claims=tuple(Claim.from_dict(claim) for claim in raw.get("claims") or ()),
             notes=raw.get("notes") or "",
             code_refs=tuple(raw.get("code_refs") or ()),
             demo=raw.get("demo"),
+            claim_check=raw.get("claim_check"),
             misconceptions=tuple(Misconception(m["belief"], m["correction"]) for m in raw.get("misconceptions") or ()),
             unproved=Unproved(raw["unproved"]["reason"], raw["unproved"]["note"]) if raw.get("unproved") else None,
         )
@@ -235,8 +267,59 @@ def _is_misconceptions(value: Any) -> str | None:
     return None
 
 
+def _claim_problem(position: int, entry: Any) -> str | None:
+    if not isinstance(entry, dict):
+        return f"entry {position} must be a mapping with point and relation, not {type(entry).__name__}"
+    unknown = sorted(set(entry) - set(CLAIM_KEYS), key=str)
+    if unknown:
+        return f"entry {position}: unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(CLAIM_KEYS)}"
+    if _is_text(entry.get("point")):
+        return f"entry {position}: point must be one key point, verbatim"
+    for key in ("subject", "relation", "object"):
+        if key in entry and _is_text(entry[key]):
+            return f"entry {position}: {key} must be non-empty text"
+    for key in ("contrary", "wordings"):
+        if key in entry and (not isinstance(entry[key], list) or any(_is_text(v) for v in entry[key]) or not entry[key]):
+            return f"entry {position}: {key} must be a list of non-empty texts"
+    tolerance = entry.get("tolerance")
+    if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance <= 0):
+        return f"entry {position}: tolerance must be a positive number"
+    if not any(key in entry for key in ("relation", "contrary", "wordings", "tolerance")):
+        return f"entry {position}: says nothing the key point does not; give relation, contrary, wordings or tolerance"
+    return None
+
+
+def _is_claims(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return f"must be a non-empty list of claims, not {type(value).__name__}"
+    return next((problem for n, entry in enumerate(value, start=1) if (problem := _claim_problem(n, entry))), None)
+
+
+def _claims_match_points(raw: dict) -> list[FieldProblem]:
+    """Each claim names one of the item's key points, at most once."""
+    claims, points = raw.get("claims"), raw.get("key_points")
+    if not isinstance(claims, list) or not isinstance(points, list) or _is_claims(claims):
+        return []
+    problems, seen = [], set()
+    for position, claim in enumerate(claims):
+        point = claim["point"]
+        if point not in points:
+            problems.append(FieldProblem(("claims", position), f"claims: entry {position + 1}: {point!r} is not one of the key points"))
+        elif point in seen:
+            problems.append(FieldProblem(("claims", position), f"claims: entry {position + 1}: {point!r} has a claim already"))
+        seen.add(point)
+    return problems
+
+
 def _is_optional_id(value: Any) -> str | None:
     return None if value is None else _is_id(value)
+
+
+def _is_one_line(value: Any) -> str | None:
+    problem = _is_text(value)
+    if problem:
+        return problem
+    return "must be one line" if "\n" in value.strip() else None
 
 
 def _is_unproved(value: Any) -> str | None:
@@ -265,9 +348,11 @@ FIELDS: tuple[_FieldSpec, ...] = (
     _FieldSpec("difficulty", True, _is_difficulty),
     _FieldSpec("source", True, _is_source),
     _FieldSpec("key_points", True, lambda v: _is_text_list(v, *KEY_POINTS_RANGE)),
+    _FieldSpec("claims", False, _is_claims),
     _FieldSpec("notes", False, _is_optional_text),
     _FieldSpec("code_refs", False, _is_code_refs),
     _FieldSpec("demo", False, _is_optional_id),
+    _FieldSpec("claim_check", False, _is_one_line),
     _FieldSpec("misconceptions", False, _is_misconceptions),
     _FieldSpec("unproved", False, _is_unproved),
 )
@@ -298,12 +383,27 @@ def validate_item(raw: Any, known_topics: set[str], require_proof: bool = True) 
             "has both demo and unproved: keep one" if has_demo else "has neither demo nor unproved: add a demo, or unproved with a reason"
         )
         problems.append(FieldProblem(("unproved",) if has_unproved else (), message))
+    problems.extend(_claim_check_problems(raw, require_proof))
+    problems += _claims_match_points(raw)
     topics = raw.get("topics")
     if isinstance(topics, list):
         for position, topic in enumerate(topics):
             if isinstance(topic, str) and topic not in known_topics:
                 problems.append(FieldProblem(("topics", position), f"unknown topic '{topic}' (not in topics.yaml)"))
     return problems
+
+
+def _claim_check_problems(raw: dict[str, Any], require_proof: bool) -> list[FieldProblem]:
+    """A demo proves an item only through one named check: the one whose failure refutes the claim.
+
+    A learner's own card may link a demo without naming one (the app then shows the whole demo)."""
+    has_demo, has_check = raw.get("demo") is not None, raw.get("claim_check") is not None
+    if has_check and not has_demo:
+        return [FieldProblem(("claim_check",), "claim_check without a demo: remove it, or add the demo it belongs to")]
+    if has_demo and not has_check and require_proof:
+        message = "demo without claim_check: name the check of the demo whose failure would refute this item's claim"
+        return [FieldProblem(("demo",), message)]
+    return []
 
 
 @dataclass(frozen=True)

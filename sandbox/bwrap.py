@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CODE_PACKAGES = ("cifar_core", "exercises", "sandbox")  # what learner code may import from the project
+CODE_PACKAGES = ("cifar_core", "proofs", "exercises", "sandbox")  # what learner code may import from the project
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/etc/alternatives", "/etc/ld.so.cache")
 
 

@@ -1,9 +1,11 @@
-"""`python -m study`: grade, search, import, export and migrate, over the bank and the store."""
+"""`python -m study`: grade, search, import, export and migrate, over the bank and the store; fit FSRS to
+a learner (optimize) and plan to a viva date (plan)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +26,11 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     else:
         print(f"score {result.score:.2f} -> {result.suggested_rating}")
         print(f"matched: {'; '.join(result.matched)}\nmissed: {'; '.join(result.missed)}")
-        print(f"contradicted: {'; '.join(result.contradicted)}")
+        for point in result.points:
+            if point.status.value == "contradicted":
+                print(f"contradicted ({point.why}): {point.point} -- {point.explain()}")
+        if result.listed_terms:
+            print(result.hint)
         for hit in result.misconceptions:
             print(f"misconception: {hit.belief} -> {hit.correction}")
     return 0
@@ -97,6 +103,103 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_store(args: argparse.Namespace):
+    """The store --database names, else $VIVA_DATABASE_URL / $VIVA_PROGRESS_DB / the default file."""
+    from study.store import ProgressStore
+
+    return ProgressStore(args.database)
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from study.fit import optimize_class, optimize_learner, refit
+    from study.store import StoreError
+
+    if args.auto:
+        os.nice(10)  # the app starts this on its own after every N reviews: it must not slow the pages
+    try:
+        store = _open_store(args)
+        now = datetime.now(UTC)
+        if args.whole_class:
+            report = optimize_class(store, now, save=not args.no_save)
+        elif args.auto:
+            report = refit(store, args.profile, now, hosted=os.environ.get("HOSTED") == "1")
+        else:
+            report = optimize_learner(store, args.profile, now, save=not args.no_save)
+    except StoreError as error:
+        print(f"python -m study optimize: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.to_dict()))
+    elif not args.auto:
+        print(_fit_line(report, "the class" if args.whole_class else f"profile {args.profile}"))
+    return 0
+
+
+def _fit_line(report, who: str) -> str:
+    head = f"{who}: {report.reviews} reviews ({report.interday_reviews} interday)"
+    if report.log_loss_before is None:
+        return f"{head}; nothing to fit yet"
+    figures = f"log loss {report.log_loss_before:.4f} -> {report.log_loss_after:.4f}, "
+    figures += f"RMSE {report.rmse_before:.4f} -> {report.rmse_after:.4f}"
+    if not report.fitted:
+        return f"{head}; below the optimizer's minimum, parameters unchanged ({report.source_before}): {figures}"
+    return f"{head}; {figures}; " + ("saved" if report.saved else f"kept the {report.source_before} parameters (no better)")
+
+
+def _plan_settings(args: argparse.Namespace, stored, today):
+    """The stored settings with the command line's changes; (settings, None) or (None, message)."""
+    from dataclasses import replace
+    from datetime import date
+
+    changes = {}
+    if args.viva_date:
+        try:
+            stored = stored.with_viva_date(date.fromisoformat(args.viva_date), today)
+        except ValueError:
+            return None, f"--viva-date: {args.viva_date!r} is not a YYYY-MM-DD date"
+    for name in ("desired_retention", "new_per_day"):
+        if getattr(args, name) is not None:
+            changes["plan_new_per_day" if name == "new_per_day" else name] = getattr(args, name)
+    try:
+        settings = replace(stored, **changes)
+    except ValueError as error:
+        return None, str(error).replace("desired_retention", "--desired-retention").replace("plan_new_per_day", "--new-per-day")
+    return (settings, None) if settings.viva_date else (None, "no viva date: give --viva-date YYYY-MM-DD (or set one in Settings)")
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from study.daily import learner_plan
+    from study.own_cards import apply_overlay
+    from study.store import StoreError
+
+    now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
+    try:
+        store = _open_store(args)
+        settings, problem = _plan_settings(args, store.settings(args.profile), now.date())
+        if problem:
+            print(f"python -m study plan: {problem}", file=sys.stderr)
+            return 1
+        items = apply_overlay(load_bank(), store.own_cards(args.profile)).items
+        plan = learner_plan(store, items, args.profile, now, settings)
+    except StoreError as error:
+        print(f"python -m study plan: {error}", file=sys.stderr)
+        return 1
+    if plan is None:
+        print(f"python -m study plan: --viva-date {settings.viva_date} is not after today ({now.date()})", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(plan.to_dict()))
+    else:
+        print(f"{plan.days_left} days to {plan.viva_date}: {plan.unseen} cards unseen, {plan.new_per_day} new a day until "
+              f"{plan.last_new_day}, about {max(plan.reviews_per_day):.0f} cards on the busiest day; predicted recall on the day "
+              f"{plan.predicted_recall_on_date:.1%} (desired {plan.desired_retention:.0%})")  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m study", description="The study engine: grading, search, import, export, stores.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,7 +232,32 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_parser.add_argument("target", metavar="DST", help="created and upgraded to the current schema")
     migrate_parser.add_argument("--json", action="store_true", help='print {"profiles": n, "cards": n, "reviews": n}')
     migrate_parser.set_defaults(run=_cmd_migrate)
+    _add_plan_commands(commands)
     return parser
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    from study.store import DEFAULT_PROFILE
+
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, help="the learner (default: the local learner's profile)")
+    parser.add_argument("--database", help="SQLite path or database URL (default: $VIVA_DATABASE_URL, else the local progress file)")
+    parser.add_argument("--json", action="store_true")
+
+
+def _add_plan_commands(commands) -> None:
+    optimize_parser = commands.add_parser("optimize", help="fit FSRS to a learner's reviews (py-fsrs's optimizer); keeps better parameters")
+    _add_store_options(optimize_parser)
+    optimize_parser.add_argument("--class", dest="whole_class", action="store_true", help="fit every learner's reviews together")
+    optimize_parser.add_argument("--no-save", action="store_true", help="report only; keep the parameters in use")
+    optimize_parser.add_argument("--auto", action="store_true", help=argparse.SUPPRESS)  # the app's automatic refit
+    optimize_parser.set_defaults(run=_cmd_optimize)
+    plan_parser = commands.add_parser("plan", help="the plan to a viva date: new cards a day, daily load, predicted recall on the day")
+    _add_store_options(plan_parser)
+    plan_parser.add_argument("--viva-date", help="YYYY-MM-DD (default: the one set in Settings)")
+    plan_parser.add_argument("--desired-retention", type=float, help="0.70-0.97 (default: the learner's)")
+    plan_parser.add_argument("--new-per-day", type=int, help="your own pace of new cards (default: the pace the plan needs)")
+    plan_parser.add_argument("--now", help=argparse.SUPPRESS)  # an ISO time with zone, for reproducible tests
+    plan_parser.set_defaults(run=_cmd_plan)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from study.store import ProgressStore, StoreError
-from study.store_tables import cards, own_cards, profiles, resume_tokens, reviews
+from study.store_tables import cards, learner_settings, own_cards, profiles, resume_tokens, reviews
+
+# The class's own fit (class_fit) is not copied: the target's class is refitted from its own reviews.
+PER_PROFILE = (cards, reviews, own_cards, resume_tokens, learner_settings)
 
 
 def copy_store(source: str, target: str) -> dict[str, int]:
@@ -17,13 +20,13 @@ def copy_store(source: str, target: str) -> dict[str, int]:
         with src.engine.connect() as read:
             names = dict(read.execute(select(profiles.c.id, profiles.c.name)).all())
             rows = {table.name: [dict(r._mapping) for r in read.execute(select(table).order_by(*table.primary_key.columns))]
-                    for table in (cards, reviews, own_cards, resume_tokens)}  # fmt: skip
+                    for table in PER_PROFILE}  # fmt: skip
         taken = _profiles_with_progress(dst, set(names.values()))
         if taken:
             raise StoreError(f"{dst.where} already holds progress for {', '.join(sorted(taken))}; nothing was copied")
         new_id = {old: dst.profile_id(name) for old, name in names.items()}  # ids differ between stores; names do not
         with dst._write() as write:
-            for table in (cards, reviews, own_cards, resume_tokens):
+            for table in PER_PROFILE:
                 copied = [{**row, "profile_id": new_id[row["profile_id"]]} for row in rows[table.name]]
                 if table is reviews:
                     for row in copied:

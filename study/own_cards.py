@@ -57,6 +57,10 @@ def edit_item(store: ProgressStore, bank: Bank, item: QAItem, changes: dict, now
     raw = {**item.to_dict(), **changes, "id": item.id}
     if not raw.get("misconceptions"):
         raw.pop("misconceptions", None)  # the bank writes "none" by leaving the field out
+    # A claim explains one key point; an edited card keeps those whose point it kept.
+    claims = [claim for claim in raw.pop("claims", []) if claim["point"] in raw.get("key_points", [])]
+    if claims:
+        raw["claims"] = claims
     raw = _checked(raw, bank)
     shipped = not item.id.startswith(OWN_ID_PREFIX)
     store.save_own_card(raw, now, profile, edits=item.id if shipped else None)

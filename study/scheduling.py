@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 
-from fsrs import Card, Rating, ReviewLog, Scheduler
+from fsrs import Card, Rating, ReviewLog, Scheduler, State
+from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from qa_bank.schema import QAItem
+from study.controls import CardMeta
 
 
 def card_id_for(item_id: str) -> int:
@@ -17,16 +20,64 @@ def card_id_for(item_id: str) -> int:
 
 
 class StudyScheduler:
-    """Thin wrapper: explicit `now`, no fuzzing by default so schedules are reproducible."""
+    """FSRS with an explicit `now`, the learner's parameters and desired retention, and three
+    adjustments to a review interval, each reproducible (no hidden randomness):
 
-    def __init__(self, desired_retention: float = 0.9, enable_fuzzing: bool = False) -> None:
-        self._scheduler = Scheduler(desired_retention=desired_retention, enable_fuzzing=enable_fuzzing)
+    - fuzz and load balancing (`load_balance`): Anki fuzzes intervals so that "cards that were
+      introduced at the same time and given the same ratings" do not stick together (manual,
+      studying.md, Fuzz Factor) and, since 24.11, picks within that fuzz range the day with the
+      fewest cards due (its load balancer, ankitects/anki#3230). Here the fuzz range is py-fsrs's
+      (Anki's) and the choice is that least-loaded day, nearest the FSRS interval on a tie; over
+      90 days (where Anki stops balancing) a day of the range drawn from a hash of the card and
+      the review time.
+    - the viva cap (`viva_date`): before the viva, an interval that would carry a card past the
+      date with its predicted recall there below the desired retention ends on the day before.
+    """
+
+    def __init__(
+        self,
+        desired_retention: float = 0.9,
+        parameters: Sequence[float] = DEFAULT_PARAMETERS,
+        viva_date: date | None = None,
+        load_balance: bool = False,
+    ) -> None:
+        self._scheduler = Scheduler(parameters=tuple(parameters), desired_retention=desired_retention, enable_fuzzing=False)
+        self.desired_retention = desired_retention
+        self.parameters = tuple(parameters)
+        self.viva_date = viva_date
+        self.load_balance = load_balance
+
+    @property
+    def viva_moment(self) -> datetime | None:
+        """When recall "on the day" is predicted: midday UTC of the viva date."""
+        return datetime.combine(self.viva_date, time(12), UTC) if self.viva_date else None
 
     def new_card(self, item_id: str, now: datetime) -> Card:
         return Card(card_id=card_id_for(item_id), due=now)
 
-    def review(self, card: Card, rating: Rating, now: datetime) -> tuple[Card, ReviewLog]:
-        return self._scheduler.review_card(card, rating, now)
+    def review(self, card: Card, rating: Rating, now: datetime, due_counts: Mapping[date, int] | None = None) -> tuple[Card, ReviewLog]:
+        """Review `card`; `due_counts` (cards due per UTC date, this card left out) feeds the load balancer."""
+        card, log = self._scheduler.review_card(card, rating, now)
+        if card.state == State.Review:
+            card.due = self._adjusted_due(card, now, card.due, due_counts)
+        return card, log
+
+    def due_for(self, card: Card) -> datetime:
+        """A reviewed card's due date recomputed from its memory state (after the desired retention
+        or the parameters change), with the same fuzz and viva cap as a review gives."""
+        if card.state != State.Review or card.last_review is None:
+            return card.due
+        interval = next_interval(card.stability, self.desired_retention, self.parameters)
+        return self._adjusted_due(card, card.last_review, card.last_review + timedelta(days=interval), None)
+
+    def replay(self, card: Card, history: Sequence[tuple[Rating, datetime]]) -> Card:
+        """The card's memory state rebuilt from its reviews with these parameters (after a fit),
+        due as a review today would make it."""
+        rebuilt = Card(card_id=card.card_id, due=history[0][1])
+        for rating, moment in sorted(history, key=lambda review: review[1]):
+            rebuilt, _ = self._scheduler.review_card(rebuilt, rating, moment)
+        rebuilt.due = self.due_for(rebuilt)
+        return rebuilt
 
     def retrievability(self, card: Card, now: datetime) -> float:
         """Probability of recall now (0-1); 0 for a card never reviewed."""
@@ -34,23 +85,99 @@ class StudyScheduler:
             return 0.0
         return float(self._scheduler.get_card_retrievability(card, now))
 
+    def recall_at_viva(self, card: Card) -> float | None:
+        """Predicted recall at the viva if the card is not reviewed again; None without a date."""
+        return self.retrievability(card, self.viva_moment) if self.viva_date else None
+
+    # -- interval adjustments ------------------------------------------------------------------
+
+    def _adjusted_due(self, card: Card, now: datetime, due: datetime, due_counts: Mapping[date, int] | None) -> datetime:
+        days = (due - now).days
+        if self.load_balance and days >= 3:  # py-fsrs and Anki leave intervals under 2.5 days unfuzzed
+            days = self._spread(card, now, days, due_counts or {})
+        return self._viva_cap(card, now, now + timedelta(days=days))
+
+    def _spread(self, card: Card, now: datetime, days: int, due_counts: Mapping[date, int]) -> int:
+        low, high = fuzz_range(days, self._scheduler.maximum_interval)
+        if days > LOAD_BALANCE_MAX_DAYS:
+            return low + int(_unit_hash(card.card_id, now) * (high - low + 1))
+        load = lambda d: due_counts.get((now + timedelta(days=d)).date(), 0)  # noqa: E731
+        return min(range(low, high + 1), key=lambda d: (load(d), abs(d - days), d))
+
+    def _viva_cap(self, card: Card, now: datetime, due: datetime) -> datetime:
+        viva = self.viva_moment
+        if viva is None or now >= viva:
+            return due
+        viva_day = datetime.combine(self.viva_date, time(0), UTC)
+        if due < viva_day:
+            return due  # it comes back before the viva anyway
+        if self.retrievability(replace(card, last_review=now), viva) >= self.desired_retention:
+            return due  # recalled well enough on the day without another review
+        days_to_day_before = (self.viva_date - timedelta(days=1) - now.date()).days
+        return now + timedelta(days=days_to_day_before) if days_to_day_before >= 1 else due
+
+
+LOAD_BALANCE_MAX_DAYS = 90  # Anki's load balancer leaves longer intervals alone
+
+
+def next_interval(stability: float, desired_retention: float, parameters: Sequence[float], maximum: int = 36500) -> int:
+    """FSRS's interval in whole days, as py-fsrs rounds and bounds it: recall falls to the desired
+    retention after this long."""
+    decay = -parameters[20]
+    factor = 0.9 ** (1 / decay) - 1
+    return min(max(round(stability / factor * (desired_retention ** (1 / decay) - 1)), 1), maximum)
+
+
+def fuzz_range(days: int, maximum: int = 36500) -> tuple[int, int]:
+    """The days an interval may move to: py-fsrs's (and Anki's) fuzz range, 2.5-7 days +-15%,
+    7-20 days +-10%, beyond +-5%, plus one day."""
+    delta = 1.0 + sum(f["factor"] * max(min(float(days), f["end"]) - f["start"], 0.0) for f in FUZZ_RANGES)
+    high = min(round(days + delta), maximum)
+    return min(max(2, round(days - delta)), high), high
+
+
+def _unit_hash(card_id: int, now: datetime) -> float:
+    """A number in [0, 1) fixed by the card and the review time: fuzz that replays identically."""
+    digest = hashlib.sha256(f"{card_id}@{now.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
 
 @dataclass(frozen=True)
 class DailyQueue:
     due: list[str]  # item ids already studied and due now, most overdue first
     new: list[str]  # item ids never studied, up to today's remaining new-card allowance
+    final_pass: list[str] = field(default_factory=list)  # the day before the viva: the weakest cards, not due
 
     @property
     def ids(self) -> list[str]:
-        return self.due + self.new
+        return self.due + self.new + self.final_pass
 
 
-def build_queue(items: list[QAItem], cards: dict[str, Card], now: datetime, new_limit: int, new_seen_today: int = 0) -> DailyQueue:
-    """Due cards first (oldest due date first), then unseen items in bank order up to the limit."""
-    due = sorted((item.id for item in items if item.id in cards and cards[item.id].due <= now), key=lambda i: cards[i].due)
-    allowance = max(0, new_limit - new_seen_today)
-    new = [item.id for item in items if item.id not in cards][:allowance]
-    return DailyQueue(due, new)
+def build_queue(
+    items: list[QAItem],
+    cards: dict[str, Card],
+    now: datetime,
+    new_limit: int,
+    new_seen_today: int = 0,
+    meta: Mapping[str, CardMeta] | None = None,
+    review_limit: int | None = None,
+    reviews_done_today: int = 0,
+    final_pass: Sequence[str] = (),
+) -> DailyQueue:
+    """Due cards first (oldest due date first), then unseen items in bank order up to the limit.
+
+    Suspended and buried cards are left out. With a review limit, as in Anki (manual,
+    deck-options.md, Maximum Reviews/Day and New Cards Ignore Review Limit): at most that many
+    cards a day, and "no new cards will be shown when the review limit has been reached"."""
+    meta = meta or {}
+    shown = [item.id for item in items if not (item.id in meta and meta[item.id].hidden(now))]
+    due = sorted((i for i in shown if i in cards and cards[i].due <= now), key=lambda i: cards[i].due)
+    new = [i for i in shown if i not in cards]
+    room = len(due) + len(new) + len(final_pass) if review_limit is None else max(0, review_limit - reviews_done_today - new_seen_today)
+    due = due[:room]
+    new = new[: max(0, min(new_limit - new_seen_today, room - len(due)))]
+    passed = [i for i in final_pass if i in shown and i not in due][: max(0, room - len(due) - len(new))]
+    return DailyQueue(due, new, passed)
 
 
 def due_forecast(cards: dict[str, Card], now: datetime, days: int = 14) -> list[int]:

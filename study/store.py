@@ -9,24 +9,26 @@ import json
 import os
 import secrets
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fsrs import Card, Rating, ReviewLog
 from sqlalchemy import Connection, delete, exc, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from study import schema_upgrade
+from study import controls, schema_upgrade
+from study.controls import CardMeta
 from study.scheduling import StudyScheduler
 from study.schema_upgrade import SCHEMA_VERSION, NewerSchemaError
 from study.store_engine import IMMEDIATE, default_target, make_engine, sqlite_path
-from study.store_tables import cards, own_cards, profiles, resume_tokens, reviews
+from study.store_plan import PlanStore, flashcard_reviews, meta_from_json, meta_json, meta_of, meta_row
+from study.store_tables import DEFAULT_PROFILE, cards, learner_settings, own_cards, profiles, resume_tokens, reviews
 
 __all__ = ["DEFAULT_PROFILE", "SCHEMA_VERSION", "OwnCard", "ProgressStore", "ReviewRecord", "StoreError", "default_db_path"]
-DEFAULT_PROFILE = "default"
 
 
 CARD_KINDS = ("card", "exercise", "drill")  # flashcards, coding exercises, drill families
@@ -61,13 +63,14 @@ class OwnCard:
     updated_at: datetime
 
 
-class ProgressStore:
-    """Every profile's cards, review log, own cards and resume tokens, in one database."""
+class ProgressStore(PlanStore):
+    """Every profile's cards, review log, own cards and resume tokens, in one database; the
+    learner's settings, fitted parameters and card controls come from PlanStore."""
 
     def __init__(self, target: Path | str | None = None, scheduler: StudyScheduler | None = None) -> None:
         self.target = str(target) if target is not None else default_target()
         self.path = sqlite_path(self.target)  # None for a server database
-        self.scheduler = scheduler or StudyScheduler()
+        self.scheduler = scheduler  # when given, every profile is scheduled by it (tests); else scheduler_for()
         self.recovery_message: str | None = None  # set when a corrupt file was moved aside
         self._profile_ids: dict[str, int] = {}
         if self.path is not None:
@@ -185,11 +188,13 @@ class ProgressStore:
         return Card.from_json(text) if text else None
 
     def cards(self, profile: str = DEFAULT_PROFILE, kind: str = "card") -> dict[str, Card]:
-        """The learner's FSRS cards of one kind: "card" (flashcards), "exercise" or "drill"."""
+        """The learner's reviewed FSRS cards of one kind: "card" (flashcards), "exercise" or "drill".
+        A card suspended, buried or flagged before its first review is still new: it is not here."""
         where = (cards.c.profile_id == self.profile_id(profile), cards.c.kind == kind)
         query = select(cards.c.item_id, cards.c.card_json).where(*where)
         with self._read() as conn:
-            return {item_id: Card.from_json(text) for item_id, text in conn.execute(query)}
+            loaded = {item_id: Card.from_json(text) for item_id, text in conn.execute(query)}
+        return {item_id: card for item_id, card in loaded.items() if card.last_review is not None}
 
     def record_review(
         self,
@@ -203,33 +208,41 @@ class ProgressStore:
         kind: str = "card",
     ) -> tuple[Card, ReviewLog]:
         """Schedule and store one review in a single transaction; when this returns, it is stored.
-        `kind` is what is scheduled: a flashcard ("card"), a coding exercise or a drill family."""
+        `kind` is what is scheduled: a flashcard ("card"), a coding exercise or a drill family.
+        The learner's scheduler decides (their parameters, retention, viva date, load balancing);
+        a lapse counts towards the leech threshold, as in Anki."""
         if kind not in CARD_KINDS:
             raise ValueError(f"kind must be one of {', '.join(CARD_KINDS)}, not {kind!r}")
-        profile_id = self.profile_id(profile)
+        profile_id, settings = self.profile_id(profile), self.settings(profile)
+        scheduler = self.scheduler_for(profile, kind, settings)
         with self._write() as conn:
             # FOR UPDATE (PostgreSQL): two servers reviewing the same card take turns.
-            current = select(cards.c.card_json).where(cards.c.profile_id == profile_id, cards.c.item_id == item_id).with_for_update()
-            before = conn.execute(current).scalar() or ""
-            card = Card.from_json(before) if before else self.scheduler.new_card(item_id, now)
-            card, log = self.scheduler.review(card, rating, now)
-            row = {"profile_id": profile_id, "item_id": item_id, "card_json": card.to_json(), "due": card.due.isoformat(), "kind": kind}
-            upsert = self._insert(cards).values(**row)
-            conn.execute(upsert.on_conflict_do_update(index_elements=["profile_id", "item_id"], set_={"card_json": row["card_json"],
-                                                                                                     "due": row["due"]}))  # fmt: skip
+            row = conn.execute(select(cards).where(cards.c.profile_id == profile_id, cards.c.item_id == item_id).with_for_update()).first()
+            before, meta = (row.card_json, meta_of(row)) if row else ("", CardMeta())
+            earlier = Card.from_json(before) if before else None
+            counts = self._due_counts(conn, profile_id, kind, item_id) if scheduler.load_balance else None
+            card, log = scheduler.review(earlier or scheduler.new_card(item_id, now), rating, now, counts)
+            after, _ = controls.after_review(meta, earlier, rating, settings.leech_threshold, settings.leech_suspend)
+            self._put_card(conn, profile_id, item_id, kind, card, after)
             conn.execute(
                 reviews.insert().values(
-                    profile_id=profile_id,
-                    item_id=item_id,
-                    rating=int(rating),
-                    reviewed_at=now.isoformat(),
-                    duration_ms=duration_ms,
-                    score=score,
-                    mode=mode,
-                    card_before=before,
-                )  # fmt: skip
-            )
+                    profile_id=profile_id, item_id=item_id, rating=int(rating), reviewed_at=now.isoformat(), duration_ms=duration_ms,
+                    score=score, mode=mode, card_before=before, row_before=json.dumps(meta_json(meta)),
+                )
+            )  # fmt: skip
         return card, log
+
+    def _put_card(self, conn: Connection, profile_id: int, item_id: str, kind: str, card: Card, meta: CardMeta) -> None:
+        """Insert or update a card row with its memory state and Anki's fields."""
+        values = {"card_json": card.to_json(), "due": card.due.isoformat(), **meta_row(meta)}
+        upsert = self._insert(cards).values(profile_id=profile_id, item_id=item_id, kind=kind, **values)
+        conn.execute(upsert.on_conflict_do_update(index_elements=["profile_id", "item_id"], set_=values))
+
+    def _due_counts(self, conn: Connection, profile_id: int, kind: str, leave_out: str) -> Counter[date]:
+        """Cards due on each UTC date, for the load balancer (suspended cards and `leave_out` not counted)."""
+        query = select(cards.c.due).where(cards.c.profile_id == profile_id, cards.c.kind == kind, cards.c.item_id != leave_out,
+                                          cards.c.suspended.is_(False))  # fmt: skip
+        return Counter(datetime.fromisoformat(due).date() for due in conn.execute(query).scalars())
 
     def undo_last_review(self, profile: str = DEFAULT_PROFILE) -> ReviewRecord | None:
         """Take back the profile's latest review: its log row goes and the card returns to exactly
@@ -245,16 +258,23 @@ class ProgressStore:
             this_card = (cards.c.profile_id == profile_id) & (cards.c.item_id == latest.item_id)
             if latest.card_before:
                 due = Card.from_json(latest.card_before).due.isoformat()
-                conn.execute(update(cards).where(this_card).values(card_json=latest.card_before, due=due))
+                earlier = meta_row(meta_from_json(json.loads(latest.row_before))) if latest.row_before else {}
+                conn.execute(update(cards).where(this_card).values(card_json=latest.card_before, due=due, **earlier))
             else:
                 conn.execute(delete(cards).where(this_card))
             conn.execute(delete(reviews).where(reviews.c.id == latest.id))
         return _record(latest)
 
-    def preview(self, item_id: str, now: datetime, profile: str = DEFAULT_PROFILE) -> dict[Rating, datetime]:
-        """When the card would next be due after each of the four ratings (nothing is stored)."""
-        card = self.card(item_id, profile) or self.scheduler.new_card(item_id, now)
-        return {rating: self.scheduler.review(card, rating, now)[0].due for rating in Rating}
+    def preview(self, item_id: str, now: datetime, profile: str = DEFAULT_PROFILE, kind: str = "card") -> dict[Rating, datetime]:
+        """When the card would next be due after each of the four ratings (nothing is stored): the
+        same scheduler and load as record_review uses, so the buttons show what a rating gives."""
+        scheduler = self.scheduler_for(profile, kind)
+        card = self.card(item_id, profile) or scheduler.new_card(item_id, now)
+        counts = None
+        if scheduler.load_balance:
+            with self._read() as conn:
+                counts = self._due_counts(conn, self.profile_id(profile), kind, item_id)
+        return {rating: scheduler.review(card, rating, now, counts)[0].due for rating in Rating}
 
     def reviews(self, profile: str = DEFAULT_PROFILE) -> list[ReviewRecord]:
         query = select(reviews).where(reviews.c.profile_id == self.profile_id(profile)).order_by(reviews.c.id)
@@ -262,10 +282,11 @@ class ProgressStore:
             return [_record(row) for row in conn.execute(query)]
 
     def new_items_since(self, since: datetime, profile: str = DEFAULT_PROFILE) -> int:
-        """Items whose first review happened at or after `since` (for the daily new-card limit)."""
+        """Flashcards whose first review happened at or after `since` (for the daily new-card limit;
+        a first coding exercise or drill is not a new flashcard)."""
         first = (
             select(func.min(reviews.c.reviewed_at).label("first"))
-            .where(reviews.c.profile_id == self.profile_id(profile))
+            .where(reviews.c.profile_id == self.profile_id(profile), *flashcard_reviews(reviews.c.item_id))
             .group_by(reviews.c.item_id)
             .subquery()
         )
@@ -326,10 +347,13 @@ class ProgressStore:
             return conn.execute(query).scalar()
 
     def reset_profile(self, profile: str = DEFAULT_PROFILE) -> None:
+        """Delete the profile's cards, reviews and the parameters fitted to them; settings stay."""
         profile_id = self.profile_id(profile)
         with self._write() as conn:
             conn.execute(delete(cards).where(cards.c.profile_id == profile_id))
             conn.execute(delete(reviews).where(reviews.c.profile_id == profile_id))
+            conn.execute(update(learner_settings).where(learner_settings.c.profile_id == profile_id).values(parameters_json=None,
+                                                                                                           fit_json=None))  # fmt: skip
 
     def integrity_ok(self) -> bool:
         if self.path is None:

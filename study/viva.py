@@ -130,9 +130,11 @@ class VivaSession:
             late = " - time ran out" if answer.timed_out else ""
             missed = "; ".join(answer.result.missed) or "nothing"
             lines.append(f"Score {answer.result.score:.0%}{late}; missed: {missed}")
+            if answer.result.listed_terms:
+                lines.append(f"- {answer.result.hint}")
             for point in answer.result.points:
                 if point.status.value == "contradicted":
-                    lines.append(f'- Contradicted: {point.point} (you said: "{point.clause}")')
+                    lines.append(f'- Contradicted ({point.why}): {point.point} (you said: "{point.clause}"; {point.explain()})')
             for hit in answer.result.misconceptions:
                 lines.append(f"- Misconception: {hit.belief}. Correction: {hit.correction}")
             lines.append("")

@@ -12,7 +12,7 @@ from fsrs import Rating
 from qa_bank.schema import Bank, QAItem
 from study.filters import ItemFilter
 from study.scheduling import format_interval
-from ui.demos import render_demo_panel, render_note_verdict
+from ui.demos import render_claim_verdict, render_demo_panel
 from ui.state import profile
 
 
@@ -59,19 +59,18 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
     st.markdown("**Key points:** " + " · ".join(map(plain, item.key_points)))
     if item.notes:
         st.warning(item.notes, icon=":material/edit_note:")
-        if item.demo:
-            render_note_verdict(item.demo, key=f"note-{item.id}")
+    if item.demo and item.claim_check:
+        render_claim_verdict(item.demo, item.claim_check, key=f"claim-{item.id}", checks_note=bool(item.notes))
     topic_names = [bank.topics[t].name for t in item.topics if t in bank.topics]
     st.caption(f"{item.source.label()} · {', '.join(topic_names)} · {'/'.join(item.type)} · difficulty {item.difficulty}")
     if item.code_refs:
         st.caption("Code: " + ", ".join(f"`{ref}`" for ref in item.code_refs))
-    if item.demo:
-        st.caption(f"Proved by demo `{item.demo}`" + (" (it also checks the correction note above)" if item.notes else ""))
-    elif item.unproved:
+    if item.unproved:
         st.caption(f"Unproved ({item.unproved.reason}): {plain(item.unproved.note)}")
     render_practice_links(item, key=f"practice-{item.id}")
 
 
+_WHY_LABEL = {"negation": "Negated", "antonym": "Opposite", "roles": "Roles swapped", "value": "Wrong value", "number": "Wrong number"}
 _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
     "matched": (":material/check_circle:", "Matched"),
     "partial": (":material/adjust:", "Partly"),
@@ -81,14 +80,18 @@ _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
 
 
 def render_grade_feedback(result) -> None:
-    """Each key point as matched, partly stated, missed or contradicted, with the learner's own
-    clause that decided it; then each misconception the answer states, with its correction."""
+    """A list of terms first ("say how they relate"); then each key point as matched, partly
+    stated, missed or contradicted, with the learner's own clause that decided it and, for a
+    contradiction, what reversed it (the two things swapped, the wrong value); then each
+    misconception the answer states, with its correction."""
+    if result.listed_terms:
+        st.warning(f":material/format_list_bulleted: {plain(result.hint)}")
     for point in result.points:
         icon, label = _POINT_LOOK[point.status.value]
         said = f" · you said: “{plain(point.clause)}”" if point.clause else ""
         line = f"{icon} **{label}:** {plain(point.point)}{said}"
         if point.status.value == "contradicted":
-            st.error(line)
+            st.error(f"{line}  \n{_WHY_LABEL.get(point.why or '', 'Reversed')}: {plain(point.explain())}")
         elif point.status.value == "matched":
             st.success(line)
         else:
@@ -101,7 +104,7 @@ def render_grade_feedback(result) -> None:
 def render_proof(item: QAItem, bank: Bank, key: str) -> None:
     """Beside a card: its demo, the code it points at, and related cards."""
     if item.demo:
-        render_demo_panel(item.demo, key=f"{key}-demo")
+        render_demo_panel(item.demo, key=f"{key}-demo", claim_check=item.claim_check)
     if item.code_refs and st.toggle("Show the code this answer points at", key=f"{key}-code"):
         for ref in item.code_refs:
             render_code_ref(ref)

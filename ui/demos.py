@@ -17,8 +17,11 @@ def _param_widget(param, key: str):
     return st.number_input(label, min_value=float(param.low), max_value=float(param.high), value=float(param.default), key=key, format="%g")
 
 
-def render_demo_panel(demo_id: str, key: str) -> None:
-    """Parameter widgets, a Run button, the checks as passed or failed, figures, tables and the source."""
+def render_demo_panel(demo_id: str, key: str, claim_check: str | None = None) -> None:
+    """Parameter widgets, a Run button, the checks as passed or failed, figures, tables and the source.
+
+    claim_check: the check that proves the card beside the panel; it is shown first, as the claim
+    check, and the demo's other checks as side checks."""
     from proofs.catalogue import get_demo
     from proofs.registry import run
 
@@ -35,7 +38,7 @@ def render_demo_panel(demo_id: str, key: str) -> None:
                 st.error(str(error))
         outcome = st.session_state.get(f"{key}-result")
         if outcome is not None and outcome.id == demo_id:
-            _show_demo_outcome(outcome)
+            _show_demo_outcome(outcome, claim_check)
         with st.expander("Snippet (the demo's own code)"):
             st.code(demo.source, language="python")
         render_edit_and_run(demo, key)
@@ -50,25 +53,33 @@ def _remember_verdict(outcome) -> None:
     st.session_state[_verdict_key(outcome.id)] = outcome
 
 
-def render_note_verdict(demo_id: str, key: str) -> None:
-    """Next to a correction note: the verdict of the demo that checks it, from this session's run
-    or from a run started here (torch loads only when the learner asks)."""
-    outcome = st.session_state.get(_verdict_key(demo_id))
-    if outcome is None:
-        if not st.button(f"Check this note: run demo {demo_id}", key=f"{key}-check", icon=":material/science:"):
-            return
-        from proofs.catalogue import get_demo
-        from proofs.registry import run
+def render_claim_verdict(demo_id: str, claim_check: str, key: str, checks_note: bool = False) -> None:
+    """Beside an answer: the check that proves it, with the values it measured, from this session's
+    run of the demo or from a run started here (torch loads only when the learner asks).
 
-        outcome = run(get_demo(demo_id))
+    checks_note: the answer is wrong and the claim check proves the correction note instead."""
+    outcome = st.session_state.get(_verdict_key(demo_id))
+    what = "the correction note" if checks_note else "this answer"
+    if outcome is None:
+        st.caption(f"Claim check for {what}: {_md(claim_check)} (demo `{demo_id}`)")
+        if not st.button("Run the claim check", key=f"{key}-check", icon=":material/science:"):
+            return
+    from proofs.catalogue import get_demo
+    from proofs.registry import run
+
+    demo = get_demo(demo_id)
+    if outcome is None:
+        outcome = run(demo)
         _remember_verdict(outcome)
-    if outcome.skipped:
-        st.info(f"Demo `{demo_id}` cannot run here: {outcome.skipped}", icon=":material/block:")
-    elif outcome.passed:
-        st.success(f"Demo `{demo_id}` passed all {len(outcome.result.checks)} checks: the note holds.", icon=":material/verified:")
-    else:
-        failed = "; ".join(outcome.failed_checks) or outcome.error or "no checks ran"
-        st.error(f"Demo `{demo_id}` failed: {failed}", icon=":material/error:")
+    check = None if outcome.skipped else outcome.named(claim_check)
+    if check is None:
+        why = outcome.skipped or f"the demo reports no check named {_md(claim_check)}"
+        st.info(f"Claim check {_md(claim_check)} cannot be shown: {why}", icon=":material/block:")
+        return
+    verdict = "passed" if check.passed else "failed"
+    body = f"Claim check {verdict}: {_md(check.name)}  \n{_measured(check)}  \n"
+    body += f"Demo `{demo_id}` checks {what}; this check fails when the demo makes the mistake: {_md(demo.mistake)}"
+    (st.success if check.passed else st.error)(body, icon=":material/verified:" if check.passed else ":material/error:")
 
 
 def render_edit_and_run(demo, key: str) -> None:
@@ -104,14 +115,25 @@ def render_edit_and_run(demo, key: str) -> None:
         st.image(figure)
 
 
-def _show_demo_outcome(outcome) -> None:
+def _md(text: str) -> str:
+    return text.replace("*", "\\*")  # "128*4*4" must not turn into italics
+
+
+def _measured(check) -> str:
+    return ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in check.measured.items())
+
+
+def _show_demo_outcome(outcome, claim_check: str | None = None) -> None:
     if outcome.skipped:
         st.info(f"Skipped: {outcome.skipped}")
         return
-    for check in outcome.result.checks:
-        measured = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in check.measured.items())
-        name = check.name.replace("*", "\\*")  # "128*4*4" must not turn into italics
-        (st.success if check.passed else st.error)(f"{'Passed' if check.passed else 'Failed'}: {name}  \n{measured}")
+    # The card's own claim check first: it is the one whose failure would refute the card.
+    checks = sorted(outcome.result.checks, key=lambda c: c.name != claim_check)
+    for check in checks:
+        role = "" if claim_check is None else ("Claim check " if check.name == claim_check else "Side check ")
+        verdict = "passed" if check.passed else "failed"
+        label = f"{role}{verdict}" if role else verdict.capitalize()
+        (st.success if check.passed else st.error)(f"{label}: {_md(check.name)}  \n{_measured(check)}")
     for line in outcome.result.text:
         st.caption(line)
     for table in outcome.result.tables:

@@ -11,7 +11,9 @@ Two ways, in order:
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -29,14 +31,59 @@ def auth_configured() -> bool:
         return False
 
 
-def _signed_in_profile() -> str:
+def _signed_in_profile(store: ProgressStore) -> str:
     if not st.user.is_logged_in:
         st.title("Sign in")
         st.write("This class server keeps each learner's progress under their own account.")
         st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
         st.stop()
     subject = str(st.user.get("sub") or st.user.get("email"))
-    return "user-" + hashlib.sha256(subject.encode()).hexdigest()[:16]
+    name = "user-" + hashlib.sha256(subject.encode()).hexdigest()[:16]
+    if not class_view_config().pseudonymous and st.session_state.get("_named") != name:
+        store.set_display_name(name, str(st.user.get("email") or st.user.get("name") or subject))  # the deployer chose names
+        st.session_state["_named"] = name
+    return name
+
+
+@dataclass(frozen=True)
+class ClassViewConfig:
+    """Who sees the class view, set by the deployer: `[class_view]` in secrets.toml
+    (instructor_emails, instructor_subjects, pseudonymous), or VIVA_INSTRUCTOR_EMAILS and
+    VIVA_INSTRUCTOR_SUBJECTS (comma-separated) and VIVA_CLASS_NAMES=1 for real names."""
+
+    instructor_emails: frozenset[str] = frozenset()
+    instructor_subjects: frozenset[str] = frozenset()
+    pseudonymous: bool = True
+
+
+def class_view_config() -> ClassViewConfig:
+    section = _secrets_section("class_view")
+    listed = lambda key, env: {v.strip() for v in [*section.get(key, []), *os.environ.get(env, "").split(",")] if v.strip()}  # noqa: E731
+    names = section.get("pseudonymous", True) is False or os.environ.get("VIVA_CLASS_NAMES") == "1"
+    return ClassViewConfig(
+        frozenset(e.lower() for e in listed("instructor_emails", "VIVA_INSTRUCTOR_EMAILS")),
+        frozenset(listed("instructor_subjects", "VIVA_INSTRUCTOR_SUBJECTS")),
+        pseudonymous=not names,
+    )
+
+
+def _secrets_section(name: str) -> dict:
+    try:
+        return dict(st.secrets.get(name, {}))
+    except Exception:  # no secrets file at all
+        return {}
+
+
+def is_instructor() -> bool:
+    """A signed-in user the deployer listed, by subject or by e-mail (not when the provider says
+    that e-mail is unverified). Resume links never make an instructor: they prove no identity."""
+    if not auth_configured() or not st.user.is_logged_in:
+        return False
+    config = class_view_config()
+    if str(st.user.get("sub") or "") in config.instructor_subjects:
+        return True
+    email = str(st.user.get("email") or "").lower()
+    return bool(email) and email in config.instructor_emails and st.user.get("email_verified") is not False
 
 
 def _new_learner(store: ProgressStore) -> tuple[str, str]:
@@ -60,7 +107,7 @@ def _from_resume_link(store: ProgressStore) -> tuple[str, str]:
 def hosted_profile(store: ProgressStore) -> str:
     """This browser session's profile on a hosted server; the URL always carries its resume token."""
     if auth_configured():
-        return _signed_in_profile()
+        return _signed_in_profile(store)
     name, token = _from_resume_link(store)
     st.session_state[_IDENTITY] = (name, token)
     if st.query_params.get(RESUME_PARAM) != token:

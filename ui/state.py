@@ -4,12 +4,14 @@ and their progress store. Heavy modules (torch) are never imported here."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 
 import streamlit as st
 
 from qa_bank.loader import BankError, load_bank
 from qa_bank.schema import Bank
+from study.learner import LearnerSettings
 from study.own_cards import apply_overlay
 from study.search import SearchIndex
 from study.store import DEFAULT_PROFILE, ProgressStore, StoreError
@@ -94,3 +96,33 @@ def get_store() -> ProgressStore:
     if st.session_state.get("store_warning"):
         st.warning(st.session_state["store_warning"], icon=":material/warning:")
     return store
+
+
+def learner_settings() -> LearnerSettings:
+    """This learner's stored settings; a broken settings row stops the page with its one line."""
+    try:
+        return get_store().settings(profile())
+    except StoreError as error:
+        st.error(str(error))
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+
+
+def started(key: str) -> None:
+    """Note when something to review (a card, a quiz question, an exercise, a drill) was first shown."""
+    st.session_state.setdefault(f"_started-{key}", time.time())
+
+
+def elapsed_ms(key: str) -> int | None:
+    """Milliseconds since started(key), and forget it: the review's duration, stored with it."""
+    start = st.session_state.pop(f"_started-{key}", None)
+    return None if start is None else max(0, int((time.time() - start) * 1000))
+
+
+def after_flashcard_review() -> None:
+    """Every N flashcard reviews the learner's FSRS parameters are refitted, in a separate process."""
+    from study.fit import refit_due, start_refit
+
+    store = get_store()
+    if refit_due(store, profile()):
+        start_refit(store.target, profile())

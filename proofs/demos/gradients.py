@@ -185,3 +185,46 @@ def softmax_ce_gradient(classes: int, broken: bool = False) -> DemoResult:
         _gradcheck(lambda z: SoftmaxCrossEntropyFn.apply(z, targets, broken), logits.detach().requires_grad_()),
     )
     return result
+
+
+def _conv_weight_grad(x: torch.Tensor, grad_out: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
+    """dL/dW of a padded 3x3 conv as a correlation of input patches with the output gradient (flip: a true convolution)."""
+    cols = F.unfold(x, k, padding=k // 2)  # (N, C*k*k, H*W)
+    grad = (grad_out.flatten(2) @ cols.transpose(1, 2)).sum(0)  # (O, C*k*k)
+    grad = grad.view(grad_out.shape[1], x.shape[1], k, k)
+    return grad.flip(2, 3) if flip else grad
+
+
+@demo(
+    "cnn-backward-rules",
+    "The backward pass of a small CNN, layer by layer",
+    "Through conv -> ReLU -> max pool -> global average pool -> linear -> cross-entropy, autograd's gradients follow the "
+    "rules: p - y at the logits, a^T dz for the linear weights, the max position only in pooling, the ReLU mask where the "
+    "input was positive, and for the conv weights a correlation of the input with the output gradient.",
+    mistake="computing the conv weight gradient as a true (kernel-flipped) convolution",
+)
+def cnn_backward_rules(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    torch.manual_seed(0)
+    x, weight = torch.randn(4, 2, 8, 8, dtype=torch.float64), torch.randn(3, 2, 3, 3, dtype=torch.float64, requires_grad=True)
+    fc = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    targets = torch.randint(0, 5, (4,))
+    conv = F.conv2d(x, weight, padding=1)  # (4, 3, 8, 8)
+    relu = F.relu(conv)
+    pooled, indices = F.max_pool2d(relu, 2, return_indices=True)  # (4, 3, 4, 4)
+    features = pooled.mean((2, 3))  # global average pool: (4, 3)
+    logits = features @ fc.T  # (4, 5)
+    for tensor in (conv, relu, pooled, features, logits):
+        tensor.retain_grad()
+    F.cross_entropy(logits, targets).backward()
+    n = len(targets)
+    gaps = {
+        "logits_vs_p_minus_y": logits.grad - (logits.softmax(1) - F.one_hot(targets, 5)) / n,
+        "fc_vs_dz_T_a": fc.grad - logits.grad.T @ features,
+        "pool_vs_max_positions": relu.grad - F.max_unpool2d(pooled.grad, indices, 2, output_size=relu.shape[2:]),
+        "relu_vs_mask": conv.grad - relu.grad * (conv > 0),
+        "conv_vs_correlation": weight.grad - _conv_weight_grad(x, conv.grad, 3, flip=broken),
+    }
+    gaps = {name: gap.abs().max().item() for name, gap in gaps.items()}
+    result.check("every layer's gradient follows its rule", max(gaps.values()) < 1e-10, **gaps)
+    return result

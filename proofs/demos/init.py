@@ -8,29 +8,56 @@ from torch import nn
 from proofs.registry import DemoResult, Param, demo, line_figure
 
 
-@demo(
-    "zero-init-symmetry",
-    "Zero initialisation keeps neurons identical",
-    "With all-equal weights every hidden unit gets the same gradient and stays a copy.",
-    mistake="one unit's weights nudged by 1e-3: symmetry is broken and the units drift apart",
-)
-def zero_init_symmetry(broken: bool = False) -> DemoResult:
-    result = DemoResult()
+def _train_hidden(zero: bool) -> tuple[nn.Sequential, float]:
+    """A Linear-ReLU-Linear net trained 20 SGD steps from zero or default (Kaiming-uniform) weights; also the hidden
+    layer's gradient norm at the first step."""
     model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Linear(6, 3))
-    for layer in (model[0], model[2]):
-        nn.init.constant_(layer.weight, 0.1)  # equal, as zero is (zero itself would also give zero gradients)
-        nn.init.zeros_(layer.bias)
-    if broken:
-        with torch.no_grad():
-            model[0].weight[0] += 1e-3 * torch.randn(5)
+    if zero:
+        for layer in (model[0], model[2]):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     x, y = torch.randn(64, 5), torch.randint(0, 3, (64,))
+    first_grad = None
     for _ in range(20):
         optimizer.zero_grad()
         nn.functional.cross_entropy(model(x), y).backward()
+        first_grad = model[0].weight.grad.norm().item() if first_grad is None else first_grad
         optimizer.step()
-    spread = (model[0].weight - model[0].weight[0]).abs().max().item()
-    result.check("all hidden units still identical after 20 steps", spread < 1e-6, max_difference_between_units=spread)
+    return model, first_grad
+
+
+def _unit_spread(model: nn.Sequential) -> float:
+    """Smallest distance between two hidden units' incoming weights (0: at least two units are copies)."""
+    weights = model[0].weight.detach()
+    return torch.pdist(weights).min().item()
+
+
+@demo(
+    "zero-init-symmetry",
+    "Zero initialisation does not break symmetry; random initialisation does",
+    "With all weights 0 and ReLU, every hidden unit outputs 0 and gets exactly zero gradient, so the hidden layer never "
+    "learns and its units stay copies; PyTorch's default random (Kaiming-uniform) initialisation gives each unit its own "
+    "gradient.",
+    mistake="initialising every weight and bias to zero",
+    threads=1,
+)
+def zero_init_symmetry(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    model, first_grad = _train_hidden(zero=broken)
+    result.check(
+        "the hidden layer learns: non-zero gradient, and its units differ after 20 steps",
+        first_grad > 0 and _unit_spread(model) > 1e-3,
+        hidden_grad_norm=first_grad,
+        closest_units=_unit_spread(model),
+    )
+    zero_model, zero_grad = _train_hidden(zero=True)
+    result.check(
+        "zero init: the hidden gradient is exactly 0 and every unit stays 0",
+        zero_grad == 0.0 and zero_model[0].weight.abs().max().item() == 0.0,
+        hidden_grad_norm=zero_grad,
+        largest_hidden_weight=zero_model[0].weight.abs().max(),
+    )
     return result
 
 
@@ -59,6 +86,7 @@ def activation_stds(scheme: str, depth: int, width: int = 256, he_gain: str = "r
     "He init keeps activations at a stable scale; N(0, 10) explodes, Xavier shrinks under ReLU, zero kills the signal.",
     Param("depth", 20, 5, 50),
     mistake="He init with the linear gain (std sqrt(1 / fan_in)), forgetting that ReLU halves the variance",
+    threads=1,
 )
 def init_activation_scale(depth: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -69,6 +97,16 @@ def init_activation_scale(depth: int, broken: bool = False) -> DemoResult:
     result.check("N(0, 10): explodes (past 1e20, or overflows to inf/NaN)", blown is not None, exploded_at_layer=blown or -1)
     result.check("Xavier under ReLU: shrinks", stds["xavier"][-1] < stds["xavier"][0] / 10, xavier_last=stds["xavier"][-1])
     result.check("zero: no signal", stds["zero"][-1] == 0.0)
+    he, xavier = torch.empty(256, 512), torch.empty(256, 512)  # (fan_out, fan_in)
+    nn.init.kaiming_normal_(he, nonlinearity="relu")
+    nn.init.xavier_normal_(xavier)
+    ratios = he.var().item() / (2 / 512), xavier.var().item() / (2 / (512 + 256))
+    result.check(
+        "variances: He 2/fan_in, Xavier 2/(fan_in + fan_out)",
+        all(abs(r - 1) < 0.05 for r in ratios),
+        he_ratio=ratios[0],
+        xavier_ratio=ratios[1],
+    )
     safe = {k: [min(v, 1e30) if math.isfinite(v) else 1e30 for v in values] for k, values in stds.items() if k != "zero"}
     result.figures.append(line_figure("Activation std per layer", list(range(1, depth + 1)), safe, "layer", "std"))
     return result

@@ -6,7 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cifar_core.augment import mixup_batch
 from cifar_core.models import SimpleCNN
+from cifar_core.steps import training_step
 from proofs.registry import DemoResult, Param, demo
 
 
@@ -41,21 +43,40 @@ def bce_with_logits_stable(logit: float, broken: bool = False) -> DemoResult:
 
 @demo(
     "ce-double-softmax",
-    "Softmax before CrossEntropyLoss",
-    "CrossEntropyLoss applies log-softmax itself; adding a softmax first squashes the logits so the loss can never approach 0.",
+    "CrossEntropyLoss takes logits: softmax before it is the pitfall",
+    "CrossEntropyLoss applies log-softmax itself: on raw logits it equals nll_loss(log_softmax(z)) = -log softmax(z)[y]. "
+    "Feeding it softmax probabilities applies softmax twice and the loss can never approach 0; feeding log_softmax "
+    "output is merely redundant (log-softmax of log-probabilities changes nothing).",
     Param("classes", 10, 2, 100),
     mistake="a softmax as the model's last layer, feeding probabilities to CrossEntropyLoss",
 )
 def ce_double_softmax(classes: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
+    logits, targets = torch.randn(16, classes) * 3, torch.randint(0, classes, (16,))
+    fed = logits.softmax(1) if broken else logits
+    loss = F.cross_entropy(fed, targets)
+    by_definition = -logits.softmax(1)[torch.arange(16), targets].log().mean()  # second route: -log p_y
+    nll = F.nll_loss(F.log_softmax(logits, 1), targets)
+    gap = max(abs(loss.item() - by_definition.item()), abs(loss.item() - nll.item()))
+    result.check(
+        "CrossEntropyLoss(input) = nll_loss(log_softmax(logits)) = -log softmax(logits)[y]",
+        gap < 1e-5,
+        loss=loss,
+        minus_log_p_y=by_definition,
+    )
+    redundant = abs(F.cross_entropy(F.log_softmax(logits, 1), targets).item() - nll.item())
+    result.check("log_softmax first: the same loss (redundant, not wrong)", redundant < 1e-5, difference=redundant)
     perfect = torch.full((1, classes), -20.0)
     perfect[0, 0] = 20.0
-    target = torch.tensor([0])
-    right = F.cross_entropy(perfect.softmax(1) if broken else perfect, target).item()
-    double = F.cross_entropy(perfect.softmax(1), target).item()
+    double = F.cross_entropy(perfect.softmax(1), torch.tensor([0])).item()
     floor = -math.log(math.e / (math.e + classes - 1))  # best case once probabilities are fed as logits
-    result.check("logits: a perfect prediction has loss ~0", right < 1e-6, loss=right)
-    result.check("double softmax: loss stuck at its floor", abs(double - floor) < 1e-4, loss=double, floor=floor)
+    result.check(
+        "softmax first: a perfect prediction's loss is stuck at its floor, not 0", abs(double - floor) < 1e-4, loss=double, floor=floor
+    )
+    z = logits[:1].clone().requires_grad_(True)
+    F.cross_entropy(z, targets[:1]).backward()
+    raised = (z - 0.5 * z.grad).softmax(1)[0, targets[0]].item() > z.softmax(1)[0, targets[0]].item()
+    result.check("one gradient step raises the correct class's probability", raised)
     return result
 
 
@@ -72,7 +93,13 @@ def initial_loss_ln10(broken: bool = False) -> DemoResult:
         nn.init.normal_(model.classifier[-1].weight, std=1.0)
     with torch.no_grad():
         loss = F.cross_entropy(model(torch.randn(256, 3, 32, 32)), torch.randint(0, 10, (256,))).item()
-    result.check("initial loss within 0.3 of ln(10)", abs(loss - math.log(10)) < 0.3, loss=loss, ln10=math.log(10))
+    uniform = F.cross_entropy(torch.zeros(256, 10), torch.randint(0, 10, (256,))).item()  # random guessing: p = 1/10 each
+    result.check(
+        "random guessing scores ln(10) = 2.303; a fresh SimpleCNN starts within 0.3 of it",
+        abs(uniform - math.log(10)) < 1e-6 and abs(loss - math.log(10)) < 0.3,
+        uniform_guess=uniform,
+        fresh_simplecnn=loss,
+    )
     return result
 
 
@@ -98,19 +125,74 @@ def label_smoothing_target(eps: float, broken: bool = False) -> DemoResult:
     return result
 
 
+def _partners(images: torch.Tensor, mixed: torch.Tensor, lam: float) -> list[int]:
+    """For each mixed image, the partner j with mixed[i] = lam * images[i] + (1 - lam) * images[j] (-1: none)."""
+    found = []
+    for i in range(len(images)):
+        gaps = (mixed[i] - lam * images[i] - (1 - lam) * images).flatten(1).abs().amax(1)
+        found.append(int(gaps.argmin()) if gaps.min() < 1e-5 else -1)
+    return found
+
+
 @demo(
     "mixup-loss",
-    "Mixup's loss is cross-entropy against mixed labels",
-    "lam * CE(out, y_a) + (1 - lam) * CE(out, y_b) equals CE against the mixed soft target lam * y_a + (1 - lam) * y_b.",
-    Param("lam", 0.7, 0.0, 1.0),
-    mistake="weighting the second image's label by lam instead of 1 - lam",
+    "MixUp in cifar_core: mixed images, mixed labels",
+    "cifar_core's mixup_batch blends each image with a shuffled partner by lam ~ Beta(alpha, alpha), and training_step "
+    "(called from train_epoch before the forward pass) weights the two labels by the same lam: "
+    "lam * CE(out, y_a) + (1 - lam) * CE(out, y_b).",
+    Param("alpha", 0.4, 0.1, 2.0),
+    mistake="mixing the images but keeping the original labels",
 )
-def mixup_loss(lam: float, broken: bool = False) -> DemoResult:
+def mixup_loss(alpha: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
-    logits, y_a, y_b = torch.randn(8, 10), torch.randint(0, 10, (8,)), torch.randint(0, 10, (8,))
-    weight_a = 1 - lam if broken else lam
-    pair = weight_a * F.cross_entropy(logits, y_a) + (1 - weight_a) * F.cross_entropy(logits, y_b)
-    soft = lam * F.one_hot(y_a, 10).float() + (1 - lam) * F.one_hot(y_b, 10).float()
-    mixed = F.cross_entropy(logits, soft)
-    result.check("the two forms agree", abs(pair.item() - mixed.item()) < 1e-5, pair_form=pair, soft_form=mixed)
+    images, targets = torch.randn(8, 3, 4, 4), torch.randint(0, 10, (8,))
+    model, loss_fn = nn.Sequential(nn.Flatten(), nn.Linear(48, 10)), nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the step leaves the model as it was
+    loss, _ = training_step(model, images, targets, loss_fn, optimizer, mixup_alpha=alpha, generator=torch.Generator().manual_seed(1))
+    mixed, y_a, y_b, lam = mixup_batch(images, targets, alpha, torch.Generator().manual_seed(1))  # the same draw
+    partners = _partners(images, mixed, lam)
+    with torch.no_grad():
+        out = model(mixed)
+        expected = loss_fn(out, targets) if broken else lam * loss_fn(out, y_a) + (1 - lam) * loss_fn(out, y_b)
+    labels_follow = -1 not in partners and torch.equal(y_b, targets[partners])
+    result.check(
+        "training_step's loss = lam * CE(out, y_a) + (1 - lam) * CE(out, y_b), labels mixed with the images",
+        labels_follow and abs(loss.item() - expected.item()) < 1e-5,
+        step_loss=loss, expected=expected, lam=lam,
+    )  # fmt: skip
+    generator = torch.Generator().manual_seed(2)
+    lams = torch.tensor([mixup_batch(images[:2], targets[:2], alpha, generator)[3] for _ in range(2000)])
+    beta_var = 1 / (4 * (2 * alpha + 1))  # variance of Beta(alpha, alpha)
+    result.check(
+        "lam follows Beta(alpha, alpha): mean 0.5, variance 1 / (4 (2 alpha + 1))",
+        abs(lams.mean().item() - 0.5) < 0.03 and abs(lams.var().item() - beta_var) < 0.15 * beta_var,
+        mean=lams.mean(), variance=lams.var(), beta_variance=beta_var,
+    )  # fmt: skip
+    return result
+
+
+@demo(
+    "nan-loss-detection",
+    "Detecting a NaN loss",
+    "One NaN in a batch makes the loss NaN and, after the step, the weights too; NaN is not equal to itself, so "
+    "`loss == float('nan')` is always False and only torch.isnan (or not torch.isfinite) catches it.",
+    mistake="testing the loss with `loss == float('nan')`",
+)
+def nan_loss_detection(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    model = SimpleCNN()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    images, targets = torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))
+    images[0, 0, 0, 0] = float("nan")  # one corrupt pixel
+    loss, _ = training_step(model, images, targets, nn.CrossEntropyLoss(), optimizer)
+    flagged = bool(loss == float("nan")) if broken else bool(torch.isnan(loss))
+    result.check(
+        "the NaN check flags the NaN loss",
+        flagged,
+        loss=str(loss.item()),
+        equals_nan=str(bool(loss == float("nan"))),
+        isnan=str(bool(torch.isnan(loss))),
+    )
+    poisoned = any(torch.isnan(p).any().item() for p in model.parameters())
+    result.check("after that step the weights are NaN too", poisoned)
     return result

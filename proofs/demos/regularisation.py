@@ -58,6 +58,7 @@ def dropout_zeroes_activations(p: float, broken: bool = False) -> DemoResult:
     "the training loss is a running average over an epoch in which the model improved, while validation is "
     "measured at the end.",
     mistake="measuring the 'training' loss in eval mode too, after the epoch",
+    threads=1,
 )
 def train_loss_above_eval_loss(broken: bool = False) -> DemoResult:
     result = DemoResult()

@@ -4,16 +4,19 @@ name), and whether the clause as a whole contradicts the point."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from study.grading.lexicon import Lexicon
+from study.grading.numbers import same_value, unit_scale
 from study.grading.text import Clause, Term
 
 TYPO_MATCH = 85  # rapidfuzz ratio above which two plain stems are one word mistyped
 TYPO_MIN_LENGTH = 5  # shorter stems must match exactly: "mean" is not "man"
 CONTRADICTION_SHARE = 0.6  # share of the point's terms a clause must line up to contradict it
+WHY_ORDER = ("value", "number", "roles", "antonym")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,19 @@ class Alignment:
     opposed_terms: tuple[str, ...] = ()  # the point's terms the clause reversed through an opposite
     can_contradict: bool = True  # False for a supposition, or when the point's numbers are absent
     span: int | None = None  # clause words from the first to the last lined-up term
+    # (the point's term, the clause's term standing in its place, how: value, number, roles or antonym)
+    swaps: tuple[tuple[Term, Term, str], ...] = ()
+    negation_flip: bool = False  # the clause negates what the point asserts, or the reverse
+
+    @property
+    def why(self) -> str | None:
+        """What reversed the point, strongest evidence first: a value (True/False, on/off) or a
+        number bound to the wrong name, two named things exchanged (roles), an opposite word
+        (antonym), or a negation."""
+        if not self.reversed:
+            return None
+        kinds = {how for _, _, how in self.swaps}
+        return next((kind for kind in WHY_ORDER if kind in kinds), "negation")
 
     @property
     def aligned(self) -> int:
@@ -42,16 +58,29 @@ class Alignment:
 
     @property
     def contradicts(self) -> bool:
-        lined_up = self.aligned >= 2 and self.aligned >= CONTRADICTION_SHARE * self.total
+        """Reversed, on enough of the point; a value bound to the point's own name with another
+        value ("deterministic to False") is enough on its own."""
+        if any(c.claimed is not None for _, c, _ in self.swaps):  # "128*4*4 = 512": a wrong result is wrong anywhere
+            return self.can_contradict
+        values = any(how == "value" or (how == "number" and p.bound_to and not unit_scale(p.bound_to)) for p, _, how in self.swaps)
+        lined_up = self.aligned >= 2 and (values or self.aligned >= CONTRADICTION_SHARE * self.total)
         return self.can_contradict and self.reversed and lined_up
+
+    numbers: int = 0  # the point's numbers
+    numbers_aligned: int = 0  # ... that the clause states
 
     @property
     def coverage(self) -> float:
-        """Share of the point the clause states; a reversed clause states none of it."""
-        return 0.0 if self.reversed or not self.total else self.aligned / self.total
+        """Share of the point the clause states, a number counting twice a word (a numeric point
+        claims its numbers: "the cross-entropy is minus the log of 0.1, about 2.30" states
+        "expected loss ln(10) = 2.303"); a reversed clause states none of it."""
+        if self.reversed or not self.total:
+            return 0.0
+        words = self.total - self.numbers
+        return (self.aligned - self.numbers_aligned + 2 * self.numbers_aligned) / (words + 2 * self.numbers)
 
 
-def _same_word(a: str, b: str, lexicon: Lexicon) -> bool:
+def same_word(a: str, b: str, lexicon: Lexicon) -> bool:
     """Equal, or one plain word mistyped; a lexicon name only ever matches itself."""
     if a == b:
         return True
@@ -61,23 +90,42 @@ def _same_word(a: str, b: str, lexicon: Lexicon) -> bool:
 
 
 def _same_number(a: Term, b: Term) -> bool:
-    if a.value == b.value:
+    """Equal within the written precision ("2.30" is ln 10); "10%" and "0.1" are one number, "10" and "0.1" are not."""
+    if a.boolean != b.boolean:
+        return False
+    if same_value(a.value, a.tolerance, b.value, b.tolerance):
         return True
-    # "10%" and "0.1" are one number; "10" and "0.1" are not.
-    return (a.percent or b.percent) and (a.value / 100 == b.value or b.value / 100 == a.value)
+    if a.percent and same_value(a.value / 100, a.tolerance / 100, b.value, b.tolerance):
+        return True
+    return b.percent and same_value(a.value, a.tolerance, b.value / 100, b.tolerance / 100)
 
 
-def _number_occurrences(term: Term, clause: Clause) -> tuple[list[Term], list[Term]]:
-    """Exact: the same number. Opposed: the point's name carries another number in the clause
-    ("momentum 5e-4" where the point says "momentum 0.9")."""
-    numbers = [t for t in clause.terms if t.value is not None]
-    same = [t for t in numbers if _same_number(term, t)]
-    if term.bound_to is None:
-        return same, []
-    named = [t for t in numbers if t.bound_to == term.bound_to]
-    if named and not any(_same_number(term, t) for t in named):
+def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list[Term], list[Term]]:
+    """Exact: the same number, bound to the point's name or another word of the point ("10k images
+    of the test set" for "10,000 test images"). Opposed: the point's name carries another number of
+    the same kind ("momentum 5e-4" where the point says "momentum 0.9"). Else exact: the same number
+    anywhere, unless bound to a name the point gives another number ("gamma=10" for "gamma=0.1").
+    Numbers that moved with a swapped name ("the std is (0.4914, ...)") line up, so the clause is
+    read as the swap it is."""
+    numbers = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent == term.percent]
+    same = [t for t in numbers if _same_number(term, t)] + _sizes(term, clause)
+    miscalculated = [t for t in same if t.claimed is not None]  # "128*4*4 = 512" says the size is 512
+    if miscalculated:
+        return [], miscalculated
+    conflicting = {t.bound_to for t in point.terms if t.value is not None and not _same_number(t, term)}
+    words = {t.key for t in point.terms} - conflicting
+    named_same = [t for t in same if t.bound_to == term.bound_to or t.bound_to in words]
+    if named_same or term.bound_to is None:
+        return named_same or same, []
+    named = [t for t in numbers if t.bound_to == term.bound_to and not _same_number(term, t)]
+    if named:
         return [], named
-    return same, []
+    return [t for t in same if t.bound_to not in conflicting], []
+
+
+def _sizes(term: Term, clause: Clause) -> list[Term]:
+    """A square size states its side: "starts at 32x32" says 32."""
+    return [t for t in clause.terms if re.fullmatch(rf"{term.value:g}x{term.value:g}", t.key)] if term.value == int(term.value) else []
 
 
 def _neighbour(clause: Clause, term: Term) -> str | None:
@@ -89,9 +137,10 @@ def _neighbour(clause: Clause, term: Term) -> str | None:
 def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
     """The clause's terms that say this term (exact) and that say its opposite (opposed)."""
     if term.value is not None:
-        return _number_occurrences(term, clause)
+        return _number_occurrences(term, point, clause)
     words = [t for t in clause.terms if t.value is None]
-    exact = [t for t in words if _same_word(term.key, t.key, lexicon)]
+    # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
+    exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
     opposed = [t for t in words if lexicon.opposite(term.key, t.key)]
     if term.key in lexicon.degree:
         opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
@@ -138,31 +187,76 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     ("does not use batch statistics" for "uses running statistics")."""
     chosen = _choose_all(point, clause, lexicon)
     terms = {t.index: t for t in point.terms}
+    point_heads, clause_heads = _heads(point.terms), _heads(clause.terms)
     consumed: set[int] = set()
-    opposed_terms = []
+    opposed_terms, swaps = [], []
     for index, (occurrence, is_opposite) in chosen.items():
         if not is_opposite:
             continue
-        if occurrence.negated != terms[index].negated:
+        # A true opposite cancels a negation anywhere in its reach ("doesn't load anything in
+        # parallel" is "loads in the main process"); one of several named things only where the
+        # negation governs it ("does not use batch statistics", not "do not apply softmax" for sigmoid).
+        binary = occurrence.key in lexicon.opposites.get(terms[index].key, ())
+        governed = _governs(occurrence, clause_heads) or _governs(terms[index], point_heads)
+        if (occurrence.negated or occurrence.contrasted) != terms[index].negated and occurrence.value is None and (binary or governed):
             consumed.update(occurrence.negated_by, terms[index].negated_by)
         else:
             opposed_terms.append(terms[index].key)
-    clause_markers = {m for occurrence, _ in chosen.values() for m in occurrence.negated_by} - consumed
-    point_markers = {m for i, t in terms.items() if i in chosen or clause_markers for m in t.negated_by} - consumed
+            swaps.append((terms[index], occurrence, _how(terms[index], occurrence, lexicon)))
+    # A key point's negation counts where the word it governs (the first in its scope) lines up: "does
+    # not change accuracy" is not reversed by a clause that names accuracy but not change.
+    clause_markers = _governing(clause, {occurrence.index for occurrence, _ in chosen.values()}) - consumed
+    point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
+    negation_flip = (len(clause_markers) + len(point_markers)) % 2 == 1
     return Alignment(
         total=len(point.terms),
         supported=sum(not is_opposite for _, is_opposite in chosen.values()),
         opposed=sum(is_opposite for _, is_opposite in chosen.values()),
         # One concept swapped in two places ("split the training set into train ..." read as
         # "split the test set into test ...") is one reversal, not a mirror image.
-        flips=len(set(opposed_terms)) + (len(clause_markers) + len(point_markers)) % 2,
+        flips=len(set(opposed_terms)) + negation_flip,
         subject_mirrored=bool(mirrored),
         opposed_terms=tuple(opposed_terms),
         can_contradict=not clause.hypothetical and _numbers_lined_up(point, chosen),
         span=_span(chosen),
+        swaps=tuple(swaps),
+        negation_flip=negation_flip,
+        numbers=sum(t.value is not None for t in point.terms),
+        numbers_aligned=sum(terms[i].value is not None and not opposite for i, (_, opposite) in chosen.items()),
     )
+
+
+def _heads(terms: tuple[Term, ...]) -> dict[int, int]:
+    """Each negation marker's head: the index of the first term in its scope."""
+    heads: dict[int, int] = {}
+    for term in terms:
+        for marker in term.negated_by:
+            heads.setdefault(marker, term.index)
+    return heads
+
+
+def _governing(clause: Clause, lined_up: set[int]) -> set[int]:
+    """The clause's negations that bear on the point: the word each governs lines up, or most of
+    its reach does ("isn't a full pass over the data"), not one noun inside a phrase it negates
+    ("avoid expensive CPU ops" says nothing against "make CPU transforms cheaper")."""
+    scopes: dict[int, list[int]] = {}
+    for term in clause.terms:
+        for marker in term.negated_by:
+            scopes.setdefault(marker, []).append(term.index)
+    return {m for m, scope in scopes.items() if scope[0] in lined_up or 2 * len(lined_up.intersection(scope)) >= len(scope)}
+
+
+def _governs(term: Term, heads: dict[int, int]) -> bool:
+    """The term is the first word of one of its negations' reach (or a contrast names it)."""
+    return term.contrasted or any(heads.get(marker) == term.index for marker in term.negated_by)
+
+
+def _how(point_term: Term, clause_term: Term, lexicon: Lexicon) -> str:
+    if point_term.value is not None:
+        return "value" if point_term.boolean or clause_term.boolean else "number"
+    return "roles" if clause_term.key in lexicon.counterparts.get(point_term.key, ()) else "antonym"
 
 
 def _span(chosen: dict[int, tuple[Term, bool]]) -> int | None:
@@ -171,11 +265,14 @@ def _span(chosen: dict[int, tuple[Term, bool]]) -> int | None:
 
 
 def _numbers_lined_up(point: Clause, chosen: dict[int, tuple[Term, bool]]) -> bool:
-    """A point that states a number is about that number: it is contradicted only through it."""
-    numbers = [t.index for t in point.terms if t.value is not None]
-    return not numbers or any(index in chosen for index in numbers)
+    """A point that states a number is about that number: it is contradicted only through it, or
+    through the name it is bound to ("raw pixels are float32 0-1" for "uint8 0-255")."""
+    numbers = [t for t in point.terms if t.value is not None]
+    names = {t.bound_to for t in numbers}
+    swapped_name = any(is_opposite and t.key in names for t in point.terms if t.index in chosen for _, is_opposite in [chosen[t.index]])
+    return not numbers or swapped_name or any(t.index in chosen for t in numbers)
 
 
 def states(clause: Clause, key: str, lexicon: Lexicon) -> bool:
     """Whether the clause names this term itself (not its opposite)."""
-    return any(_same_word(key, t.key, lexicon) for t in clause.terms)
+    return any(same_word(key, t.key, lexicon) for t in clause.terms)

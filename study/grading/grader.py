@@ -3,15 +3,26 @@ learner's own words, known misconceptions caught, and a suggested FSRS rating.""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from functools import cache
 
 from fsrs import Rating
 
-from qa_bank.schema import QAItem
-from study.grading.align import Alignment, align, states
+from qa_bank.schema import Claim, QAItem
+from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
-from study.grading.text import Clause, clauses, key_point_clause, merge
+from study.grading.numbers import same_value
+from study.grading.text import Clause, Term, clauses, key_point_clause, merge
+
+# An answer is on topic by the share of its words found in the item's own text (question, model
+# answer, key points): a weak answer counts as Hard only when it is on topic (an off-topic answer
+# that shares a few words is Again), and an on-topic fragment of a point counts as Hard.
+RELEVANT = 0.4
+ON_TOPIC = 0.6
+FRAGMENT = 0.2  # coverage of some point that makes an on-topic answer a fragment, not nothing
+LISTED_SHARE = 0.5  # an answer whose clauses are at least this share list items is a term list
+LISTED_MIN = 3  # ... and has at least this many of them
 
 POINT_MATCHED = 0.6  # share of a key point's terms one clause must state
 # A wrong belief must be stated whole (all but one term of a long one), and compactly: its terms
@@ -36,6 +47,20 @@ class PointResult:
     status: PointStatus
     coverage: float  # 0-1: share of the point's terms one clause states
     clause: str | None  # the learner's words that matched or contradicted it
+    why: str | None = None  # for a contradiction: value, number, roles, antonym or negation
+    swapped: tuple[str, str] | None = None  # (the point's word, the learner's word in its place)
+
+    def explain(self) -> str:
+        """One line saying what reversed the point, in the learner's terms."""
+        if self.status is not PointStatus.CONTRADICTED:
+            return ""
+        if self.swapped and self.why == "roles":
+            return f"you swapped {self.swapped[0]} and {self.swapped[1]}: you put {self.swapped[1]} where the point has {self.swapped[0]}"
+        if self.swapped and self.why in ("value", "number"):
+            return f"you gave {self.swapped[1]} where the point has {self.swapped[0]}"
+        if self.swapped:
+            return f"you said {self.swapped[1]} where the point says {self.swapped[0]}"
+        return "your negation reverses it"
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,9 @@ class GradeResult:
     suggested_rating: str  # Again, Hard, Good or Easy; the learner may override it
     points: list[PointResult] = field(default_factory=list)
     misconceptions: list[MisconceptionHit] = field(default_factory=list)
+    listed_terms: bool = False  # the answer is mostly a list of terms with no claim relating them
+    on_topic: float = 0.0  # 0-1: share of the answer's words found in the item's own text
+    hint: str = ""  # what to say next: for a term list, "say what X does to Y"
 
     @property
     def matched(self) -> list[str]:
@@ -65,13 +93,20 @@ class GradeResult:
         return [p.point for p in self.points if p.status is PointStatus.CONTRADICTED]
 
     def to_dict(self) -> dict[str, object]:
+        reversed_points = [p for p in self.points if p.status is PointStatus.CONTRADICTED]
         return {
             "score": self.score,
             "matched": self.matched,
             "missed": self.missed,
-            "contradicted": self.contradicted,
+            "contradicted": [
+                {"point": p.point, "why": p.why, "clause": p.clause, "swapped": p.swapped and list(p.swapped), "explain": p.explain()}
+                for p in reversed_points
+            ],
             "misconceptions": [asdict(hit) for hit in self.misconceptions],
             "points": [{**asdict(p), "status": p.status.value} for p in self.points],
+            "listed_terms": self.listed_terms,
+            "on_topic": self.on_topic,
+            "hint": self.hint,
             "suggested_rating": self.suggested_rating,
         }
 
@@ -88,10 +123,11 @@ def _cleared_by_sibling(point: Clause, clause: Clause, alignment: Alignment, ans
     for sibling in answer:
         if sibling is clause or sibling.sentence != clause.sentence:
             continue
-        # The sibling must talk about the point itself, not merely name the reversed word
-        # ("split the test set ..., and use the training loader" states no split of training data).
+        # The sibling must talk about the point itself, as fully as the reversing clause does, not
+        # merely name the reversed word ("split the test set ..., and use the training loader";
+        # "raw pixels are float32 0-1 and are converted to uint8 0-255").
         reading = align(point, sibling, lexicon)
-        if reading.reversed or reading.aligned < 2:
+        if reading.reversed or reading.aligned < 2 or reading.aligned <= alignment.aligned:
             continue
         if any(states(sibling, key, lexicon) for key in alignment.opposed_terms):
             return True
@@ -109,31 +145,117 @@ def _windows(answer: list[Clause]) -> list[list[int]]:
     return runs
 
 
-def grade_point(point: str, answer: list[Clause], lexicon: Lexicon) -> PointResult:
-    """Contradiction is read clause by clause; coverage over runs of clauses that contain no
-    contradicting clause, so a claim is credited where the learner stated it, and only there."""
-    target = key_point_clause(point, lexicon)
-    if not target.terms:
-        return PointResult(point, PointStatus.MISSED, 0.0, None)
+def _anchored(run: list[int], answer: list[Clause], talks: list[bool]) -> bool:
+    """Several clauses state a point together only through one that is a statement, not a list
+    item, and talks about the point (`talks`, per clause): "writes the epoch, model state_dict,
+    best_acc" is a claim with a list; "BatchNorm, stabilises, training" is three list items and claims nothing."""
+    return len(run) == 1 or any(not answer[i].listed and talks[i] for i in run)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """A clause that reverses a point: how much of the point it lines up, and why."""
+
+    share: float
+    clause: str
+    why: str | None
+    swapped: tuple[str, str] | None
+
+
+def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """The clauses that reverse the point (blocked from crediting it), and how."""
     blocked: set[int] = set()
-    contradiction: tuple[float, str] | None = None
+    found = []
     for index, clause in enumerate(answer):
         alignment = align(target, clause, lexicon)
         if alignment.contradicts and not _cleared_by_sibling(target, clause, alignment, answer, lexicon):
             blocked.add(index)
-            contradiction = max(contradiction or (0.0, ""), (alignment.aligned / alignment.total, clause.text))
+            found.append(Reversal(alignment.aligned / alignment.total, clause.text, alignment.why, _swapped_words(alignment)))
+    return blocked, found
+
+
+def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """Clauses that state what the bank says is the point's contrary ("start large and lower it"),
+    including a word of it the point lacks: "ReLU non-linearity" does not state "ReLU removes the
+    non-linearity"."""
+    blocked: set[int] = set()
+    found = []
+    for contrary in claim.contrary:
+        target = key_point_clause(contrary, lexicon)
+        own = replace(target, terms=tuple(t for t in target.terms if not any(same_word(t.key, p.key, lexicon) for p in point.terms)))
+        for index, clause in enumerate(answer):
+            alignment = align(target, clause, lexicon)
+            distinct = not own.terms or align(own, clause, lexicon).aligned > 0
+            if not clause.hypothetical and distinct and alignment.aligned >= 2 and alignment.coverage >= POINT_MATCHED:
+                blocked.add(index)
+                found.append(Reversal(alignment.coverage, clause.text, "antonym", (claim.relation or claim.point, contrary)))
+    return blocked, found
+
+
+def _best_coverage(
+    target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon, relation: Clause | None = None
+) -> tuple[float, str | None]:
+    """The best share of the point stated by an anchored run of clauses; where the bank gives the
+    point's relation, only runs that state it count ("BatchNorm ... training" without "stabilises")."""
     best: tuple[float, str | None] = (0.0, None)
+    talks = [align(target, clause, lexicon).aligned > 0 for clause in answer]
     for run in _windows(answer):
-        if blocked.intersection(run):
+        if blocked.intersection(run) or not _anchored(run, answer, talks):
             continue
         parts = [answer[i] for i in run]
         text = parts[0].text if len(parts) == 1 else f"{parts[0].text} … {parts[-1].text}"
-        coverage = align(target, merge(parts, text), lexicon).coverage
+        merged = merge(parts, text)
+        if relation is not None and not align(relation, merged, lexicon).coverage:
+            continue
+        coverage = align(target, merged, lexicon).coverage
         if coverage > best[0] or (coverage == best[0] and best[1] is not None and len(text) < len(best[1])):
             best = (coverage, text)
-    coverage, where = best
-    if contradiction and (coverage < POINT_MATCHED or contradiction[0] > coverage):
-        return PointResult(point, PointStatus.CONTRADICTED, 0.0, contradiction[1])
+    return best
+
+
+def _swapped_words(alignment: Alignment) -> tuple[str, str] | None:
+    """The point's word and the learner's word in its place, as typed ("128*4*4 = 512" for a wrong result)."""
+    if not alignment.swaps:
+        return None
+    ours, theirs, _ = alignment.swaps[0]
+    said = f"{theirs.surface} = {theirs.claimed:g}" if theirs.claimed is not None else theirs.surface or theirs.key
+    return ours.surface or ours.key, said
+
+
+def _targets(point: str, claim: Claim | None, lexicon: Lexicon) -> list[Clause]:
+    """The point read as a clause (its numbers within the claim's tolerance), then its other wordings."""
+    target = key_point_clause(point, lexicon)
+    if claim is None:
+        return [target]
+    if claim.tolerance:
+        loose = [replace(t, tolerance=max(t.tolerance, claim.tolerance)) if t.value is not None else t for t in target.terms]
+        target = replace(target, terms=tuple(loose))
+    return [target, *(key_point_clause(wording, lexicon) for wording in claim.wordings)]
+
+
+def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None) -> PointResult:
+    """Contradiction is read clause by clause; coverage over anchored runs of clauses that contain
+    no contradicting clause, so a claim is credited where the learner stated it, and only there.
+    A bank claim adds wordings that state the point, contraries that reverse it, a relation that
+    must be stated, and a tolerance on its numbers."""
+    targets = [t for t in _targets(point, claim, lexicon) if t.terms]
+    if not targets:
+        return PointResult(point, PointStatus.MISSED, 0.0, None)
+    blocked: set[int] = set()
+    reversals: list[Reversal] = []
+    for target in targets:
+        more_blocked, found = _contradictions(target, answer, lexicon)
+        blocked |= more_blocked
+        reversals += found
+    if claim is not None and claim.contrary:
+        more_blocked, found = _contraries(claim, targets[0], answer, lexicon)
+        blocked |= more_blocked
+        reversals += found
+    relation = key_point_clause(claim.relation, lexicon) if claim is not None and claim.relation else None
+    coverage, where = max((_best_coverage(target, answer, blocked, lexicon, relation) for target in targets), key=lambda best: best[0])
+    strongest = max(reversals, key=lambda r: r.share, default=None)
+    if strongest and (coverage < POINT_MATCHED or strongest.share > coverage):
+        return PointResult(point, PointStatus.CONTRADICTED, 0.0, strongest.clause, strongest.why, strongest.swapped)
     if coverage >= POINT_MATCHED:
         return PointResult(point, PointStatus.MATCHED, round(coverage, 3), where)
     status = PointStatus.PARTIAL if coverage > 0 else PointStatus.MISSED
@@ -154,24 +276,85 @@ def find_misconceptions(item: QAItem, answer: list[Clause], lexicon: Lexicon) ->
     return hits
 
 
-def suggest_rating(score: float, points: list[PointResult], misconceptions: list[MisconceptionHit]) -> Rating:
-    """From the score, capped at Hard by a contradiction or a misconception, and Again when the
-    answer reverses at least as many points as it gets right."""
+def suggest_rating(
+    score: float, points: list[PointResult], misconceptions: list[MisconceptionHit], listed: bool = False, on_topic: float = 1.0
+) -> Rating:
+    """From the score, weak answers sorted by topic (see RELEVANT), capped at Hard by a
+    contradiction, a misconception or a list of terms, and Again when the answer reverses at least
+    as many points as it gets right."""
     rating = next((r for floor, r in RATING_FLOORS if score >= floor), Rating.Again)
+    if rating is Rating.Hard and on_topic < RELEVANT:
+        rating = Rating.Again
+    fragment = any(p.coverage >= FRAGMENT and p.status is not PointStatus.CONTRADICTED for p in points)
+    if rating is Rating.Again and on_topic >= ON_TOPIC and fragment:
+        rating = Rating.Hard
     matched = sum(p.status is PointStatus.MATCHED for p in points)
     contradicted = sum(p.status is PointStatus.CONTRADICTED for p in points)
-    if contradicted or misconceptions:
+    if contradicted or misconceptions or listed:
         rating = min(rating, Rating.Hard)
     if contradicted >= max(1, matched) or (misconceptions and not matched):
         rating = Rating.Again
     return rating
 
 
+@cache
+def _item_terms(item: QAItem, lexicon: Lexicon) -> tuple[frozenset[str], tuple[Term, ...]]:
+    """The words and the numbers of the item's own text."""
+    claimed = [text for claim in item.claims for text in (*claim.wordings, claim.subject, claim.relation, claim.object) if text]
+    text = "\n".join([item.question, item.answer, *item.key_points, *claimed])
+    terms = [t for clause in clauses(text, lexicon) for t in clause.terms]
+    return frozenset(t.key for t in terms if t.value is None), tuple(t for t in terms if t.value is not None)
+
+
+def on_topic(item: QAItem, answer: list[Clause], lexicon: Lexicon) -> float:
+    """Share of the answer's terms that the item's own text uses too ("around 2.3" is on topic
+    for an item whose text says ln(10) = 2.303)."""
+    words, numbers = _item_terms(item, lexicon)
+    terms = [t for clause in answer for t in clause.terms]
+
+    def known(term: Term) -> bool:
+        if term.value is None:
+            return any(same_word(term.key, k, lexicon) for k in words)
+        return any(same_value(term.value, term.tolerance, n.value, n.tolerance) for n in numbers)
+
+    return sum(map(known, terms)) / len(terms) if terms else 0.0
+
+
+def listed_terms(answer: list[Clause]) -> bool:
+    """Mostly a list of terms: the learner named things without saying how they relate (counted in
+    terms, so "StepLR, step_size=10, gamma=0.1: every ten epochs the rate ..." is a claim)."""
+    items = sum(clause.listed for clause in answer)
+    listed = sum(len(clause.terms) for clause in answer if clause.listed)
+    return items >= LISTED_MIN and listed >= LISTED_SHARE * sum(len(clause.terms) for clause in answer)
+
+
+def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) -> str:
+    """ "You listed the terms; say how they relate": with the first point not stated, its first
+    and last named things as X and Y."""
+    unstated = next((p for p in points if p.status is not PointStatus.MATCHED), points[0])
+    claim = next((c for c in item.claims if c.point == unstated.point and c.subject and c.object), None)
+    if claim is not None:
+        return f"You listed the terms; say how they relate: what does {claim.subject} do to {claim.object}?"
+    terms = key_point_clause(unstated.point, lexicon).terms
+    first_number = next((t.index for t in terms if t.value is not None), None)
+    if first_number:  # "expected loss ln(10) = 2.303": say what the expected loss is
+        return f"You listed the terms; say how they relate: what is the {' '.join(t.surface for t in terms[:first_number])}?"
+    words = [t.surface for t in terms if t.surface and t.value is None]
+    relation = f": what does {words[0]} do to {words[-1]}?" if len(words) >= 2 else "."
+    return f"You listed the terms; say how they relate{relation}"
+
+
 def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeResult:
     """Grade `answer` against the item's key points and misconceptions (see the module doc)."""
     lexicon = lexicon or load_lexicon()
     answer_clauses = clauses(answer, lexicon)
-    points = [grade_point(point, answer_clauses, lexicon) for point in item.key_points]
+    claims = {claim.point: claim for claim in item.claims}
+    points = [grade_point(point, answer_clauses, lexicon, claims.get(point)) for point in item.key_points]
     score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
-    return GradeResult(round(score, 3), suggest_rating(score, points, hits).name, points, hits)
+    # A list that names every point answered a question that asks for names ("which augmentations?").
+    listed = listed_terms(answer_clauses) and any(p.status is not PointStatus.MATCHED for p in points)
+    hint = term_list_hint(item, points, lexicon) if listed else ""
+    topic = round(on_topic(item, answer_clauses, lexicon), 3)
+    rating = suggest_rating(score, points, hits, listed, topic)
+    return GradeResult(round(score, 3), rating.name, points, hits, listed, topic, hint)

@@ -11,7 +11,7 @@ import snowballstemmer
 import yaml
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
-NEGATION_KINDS = ("short", "phrase", "clause")
+NEGATION_KINDS = ("short", "phrase", "contrast", "clause")
 
 # British spellings the bank and learners mix; unified before stemming so "normalises" and
 # "normalizes" share a stem. Words ending in -ise that are not verbs of this kind are kept.

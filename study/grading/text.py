@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from study.grading.lexicon import Lexicon, stem
+from study.grading.numbers import NumberSpan, number_spans, unit_scale
 from study.vocabulary import ABBREVIATIONS, STOPWORDS
 
 # Filler that carries no claim in a spoken answer. Negation words and comparatives are not here:
@@ -16,19 +18,40 @@ GRADING_STOPWORDS = (STOPWORDS - {"not", "no", "more", "less", "most", "over", "
     "really", "basically", "actually", "thing", "things", "like", "way", "some", "because", "since", "which", "while",
     "thus", "hence", "therefore", "just", "still", "already", "even", "whole", "here", "these", "those", "other", "own",
     "onto", "its", "itself", "called", "call", "calls", "let", "lets", "need", "needs", "needed", "want",
+    "around", "roughly", "approximately", "approx", "nearly", "almost",  # numbers.py reads these as a tolerance
     "ca", "wo", "doe",  # what is left of "can't", "won't" and "does" once n't and the stemmer have had them
 }  # fmt: skip
 CONJUNCTIONS = frozenset({"and", "while", "whereas", "but", "so", "or"})
+# Where a negation's reach ends: "don't update because step only updates its parameters".
+SCOPE_BREAKS = CONJUNCTIONS | {"because", "since", "as", "which", "that", "when", "where", "if", "unless", "until", "then", "though"}
 # Words a short negation reaches past: "does not currently implement" negates "implement".
 TRANSPARENT = frozenset(
     {"always", "yet", "also", "currently", "necessarily", "really", "usually", "actually", "strictly", "directly"}
     | {"guarantee", "ensure", "mean"}  # "does not guarantee bitwise" negates "bitwise"
+    | {"near", "close", "exactly", "quite", "around", "about", "even"}  # "shouldn't be near zero" negates "zero"
 )
 # A clause that supposes ("if you don't zero the gradients, ...") asserts nothing it negates.
 HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"})
-PHRASE_SCOPE = 3  # content words a "no"/"without" negates: a noun phrase
+COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
+SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
+PHRASE_SCOPE = 3
+# "doesn't load anything in parallel": a negation reaches the verb and what qualifies it. Reading a
+# clause's negations by parity keeps a wide scope harmless ("does not overwrite gradients" flips once).
+SHORT_SCOPE = 3  # content words a "no"/"without" negates: a noun phrase
 BINDING_REACH = 2  # content words between a number and the name it qualifies
-OPERATORS = frozenset({"plus", "times"})  # "128*4*4" binds no number to "times"
+OPERATORS = frozenset({"plus", "times"})  # "F(x) * x" binds no number to "times"
+BOOLEANS = (frozenset({"true", "on", "enabled"}), frozenset({"false", "off", "disabled"}))
+COMPARATIVE_EQUALS = frozenset({"well", "good", "much", "fast", "quickly", "often", "high", "strong", "strongly"})
+# Words that make a short fragment a statement rather than a list item: verbs of being, having and
+# doing, and the prepositions that relate two things ("ReLU for non-linearity").
+LINKS = frozenset({
+    "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "does", "do", "did", "can", "could", "will",
+    "would", "should", "must", "may", "might", "gives", "give", "makes", "make", "means", "mean", "uses", "use", "used", "takes",
+    "take", "keeps", "keep", "lets", "let", "gets", "get", "becomes", "become", "causes", "cause", "needs", "need", "for", "to",
+    "into", "so", "because", "when", "than", "via", "then", "which", "that",
+})  # fmt: skip
+VERB_ENDINGS = ("s", "es", "ed", "ing")
+LIST_ITEM_WORDS = 3  # a fragment of at most this many content words, with no link, is a list item when its neighbour is one too
 
 # Bullets start new lines, so a newline ends them; "128 * 4" is arithmetic, not a bullet.
 _SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\b(?:whereas|but|however|although)\b", re.IGNORECASE)
@@ -36,7 +59,8 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TOKEN = re.compile(
     r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
     r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*%)?"  # a unit after it is a word
-    r"|(?P<symbol>[+*\u00d7])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)|(?P<comma>,)",
+    r"|(?P<symbol>[+*\u00d7])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
+    r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s|\u2014)",  # "SimpleCNN: three blocks", "A - B": clause joints
     re.IGNORECASE,
 )
 
@@ -53,6 +77,9 @@ class Token:
     surface: str = ""
     value: float | None = None
     percent: bool = False
+    tolerance: float = 0.0  # a number's written precision (numbers.py)
+    boolean: bool = False  # True/False, or on/off after a name
+    claimed: float | None = None  # an expression the learner equates to another value (numbers.py)
 
 
 @dataclass(frozen=True)
@@ -66,6 +93,11 @@ class Term:
     percent: bool = False
     bound_to: str | None = None  # a number's nearest name ("momentum" in "momentum 0.9")
     position: int = 0  # token position in the clause: a number binds to a word right after it
+    surface: str = ""  # as typed, for feedback ("zero" where the point has "reflect")
+    tolerance: float = 0.0
+    boolean: bool = False
+    contrasted: bool = False  # under "instead of" / "rather than": named as the alternative, neither asserted nor denied
+    claimed: float | None = None  # "128*4*4 = 512": the value the learner says this expression has
 
     @property
     def negated(self) -> bool:
@@ -78,6 +110,7 @@ class Clause:
     terms: tuple[Term, ...]
     sentence: int = 0  # clauses split from one sentence share this number
     hypothetical: bool = False  # "if ...", "forgetting ...": it supposes, so it cannot contradict
+    listed: bool = False  # one short item of a list of terms ("BatchNorm, stabilises, training"): it states no claim
 
 
 def _words(surface: str, start: int, lexicon: Lexicon) -> list[Token]:
@@ -89,9 +122,43 @@ def _words(surface: str, start: int, lexicon: Lexicon) -> list[Token]:
     return [Token("word", surface[a:b].lower(), start + a, start + b, surface[a:b].lower()) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
+def _number_token(span: NumberSpan, text: str, offset: int) -> Token:
+    """One token for a whole expression ("128 times 16" is 2048); a size ("5 by 5") is the word "5x5"."""
+    start, end = span.start + offset, span.end + offset
+    if span.size:
+        return Token("word", span.size, start, end, span.size)
+    surface = text[span.start : span.end]
+    return Token("number", f"{span.value:g}", start, end, surface, span.value, span.percent, span.tolerance, claimed=span.claimed)
+
+
+def _with_units(tokens: list[Token]) -> list[Token]:
+    """A size unit after a number scales it ("0.094 GB" is 94 MB); the unit word stays a term."""
+    out = list(tokens)
+    for index in range(len(out) - 1):
+        scale = unit_scale(out[index + 1].key) if out[index].kind == "number" and out[index + 1].kind == "word" else None
+        if scale is not None:
+            number = out[index]
+            out[index] = replace(number, value=number.value * scale, tolerance=number.tolerance * scale, key=f"{number.value * scale:g}")
+    return out
+
+
 def _raw_tokens(text: str, offset: int, lexicon: Lexicon) -> list[Token]:
-    tokens = []
-    for match in _TOKEN.finditer(text.replace("\u2019", "'")):
+    text = text.replace("\u2019", "'")
+    spans = number_spans(text)
+    tokens: list[Token] = []
+    covered_until, next_span = -1, 0
+    for match in _TOKEN.finditer(text):
+        if match["dims"]:  # "7x7" is a size word, not the number 7
+            while next_span < len(spans) and spans[next_span].start < match.end():
+                next_span += 1
+        while next_span < len(spans) and spans[next_span].start <= match.start():
+            span = spans[next_span]
+            next_span += 1
+            if span.end > match.start():  # the expression starts here: one token for all of it
+                tokens.append(_number_token(span, text, offset))
+                covered_until = span.end
+        if match.start() < covered_until:
+            continue
         start, end = match.start() + offset, match.end() + offset
         if match["dims"]:
             tokens.append(Token("word", match["dims"].lower(), start, end, match["dims"].lower()))
@@ -103,13 +170,11 @@ def _raw_tokens(text: str, offset: int, lexicon: Lexicon) -> list[Token]:
             tokens.append(Token("word", word, start, end, word))
         elif match["nt"]:
             tokens.append(Token("word", "not", start, end, "not"))
-        elif (match["word"] or "").lower() == "x" and tokens and tokens[-1].kind == "number":  # "8000 x 32" is 8000*32
-            tokens.append(Token("word", "times", start, end, "times"))
         elif match["word"]:
             tokens.extend(_words(match["word"], start, lexicon))
         else:
             tokens.append(Token("comma", ",", start, end))
-    return tokens
+    return _with_units(tokens)
 
 
 def _expand_abbreviations(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
@@ -159,18 +224,52 @@ def _classify(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
         found = _match(tokens, position, lexicon.vocabulary, lexicon.longest)
         if found is not None:
             length, (kind, name) = found
-            out.append(Token(kind, name, token.start, tokens[position + length - 1].end, token.surface))
+            surface = " ".join(t.surface for t in tokens[position : position + length])
+            out.append(Token(kind, name, token.start, tokens[position + length - 1].end, surface))
             position += length
             continue
-        if token.kind == "word" and (token.surface in GRADING_STOPWORDS or token.key in GRADING_STOPWORDS):
+        following = tokens[position + 1] if position + 1 < len(tokens) else None
+        if token.kind == "word" and _is_boolean(token, out[-1] if out else None, following):
+            truth = token.surface in BOOLEANS[0]
+            token = replace(token, kind="number", key=str(truth).lower(), value=float(truth), boolean=True)
+        elif token.kind == "word" and (token.surface in GRADING_STOPWORDS or token.key in GRADING_STOPWORDS):
             token = Token("stop", token.surface, token.start, token.end, token.surface)
         out.append(token)
         position += 1
     return out
 
 
+def _is_boolean(token: Token, before: Token | None, after: Token | None) -> bool:
+    """True/False always; on/off only as a value after a name at the end of a phrase ("benchmark
+    on", "set shuffle off,"), never "on the GPU"."""
+    if token.surface in ("true", "false"):
+        return True
+    if token.surface not in ("on", "off") or before is None or before.kind not in ("word", "number"):
+        return False
+    return after is None or after.kind == "comma" or after.surface in CONJUNCTIONS
+
+
+def _comparative_negation(tokens: list[Token]) -> list[Token]:
+    """ "doesn't generalise as well" is "generalises worse": the negation becomes a lower degree
+    of the word it governs, so it agrees with "can hurt generalisation" (polarity composes)."""
+    out = list(tokens)
+    for index, token in enumerate(tokens):
+        if token.kind != "marker" or token.key != "short":
+            continue
+        words = [i for i in range(index + 1, min(len(tokens), index + 4)) if tokens[i].kind == "word"]
+        if not words or words[0] + 2 >= len(tokens):
+            continue
+        verb = words[0]
+        if tokens[verb + 1].surface == "as" and tokens[verb + 2].surface in COMPARATIVE_EQUALS:
+            out[index] = replace(token, kind="stop")
+            out[verb + 1] = replace(tokens[verb + 1], kind="word", key="down", surface="less")
+            out[verb + 2] = replace(tokens[verb + 2], kind="stop")
+    return out
+
+
 def tokenize(text: str, lexicon: Lexicon, offset: int = 0) -> list[Token]:
-    return _classify(_apply_rewrites(_expand_abbreviations(_raw_tokens(text, offset, lexicon), lexicon), lexicon), lexicon)
+    tokens = _apply_rewrites(_expand_abbreviations(_raw_tokens(text, offset, lexicon), lexicon), lexicon)
+    return _comparative_negation(_classify(tokens, lexicon))
 
 
 def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
@@ -184,14 +283,20 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
         if token.key == "clause":
             scopes[index] = content
             continue
-        reach = 1 if token.key == "short" else PHRASE_SCOPE
+        # "is not a full pass over the data": after a copula the negation governs the predicate phrase.
+        copula = index > 0 and tokens[index - 1].surface in COPULAS
+        reach = {"short": SHORT_SCOPE if not copula else PHRASE_SCOPE, "phrase": PHRASE_SCOPE, "contrast": len(tokens)}[token.key]
         covered = []
         for later in range(index + 1, len(tokens)):
-            if tokens[later].kind == "comma" or tokens[later].surface in CONJUNCTIONS or len(covered) == reach:
+            if tokens[later].kind == "comma" or tokens[later].surface in SCOPE_BREAKS or len(covered) == reach:
+                break
+            if token.key == "contrast" and covered and tokens[later].surface in SUBJECT_PRONOUNS:
                 break
             if tokens[later].kind in ("word", "number") and not (token.key == "short" and tokens[later].surface in TRANSPARENT):
                 covered.append(later)
-                if tokens[later].surface.endswith("ing"):  # "without zeroing, old gradients add up": the gerund is the phrase
+                if (
+                    tokens[later].surface.endswith("ing") and token.key == "phrase"
+                ):  # "without zeroing, old gradients add up": the gerund is the phrase
                     break
         scopes[index] = covered
     return scopes
@@ -199,14 +304,20 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
 
 def _bind_numbers(terms: list[Term]) -> list[Term]:
     """Each number takes the word right after it ("4 channels", "10 epochs"), else the nearest
-    preceding name within reach ("momentum 0.9", "step_size=10"), else the nearest following."""
-    bound = []
+    preceding name within reach ("momentum 0.9", "step_size=10"), else the nearest following. A
+    number right after another number belongs to the same name ("mean (0.49, 0.48, 0.45)"), and a
+    True/False/on/off is the value of the name before it ("deterministic=True and benchmark off")."""
+    bound: list[Term] = []
     names = [t for t in terms if t.value is None and t.key not in OPERATORS]
     for term in terms:
         if term.value is None:
             bound.append(term)
             continue
-        adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1]
+        previous = bound[-1] if bound else None
+        if previous is not None and previous.value is not None and not term.boolean and term.position - previous.position <= 2:
+            bound.append(replace(term, bound_to=previous.bound_to))
+            continue
+        adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1 and not term.boolean]
         before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
         after = [t for t in names if term.index < t.index <= term.index + BINDING_REACH]
         nearest = adjacent or before[-1:] or after[:1]
@@ -216,13 +327,35 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
 
 def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
     negators: dict[int, list[int]] = {}
+    contrasted: set[int] = set()
     for marker, covered in _scopes(tokens).items():
         for index in covered:
-            negators.setdefault(index, []).append(tokens[marker].start)
+            if tokens[marker].key == "contrast":
+                contrasted.add(index)
+            else:
+                negators.setdefault(index, []).append(tokens[marker].start)
     content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
-    terms = [Term(t.key, n, tuple(negators.get(i, ())), t.value, t.percent, position=i) for n, (i, t) in enumerate(content)]
+    terms = [
+        Term(
+            t.key, n, tuple(negators.get(i, ())), t.value, t.percent, None, i, t.surface, t.tolerance, t.boolean, i in contrasted, t.claimed
+        )
+        for n, (i, t) in enumerate(content)
+    ]
     hypothetical = any(t.surface in HYPOTHETICAL for t in tokens)
-    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical)
+    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens))
+
+
+def _short(tokens: list[Token]) -> bool:
+    """A fragment that could be one item of a list of terms: a few content words, no verb or
+    preposition relating them, no negation. `clauses` calls it a list item when a neighbour is short too."""
+    content = [i for i, t in enumerate(tokens) if t.kind in ("word", "number")]
+    if len(content) > LIST_ITEM_WORDS:
+        return False
+    if len(content) > 1 and any(t.kind == "marker" or t.surface in LINKS for t in tokens):
+        return False  # one word relates nothing, even "disables"
+    # A verb between two content words ("crop simulates translations", "BatchNorm stabilises training").
+    middle = [tokens[i] for i in content[1:-1]]
+    return not any(t.kind == "word" and t.surface.endswith(VERB_ENDINGS) and not t.surface.endswith("ss") for t in middle)
 
 
 def _renumbered(terms: list[Term]) -> tuple[Term, ...]:
@@ -238,10 +371,10 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
     """Where a sentence naming two counterparts splits: before the conjunction or comma that
     separates them, when other content stands between them ("train enables dropout and eval
     disables it"); never inside "mean and variance"."""
-    content = [i for i, t in enumerate(tokens) if t.kind == "word"]
+    content = [i for i, t in enumerate(tokens) if t.kind == "word" or t.boolean]
     for a_pos, first in enumerate(content):
         for second in content[a_pos + 1 :]:
-            if tokens[second].key not in lexicon.counterparts.get(tokens[first].key, ()):
+            if not _counterparts(tokens[first], tokens[second], lexicon):
                 continue
             between = [i for i in range(first + 1, second) if tokens[i].kind in ("word", "number")]
             if not between:
@@ -249,6 +382,13 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
             joints = [i for i in range(first + 1, second) if tokens[i].kind == "comma" or tokens[i].key in CONJUNCTIONS]
             return joints[-1] if joints else second
     return None
+
+
+def _counterparts(first: Token, second: Token, lexicon: Lexicon) -> bool:
+    """Two named things learners swap, or two opposite values ("training=False ... training=True")."""
+    if first.boolean or second.boolean:
+        return first.boolean and second.boolean and first.value != second.value
+    return second.key in lexicon.counterparts.get(first.key, ())
 
 
 def split_counterparts(tokens: list[Token], lexicon: Lexicon) -> list[list[Token]]:
@@ -268,12 +408,15 @@ def sentences(text: str) -> list[tuple[int, str]]:
     return [(offset, piece) for offset, piece in pieces if piece.strip()]
 
 
-def _split_commas(tokens: list[Token]) -> list[list[Token]]:
+def _split_commas(tokens: list[Token], text: str) -> list[list[Token]]:
+    """At commas and colons, except inside brackets: "(0.4914, 0.4822, 0.4465)" is one value."""
     pieces: list[list[Token]] = [[]]
     for token in tokens:
-        if token.kind == "comma":
+        before = text[: token.start]
+        inside = before.count("(") + before.count("[") > before.count(")") + before.count("]")
+        if token.kind == "comma" and not inside:
             pieces.append([])
-        else:
+        elif token.kind != "comma":
             pieces[-1].append(token)
     return [piece for piece in pieces if piece]
 
@@ -281,19 +424,23 @@ def _split_commas(tokens: list[Token]) -> list[list[Token]]:
 def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
     """The answer's clauses in order, each with the words the learner typed: sentences split
     between named counterparts, then at commas. Grading reads runs of neighbouring clauses of one
-    sentence together, so a claim spread over a comma is still seen whole."""
+    sentence together, so a claim spread over a comma is still seen whole; a short fragment next to
+    another short fragment is a list item, which states no claim with its neighbours."""
     out = []
     for number, (offset, sentence) in enumerate(sentences(text)):
         for part in split_counterparts(tokenize(sentence, lexicon, offset), lexicon):
-            for piece in _split_commas(part):
-                clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,"), number)
+            for piece in _split_commas(part, text):
+                clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,:-"), number)
                 if clause.terms:
                     out.append(clause)
-    return out
+    short = [c.listed for c in out]  # build_clause stores shortness; listing needs a short neighbour
+    return [replace(c, listed=short[i] and ((i > 0 and short[i - 1]) or (i + 1 < len(out) and short[i + 1]))) for i, c in enumerate(out)]
 
 
+@lru_cache(maxsize=4096)
 def key_point_clause(point: str, lexicon: Lexicon) -> Clause:
-    """A key point read as one clause (key points are written as one claim each)."""
+    """A key point read as one clause (key points are written as one claim each); cached, as every
+    grade reads the same few hundred points."""
     tokens = [t for _, sentence in sentences(point) for t in tokenize(sentence, lexicon)]
     clause = build_clause(tokens, point)
     # A term said twice ("F(x) + x") is one thing to state, not two.

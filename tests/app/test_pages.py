@@ -92,6 +92,29 @@ def test_quiz_shows_contradicted_points_and_misconceptions(app):
     assert any("Misconception" in w and "torch.no_grad()" in w for w in warnings), warnings  # with its correction
 
 
+# The Quiz page example of issue 28 (a list of terms rated Easy, every point "Matched").
+TERM_LIST = "SimpleCNN: three conv blocks, classifier. BatchNorm, stabilises, speeds up, training. ReLU, non-linearity. MaxPool, halves, spatial size."  # noqa: E501
+ROLE_SWAP = "zero padding mirrors the pixels from inside the image, and reflect gives a black border"
+
+
+def test_quiz_tells_a_term_list_and_names_the_swapped_roles(app):
+    at = app("pages/quiz.py")
+    at.session_state["quiz-current"] = "viva-01-simplecnn-class-implement-batchnorm-relu"
+    at.run()
+    at.text_area[0].input(TERM_LIST)
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("You listed the terms; say how they relate: what does BatchNorm do to training?" in w.value for w in at.warning)
+    assert not any(s.value.startswith("Suggested rating: **Good") or s.value.startswith("Suggested rating: **Easy") for s in at.caption)
+    at.session_state["quiz-current"] = "resnet-07-padding-mode-reflect"
+    at.run()
+    at.text_area[0].input(ROLE_SWAP)
+    at.button[0].click().run()
+    errors = [e.value for e in at.error]
+    assert any("Roles swapped" in e and "you put zero where the point has reflect" in e for e in errors), errors
+    assert any(c.value.startswith("Suggested rating: **Again**") for c in at.caption)
+
+
 def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     at = app("pages/viva.py")
     at.slider[0].set_value(3).run()
@@ -103,7 +126,7 @@ def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     assert any("Contradicted" in e.value for e in at.error)  # shown at once, as an examiner would stop you
     button(at, "End the viva now").click().run()
     report = next(m.value for m in at.markdown if "Mock viva report" in m.value)
-    assert "Contradicted: model.eval() disables dropout" in report
+    assert "Contradicted (roles): model.eval() disables dropout" in report and "you put train where the point has eval" in report
     assert "Misconception: model.eval() turns off gradient computation" in report
 
 
@@ -345,15 +368,40 @@ def test_key_points_with_arithmetic_render_without_italics(progress_db):
     assert any("128\\*4\\*4" in m.value for m in at.markdown), [m.value for m in at.markdown]
 
 
-def test_a_correction_note_shows_the_verdict_of_the_demo_that_checks_it(app):
+def test_a_correction_note_shows_its_claim_check_and_measured_values(app):
+    from qa_bank.loader import load_bank
+
     item_id = "keras-s3-q5-normalization-applied-before-after-augmentation"  # its note: the order does not matter
+    item = load_bank().by_id()[item_id]
     at = app("pages/browse.py")
     at.sidebar.selectbox(key="browse-proof").select("Proved by a demo").run()
-    at.button(key=f"note-{item_id}-check").click().run()
+    assert any(c.value == f"Claim check for the correction note: {item.claim_check} (demo `{item.demo}`)" for c in at.caption)
+    at.button(key=f"claim-{item_id}-check").click().run()
     assert not at.exception
-    verdicts = [s.value for s in at.success if "normalise-then-augment" in s.value]
-    assert verdicts == ["Demo `normalise-then-augment` passed all 3 checks: the note holds."]
+    verdicts = [s.value for s in at.success if f"Demo `{item.demo}` checks the correction note" in s.value]
+    assert len(verdicts) == 1 and verdicts[0].startswith(f"Claim check passed: {item.claim_check}  \n"), verdicts
+    assert " = " in verdicts[0].splitlines()[1]  # the values the check measured
     # The verdict is kept for the session: the card shows it without a button on the next run.
     at.run()
-    assert not [b for b in at.button if b.key == f"note-{item_id}-check"]
-    assert len([s for s in at.success if "normalise-then" in s.value]) == 1
+    assert not [b for b in at.button if b.key == f"claim-{item_id}-check"]
+    assert len([s for s in at.success if f"Demo `{item.demo}` checks" in s.value]) == 1
+
+
+def test_flashcard_shows_the_claim_check_beside_the_answer_and_first_in_the_demo_panel(app):
+    from proofs.catalogue import get_demo
+    from qa_bank.loader import load_bank
+
+    at = app("pages/flashcards.py")
+    button(at, "Reveal answer").click().run()
+    item = next(i for i in load_bank().items if i.question == at.markdown[0].value.removeprefix("### "))
+    assert item.demo and item.claim_check, "the first card is expected to have a demo"
+    button(at, "Run the claim check").click().run()
+    assert not at.exception
+    beside = [s.value for s in at.success if s.value.startswith("Claim check passed: ")]
+    assert beside and beside[0].splitlines()[0] == f"Claim check passed: {item.claim_check.replace('*', chr(92) + '*')}  "
+    assert get_demo(item.demo).mistake.replace("*", "\\*") in beside[0]
+    button(at, "Run demo").click().run()
+    panel = [s.value for s in at.success if s.value.startswith(("Claim check", "Side check")) and "checks this answer" not in s.value]
+    assert len(panel) == len(get_demo(item.demo).check_names), panel
+    assert panel[0].startswith(f"Claim check passed: {item.claim_check.replace('*', chr(92) + '*')}  \n")
+    assert all(v.startswith("Side check passed: ") for v in panel[1:]), panel

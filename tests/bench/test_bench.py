@@ -80,3 +80,43 @@ def test_gpu_bench_reports_the_speedrun_where_cuda_and_data_exist(tmp_path, monk
     assert figures["speedrun accuracy, worst run"].value == pytest.approx(94.0)
     assert figures["speedrun training time, median"].value == pytest.approx(2.1)
     assert "Fake GPU, 3 runs, 45,000 training / 5,000 held-out images" in figures["speedrun accuracy (TTA), mean"].note
+
+
+BLIND = """\
+answers:
+- {item: resnet-07-padding-mode-reflect, kind: role_swap, expect: again_or_hard, why: swapped,
+   answer: "zero padding mirrors the pixels from inside the image, and reflect gives a black border"}
+- {item: resnet-07-padding-mode-reflect, kind: correct_paraphrase, expect: good_or_easy, why: right,
+   answer: "zeros gives a black border while reflect mirrors pixels from inside the image, keeping texture continuity with fewer artefacts"}
+- {item: resnet-07-padding-mode-reflect, kind: term_list, expect: not_good, why: list,
+   answer: "zeros, black, border, reflect, mirrors, pixels"}
+"""
+
+
+def test_grading_bench_reports_a_blind_file_apart_per_kind(tmp_path):
+    blind = tmp_path / "blind_a.yaml"
+    blind.write_text(BLIND)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "grading", "--quick", "--json", "--out", str(tmp_path), "--blind", str(blind)],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    figures = {f["name"]: f["value"] for r in json.loads(result.stdout)["results"] for f in r["figures"]}
+    assert figures["blind blind_a.yaml: role_swap"] == 100 and figures["blind blind_a.yaml: term_list"] == 100
+    assert figures["blind blind_a.yaml: correct_paraphrase"] == 100 and figures["blind blind_a.yaml: grade p95"] > 0
+    assert "tuned: role_swap" in figures and "held-out: off_topic" in figures  # the tuned and held-out sets, apart
+
+
+def test_a_bad_blind_file_is_one_line_naming_its_entries(tmp_path):
+    blind = tmp_path / "blind_b.yaml"
+    blind.write_text("- {item: no-such-item, kind: correct_paraphrase, expect: good, answer: x}\n- {kind: partial}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "grading", "--blind", str(blind), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    message = result.stderr.strip().splitlines()[-1]
+    assert str(blind) in message and "entry 1: unknown item 'no-such-item'" in message and "entry 1: unknown expect 'good'" in message
+    assert "entry 2: missing item" in message and "entry 2: missing answer" in message

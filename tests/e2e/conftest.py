@@ -36,7 +36,8 @@ def _wait_healthy(url: str, process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def start_server(tmp_path):
-    """start_server(hosted=False) -> (url, progress db path); every server is stopped afterwards."""
+    """start_server(hosted=False, args="") -> (url, progress db path); `args` are more Streamlit
+    options for `make run` (ARGS); every server is stopped afterwards."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser test")
     pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
@@ -44,16 +45,16 @@ def start_server(tmp_path):
         pytest.skip("make is not installed")
     processes = []
 
-    def start(hosted: bool = False) -> tuple[str, Path]:
-        port = _free_port()
+    def start(hosted: bool = False, args: str = "", port: int | None = None, host: str = "127.0.0.1") -> tuple[str, Path]:
+        port = port or _free_port()
         db = tmp_path / f"progress-{port}.db"
         env = {**os.environ, "VIVA_PROGRESS_DB": str(db), "PORT": str(port), "HOSTED": "1" if hosted else ""}
         process = subprocess.Popen(
-            ["make", "run", f"PORT={port}"], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ["make", "run", f"PORT={port}", f"ARGS={args}"], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
         processes.append(process)
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://{host}:{port}"
         _wait_healthy(url, process)
         return url, db
 

@@ -1,5 +1,6 @@
 """Every demo's claim holds (so CI proves it), and each demo's declared mistake makes a named check fail."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import torch
 
 from proofs.catalogue import all_demos, demo_ids, get_demo, run_demo
 from proofs.registry import run
+from tests.proofs.runs import demo_run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CPU_DEMOS = [d.id for d in all_demos() if not d.needs_cuda]
@@ -24,7 +26,7 @@ def test_at_least_forty_cpu_demos_with_claims_and_source():
 
 @pytest.mark.parametrize("demo_id", CPU_DEMOS)
 def test_demo_claim_holds(demo_id):
-    result = run_demo(demo_id)
+    result = demo_run(demo_id)
     failed = [(c.name, c.measured) for c in result.result.checks if not c.passed]
     assert result.result.checks and not failed, failed
 
@@ -32,18 +34,10 @@ def test_demo_claim_holds(demo_id):
 @pytest.mark.parametrize("demo_id", CPU_DEMOS)
 def test_demo_fails_a_named_check_with_its_mistake(demo_id):
     """A check that still passes with the mistake in place proves nothing; an exception does not count."""
-    outcome = run(get_demo(demo_id), broken=True)
+    outcome = demo_run(demo_id, broken=True)
     assert get_demo(demo_id).mistake
     assert outcome.error is None, outcome.error
     assert outcome.caught and outcome.failed_checks, [c.to_dict() for c in outcome.result.checks]
-
-
-def test_run_all_broken_cli_reports_every_demo_caught():
-    ran = subprocess.run([sys.executable, "-m", "proofs", "run-all", "--broken", "--json"], capture_output=True, text=True, cwd=REPO_ROOT)
-    report = json.loads(ran.stdout)
-    assert ran.returncode == 0, [r["id"] for r in report if not r["caught"] and not r["skipped"]]
-    assert {r["id"] for r in report} == set(demo_ids())
-    assert all(r["caught"] and r["failed_checks"] for r in report if not r["skipped"])
 
 
 def test_gpu_demos_say_why_they_skip_without_cuda():
@@ -79,3 +73,23 @@ def test_every_bank_demo_link_resolves():
 
     linked = [item for item in load_bank().items if item.demo]
     assert all(get_demo(item.demo) for item in linked)
+
+
+@pytest.mark.parametrize("demo_id", CPU_DEMOS)
+def test_check_names_read_from_the_source_are_the_checks_a_run_reports(demo_id):
+    # Lint reads claim checks from the source (no run); a run is the oracle for what it reads.
+    assert get_demo(demo_id).check_names == tuple(dict.fromkeys(c.name for c in demo_run(demo_id).result.checks))
+
+
+def test_a_single_thread_demo_restores_torch_threads():
+    demo = next(d for d in all_demos() if d.threads == 1)
+    before = torch.get_num_threads()
+    seen = []
+    original = demo.function
+
+    def spy(**kwargs):
+        seen.append(torch.get_num_threads())
+        return original(**kwargs)
+
+    run(dataclasses.replace(demo, function=spy))
+    assert seen == [1] and torch.get_num_threads() == before

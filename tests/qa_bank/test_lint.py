@@ -135,3 +135,74 @@ def test_every_bank_item_is_proved_or_says_why():
     items = load_bank().items
     assert all((item.demo is None) != (item.unproved is None) for item in items)
     assert all(item.unproved.reason in UNPROVED_REASONS and item.unproved.note.strip() for item in items if item.unproved)
+
+
+@pytest.mark.parametrize(
+    ("replacement", "line", "fragment"),
+    [
+        ("  demo: bn-train-vs-eval\n", 10, "demo without claim_check: name the check of the demo whose failure would refute"),
+        ("  claim_check: eval uses running stats\n", 10, "claim_check without a demo"),
+        (
+            "  demo: bn-train-vs-eval\n  claim_check: no such check\n",
+            11,
+            "claim_check: demo 'bn-train-vs-eval' has no check 'no such check' (its checks: ",
+        ),
+        ("  demo: bn-train-vs-eval\n  claim_check: ''\n", 11, "claim_check: must not be empty"),
+    ],
+)
+def test_lint_demands_a_claim_check_the_demo_reports(tmp_path, replacement, line, fragment):
+    text = (FIXTURES / "valid_item.yaml").read_text().replace("  unproved: {reason: procedure, note: a lint fixture}\n", replacement)
+    if "demo:" not in replacement:
+        text += "  unproved: {reason: procedure, note: a lint fixture}\n"
+    path = tmp_path / "claim.yaml"
+    path.write_text(text)
+    result = run_lint(path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{path}:{line}: item 'fixture-one': {fragment}" in result.stderr, result.stderr
+
+
+def test_a_claim_check_the_demo_reports_passes(tmp_path):
+    from proofs.catalogue import get_demo
+
+    name = get_demo("bn-train-vs-eval").check_names[0]
+    text = (
+        (FIXTURES / "valid_item.yaml")
+        .read_text()
+        .replace("  unproved: {reason: procedure, note: a lint fixture}\n", f"  demo: bn-train-vs-eval\n  claim_check: {name!r}\n")
+    )
+    path = tmp_path / "claim.yaml"
+    path.write_text(text)
+    assert run_lint(path).returncode == 0, run_lint(path).stderr
+
+
+def _with_claims(tmp_path, claims: str):
+    valid = (FIXTURES / "valid_item.yaml").read_text().rstrip("\n")
+    path = tmp_path / "claims.yaml"
+    path.write_text(valid + "\n  claims:\n" + claims)
+    return path, len(valid.splitlines()) + 1
+
+
+@pytest.mark.parametrize(
+    ("claims", "fragment"),
+    [
+        ("  - {point: not a key point, relation: says}\n", "claims: entry 1: 'not a key point' is not one of the key points"),
+        ("  - {point: batch statistics, subject: x}\n", "entry 1: says nothing the key point does not"),
+        ("  - {point: batch statistics, tolerance: -1}\n", "entry 1: tolerance must be a positive number"),
+        ("  - {point: batch statistics, contrary: overwrites}\n", "entry 1: contrary must be a list of non-empty texts"),
+        ("  - {point: batch statistics, relation: adds, verb: adds}\n", "entry 1: unknown key(s) verb"),
+    ],
+)
+def test_bad_claims_give_path_line_message(tmp_path, claims, fragment):
+    broken, line = _with_claims(tmp_path, claims)
+    result = run_lint(broken)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{broken}:" in result.stderr and fragment in result.stderr, result.stderr
+
+
+def test_valid_claims_pass_and_load(tmp_path):
+    from qa_bank.loader import load_bank
+
+    good, _ = _with_claims(tmp_path, "  - point: batch statistics\n    relation: adds into\n    contrary: [overwrites the gradients]\n")
+    assert run_lint(good).returncode == 0, run_lint(good).stderr
+    claim = load_bank([good]).items[0].claims[0]
+    assert (claim.relation, claim.contrary, claim.tolerance) == ("adds into", ("overwrites the gradients",), None)

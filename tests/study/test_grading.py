@@ -117,12 +117,15 @@ def test_grade_cli_prints_json(items):
 
 
 def test_labelled_set_meets_the_grading_targets():
-    # The figures `python -m bench grading` prints; floors a little under the measured values so a
-    # lexicon change that loses ground fails here.
-    from bench.grading import evaluate, load_set
+    # The figures `python -m bench grading` prints for the tuned set (docs/grading.md); floors a
+    # little under the measured values, so a change that loses ground on any kind fails here.
+    from bench.grading import GRADING_SET, evaluate, load_labelled
 
-    evaluation = evaluate(load_set())
-    assert len({g.item_id for g in evaluation.graded}) >= 60
-    assert evaluation.share_accepted("paraphrase") >= 0.88
-    assert evaluation.share_accepted("reversed") >= 0.90
-    assert evaluation.share_accepted("misconception") >= 0.95
+    evaluation = evaluate(load_labelled(GRADING_SET))
+    assert len({g.labelled.item for g in evaluation.graded}) >= 60
+    floors = {
+        "correct_paraphrase": 0.88, "correct_negation": 0.95, "numeric_equivalent": 0.95, "partial": 0.80, "term_list": 1.0,
+        "off_topic": 0.97, "reversed_negation": 0.95, "reversed_antonym": 0.95, "role_swap": 0.95, "value_flip": 0.95, "misconception": 0.95,
+    }  # fmt: skip
+    below = {kind: evaluation.share_accepted(kind) for kind, floor in floors.items() if evaluation.share_accepted(kind) < floor}
+    assert not below, below

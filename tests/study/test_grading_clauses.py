@@ -19,6 +19,20 @@ def items():
     return load_bank().by_id()
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Key points and item words are cached per lexicon; a test that patches the reader must not
+    see clauses read before (or leave its own behind)."""
+    from study.grading.grader import _item_terms
+    from study.grading.text import key_point_clause
+
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+    yield
+    key_point_clause.cache_clear()
+    _item_terms.cache_clear()
+
+
 def lexicon_without(section: str, *entries: str):
     """The real lexicon with some entries of one section taken out."""
     raw = copy.deepcopy(RAW)
@@ -170,12 +184,12 @@ def test_without_the_abbreviation_table_ece_is_not_expected_calibration_error(it
 
 
 def test_named_things_are_never_typo_matches_of_each_other():
-    from study.grading.align import _same_word
+    from study.grading.align import same_word
     from study.grading.lexicon import load_lexicon
 
     lexicon = load_lexicon()
-    assert not _same_word("float16", "bfloat16", lexicon)  # counterparts, one letter apart
-    assert _same_word("reproducibl", "reproducbl", lexicon)  # a plain word, mistyped
+    assert not same_word("float16", "bfloat16", lexicon)  # counterparts, one letter apart
+    assert same_word("reproducibl", "reproducbl", lexicon)  # a plain word, mistyped
 
 
 def test_arithmetic_is_not_a_sentence_break(items):

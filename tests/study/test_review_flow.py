@@ -85,6 +85,9 @@ def test_version_2_file_upgrades_keeps_every_review_and_legacy_reviews_are_not_u
     conn.executescript(
         "ALTER TABLE reviews DROP COLUMN card_before; DROP TABLE own_cards; DROP TABLE resume_tokens; DROP TABLE alembic_version;"
         "DROP INDEX cards_by_kind; ALTER TABLE cards DROP COLUMN kind;"  # schema 4's, on the way down too
+        "ALTER TABLE cards DROP COLUMN lapses; ALTER TABLE cards DROP COLUMN tags; ALTER TABLE cards DROP COLUMN suspended;"
+        "ALTER TABLE cards DROP COLUMN buried_until; ALTER TABLE cards DROP COLUMN flag; ALTER TABLE reviews DROP COLUMN row_before;"
+        "ALTER TABLE profiles DROP COLUMN display_name; DROP TABLE learner_settings; DROP TABLE class_fit;"  # and schema 5's
         "PRAGMA user_version=2;"
     )
     conn.close()

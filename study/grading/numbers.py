@@ -1,0 +1,236 @@
+"""Numbers as values: arithmetic ("128*4*4", "128 times 16", "50k / 256"), logarithms ("ln(10)",
+"-log(0.1)", "minus the log of 0.1"), suffixes ("2k", "1e-3", "10%"), sizes ("5 by 5" is 5x5) and
+units (MB/GB), each read to one value with the tolerance its writing implies, so "2.30" is
+ln(10) and "about 94 MB" is 93.8 MB."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+
+# A number as typed: thousands commas, decimals, exponent, a k suffix; a percent sign after it.
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+_LEXEME = re.compile(
+    rf"(?P<number>(?:{_NUMBER}))(?P<suffix>k\b)?(?P<percent>\s*%)?"
+    r"|(?P<func>\b(?:natural\s+)?(?:ln|log|exp|sqrt)\b(?:\s+of\b)?)"
+    r"|(?P<op>[*\u00d7/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
+    r"|(?P<by>\bby\b)|(?P<paren>[()])|(?P<the>\bthe\b(?=\s+(?:natural\s+)?(?:ln|log)\b))|(?P<space>\s+)|(?P<word>[a-z_]\w*)|(?P<other>.)",
+    re.IGNORECASE,
+)
+_KINDS = ("number", "func", "op", "by", "paren", "the", "space", "word", "other")
+_OPERATORS = {"*": "*", "\u00d7": "*", "x": "*", "times": "*", "multiplied by": "*", "/": "/", "over": "/", "divided by": "/"}
+_OPERATORS |= {"+": "+", "plus": "+", "-": "-", "minus": "-"}
+APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "approx", "~", "\u2248", "nearly", "almost"})
+UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "byte": 1.0, "bytes": 1.0, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}
+SIZE_LIMIT = 1024  # "7 x 7" is a 7x7 size; "8000 x 32 x 32" is arithmetic
+
+
+@dataclass(frozen=True)
+class NumberSpan:
+    """One value read from the text: where it was typed and how exactly it was meant."""
+
+    start: int
+    end: int
+    value: float
+    tolerance: float = 0.0  # half a unit of the last digit written, or more for "about"
+    percent: bool = False
+    size: str | None = None  # "5x5" for "5 by 5": a shape, compared as its text
+    computed: bool = False  # arithmetic or a function was evaluated
+    claimed: float | None = None  # "128*4*4 = 512": the learner equates this expression to another value
+
+
+def _written_tolerance(text: str) -> float:
+    """Half a unit of the last digit typed after the decimal point: "2.30" is 2.295-2.305. Whole
+    numbers are exact (counts, epochs) unless the learner says "about"."""
+    mantissa = text.lower().split("e")[0]
+    if "." not in mantissa:
+        return 0.0
+    decimals = len(mantissa.split(".")[1])
+    exponent = int(text.lower().split("e")[1]) if "e" in text.lower() else 0
+    return 0.5 * 10.0 ** (exponent - decimals)
+
+
+class _Parser:
+    """Recursive descent over lexemes: expr := term (('+'|'-') term)*; term := unary (('*'|'/') unary)*;
+    unary := '-'? (func unary | '(' expr ')' | number)."""
+
+    def __init__(self, lexemes: list[tuple[str, str, int, int]]):
+        self.lexemes = lexemes
+        self.position = 0
+        self.evaluated = False
+
+    def peek(self) -> tuple[str, str, int, int] | None:
+        return self.lexemes[self.position] if self.position < len(self.lexemes) else None
+
+    def expr(self) -> tuple[float, float]:
+        value, tolerance = self.term()
+        while (lexeme := self.peek()) and lexeme[0] == "op" and _OPERATORS[lexeme[1]] in "+-":
+            self.position += 1
+            right, right_tolerance = self.term()
+            value = value + right if _OPERATORS[lexeme[1]] == "+" else value - right
+            tolerance, self.evaluated = tolerance + right_tolerance, True
+        return value, tolerance
+
+    def term(self) -> tuple[float, float]:
+        value, tolerance = self.unary()
+        while (lexeme := self.peek()) and lexeme[0] == "op" and _OPERATORS[lexeme[1]] in "*/":
+            self.position += 1
+            right, right_tolerance = self.unary()
+            if right == 0 or value == 0:
+                raise ValueError("product or quotient with zero")
+            relative = tolerance / abs(value) + right_tolerance / abs(right)  # relative errors add
+            value = value * right if _OPERATORS[lexeme[1]] == "*" else value / right
+            tolerance, self.evaluated = relative * abs(value), True
+        return value, tolerance
+
+    def unary(self) -> tuple[float, float]:
+        lexeme = self.peek()
+        if lexeme is None:
+            raise ValueError("expression ends early")
+        kind, text = lexeme[0], lexeme[1]
+        if kind == "op" and _OPERATORS[text] == "-":
+            self.position += 1
+            value, tolerance = self.unary()
+            self.evaluated = True
+            return -value, tolerance
+        if kind == "func":
+            self.position += 1
+            argument, _ = self.unary()
+            self.evaluated = True
+            return _apply(text, argument), 0.0
+        if kind == "paren" and text == "(":
+            self.position += 1
+            value, tolerance = self.expr()
+            if not (self.peek() and self.peek()[1] == ")"):
+                raise ValueError("unclosed parenthesis")
+            self.position += 1
+            return value, tolerance
+        if kind == "number":
+            self.position += 1
+            thousands = text.lower().rstrip("%").strip().endswith("k")  # "2k" is 1500-2500
+            return _number_value(text), 500.0 if thousands else _written_tolerance(text.rstrip("kK%").replace(",", ""))
+        raise ValueError(f"not a number: {text!r}")
+
+
+def _apply(func: str, argument: float) -> float:
+    name = re.sub(r"\s+of$|^natural\s+", "", func.lower().strip())
+    if name in ("ln", "log"):  # in this field log is the natural log (cross-entropy in nats)
+        if argument <= 0:
+            raise ValueError("log of a non-positive number")
+        return math.log(argument)
+    if name == "exp":
+        return math.exp(min(argument, 700.0))
+    return math.sqrt(argument) if argument >= 0 else math.nan
+
+
+def _number_value(text: str) -> float:
+    value = float(text.lower().rstrip("k%").strip().replace(",", ""))
+    return value * 1000 if text.lower().rstrip("%").strip().endswith("k") else value
+
+
+def _lexemes(text: str) -> list[tuple[str, str, int, int]]:
+    """(kind, text, start, end) with spaces dropped, and "the" before a log ("minus the log of 0.1");
+    any other "the" is a word, so "128 times the 16 classes" is no product."""
+    out = []
+    for match in _LEXEME.finditer(text):
+        kind = next(name for name in _KINDS if match[name] is not None)
+        if kind in ("space", "the"):
+            continue
+        if kind == "number":
+            body = match["number"] + (match["suffix"] or "")
+            out.append(("number", body + ("%" if match["percent"] else ""), match.start(), match.end()))
+        elif kind == "op":
+            out.append(("op", re.sub(r"\s+", " ", match[kind].strip().lower()), match.start(), match.end()))
+        else:
+            out.append((kind, match[kind], match.start(), match.end()))
+    return out
+
+
+def _size(lexemes: list, index: int) -> NumberSpan | None:
+    """ "5 by 5", "7 x 7": two whole numbers joined by "by" or a lone "x" are a size, like "5x5"."""
+    if index + 2 >= len(lexemes):
+        return None
+    (k1, a, s, _), (k2, joint, _, _), (k3, b, _, e) = lexemes[index : index + 3]
+    if k1 != "number" or k3 != "number" or not a.isdigit() or not b.isdigit():
+        return None
+    if not (k2 == "by" or (k2 == "op" and joint == "x")) or max(int(a), int(b)) > SIZE_LIMIT:
+        return None
+    if index + 4 < len(lexemes) and lexemes[index + 3][0] == "op":  # "8000 x 32 x 32 x 3": arithmetic
+        return None
+    return NumberSpan(s, e, float(int(a) * int(b)), size=f"{a}x{b}")
+
+
+def _approximate(text: str, start: int) -> bool:
+    before = re.findall(r"[a-z~\u2248]+|[~\u2248]", text[max(0, start - 16) : start].lower())
+    return bool(before) and before[-1] in APPROXIMATE
+
+
+def number_spans(text: str) -> list[NumberSpan]:
+    """Every value in the text, longest expression first; plain numbers included (one span each)."""
+    lexemes = _lexemes(text)
+    spans: list[NumberSpan] = []
+    index = 0
+    while index < len(lexemes):
+        kind = lexemes[index][0]
+        size = _size(lexemes, index)
+        if size is not None:
+            spans.append(size)
+            index += 3
+            continue
+        if kind not in ("number", "func", "op", "paren"):
+            index += 1
+            continue
+        span, used = _longest_expression(text, lexemes, index)
+        if span is None:
+            index += 1
+            continue
+        spans.append(span)
+        index += used
+    return _equations(text, spans)
+
+
+def _equations(text: str, spans: list[NumberSpan]) -> list[NumberSpan]:
+    """An expression equated to a value it does not have ("128*4*4 = 512") carries the claim, so
+    the arithmetic error can contradict a key point that states the right result."""
+    out = list(spans)
+    for index, (left, right) in enumerate(zip(spans, spans[1:], strict=False)):
+        joined = text[left.end : right.start].strip() in ("=", "==", "is", "gives", "equals")
+        if left.computed and joined and not same_value(left.value, left.tolerance, right.value, right.tolerance):
+            out[index] = replace(left, claimed=right.value)
+    return out
+
+
+def _longest_expression(text: str, lexemes: list, index: int) -> tuple[NumberSpan | None, int]:
+    """The longest run of lexemes from `index` that parses as one expression holding a number."""
+    for end in range(min(len(lexemes), index + 24), index, -1):
+        window = lexemes[index:end]
+        if not any(k == "number" for k, *_ in window) or window[-1][0] == "op" or window[-1][0] == "func":
+            continue
+        if window[0][0] == "paren" and window[0][1] == ")":
+            return None, 1
+        parser = _Parser(window)
+        try:
+            value, tolerance = parser.expr()
+        except (ValueError, OverflowError, ZeroDivisionError):
+            continue
+        if parser.position != len(window) or math.isnan(value):
+            continue
+        inner = [lexeme for lexeme in window if lexeme[0] != "paren"]
+        start, stop = inner[0][2], inner[-1][3]  # "(80%)" is the number 80%, shown without its brackets
+        percent = len(inner) == 1 and inner[0][1].endswith("%")
+        if _approximate(text, start):
+            tolerance = max(tolerance, 0.02 * abs(value), 0.5 if value == int(value) and abs(value) >= 10 else 0.0)
+        return NumberSpan(start, stop, value, tolerance, percent, computed=parser.evaluated), end - index
+    return None, 1
+
+
+def unit_scale(word: str) -> float | None:
+    return UNITS.get(word.lower())
+
+
+def same_value(a: float, a_tolerance: float, b: float, b_tolerance: float) -> bool:
+    """Equal within the looser of the two written precisions (and a relative 1e-9 for floats)."""
+    tolerance = max(a_tolerance, b_tolerance)
+    # Strictly inside the rounding interval ("0.9" is not "0.95"); exact values only to float noise.
+    return abs(a - b) < tolerance if tolerance else abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)

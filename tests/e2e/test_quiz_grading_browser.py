@@ -1,0 +1,36 @@
+"""The Quiz page in headless Chromium grades a list of terms and a role swap the way issue 28 saw
+them: neither may be rated Good or Easy, and the page says why (say how the terms relate; which
+two things were swapped). Run alone with: .venv/bin/python -m pytest tests/e2e/test_quiz_grading_browser.py"""
+
+import re
+
+SIMPLE_CNN = "viva-01-simplecnn-class-implement-batchnorm-relu"
+REFLECT = "resnet-07-padding-mode-reflect"
+TERM_LIST = "SimpleCNN: three conv blocks, classifier. BatchNorm, stabilises, speeds up, training. ReLU, non-linearity. MaxPool, halves, spatial size."  # noqa: E501
+ROLE_SWAP = "zero padding mirrors the pixels from inside the image, and reflect gives a black border"
+NOT_GOOD = re.compile(r"Suggested rating: (Again|Hard)")
+
+
+def grade_in_browser(page, url: str, item_id: str, answer: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/quiz?item={item_id}")
+    box = page.get_by_label("Your answer, in your own words")
+    expect(box).to_be_visible(timeout=60_000)
+    box.fill(answer)
+    page.get_by_role("button", name="Grade my answer").click()
+    expect(page.get_by_text("Suggested rating")).to_be_visible(timeout=30_000)
+
+
+def test_a_term_list_and_a_role_swap_are_rated_hard_or_again(server, browser):
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    grade_in_browser(page, url, SIMPLE_CNN, TERM_LIST)
+    expect(page.get_by_text("You listed the terms; say how they relate")).to_be_visible()
+    expect(page.get_by_text(NOT_GOOD)).to_be_visible()
+    grade_in_browser(page, url, REFLECT, ROLE_SWAP)
+    expect(page.get_by_text("Roles swapped").first).to_be_visible()
+    expect(page.get_by_text("you put zero where the point has reflect")).to_be_visible()
+    expect(page.get_by_text(NOT_GOOD)).to_be_visible()
