@@ -353,8 +353,9 @@ def calibrate(run: Run, state: LoopState, hooks: Hooks) -> BudgetPace:
 
 
 def calibration_batches(run: Run) -> list[torch.Tensor]:
-    """The untimed step's batch and the timed steps' batches, from as many shuffles as that takes
-    (the lab's smallest subset is one batch an epoch)."""
+    """The untimed step's batch and the timed steps' batches, from shuffles of their own: the loop's
+    first epoch then starts on a full pass. As many shuffles as it takes (the lab's smallest subset
+    is one batch an epoch)."""
     batches: list[torch.Tensor] = []
     while len(batches) < 1 + CALIBRATION_STEPS:
         batches += run.epoch_batches()
@@ -370,10 +371,10 @@ def time_final_evaluation(run: Run) -> float:
     if run.val_data is None or len(run.val_data) == 0:
         return 0.0
     probe = run.val_data.head(max(1, min(EVAL_PROBE_IMAGES, len(run.val_data) // 4)))  # a small split is not evaluated three times
+    amp_dtype = run.step_options.amp_dtype
     timings = []
     for attempt in range(3):
         start = _clock()
-        amp_dtype = run.step_options.amp_dtype
         collect_logits(run.model, probe, run.mean, run.std, batch_size=len(probe), amp_dtype=amp_dtype, tta_level=run.tta_level)
         synchronize(run.device)
         if attempt > 0:
