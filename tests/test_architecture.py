@@ -74,7 +74,8 @@ def test_project_viva_may_use_the_study_engine_but_never_the_views(tmp_path):
     # It sits between the views and the services: it reads the bank and the search index, and the
     # My project page imports it, never the other way.
     root = copy_of_the_tree(tmp_path)
-    (root / "project_viva" / "uses_services.py").write_text("from study.search import SearchIndex\nfrom cifar_core.models import SimpleCNN\n")
+    uses_services = "from study.search import SearchIndex\nfrom cifar_core.models import SimpleCNN\n"
+    (root / "project_viva" / "uses_services.py").write_text(uses_services)
     assert lint_imports(root).returncode == 0
     (root / "project_viva" / "leak.py").write_text("from ui.state import profile\n")
     done = lint_imports(root)
