@@ -318,11 +318,11 @@ def take_step(run: Run, pace: Pace, index: torch.Tensor, state: LoopState, hooks
 
 def calibrate(run: Run, state: LoopState, hooks: Hooks) -> BudgetPace:
     """Time this device, then plan the budget (cifar_core/budget.py): one untimed step (it pays for
-        allocations and kernel choice), CALIBRATION_STEPS timed ones at the starting learning rate and
-        image size, and a probe of the final evaluation. These steps train the model like any other and
+    allocations and kernel choice), CALIBRATION_STEPS timed ones at the starting learning rate and
+    image size, and a probe of the final evaluation. These steps train the model like any other and
     count in the first epoch's tally.
 
-        Stopped or failed part-way, the pace is returned without a plan, and the run ends there."""
+    Stopped or failed part-way, the pace is returned without a plan, and the run ends there."""
     pace = BudgetPace(run.optimizer, run.cfg.time_budget)
     batches = calibration_batches(run)
     run.model.train()
