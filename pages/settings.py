@@ -55,7 +55,7 @@ if saved := st.session_state.pop("settings-saved", None):
     st.success(saved)
 
 st.subheader("FSRS parameters")
-render_optimize(store, profile(), moment)
+render_optimize(store, profile())
 
 st.subheader("Data and device (for the labs)")
 if hosted():
