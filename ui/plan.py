@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import date, datetime
 
 import streamlit as st
@@ -179,8 +180,21 @@ def leech_note(before: controls.CardMeta, after: controls.CardMeta, threshold: i
 # -- Settings ----------------------------------------------------------------------------------------
 
 
+# Settings' widgets below the viva date that change its plan, by the field each sets and its key.
+EDITED_BELOW = {"desired_retention": "retention", "new_per_day": "limit-new", "max_reviews_per_day": "limit-reviews",
+                "load_balance": "load-balance"}  # fmt: skip
+
+
+def edited_settings(saved: LearnerSettings) -> LearnerSettings:
+    """The saved settings with what the learner has set, not yet saved, in the widgets drawn further
+    down the page (a widget's value is in session state under its key before it is drawn again), so
+    the plan's preview above them uses the retention and limits that the workload preview uses."""
+    return replace(saved, **{field: st.session_state[key] for field, key in EDITED_BELOW.items() if key in st.session_state})
+
+
 def render_plan_settings(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings) -> LearnerSettings:
-    """The viva date and the plan's pace, with the plan they give, before saving."""
+    """The viva date and the plan's pace, with the plan they give, before saving. `settings`: the
+    saved ones with the retention and limits being edited (edited_settings)."""
     # A date that has passed is over: the box starts unticked (a date input cannot show a value
     # before its minimum, today) and the stored date stays as it is unless a new one is chosen.
     passed = settings.viva_date is not None and settings.viva_date < now.date()
@@ -215,7 +229,9 @@ def render_plan_settings(bank: Bank, store, profile: str, now: datetime, setting
 
 
 def render_retention_settings(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings) -> float:
-    """Desired retention with a 30-day workload preview from the learner's own cards and parameters."""
+    """Desired retention with a 30-day workload preview from the learner's own cards and parameters.
+    `settings`: what render_plan_settings returned, so the preview has the viva date and pace being
+    edited, not the saved ones."""
     from study.workload import workload_preview
 
     low, high = RETENTION_RANGE

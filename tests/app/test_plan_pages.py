@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -128,6 +129,42 @@ def test_a_changed_viva_date_keeps_the_plans_own_pace(app, progress_db):
     next(n for n in at.number_input if n.label == "New cards a day for the plan").set_value(30).run()
     _button(at, "Save settings").click().run()
     assert ProgressStore(progress_db).settings("default").plan_new_per_day == 30  # a pace the learner chose is theirs
+
+
+def test_both_settings_previews_show_the_values_being_edited(app, progress_db, monkeypatch):
+    """Nothing saved: a 10-day viva, retention 0.80 and 60 reviews a day, set in that order. The plan
+    preview once kept the saved retention (0.90) and limit (200), the workload preview the saved
+    date (none) and pace; each must match a preview computed here from the edited settings."""
+    from study.daily import learner_plan
+    from study.workload import workload_preview
+
+    moment = datetime.now(UTC)
+    monkeypatch.setattr("ui.state.now", lambda: moment)  # the simulations below replay the page's exactly
+    today = moment.date()
+    at = app("pages/settings.py")
+    at.checkbox(key="plan-has-date").check().run()
+    at.date_input(key="plan-date").set_value(today + timedelta(days=10)).run()
+    at.slider(key="retention").set_value(0.8).run()
+    at.number_input(key="limit-reviews").set_value(60).run()
+    assert not at.exception
+    edited = LearnerSettings(desired_retention=0.8, max_reviews_per_day=60).with_viva_date(today + timedelta(days=10), today)
+    store, items = ProgressStore(progress_db), load_bank().items
+
+    def busiest(settings: LearnerSettings) -> str:
+        plan = learner_plan(store, items, "default", moment, settings, runs=5)
+        recall = plan.predicted_recall_on_date
+        return f"about {max(plan.reviews_per_day):.0f} cards on the busiest day; predicted recall on the day {recall:.0%}"
+
+    def totals(settings: LearnerSettings) -> str:
+        preview = workload_preview(store, items, "default", moment, 0.8, settings)
+        return " · ".join(f"{r:.0%}: {total:.0f} reviews" for r, total in preview.totals.items()) + " in 30 days"
+
+    saved_retention = replace(edited, desired_retention=0.9, max_reviews_per_day=200)
+    assert busiest(edited) != busiest(saved_retention)  # measured: about 60 cards and 86%, against 91 and 95%
+    assert any(busiest(edited) in c.value for c in at.caption)
+    assert totals(edited) != totals(LearnerSettings(max_reviews_per_day=60))  # with the date and its pace, against without
+    assert totals(edited) in [c.value for c in at.caption]
+    assert ProgressStore(progress_db).settings("default") == LearnerSettings()  # nothing saved by looking
 
 
 @pytest.fixture
