@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from qa_bank.schema import QAItem
+from study.controls import is_hidden
 from study.fit import is_flashcard
 from study.learner import LearnerSettings
 from study.plan import days_left, final_pass, make_plan, plan_pace
@@ -48,6 +49,14 @@ def todays_queue(store, items: list[QAItem], profile: str, now: datetime, among:
         among if among is not None else items, cards, now, limit, store.new_items_since(today, profile), meta,
         settings.max_reviews_per_day, store.reviewed_since(today, profile), extra,
     )  # fmt: skip
+
+
+def studiable(store, items: list[QAItem], profile: str, now: datetime) -> list[QAItem]:
+    """The items a page may offer this learner to study: not suspended, not buried today. The
+    Quiz (when nothing is due it offers any of them) and the mock viva draw from these, as the
+    queues do; Anki hides both kinds "from review" everywhere (studying.md)."""
+    meta = store.meta(profile)
+    return [item for item in items if not is_hidden(meta, item.id, now)]
 
 
 def learner_plan(store, items: list[QAItem], profile: str, now: datetime, settings=None, runs: int = 10):

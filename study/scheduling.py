@@ -11,7 +11,7 @@ from fsrs import Card, Rating, ReviewLog, Scheduler, State
 from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from qa_bank.schema import QAItem
-from study.controls import CardMeta
+from study.controls import CardMeta, is_hidden
 
 
 def card_id_for(item_id: str) -> int:
@@ -170,7 +170,7 @@ def build_queue(
     deck-options.md, Maximum Reviews/Day and New Cards Ignore Review Limit): at most that many
     cards a day, and "no new cards will be shown when the review limit has been reached"."""
     meta = meta or {}
-    shown = [item.id for item in items if not (item.id in meta and meta[item.id].hidden(now))]
+    shown = [item.id for item in items if not is_hidden(meta, item.id, now)]
     due = sorted((i for i in shown if i in cards and cards[i].due <= now), key=lambda i: cards[i].due)
     new = [i for i in shown if i not in cards]
     room = len(due) + len(new) + len(final_pass) if review_limit is None else max(0, review_limit - reviews_done_today - new_seen_today)

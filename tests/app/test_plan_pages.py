@@ -325,6 +325,39 @@ def test_progress_lists_leeches_and_unsuspends(app, progress_db):
     assert not ProgressStore(progress_db).meta()[FIRST].suspended
 
 
+def _hide(store: ProgressStore, suspended, buried) -> None:
+    moment = datetime.now(UTC)
+    for item in suspended:
+        store.change_meta(item.id, "default", controls.suspend, moment)
+    for item in buried:
+        store.change_meta(item.id, "default", lambda meta: controls.bury(meta, moment), moment)
+
+
+def test_quiz_never_offers_a_suspended_or_buried_card_when_nothing_is_due(app, progress_db):
+    items = load_bank().items
+    store = ProgressStore(progress_db)
+    store.save_settings("default", LearnerSettings(new_per_day=0))  # nothing due, nothing new: the Quiz offers any card
+    _hide(store, suspended=[items[0]], buried=[items[1]])
+    at = app("pages/quiz.py")
+    assert at.session_state["quiz-current"] == items[2].id  # it once fell back to every item, the suspended first
+    linked = AppTest.from_file(APP, default_timeout=60)
+    linked.query_params["item"] = items[0].id  # a link to the suspended card does not open it either
+    linked.run()
+    linked.switch_page("pages/quiz.py").run()
+    assert linked.session_state["quiz-current"] == items[2].id
+
+
+def test_the_mock_viva_never_asks_a_suspended_or_buried_card(app, progress_db):
+    items = load_bank().items
+    _hide(ProgressStore(progress_db), suspended=items[3:], buried=[items[2]])
+    at = app("pages/viva.py")
+    _button(at, "Start the viva").click().run()
+    assert sorted(at.session_state["viva-session"].queue) == sorted([items[0].id, items[1].id])  # 6 asked for; 2 may be asked
+    _hide(ProgressStore(progress_db), suspended=items[:2], buried=[])
+    fresh = app("pages/viva.py")
+    assert any("suspended or buried" in i.value for i in fresh.info) and not any(b.label == "Start the viva" for b in fresh.button)
+
+
 def test_quiz_and_drill_reviews_record_how_long_they_took(app, progress_db):
     at = app("pages/quiz.py")
     at.text_area[0].input("zero the gradients before backward").run()
