@@ -105,6 +105,7 @@ def test_grading_bench_reports_a_blind_file_apart_per_kind(tmp_path):
     assert figures["blind blind_a.yaml: role_swap"] == 100 and figures["blind blind_a.yaml: term_list"] == 100
     assert figures["blind blind_a.yaml: correct_paraphrase"] == 100 and figures["blind blind_a.yaml: grade p95"] > 0
     assert "tuned: role_swap" in figures and "held-out: off_topic" in figures  # the tuned and held-out sets, apart
+    assert "dev-A: correct_negation" in figures  # blind set A, tuned on since, is its own set
 
 
 def test_a_bad_blind_file_is_one_line_naming_its_entries(tmp_path):
