@@ -60,8 +60,9 @@ class StudyScheduler:
     def review(self, card: Card, rating: Rating, now: datetime, due_counts: Mapping[date, int] | None = None) -> tuple[Card, ReviewLog]:
         """Review `card`; `due_counts` (cards due per UTC date, this card left out) feeds the load balancer."""
         # The draw is fixed by the card as it was before this review (Anki: card id + review count),
-        # so the day a rating button shows is the day the rating gives, whenever it is pressed.
-        draw = _unit_hash(card.card_id, card.last_review or card.due)
+        # so the day a rating button shows is the day the rating gives, whenever it is pressed: its
+        # last review, or none for a new card (whose due is the moment it is first shown).
+        draw = _unit_hash(card.card_id, card.last_review)
         card, log = self._scheduler.review_card(card, rating, now)
         if card.state == State.Review:
             card.due = self._adjusted_due(card, now, card.due, due_counts, draw)
@@ -160,9 +161,10 @@ def weighted_index(weights: Sequence[float], draw: float) -> int:
     return len(weights) - 1  # a draw that rounding carried past the last share
 
 
-def _unit_hash(card_id: int, moment: datetime) -> float:
-    """A number in [0, 1) fixed by the card and a moment of its history: fuzz that replays identically."""
-    digest = hashlib.sha256(f"{card_id}@{moment.isoformat()}".encode()).digest()
+def _unit_hash(card_id: int, moment: datetime | None) -> float:
+    """A number in [0, 1) fixed by the card and a moment of its history (None: never reviewed):
+    fuzz that replays identically."""
+    digest = hashlib.sha256(f"{card_id}@{moment.isoformat() if moment else 'new'}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 

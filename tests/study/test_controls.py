@@ -239,8 +239,12 @@ def test_the_day_a_rating_button_shows_is_the_day_the_rating_gives_minutes_later
     of the press, which moved 22 of these 50 cards to another day of their range."""
     balanced = StudyScheduler(load_balance=True)
     load = {(T0 + timedelta(days=d)).date(): d % 4 for d in range(30)}
+    earlier = T0 - timedelta(days=3)
     for k in range(50):
-        card, _ = balanced.review(balanced.new_card(f"card-{k}", T0 - timedelta(days=3)), Rating.Easy, T0 - timedelta(days=3))
+        # A new card is created when shown, so its due moves with the press: the draw must not use it.
+        card, _ = balanced.review(balanced.new_card(f"card-{k}", earlier), Rating.Easy, earlier)
+        later = earlier + timedelta(minutes=4)
+        assert balanced.review(balanced.new_card(f"card-{k}", later), Rating.Easy, later)[0].due.date() == card.due.date()
         shown, _ = balanced.review(card, Rating.Good, T0, load)
         pressed, _ = balanced.review(card, Rating.Good, T0 + timedelta(minutes=4), load)
         assert pressed.due.date() == shown.due.date()
