@@ -119,7 +119,8 @@ def interday_reviews(logs: Iterable[ReviewLog]) -> int:
 def fit_parameters(logs: Sequence[ReviewLog]) -> list[float]:
     """py-fsrs's Optimizer (imports torch): 5 epochs of Adam on the log's interday reviews. One
     torch thread: its scalar operations gain nothing from more (577 interday reviews, 2 shared
-    cores: 12.9 s with one thread, 14.1 s with two)."""
+    cores: 12.9 s with one thread, 14.1 s with two). The thread count is process-wide: the app
+    runs this only in a refit process of its own (study/refits.py), never in its server."""
     import torch
     from fsrs import Optimizer
 
