@@ -8,7 +8,7 @@ from torch import nn
 
 from cifar_core.augment import mixup_batch
 from cifar_core.models import SimpleCNN
-from cifar_core.steps import training_step
+from cifar_core.steps import StepOptions, training_step
 from proofs.registry import DemoResult, Param, demo
 
 
@@ -215,7 +215,7 @@ def mixup_loss(alpha: float, broken: bool = False) -> DemoResult:
         mixed, *_ = mixup_batch(images, targets, alpha, generator)
         loss, _ = training_step(model, mixed, targets, loss_fn, optimizer)
     else:
-        loss, _ = training_step(model, images, targets, loss_fn, optimizer, mixup_alpha=alpha, generator=generator)
+        loss, _ = training_step(model, images, targets, loss_fn, optimizer, StepOptions(mixup_alpha=alpha, generator=generator))
     partners, lam = _unmix(images, fed[0])
     found = -1 not in partners and math.isfinite(lam)
     own, partner = F.cross_entropy(fed[1], targets, reduction="none"), F.cross_entropy(fed[1], targets[partners], reduction="none")
