@@ -85,7 +85,9 @@ class Check:
     name: str
     probe: Callable[[Callable], Any]
     compare: Compare
-    on_error: str = ""  # what an exception here usually means, when the probe stopped on one
+    on_error: str | Callable[[Raised], str] = (
+        ""  # what an exception here usually means (or a function of it), when the probe stopped on one
+    )
 
 
 # ---------------------------------------------------------------- showing values
@@ -177,7 +179,7 @@ def error_text(expected: float, got: float) -> str:
 
 @dataclass(frozen=True)
 class Mismatch:
-    kind: str  # "none", "type", "length", "keys", "shape", "dtype", "nonfinite", "value"
+    kind: str  # "none", "type", "length", "keys", "shape", "dtype", "graph", "nonfinite", "value"
     expected: str
     got: str
     message: str  # a generic line; the check's own meaning follows it for value mismatches
@@ -201,9 +203,16 @@ def close(expected: float, got: float, rtol: float, atol: float) -> bool:
 
 
 def mismatch(
-    expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6, exact_dtype: bool = False, where: str = ""
+    expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6, exact_dtype: bool = False, where: str = "", graph: bool = True
 ) -> Mismatch | None:
-    """How `got` differs from `expected`, or None when it matches within tolerance."""
+    """How `got` differs from `expected`, or None when it matches within tolerance. With the right
+    values, a tensor attached to the autograd graph where the reference's is not (or the other
+    way round) differs too, unless `graph` is False."""
+    found = _mismatch(expected, got, rtol, atol, exact_dtype, where)
+    return found if found is not None or not graph else _graph_mismatch(expected, got, where)
+
+
+def _mismatch(expected: Any, got: Any, rtol: float, atol: float, exact_dtype: bool, where: str) -> Mismatch | None:
     import numpy as np
     import torch
 
@@ -233,7 +242,7 @@ def mismatch(
             keys = lambda d: sorted(map(str, d))  # noqa: E731
             return Mismatch("keys", f"keys {keys(expected)}", f"keys {keys(got)}", f"the keys differ{at}")
         for key in expected:
-            found = mismatch(expected[key], got[key], rtol, atol, exact_dtype, f"{where} [{key!r}]".strip())
+            found = _mismatch(expected[key], got[key], rtol, atol, exact_dtype, f"{where} [{key!r}]".strip())
             if found:
                 return found
         return None
@@ -324,6 +333,36 @@ def _array_mismatch(expected: Any, got: Any, rtol: float, atol: float, exact_dty
     return Mismatch("value", expected_text, got_text, "", gv / ev if (ev and not e.dim()) else None)
 
 
+def _graph_mismatch(expected: Any, got: Any, where: str) -> Mismatch | None:
+    """Values that match but sit on the autograd graph where the reference's do not (a heatmap
+    built from hooked activations, running statistics updated with the batch's graph), or off it
+    where a gradient must flow back through them. `got` has `expected`'s structure here."""
+    import torch
+
+    if isinstance(expected, dict):
+        return next((f for key in expected if (f := _graph_mismatch(expected[key], got[key], f"{where} [{key!r}]".strip()))), None)
+    if isinstance(expected, tuple | list):
+        items = zip(expected, got, strict=True)
+        return next(
+            (
+                f
+                for i, (e, g) in enumerate(items)
+                if (f := _graph_mismatch(e, g, f"{where} item {i}".strip() if len(expected) > 1 else where))
+            ),
+            None,
+        )
+    if not isinstance(expected, torch.Tensor) or not isinstance(got, torch.Tensor) or expected.requires_grad == got.requires_grad:
+        return None
+    at = f" ({where})" if where else ""
+    if got.requires_grad:
+        message = (f"the right values, but still attached to the autograd graph{at} (requires_grad=True): .detach() it, or compute it "
+                   "under torch.no_grad(); a tensor that keeps its graph keeps every intermediate in memory")  # fmt: skip
+        return Mismatch("graph", "requires_grad=False (detached)", "requires_grad=True", message)
+    message = (f"the right values, but detached from the autograd graph{at}: no gradient can flow back through it "
+               "(no .detach(), .data, .item() or torch.no_grad() on the way)")  # fmt: skip
+    return Mismatch("graph", "requires_grad=True", "requires_grad=False (detached)", message)
+
+
 def _as_tensor(value: Any):
     import torch
 
@@ -356,7 +395,7 @@ def _sequence_mismatch(expected: Sequence, got: Any, rtol: float, atol: float, e
             "length", f"{len(expected)} values", f"{len(got)} values", f"returned {len(got)} values{at}, expected {len(expected)}"
         )
     for index, (e, g) in enumerate(zip(expected, got, strict=True)):
-        found = mismatch(e, g, rtol, atol, exact_dtype, f"{where} item {index}".strip() if len(expected) > 1 else where)
+        found = _mismatch(e, g, rtol, atol, exact_dtype, f"{where} item {index}".strip() if len(expected) > 1 else where)
         if found:
             return found
     return None
@@ -365,8 +404,9 @@ def _sequence_mismatch(expected: Sequence, got: Any, rtol: float, atol: float, e
 # ---------------------------------------------------------------- verdicts
 
 
-def error_finding(error: Raised, on_error: str = "") -> Finding:
-    """An exception in the learner's code (or a result a probe could not use) as a verdict."""
+def error_finding(error: Raised, on_error: str | Callable[[Raised], str] = "") -> Finding:
+    """An exception in the learner's code (or a result a probe could not use) as a verdict; the
+    likely cause is `on_error`, or what it says for this exception when it is a function."""
     if error.kind == "result":
         return Finding("failed", "", "", error.message)
     if error.type == "SystemExit":
@@ -381,7 +421,7 @@ def error_finding(error: Raised, on_error: str = "") -> Finding:
     message = error.summary
     if not error.lines:
         message = f"your result could not be used: {message}"
-    hint = on_error
+    hint = on_error(error) if callable(on_error) else on_error
     if error.type == "MemoryError" or any(s in error.message for s in ("can't allocate memory", "DefaultCPUAllocator", "bad_alloc")):
         hint = MEMORY_HINT
     elif error.type == "RecursionError":
@@ -424,11 +464,11 @@ def values(meaning: str, *, rtol: float = 1e-5, atol: float = 1e-6, variants: Se
 
 def diagnose(found: Mismatch, got: Any, context: Context, meaning: str, variants: Sequence[Variant], rtol: float, atol: float,
              percent: bool = False) -> str:  # fmt: skip
-    if found.kind in ("none", "type", "dtype", "keys"):
+    if found.kind in ("none", "type", "dtype", "keys", "graph"):
         return found.message
     for variant in variants:
         observed = context.observe(variant.function)
-        if not isinstance(observed, Raised) and mismatch(observed, got, rtol, atol) is None:
+        if not isinstance(observed, Raised) and mismatch(observed, got, rtol, atol, graph=False) is None:  # its values, whatever the graph
             return variant.message
     if percent and found.ratio is not None and abs(found.ratio - 100) < 1e-3:
         return "this looks like a percentage: return a fraction in [0, 1]"

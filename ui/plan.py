@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import date, datetime
 
 import streamlit as st
@@ -179,8 +180,21 @@ def leech_note(before: controls.CardMeta, after: controls.CardMeta, threshold: i
 # -- Settings ----------------------------------------------------------------------------------------
 
 
+# Settings' widgets below the viva date that change its plan, by the field each sets and its key.
+EDITED_BELOW = {"desired_retention": "retention", "new_per_day": "limit-new", "max_reviews_per_day": "limit-reviews",
+                "load_balance": "load-balance"}  # fmt: skip
+
+
+def edited_settings(saved: LearnerSettings) -> LearnerSettings:
+    """The saved settings with what the learner has set, not yet saved, in the widgets drawn further
+    down the page (a widget's value is in session state under its key before it is drawn again), so
+    the plan's preview above them uses the retention and limits that the workload preview uses."""
+    return replace(saved, **{field: st.session_state[key] for field, key in EDITED_BELOW.items() if key in st.session_state})
+
+
 def render_plan_settings(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings) -> LearnerSettings:
-    """The viva date and the plan's pace, with the plan they give, before saving."""
+    """The viva date and the plan's pace, with the plan they give, before saving. `settings`: the
+    saved ones with the retention and limits being edited (edited_settings)."""
     # A date that has passed is over: the box starts unticked (a date input cannot show a value
     # before its minimum, today) and the stored date stays as it is unless a new one is chosen.
     passed = settings.viva_date is not None and settings.viva_date < now.date()
@@ -215,7 +229,9 @@ def render_plan_settings(bank: Bank, store, profile: str, now: datetime, setting
 
 
 def render_retention_settings(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings) -> float:
-    """Desired retention with a 30-day workload preview from the learner's own cards and parameters."""
+    """Desired retention with a 30-day workload preview from the learner's own cards and parameters.
+    `settings`: what render_plan_settings returned, so the preview has the viva date and pace being
+    edited, not the saved ones."""
     from study.workload import workload_preview
 
     low, high = RETENTION_RANGE
@@ -233,17 +249,24 @@ def render_retention_settings(bank: Bank, store, profile: str, now: datetime, se
     return retention
 
 
-def render_optimize(store, profile: str, now: datetime) -> None:
-    """Anki's Optimize: fit FSRS to this learner's reviews, with log loss and RMSE before and after."""
-    from study.fit import MIN_INTERDAY_REVIEWS, optimize_learner
+def render_optimize(store, profile: str) -> None:
+    """Anki's Optimize: fit FSRS to this learner's reviews, with log loss and RMSE before and after.
+    The fit runs in a process of its own (study.refits, as the automatic refit does): this page
+    shows it running and reads the report it stores when it is done."""
+    from study.fit import MIN_INTERDAY_REVIEWS
+    from ui.state import refit_pool
 
     in_use = store.parameters_for(profile)
     where = {"learner": "fitted to your reviews", "class": "fitted to the class", "defaults": "FSRS-6's defaults"}[in_use.source]
     st.caption(f"Parameters in use: {where}. The optimizer needs {MIN_INTERDAY_REVIEWS} reviews made a day or more after the one before.")
-    if st.button("Optimize", icon=":material/tune:", key="optimize"):
-        with st.spinner("Fitting FSRS to your reviews (py-fsrs's optimizer)..."):
-            optimize_learner(store, profile, now)  # stores its report, and better parameters
-        st.rerun()  # the caption above then names the parameters now in use
+    status = refit_pool().status(store.target, profile)
+    if status.state is None and st.button("Optimize", icon=":material/tune:", key="optimize"):
+        refit_pool().request(store.target, profile)
+        st.rerun()  # drawn again without the button: one fit at a time
+    if status.state is not None:
+        _refit_progress(store.target, profile)
+    elif status.last_exit:
+        st.error(f"The last fit stopped (exit status {status.last_exit}): {status.last_error or 'no message'}. Optimize tries again.")
     report = _stored_report(store, profile)
     if report is None:
         return
@@ -256,6 +279,31 @@ def render_optimize(store, profile: str, now: datetime) -> None:
     after_col.metric("RMSE", f"{report.rmse_after:.4f}", delta=f"{report.rmse_after - report.rmse_before:+.4f}", delta_color="inverse",
                      help="predicted against observed recall, in 20 bins of prediction")  # fmt: skip
     st.caption(_report_line(report))
+
+
+REFIT_POLL_S = 2  # how often Settings looks whether a running fit has finished
+
+
+@st.fragment(run_every=REFIT_POLL_S)
+def _refit_progress(target: str, profile: str) -> None:
+    """While the fit runs (or waits for others to finish), say so; when it is done, rerun the page,
+    whose caption and report then show the parameters it stored."""
+    import time
+
+    from study.refits import QUEUED
+    from ui.state import refit_pool
+
+    status = refit_pool().status(target, profile)
+    if status.state is None:
+        st.rerun()
+    waited = time.time() - status.since
+    if status.state == QUEUED:
+        st.info(f"Your fit is waiting: the server runs a few at a time and starts yours when one finishes ({status.ahead} queued "
+                f"before yours, {waited:.0f} s so far).", icon=":material/hourglass_top:")  # fmt: skip
+    else:
+        st.info(f"Fitting FSRS to your reviews in the background (py-fsrs's optimizer): {waited:.0f} s so far (from about 15 s "
+                "to a few minutes on a busy server). You can keep studying; the new parameters are used as soon as it is done.",
+                icon=":material/hourglass_top:")  # fmt: skip
 
 
 def _stored_report(store, profile: str):

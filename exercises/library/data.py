@@ -142,6 +142,21 @@ def _split_labels(rng, gaps: bool = False):
     return labels, fraction, rng.randint(0, 10_000)
 
 
+def _split_halves(rng):
+    """Classes whose count * fraction is exactly a half (the fraction a power of two, so the
+    product is exact): Python's round() takes a half to the even number, 2.5 to 2 but 3.5 to 4,
+    so rounding half up differs on the first kind and not on the second."""
+    import numpy as np
+
+    fraction = rng.choice([0.25, 0.5])
+    to_even_down = [c for c in range(1, 40) if (c * fraction) % 2 == 0.5 and c * fraction > 1]  # 2.5, 4.5...: round() goes down
+    to_even_up = [c for c in range(1, 40) if (c * fraction) % 2 == 1.5]  # 1.5, 3.5...: round() goes up
+    counts = [*rng.sample(to_even_down, 2), rng.choice(to_even_up), rng.choice([7, 11, 23])]
+    labels = np.concatenate([np.full(count, c) for c, count in enumerate(counts)])
+    np.random.default_rng(rng.randrange(2**31)).shuffle(labels)
+    return labels, fraction, rng.randint(0, 10_000)
+
+
 def _split_run(fn, labels, fraction: float, seed: int) -> dict:
     def indices(result) -> tuple:
         import numpy as np
@@ -176,8 +191,15 @@ def _split_checks(rng):
         want = [round(int((labels == c).sum()) * got["fraction"]) for c in classes]
         have = [int((labels[val] == c).sum()) for c in classes]
         if want != have:
-            return (f"per class {dict(zip(classes.tolist(), want, strict=True))}", f"{dict(zip(classes.tolist(), have, strict=True))}",
-                    "split each class separately: the validation set holds round(count * val_fraction) of every class (a plain random split does not)")  # fmt: skip
+            counts = [int((labels == c).sum()) for c in classes]
+            halves = all((n * got["fraction"]) % 1 == 0.5 for n, w, h in zip(counts, want, have, strict=True) if w != h)
+            message = (
+                "round a half as the prompt's round() does: Python's round() takes a half to the even number (round(2.5) == 2, "
+                "round(3.5) == 4), unlike int(x + 0.5) or math.floor(x + 0.5)"
+                if halves
+                else "split each class separately: the validation set holds round(count * val_fraction) of every class (a plain random split does not)"
+            )
+            return (f"per class {dict(zip(classes.tolist(), want, strict=True))}", f"{dict(zip(classes.tolist(), have, strict=True))}", message)  # fmt: skip
         return None
 
     def valid(expected, got, context):
@@ -212,7 +234,7 @@ def _split_checks(rng):
             )
         return None
 
-    cases_ = [_split_labels(rng), _split_labels(rng), _split_labels(rng, gaps=True)]
+    cases_ = [_split_labels(rng), _split_labels(rng), _split_labels(rng, gaps=True), _split_halves(rng)]
     return [
         Check(
             f"train and validation partition the {len(cases_[0][0])} indices, every class in proportion",
@@ -221,6 +243,7 @@ def _split_checks(rng):
         ),
         Check("the same seed gives the same split, another seed another", lambda fn: _split_run(fn, *cases_[1]), seeded),
         Check("class labels with gaps (not 0..C-1)", lambda fn: _split_run(fn, *cases_[2]), valid),
+        Check(f"classes whose count * {cases_[3][1]} ends in .5", lambda fn: _split_run(fn, *cases_[3]), valid),
     ]
 
 

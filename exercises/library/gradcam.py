@@ -1,9 +1,10 @@
 """Grad-CAM on a small CNN, checked against a reference built from hooks."""
 
 from exercises.library import code
-from exercises.library.kit import draw_seed, variant
+from exercises.library.kit import draw_seed, hooks_left, learner_call, variant
 from exercises.model import Exercise, Mistake
-from exercises.report import Check, values
+from exercises.observe import Raised
+from exercises.report import Check, Finding, error_finding, values
 
 
 def _cam_model(config: dict):
@@ -26,6 +27,18 @@ def _cam_run(fn, config: dict):
     model = _cam_model(config)
     image = torch.randn(1, 3, config["size"], config["size"], generator=torch.Generator().manual_seed(config["seed"] + 1))
     return fn(model, model[4], image, config["class"])  # the last ReLU: the last conv block's output
+
+
+def _cam_twice(fn, config: dict) -> dict:
+    """Two calls on the same model (class 0, then the drawn class): the hooks left on the model
+    afterwards, and the second heatmap (a call must not depend on the one before)."""
+    import torch
+
+    model = _cam_model(config)
+    image = torch.randn(1, 3, config["size"], config["size"], generator=torch.Generator().manual_seed(config["seed"] + 1))
+    learner_call(fn, model, model[4], image, 0)
+    heatmap = fn(model, model[4], image, config["class"])
+    return {"hooks": hooks_left(model), "heatmap": heatmap}
 
 
 def _cam_variant(weigh, finish):
@@ -79,6 +92,15 @@ def _grad_cam_checks(rng):
             "size": rng.choice([12, 16, 20]),
         }
 
+    def no_hooks_left(expected, got, context):
+        if isinstance(got, Raised):
+            return error_finding(got, meaning)
+        if got["hooks"] != 0:
+            return Finding("failed", "no hook left on the model after grad_cam returns", f"{got['hooks']} hooks left after two calls",
+                           "remove your hooks before returning: keep the handles register_forward_hook and register_full_backward_hook "
+                           "return and call .remove() on each (in a finally: block), or every call adds more hooks to the model")  # fmt: skip
+        return compare(expected["heatmap"], got["heatmap"], context.narrowed(lambda observation: observation["heatmap"]))
+
     first, second, third = config(), config(), config()
     first["class"], second["class"], third["class"] = 0, rng.randint(1, second["classes"] - 1), rng.randint(0, third["classes"] - 1)
     side = lambda c: c["size"] // 2  # noqa: E731
@@ -92,6 +114,7 @@ def _grad_cam_checks(rng):
         Check(
             f"class {third['class']} of {third['classes']}, a {side(third)}x{side(third)} layer", lambda fn: _cam_run(fn, third), compare
         ),
+        Check("called twice on the same model: no hook left behind, the same heatmap", lambda fn: _cam_twice(fn, second), no_hooks_left),
     ]
 
 

@@ -63,5 +63,19 @@ def learner_call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
+def hooks_left(model) -> int:
+    """How many hooks are on `model` (its modules and parameters) and on every module (global
+    hooks): a function that registers hooks must remove them before it returns, or each call
+    adds more (and their closures keep tensors alive)."""
+    import torch.nn.modules.module as module_hooks
+
+    kinds = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
+    on_modules = sum(len(getattr(module, kind)) for module in model.modules() for kind in kinds)
+    on_parameters = sum(
+        len(p._backward_hooks or {}) + len(getattr(p, "_post_accumulate_grad_hooks", None) or {}) for p in model.parameters()
+    )
+    return on_modules + on_parameters + sum(len(getattr(module_hooks, f"_global{kind}")) for kind in kinds)
+
+
 def weights(model) -> list:
     return [p.detach().clone() for p in model.parameters()]

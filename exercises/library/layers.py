@@ -630,15 +630,16 @@ RESIDUAL_BLOCK = Exercise(
 
 
 def _kaiming_model(config: dict):
-    """Convolutions and Linear layers of drawn sizes, one conv nested a level down, a BatchNorm,
-    every weight and bias first set to a marker value so a layer left alone shows."""
+    """Convolutions and Linear layers of drawn sizes, one conv nested a level down, a BatchNorm
+    after a conv built without a bias (as in a ResNet: BatchNorm's shift replaces it), every
+    weight and bias first set to a marker value so a layer left alone shows."""
     import torch
     from torch import nn
 
     c0, c1, c2, size = config["c0"], config["c1"], config["c2"], config["size"]
     out = size - 4
     model = nn.Sequential(
-        nn.Conv2d(c0, c1, 3), nn.BatchNorm2d(c1), nn.ReLU(),
+        nn.Conv2d(c0, c1, 3, bias=False), nn.BatchNorm2d(c1), nn.ReLU(),
         nn.Sequential(nn.Conv2d(c1, c2, 3), nn.ReLU()),
         nn.Flatten(), nn.Linear(c2 * out * out, config["hidden"]), nn.ReLU(), nn.Linear(config["hidden"], 10),
     )  # fmt: skip
@@ -646,7 +647,8 @@ def _kaiming_model(config: dict):
         for module in model.modules():
             if isinstance(module, nn.Conv2d | nn.Linear):
                 module.weight.fill_(0.05)
-                module.bias.fill_(0.25)
+                if module.bias is not None:
+                    module.bias.fill_(0.25)
             elif isinstance(module, nn.BatchNorm2d):
                 module.weight.fill_(1.5)
                 module.bias.fill_(0.3)
@@ -674,7 +676,7 @@ def _kaiming_run(fn, config: dict) -> dict:
             layers.append({"name": f"{name} {_describe_layer(module) if isinstance(module, nn.Conv2d) else f'Linear({module.in_features}, {module.out_features})'}",
                            "kind": "conv" if isinstance(module, nn.Conv2d) else "linear", "n": w.numel(), "fan_in": fan_in, "fan_out": fan_out,
                            "std": std, "mean": float(w.mean()), "tails": float((w.abs() > 2 * math.sqrt(2 / fan_in)).double().mean()),
-                           "untouched": untouched, "bias": float(module.bias.detach().abs().max())})  # fmt: skip
+                           "untouched": untouched, "bias": 0.0 if module.bias is None else float(module.bias.detach().abs().max())})  # fmt: skip
     bn = model[1]
     return {"layers": layers, "bn_kept": bool((bn.weight == 1.5).all() and (bn.bias == 0.3).all())}
 
@@ -703,18 +705,28 @@ def _kaiming_layer_problem(layer: dict) -> str | None:
     return None
 
 
+def _kaiming_hint(hint: str):
+    """What an exception in init_weights likely means: a bias-free layer's None bias, named."""
+
+    def likely(got: Raised) -> str:
+        if "'NoneType'" in got.message:
+            return "a layer built with bias=False has no bias (module.bias is None): zero the bias only where there is one (if module.bias is not None)"
+        return hint
+
+    return likely
+
+
 def _kaiming_checks(rng):
     def config() -> dict:
         return {"seed": draw_seed(rng), "c0": rng.choice([3, 8, 16]), "c1": rng.choice([32, 48, 64]), "c2": rng.choice([40, 64, 96]), "size": rng.choice([7, 8]),
                 "hidden": rng.choice([128, 200, 256])}  # fmt: skip
 
+    every_layer = "for each nn.Conv2d and nn.Linear in model.modules(): nn.init.kaiming_normal_(weight, mode='fan_in', nonlinearity='relu'), nn.init.zeros_(bias)"
+
     def weights_of(kind: str):
         def compare(expected, got, context):
             if isinstance(got, Raised):
-                return error_finding(
-                    got,
-                    "for each nn.Conv2d and nn.Linear in model.modules(): nn.init.kaiming_normal_(weight, mode='fan_in', nonlinearity='relu'), nn.init.zeros_(bias)",
-                )
+                return error_finding(got, _kaiming_hint(every_layer))
             for layer in got["layers"]:
                 problem = layer["kind"] == kind and _kaiming_layer_problem(layer)
                 if problem:
@@ -732,7 +744,7 @@ def _kaiming_checks(rng):
 
     def biases(expected, got, context):
         if isinstance(got, Raised):
-            return error_finding(got, "nn.init.zeros_(module.bias) for each conv and linear layer")
+            return error_finding(got, _kaiming_hint("nn.init.zeros_(module.bias) for each conv and linear layer"))
         layer = next((layer for layer in got["layers"] if layer["bias"] != 0), None)
         return (
             Finding("failed", "every bias 0", f"{layer['name']}: a bias of {layer['bias']:.3g}", "set every bias to zero (nn.init.zeros_)")
@@ -742,7 +754,7 @@ def _kaiming_checks(rng):
 
     def batchnorm(expected, got, context):
         if isinstance(got, Raised):
-            return error_finding(got, "initialise only nn.Conv2d and nn.Linear")
+            return error_finding(got, _kaiming_hint("initialise only nn.Conv2d and nn.Linear"))
         if got["bn_kept"]:
             return None
         return Finding(
@@ -754,18 +766,24 @@ def _kaiming_checks(rng):
 
     first, second = config(), config()
     return [
-        Check("every Conv2d gets Kaiming-normal weights, std sqrt(2 / fan_in)", lambda fn: _kaiming_run(fn, first), weights_of("conv")),
-        Check("every Linear layer too", lambda fn: _kaiming_run(fn, second), weights_of("linear")),
-        Check("biases start at zero", lambda fn: _kaiming_run(fn, second), biases),
-        Check("BatchNorm layers are left as they were", lambda fn: _kaiming_run(fn, first), batchnorm),
-    ]
+        Check("every Conv2d gets Kaiming-normal weights, std sqrt(2 / fan_in)", lambda fn: _kaiming_run(fn, first), weights_of("conv"),
+              _kaiming_hint(every_layer)),
+        Check("every Linear layer too", lambda fn: _kaiming_run(fn, second), weights_of("linear"), _kaiming_hint(every_layer)),
+        Check("biases start at zero", lambda fn: _kaiming_run(fn, second), biases,
+              _kaiming_hint("nn.init.zeros_(module.bias) for each conv and linear layer")),
+        Check("BatchNorm layers are left as they were", lambda fn: _kaiming_run(fn, first), batchnorm,
+              _kaiming_hint("initialise only nn.Conv2d and nn.Linear")),
+    ]  # fmt: skip
 
 
 KAIMING_INIT = Exercise(
     id="kaiming-init",
     title="Kaiming initialisation for a ReLU network",
     function="init_weights",
-    prompt="Write `init_weights(model)`: every `nn.Conv2d` and `nn.Linear` gets Kaiming-normal weights for ReLU (fan_in mode) and zero biases, in place.\n",
+    prompt=code("""
+        Write `init_weights(model)`: every `nn.Conv2d` and `nn.Linear` gets Kaiming-normal weights for ReLU
+        (fan_in mode) and zero biases, in place. Some layers may be built with `bias=False`.
+    """),
     starter=code("""
         from torch import nn
 
@@ -781,7 +799,8 @@ KAIMING_INIT = Exercise(
             for module in model.modules():
                 if isinstance(module, (nn.Conv2d, nn.Linear)):
                     nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu")  # std sqrt(2 / fan_in)
-                    nn.init.zeros_(module.bias)
+                    if module.bias is not None:  # a layer built with bias=False has none
+                        nn.init.zeros_(module.bias)
     """),
     hint="nn.init.kaiming_normal_ with nonlinearity='relu'; nn.init.zeros_ for the bias.",
     checks=_kaiming_checks,
@@ -796,7 +815,8 @@ KAIMING_INIT = Exercise(
                 for module in model.modules():
                     if isinstance(module, (nn.Conv2d, nn.Linear)):
                         nn.init.normal_(module.weight)
-                        nn.init.zeros_(module.bias)
+                        if module.bias is not None:
+                            nn.init.zeros_(module.bias)
         """),
             "sqrt(2 / fan_in)",
         ),

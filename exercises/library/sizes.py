@@ -209,7 +209,7 @@ def _count_model(kind: str, seed: int):
 
         return Scaled()
     net = nn.Sequential(
-        nn.Conv2d(3, width, 3),
+        nn.Conv2d(3, width, 3, bias=False),  # before BatchNorm, as in a ResNet: no bias (module.bias is None)
         nn.BatchNorm2d(width),
         nn.ReLU(),
         nn.Sequential(nn.Conv2d(width, 6, 3), nn.ReLU()),

@@ -836,12 +836,27 @@ class _StopOneLate:
         return self.count > self.patience
 
 
+class _StopFromZero:
+    def __init__(self, patience):
+        self.patience, self.best, self.count = patience, 0.0, 0
+
+    def step(self, val_acc):
+        if val_acc > self.best:
+            self.best, self.count = val_acc, 0
+        else:
+            self.count += 1
+        return self.count >= self.patience
+
+
 def _early_stopping_checks(rng):
     counter = "count the epochs since the best accuracy so far, reset the count only on a new best (strictly greater), and stop when the count reaches patience"
     mistakes = (
         variant(_StopOnLast, "compare each accuracy with the best so far, not with the epoch before"),
         variant(_StopOnTie, "a tie is not a new best: use >, not >="),
         variant(_StopOneLate, "stop when the count reaches patience (>=): this stops one epoch late"),
+        variant(
+            _StopFromZero, "the first epoch is always the best so far, even at accuracy 0: start best at float('-inf') (or None), not 0"
+        ),
     )
 
     def history(length: int, percent: bool) -> list[float]:
@@ -895,6 +910,10 @@ def _early_stopping_checks(rng):
         stopping_check(
             "a recovery that stays below the best does not reset the count",
             [(2, [0.5, 0.7, 0.6, 0.65, 0.68]), (3, plateau()), (1, plateau())],
+        ),
+        stopping_check(
+            "an untrained model's first epochs at accuracy 0",
+            [(1, [0.0, 0.0, 0.1]), (rng.randint(2, 3), [0.0, 0.0, 0.0, 0.0, round(rng.uniform(0.05, 0.2), 2), 0.1, 0.1, 0.1])],
         ),
         stopping_check("a tie is not an improvement", [(rng.randint(1, 3), [0.61, 0.61, 0.61, 0.61]), (2, [0.4, 0.5, 0.5, 0.6, 0.6, 0.6])]),
         Check("two stoppers used in turns keep their own counts", lambda cls: _stoppers_in_turns(cls, patience, first, second), in_turns),

@@ -11,7 +11,7 @@ from torch import nn
 from cifar_core.config import TrainConfig
 from cifar_core.models import SimpleCNN
 from cifar_core.optim import build_optimizer
-from cifar_core.steps import training_step
+from cifar_core.steps import StepOptions, training_step
 from cifar_core.train import parse_args
 from proofs.registry import DemoResult, Param, demo
 
@@ -128,7 +128,7 @@ def _step_norms(clip_first: bool, max_norm: float) -> tuple[list[float], float]:
             loss_fn(model(x), y).backward()
             optimizer.step()
         else:
-            training_step(model, x, y, loss_fn, optimizer, grad_clip=max_norm)
+            training_step(model, x, y, loss_fn, optimizer, StepOptions(grad_clip=max_norm))
     return at_step, unclipped
 
 
@@ -173,7 +173,7 @@ def _train_with_clip(clip: float | None, steps: int = 60, bad_step: int = 30) ->
     for step in range(steps):
         index = torch.randint(0, 512, (32,))
         scale = 30.0 if step == bad_step else 1.0  # one corrupted batch
-        training_step(model, x[index] * scale, y[index] * scale, nn.MSELoss(), optimizer, grad_clip=clip)
+        training_step(model, x[index] * scale, y[index] * scale, nn.MSELoss(), optimizer, StepOptions(grad_clip=clip))
         with torch.no_grad():
             losses.append(F.mse_loss(model(x), y).item())
     return losses
@@ -209,7 +209,7 @@ def _final_loss(lr: float, clip: float | None, steps: int = 40) -> float:
     loss = torch.tensor(0.0)
     for _ in range(steps):
         index = torch.randint(0, 256, (32,))
-        loss, _ = training_step(model, x[index], y[index], nn.MSELoss(), optimizer, grad_clip=clip)
+        loss, _ = training_step(model, x[index], y[index], nn.MSELoss(), optimizer, StepOptions(grad_clip=clip))
     return loss.item()
 
 
@@ -234,30 +234,75 @@ def nan_loss_fixes(lr: float, broken: bool = False) -> DemoResult:
     return result
 
 
+def _clip_by_value(parameters, clip: float, zero_instead: bool) -> None:
+    if zero_instead:  # the misconception: entries above the threshold set to 0
+        for parameter in parameters:
+            parameter.grad[parameter.grad.abs() > clip] = 0.0
+    else:
+        nn.utils.clip_grad_value_(parameters, clip_value=clip)
+
+
+def _value_clipped_run(clip: float | None, zero_instead: bool = False, steps: int = 40) -> tuple[torch.Tensor, torch.Tensor, float, float]:
+    """(first gradient, that gradient after clipping, first loss, final loss) of a regression net trained by SGD at lr 0.1,
+    a rate at which it diverges unclipped (inf or nan)."""
+    torch.manual_seed(0)
+    x = torch.randn(256, 16) * 3
+    y = x @ torch.randn(16, 1)
+    model = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with torch.no_grad():
+        start = F.mse_loss(model(x), y).item()
+    raw = clipped = torch.empty(0)
+    for step in range(steps):
+        index = torch.randint(0, 256, (32,))
+        optimizer.zero_grad()
+        F.mse_loss(model(x[index]), y[index]).backward()
+        if step == 0:
+            raw = torch.cat([p.grad.flatten() for p in model.parameters()])
+        if clip is not None:
+            _clip_by_value(list(model.parameters()), clip, zero_instead)
+        if step == 0:
+            clipped = torch.cat([p.grad.flatten() for p in model.parameters()])
+        optimizer.step()
+    with torch.no_grad():
+        return raw, clipped, start, F.mse_loss(model(x), y).item()
+
+
 @demo(
     "grad-clip-norm-vs-value",
-    "Clipping by norm vs by value",
-    "clip_grad_norm_ rescales the whole gradient to the max norm and keeps its direction; clip_grad_value_ clamps each entry and turns it.",
-    Param("max_value", 1.0, 0.01, 10.0),
-    mistake="clipping by value where clipping by norm was meant",
+    "Clipping by value (and by norm)",
+    "nn.utils.clip_grad_value_(params, 0.1) caps every gradient entry at +-0.1: larger entries become exactly +-0.1 (not "
+    "0), smaller ones are unchanged. A regression net whose loss goes to inf and NaN at lr 0.1 without clipping trains "
+    "with it. clip_grad_norm_ instead rescales the whole gradient to the max norm and keeps its direction; value "
+    "clipping turns it.",
+    Param("max_value", 0.1, 0.1, 1.0),
+    mistake="'clipping' by setting the entries above the threshold to 0",
+    threads=1,
 )
 def grad_clip(max_value: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
+    raw, clipped, start, final = _value_clipped_run(max_value, zero_instead=broken)
+    unclipped = _value_clipped_run(None)[3]
+    large = raw.abs() > max_value
+    capped = torch.equal(clipped[large], max_value * raw[large].sign()) and torch.equal(clipped[~large], raw[~large])
+    result.check(
+        "value clip: entries above the threshold become exactly +-threshold, the rest unchanged; "
+        "the run that blows up unclipped learns (loss under 10%)",
+        capped and bool(large.any()) and not math.isfinite(unclipped) and final < 0.1 * start,
+        entries_capped=int(large.sum()), entries=raw.numel(), largest_raw_entry=raw.abs().max(),
+        loss_start=start, loss_clipped=final, loss_unclipped=str(unclipped),
+    )  # fmt: skip
     grad = torch.tensor([30.0, 4.0, -0.5])
     by_norm, by_value = nn.Parameter(torch.zeros(3)), nn.Parameter(torch.zeros(3))
     by_norm.grad, by_value.grad = grad.clone(), grad.clone()
-    if broken:
-        nn.utils.clip_grad_value_([by_norm], clip_value=max_value)
-    else:
-        nn.utils.clip_grad_norm_([by_norm], max_norm=max_value)
-    nn.utils.clip_grad_value_([by_value], clip_value=max_value)
+    nn.utils.clip_grad_norm_([by_norm], max_norm=1.0)
+    nn.utils.clip_grad_value_([by_value], clip_value=1.0)
     cosine = nn.functional.cosine_similarity
     result.check(
         "norm clip: norm equals max, direction kept",
-        abs(by_norm.grad.norm().item() - max_value) < 1e-4 and cosine(by_norm.grad, grad, dim=0).item() > 0.9999,
+        abs(by_norm.grad.norm().item() - 1.0) < 1e-4 and cosine(by_norm.grad, grad, dim=0).item() > 0.9999,
         norm=by_norm.grad.norm(),
     )
-    result.check("value clip: every entry within +-max", by_value.grad.abs().max().item() <= max_value + 1e-6)
     result.check(
         "value clip changes the direction", cosine(by_value.grad, grad, dim=0).item() < 0.999, cosine=cosine(by_value.grad, grad, dim=0)
     )
@@ -391,11 +436,12 @@ def weight_decay_l2(broken: bool = False) -> DemoResult:
     return result
 
 
-def _fit_noisy(decay: float, steps: int = 300) -> tuple[float, float, float]:
-    """(weight norm, mean |f'(x)| on a grid, validation MSE) of an MLP fitted to 16 noisy points of sin(3x)."""
-    torch.manual_seed(0)
-    x = torch.rand(16, 1) * 2 - 1
-    y = torch.sin(3 * x) + 0.5 * torch.randn(16, 1)
+def _fit_noisy(decay: float, steps: int = 300, seed: int = 0) -> tuple[float, float, float, float]:
+    """(weight norm, mean |f'(x)| on a grid, training MSE, validation MSE against the clean curve) of an MLP fitted with
+    AdamW to 32 points of sin(3x) with noise of std 1."""
+    torch.manual_seed(seed)
+    x = torch.rand(32, 1) * 2 - 1
+    y = torch.sin(3 * x) + torch.randn(32, 1)
     grid = torch.linspace(-1, 1, 200)[:, None]
     model = nn.Sequential(nn.Linear(1, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 1))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=decay)
@@ -407,15 +453,18 @@ def _fit_noisy(decay: float, steps: int = 300) -> tuple[float, float, float]:
     (slope,) = torch.autograd.grad(model(inputs).sum(), inputs)
     norm = torch.cat([p.detach().flatten() for p in model.parameters()]).norm().item()
     with torch.no_grad():
-        return norm, slope.abs().mean().item(), F.mse_loss(model(grid), torch.sin(3 * grid)).item()
+        train, validation = F.mse_loss(model(x), y).item(), F.mse_loss(model(grid), torch.sin(3 * grid)).item()
+    return norm, slope.abs().mean().item(), train, validation
 
 
 @demo(
     "weight-decay-smooths",
-    "Weight decay: smaller weights, a smoother fit",
-    "Fitting 16 noisy points with a wide MLP (AdamW), weight decay keeps the weights small and the learned function "
-    "smoother (a smaller mean slope |f'(x)|, measured by autograd), so it follows the noise less.",
-    Param("decay", 1.0, 0.1, 5.0),
+    "Weight decay: smaller weights, a smoother fit, less overfitting",
+    "Fitting 32 noisy points of sin(3x) with a wide MLP (AdamW), weight decay keeps the weights small and the learned "
+    "function smoother (a smaller mean slope |f'(x)|, measured by autograd), so it follows the noise less: a higher "
+    "training error and a lower error against the clean curve (held-out). Over seeds 0-19 of this toy decay lowered the "
+    "held-out error in every run.",
+    Param("decay", 1.0, 0.3, 3.0),
     mistake="weight_decay=0 in the run meant to be decayed",
     threads=1,
 )
@@ -423,46 +472,87 @@ def weight_decay_smooths(decay: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
     free, decayed = _fit_noisy(0.0), _fit_noisy(0.0 if broken else decay)
     result.check(
-        "with decay: smaller weights and a mean slope at least 20% lower",
-        decayed[0] < free[0] and decayed[1] < 0.8 * free[1],
+        "with decay: smaller weights, a mean slope at least 20% lower, more training error and at least 10% less held-out error",
+        decayed[0] < free[0] and decayed[1] < 0.8 * free[1] and decayed[2] > free[2] and decayed[3] < 0.9 * free[3],
         weight_norm=decayed[0], weight_norm_without=free[0], mean_slope=decayed[1], mean_slope_without=free[1],
+        train_mse=decayed[2], train_mse_without=free[2], held_out_mse=decayed[3], held_out_mse_without=free[3],
     )  # fmt: skip
-    result.check(
-        "validation error of the clean curve is lower with decay", decayed[2] < free[2], val_mse=decayed[2], val_mse_without=free[2]
-    )
-    result.text.append(
-        "Over seeds 0-4 of this toy, decay lowered the validation error in 4 of 5 runs: the smoothing is reliable, the gain varies."
-    )
     return result
 
 
-def steps_to_converge(momentum: float, lr: float = 0.01, limit: int = 2000) -> int:
-    """Steps until f(x, y) = 0.5 * (x^2 + 100 y^2) falls below 1e-6 (condition number 100)."""
+def valley_run(momentum: float, lr: float, limit: int = 2000) -> tuple[int, list[float]]:
+    """(steps until f(x, y) = 0.5 * (x^2 + 100 y^2) falls below 1e-6, or `limit`; y, the steep coordinate, after each
+    of the first 20 steps) for torch's SGD started at (1, 1). Condition number 100."""
     point = nn.Parameter(torch.tensor([1.0, 1.0]))
     optimizer = torch.optim.SGD([point], lr=lr, momentum=momentum)
-    curvature = torch.tensor([1.0, 100.0])
+    curvature, steep = torch.tensor([1.0, 100.0]), []
     for step in range(1, limit + 1):
         optimizer.zero_grad()
         loss = 0.5 * (curvature * point**2).sum()
-        if loss.item() < 1e-6:
-            return step
+        if loss.item() < 1e-6 or not math.isfinite(loss.item()):
+            return (step if math.isfinite(loss.item()) else limit), steep
         loss.backward()
         optimizer.step()
-    return limit
+        if step <= 20:
+            steep.append(point[1].item())
+    return limit, steep
+
+
+def _buffer_gap(momentum: float) -> float:
+    """Largest gap between torch's momentum_buffer and the closed form sum_k momentum^k * g_(t-k) over 30 noisy gradients."""
+    weight = nn.Parameter(torch.zeros(3))
+    optimizer = torch.optim.SGD([weight], lr=0.0, momentum=momentum)
+    grads, gap = torch.randn(30, 3) + torch.tensor([1.0, -1.0, 0.0]), 0.0  # a steady direction plus noise
+    for t in range(30):
+        weight.grad = grads[t].clone()
+        optimizer.step()
+        closed = sum(momentum**k * grads[t - k] for k in range(t + 1))
+        gap = max(gap, (optimizer.state[weight]["momentum_buffer"] - closed).abs().max().item())
+    return gap
 
 
 @demo(
     "momentum-ill-conditioned",
     "Momentum on an ill-conditioned valley",
-    "On a quadratic 100 times steeper in one direction, plain SGD crawls along the flat direction; momentum 0.9 "
-    "accumulates the consistent gradient and reaches the minimum in a fraction of the steps.",
+    "torch's SGD keeps a velocity, the running sum of past gradients (momentum_buffer = sum of 0.9^k g_(t-k)): along a "
+    "steep valley's flat floor the gradient keeps its sign and adds up (towards 1 / (1 - 0.9) = 10x), across the valley it "
+    "changes sign and largely cancels. On a quadratic 100 times steeper one way, plain SGD's pace along the floor is capped "
+    "by the zig-zag across it: above lr 2/100 the steep coordinate flips sign and grows every step, and at its best stable "
+    "lr it still needs 344 steps; momentum 0.9 at lr 0.01 needs under half of that (it still swings across the valley, but "
+    "the swings die out). OneCycleLR cycles momentum inversely to the LR.",
     mistake="momentum=0 in the 'momentum' run",
     threads=1,
 )
 def momentum_ill_conditioned(broken: bool = False) -> DemoResult:
     result = DemoResult()
-    plain, with_momentum = steps_to_converge(0.0), steps_to_converge(0.0 if broken else 0.9)
-    result.check("momentum needs under a third of the steps", with_momentum * 3 < plain, plain_sgd=plain, momentum=with_momentum)
+    with_momentum, swings = valley_run(0.0 if broken else 0.9, lr=0.01)
+    plain = {lr: valley_run(0.0, lr)[0] for lr in (0.005, 0.01, 0.015, 0.019)}  # stable: lr * 100 < 2
+    too_big, zigzag = valley_run(0.0, lr=0.021)
+    flips = sum(a * b < 0 for a, b in zip(zigzag, zigzag[1:], strict=False))
+    result.check(
+        "momentum: under half the steps of plain SGD at its best stable lr; "
+        "plain SGD above lr 0.02 zig-zags (sign flip every step) and diverges",
+        with_momentum * 2 < min(plain.values()) and too_big == 2000 and flips == len(zigzag) - 1 and abs(zigzag[-1]) > abs(zigzag[0]),
+        momentum_steps=with_momentum, plain_best_steps=min(plain.values()), plain_steps_at_lr_0_01=plain[0.01],
+        plain_lr_0_021_steep_after_20_steps=zigzag[-1], momentum_steep_after_20_steps=swings[-1],
+    )  # fmt: skip
+    gap = _buffer_gap(0.9)
+    result.check("momentum_buffer is the running sum of past gradients (closed form sum 0.9^k g_(t-k))", gap < 1e-4, max_abs_difference=gap)
+    weight = nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([weight], lr=0.1, momentum=0.9)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=100)
+    lrs, momenta = [], []
+    for _ in range(99):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        momenta.append(optimizer.param_groups[0]["momentum"])
+        optimizer.step()
+        schedule.step()
+    peak = lrs.index(max(lrs))
+    result.check(
+        "OneCycleLR: momentum 0.95 at the lowest LR, 0.85 at max_lr",
+        abs(momenta[0] - 0.95) < 1e-6 and abs(momenta[peak] - 0.85) < 1e-6 and lrs[0] < lrs[peak],
+        momentum_at_start=momenta[0], momentum_at_peak=momenta[peak],
+    )  # fmt: skip
     return result
 
 

@@ -99,60 +99,86 @@ def residual_learns_identity(broken: bool = False) -> DemoResult:
     return result
 
 
+def _zeroed(block: nn.Module) -> nn.Module:
+    """The block the answer imagines: every weight and bias of F at zero."""
+    with torch.no_grad():
+        for parameter in block.parameters():
+            parameter.zero_()
+    return block
+
+
 @demo(
     "residual-decays-to-identity",
-    "Weight decay pulls a residual block to the identity",
-    "With no data gradient, weight decay shrinks F's weights to 0: the residual block becomes y = x, while the same layer "
-    "without the skip decays to y = 0. PyTorch does not start F at 0: Linear weights are drawn at random.",
+    "A residual block is not the identity at initialisation; zero init or weight decay makes it one",
+    "PyTorch draws Linear and Conv2d weights at random (Kaiming uniform), so a new cifar_core Residual block y = x + F(x) is "
+    "not the identity: F(x) is as large as a fair share of x. A block starts as the identity only when it is zeroed on "
+    "purpose: torchvision's resnet18(zero_init_residual=True) sets each block's last BatchNorm scale to 0, so the block "
+    "returns relu(x + 0) = x. Weight decay pulls F's weights towards 0, the direction of the identity.",
     Param("steps", 200, 50, 1000),
-    mistake="the skip removed, so decay leaves a block that outputs 0 instead of x",
+    mistake="taking zero for PyTorch's default initialisation (a new block built with F's weights at 0)",
     threads=1,
 )
 def residual_decays_to_identity(steps: int, broken: bool = False) -> DemoResult:
+    from torchvision.models import resnet18
+
     result = DemoResult()
     body = nn.Linear(16, 16)
-    zero_at_start = (body.weight == 0).float().mean().item()
-    block = _block(body, skip=not broken)
-    optimizer = torch.optim.SGD(block.parameters(), lr=0.5, weight_decay=0.1)  # each step scales the weights by 1 - 0.05
+    block = Residual(_zeroed(body) if broken else body)
     x = torch.randn(32, 16)
+    with torch.no_grad():
+        fresh = (block(x) - x).norm().item() / x.norm().item()  # |F(x)| / |x| of a new block
+        activations = torch.relu(torch.randn(2, 64, 8, 8))  # what a ResNet block receives: the output of a ReLU
+        zero_init = (resnet18(num_classes=10, zero_init_residual=True).layer1[0].eval()(activations) - activations).abs().max().item()
+        default = (resnet18(num_classes=10).layer1[0].eval()(activations) - activations).abs().max().item()
+    result.check(
+        "a new block is not the identity (|F(x)| > 10% of |x|); torchvision's zero_init_residual=True block is, its default is not",
+        fresh > 0.1 and zero_init == 0.0 and default > 0.1,
+        new_block_relative_F=fresh, zero_init_residual_gap=zero_init, default_torchvision_gap=default,
+    )  # fmt: skip
+    decayed = Residual(nn.Linear(16, 16))
+    optimizer = torch.optim.SGD(decayed.parameters(), lr=0.5, weight_decay=0.1)  # each step scales the weights by 1 - 0.05
     for _ in range(steps):
         optimizer.zero_grad()
-        (block(x) * 0).sum().backward()  # no data gradient: only the decay acts
+        (decayed(x) * 0).sum().backward()  # no data gradient: only the decay acts
         optimizer.step()
     with torch.no_grad():
-        distance = (block(x) - x).abs().max().item()
+        distance = (decayed(x) - x).abs().max().item()
     result.check(
-        "after decay the block is the identity: |y - x| < 1e-3",
+        "weight decay alone (no data gradient) shrinks F to 0: the block becomes y = x",
         distance < 1e-3,
         max_abs_y_minus_x=distance,
-        body_weight_norm=body.weight.norm(),
+        body_weight_norm=decayed.body.weight.norm(),
     )
-    result.check("F does not start at zero: no Linear weight is 0 at initialisation", zero_at_start == 0.0, zero_fraction=zero_at_start)
     return result
 
 
-def _train_loss(depth: int, skip: bool, steps: int = 60) -> float:
-    """Training MSE after `steps` Adam steps on one fixed batch, for Linear-BN-ReLU bodies of the given depth."""
+def _train_loss(depth: int, skip: bool, steps: int = 40) -> tuple[float, float]:
+    """(training loss over the last 10 of `steps` Adam steps, smallest first-layer gradient norm over the steps) on one
+    fixed batch of 64, for a stem, `depth` Linear-BN-ReLU-Linear-BN bodies (with or without skips) and a head."""
     torch.manual_seed(0)
     x = torch.randn(64, 8)
     y = torch.sin(3 * x[:, :1]) + x[:, 1:2] * x[:, 2:3]
-    body = lambda: nn.Sequential(nn.Linear(16, 16), nn.BatchNorm1d(16), nn.ReLU())  # noqa: E731
+    body = lambda: nn.Sequential(nn.Linear(16, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 16), nn.BatchNorm1d(16))  # noqa: E731
     model = nn.Sequential(nn.Linear(8, 16), *[_block(body(), skip) for _ in range(depth)], nn.Linear(16, 1))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses, first_layer = [], []
     for _ in range(steps):
         optimizer.zero_grad()
-        F.mse_loss(model(x), y).backward()
+        loss = F.mse_loss(model(x), y)  # train mode: what the optimiser sees (batch statistics)
+        loss.backward()
+        first_layer.append(model[0].weight.grad.norm().item())
         optimizer.step()
-    with torch.no_grad():
-        return F.mse_loss(model.eval()(x), y).item()
+        losses.append(loss.item())
+    return sum(losses[-10:]) / 10, min(first_layer)
 
 
 @demo(
     "residual-degradation",
     "The degradation problem, and residual connections fixing it",
-    "With BatchNorm in every block (so gradients do not simply vanish), a 16-block plain net still ends with a far higher "
-    "training loss than a 3-block one after the same 60 steps: depth makes optimisation harder, not overfitting. With "
-    "skip connections the 16-block net trains as well as the shallow one.",
+    "With BatchNorm in every block, the first layer of a 16-block plain net gets larger gradients than a 3-block net's "
+    "at every step, so nothing vanishes; yet after the same 40 steps its training loss is still far higher: depth makes "
+    "optimisation harder (degradation), not overfitting and not vanishing gradients. With skip connections the 16-block "
+    "net trains as well as the shallow one. The loss is the training loss the optimiser sees, in train mode.",
     mistake="'residual' blocks without the skip connection",
     threads=1,
 )
@@ -160,8 +186,10 @@ def residual_degradation(broken: bool = False) -> DemoResult:
     result = DemoResult()
     shallow, deep_plain, deep_residual = _train_loss(3, False), _train_loss(16, False), _train_loss(16, not broken)
     result.check(
-        "deeper plain net: training loss over 10x the shallow net's; with skips at least 5x lower than without",
-        deep_plain > 10 * shallow and deep_residual * 5 < deep_plain,
-        shallow_plain=shallow, deep_plain=deep_plain, deep_residual=deep_residual,
+        "deeper plain net: gradients do not vanish, yet its training loss is over 10x the shallow net's; "
+        "with skips at least 5x lower than without",
+        deep_plain[1] > shallow[1] and deep_plain[0] > 10 * shallow[0] and deep_residual[0] * 5 < deep_plain[0],
+        shallow_plain=shallow[0], deep_plain=deep_plain[0], deep_residual=deep_residual[0],
+        smallest_first_layer_grad_shallow=shallow[1], smallest_first_layer_grad_deep_plain=deep_plain[1],
     )  # fmt: skip
     return result

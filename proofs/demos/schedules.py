@@ -131,44 +131,98 @@ def warmup_cosine_curve(warmup: int, broken: bool = False) -> DemoResult:
     return result
 
 
-def _peak_loss(warmup_steps: int, lr: float, steps: int = 60) -> tuple[float, float]:
-    """(largest and final training loss) of an MLP trained with Adam at `lr`, with a linear warmup over warmup_steps."""
+def _bn_mlp_run(lr: float, schedule: str, steps: int = 60, warmup: int = 20) -> tuple[list[float], list[float], float]:
+    """(loss of each step, gradient norm each step saw, final full-data loss in eval mode) of a BatchNorm MLP trained by SGD
+    (momentum 0.9) on a 2-class task, batches of 64. schedule: "constant"; "cosine" (from lr down to 0 over the run);
+    "warmup-cosine" (linear from 1% of lr over `warmup` steps, then that cosine); "onecycle" (OneCycleLR, max_lr=lr)."""
     torch.manual_seed(0)
     x = torch.randn(256, 32) * 3
     y = (x[:, :4].sum(1) > 0).long()
-    model = nn.Sequential(nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 2))
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    ramp = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.01, total_iters=max(warmup_steps, 1)) if warmup_steps else None
-    worst = 0.0
+    layers: list[nn.Module] = []
+    for width_in in (32, 128, 128):
+        layers += [nn.Linear(width_in, 128), nn.BatchNorm1d(128), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(128, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    scheduler = _schedule(optimizer, schedule, steps, warmup)
+    losses, norms = [], []
     for _ in range(steps):
         index = torch.randint(0, 256, (64,))
         loss = F.cross_entropy(model(x[index]), y[index])
         optimizer.zero_grad()
         loss.backward()
+        norms.append(nn.utils.get_total_norm([p.grad for p in model.parameters()]).item())
         optimizer.step()
-        if ramp is not None:
-            ramp.step()
-        worst = max(worst, loss.item())
-    return worst, loss.item()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append(loss.item())
+    with torch.no_grad():
+        return losses, norms, F.cross_entropy(model.eval()(x), y).item()
+
+
+def _schedule(optimizer: torch.optim.Optimizer, name: str, steps: int, warmup: int) -> torch.optim.lr_scheduler.LRScheduler | None:
+    schedulers = torch.optim.lr_scheduler
+    if name == "cosine":
+        return schedulers.CosineAnnealingLR(optimizer, T_max=steps)
+    if name == "warmup-cosine":
+        ramp = schedulers.LinearLR(optimizer, start_factor=0.01, total_iters=warmup)
+        return schedulers.SequentialLR(optimizer, [ramp, schedulers.CosineAnnealingLR(optimizer, T_max=steps - warmup)], [warmup])
+    if name == "onecycle":
+        return schedulers.OneCycleLR(optimizer, max_lr=optimizer.param_groups[0]["lr"], total_steps=steps)
+    return None
 
 
 @demo(
     "warmup-prevents-early-blowup",
     "A high learning rate blows up early; a warmup avoids it",
-    "Started at a high learning rate, Adam's first large steps throw the loss far up (hundreds of times its start); "
-    "ramping the same rate in over 20 steps keeps the early loss down.",
-    Param("lr", 0.1, 0.03, 0.3),
+    "Started at a high learning rate (SGD, lr 3.0 annealed by a cosine, on a BatchNorm MLP), the first full-size steps "
+    "throw the loss up to many times its start and the run ends poorly trained; the same schedule with the rate ramped in "
+    "over its first 20 steps keeps the loss near its start and ends with a fraction of the loss. The gradients are not "
+    "large at the start: they grow after the first full-rate steps, which is what the ramp avoids.",
+    Param("lr", 3.0, 2.5, 3.0),
     mistake="no warmup: the run starts at the full rate",
     threads=1,
 )
 def warmup_prevents_early_blowup(lr: float, broken: bool = False) -> DemoResult:
     result = DemoResult()
-    constant, warmed = _peak_loss(0, lr), _peak_loss(0 if broken else 20, lr)
+    cold, warmed = _bn_mlp_run(lr, "cosine"), _bn_mlp_run(lr, "cosine" if broken else "warmup-cosine")
+    start, norms = cold[0][0], cold[1]
     result.check(
-        "the warmed-up run's worst loss is at least 5x below the constant run's",
-        warmed[0] * 5 < constant[0],
-        worst_constant=constant[0], worst_with_warmup=warmed[0], final_constant=constant[1], final_with_warmup=warmed[1],
+        "at the full rate the loss blows up past 5x its start, after a first gradient under half the largest; "
+        "warmed up it stays under 4x and ends at under a third of the loss",
+        max(cold[0]) > 5 * start and norms.index(max(norms)) > 0 and max(norms) > 2 * norms[0]
+        and max(warmed[0]) < 4 * start and warmed[2] < cold[2] / 3,
+        start=start, worst_without_warmup=max(cold[0]), worst_with_warmup=max(warmed[0]),
+        final_without_warmup=cold[2], final_with_warmup=warmed[2],
+        first_grad_norm=norms[0], largest_grad_norm=max(norms), largest_at_step=norms.index(max(norms)),
     )  # fmt: skip
+    return result
+
+
+@demo(
+    "onecycle-high-max-lr",
+    "One Cycle trains at a peak rate that fails when held constant",
+    "OneCycleLR (SGD on a BatchNorm MLP, momentum cycled) climbs to max_lr = 3.0 and anneals; held constant from the "
+    "start, the same rate throws the loss up to many times its start and the run ends poorly trained, while One Cycle "
+    "keeps the loss near its start and ends with a fraction of the loss: the schedule is what makes the high peak usable. "
+    "Super-convergence (the same result in a tenth of the epochs) is not shown here: on this toy a constant 0.1 trains "
+    "as well in the same 60 steps.",
+    Param("max_lr", 3.0, 2.5, 3.5),
+    mistake="holding max_lr constant from the first step instead of the One Cycle schedule",
+    threads=1,
+)
+def onecycle_high_max_lr(max_lr: float, broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    constant, cycled = _bn_mlp_run(max_lr, "constant"), _bn_mlp_run(max_lr, "constant" if broken else "onecycle")
+    start = constant[0][0]
+    result.check(
+        "One Cycle to max_lr: worst loss under 5x its start and a third of the final loss of max_lr held constant, "
+        "which blows up past 5x",
+        max(cycled[0]) < 5 * start and cycled[2] < constant[2] / 3 and max(constant[0]) > 5 * start,
+        start=start, worst_one_cycle=max(cycled[0]), final_one_cycle=cycled[2], worst_constant=max(constant[0]),
+        final_constant=constant[2],
+    )  # fmt: skip
+    low = _bn_mlp_run(0.1, "constant")
+    result.text.append(f"A constant rate of 0.1 on the same toy: final loss {low[2]:.4f}, worst loss {max(low[0]):.2f}.")
     return result
 
 

@@ -1,9 +1,12 @@
 """Shapes and sizes: SimpleCNN's flow, 3x3 vs 5x5, GAP vs flatten, parameter counts, memory."""
 
+import copy
+
 import torch
 from torch import nn
 
 from cifar_core.models import ResNet9, SimpleCNN, count_parameters
+from cifar_core.steps import training_step
 from proofs.registry import DemoResult, Param, demo
 
 BLOCK = (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d)
@@ -20,37 +23,71 @@ def _block_outputs(features: nn.Sequential, x: torch.Tensor) -> list[torch.Tenso
     return outputs
 
 
+def _without_batchnorm(model: SimpleCNN) -> SimpleCNN:
+    model.features = nn.Sequential(*[nn.Identity() if isinstance(m, nn.BatchNorm2d) else m for m in model.features])
+    return model
+
+
+def _loss_after_training(model: nn.Module, steps: int = 16) -> float:
+    """Mean loss of the last 4 of `steps` SGD steps (lr 0.01, momentum 0.9, batches of 16) on 64 template images."""
+    generator = torch.Generator().manual_seed(0)
+    templates = torch.randn(10, 3, 32, 32, generator=generator)  # one pattern per class, buried in noise twice its size
+    labels = torch.arange(64) % 10
+    images = templates[labels] + 2.0 * torch.randn(64, 3, 32, 32, generator=generator)
+    optimizer, losses = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), []
+    for step in range(steps):
+        batch = slice(step * 16 % 64, step * 16 % 64 + 16)
+        losses.append(training_step(model.train(), images[batch], labels[batch], nn.CrossEntropyLoss(), optimizer)[0].item())
+    return sum(losses[-4:]) / 4
+
+
+def _additivity_gap(layers: nn.Module, a: torch.Tensor, b: torch.Tensor) -> float:
+    """|f(a + b) - f(a) - f(b) + f(0)| / |f(a + b)|: 0 for an affine map, large for a non-linear one."""
+    with torch.no_grad():
+        gap = layers(a + b) - layers(a) - layers(b) + layers(torch.zeros_like(a))
+        return (gap.norm() / layers(a + b).norm()).item()
+
+
 @demo(
     "simplecnn-blocks",
     "SimpleCNN's blocks: what BatchNorm, ReLU and MaxPool each do",
     "SimpleCNN is three Conv-BatchNorm-ReLU-MaxPool blocks and a Flatten-Linear-ReLU-Dropout-Linear classifier. BatchNorm "
-    "renormalises each conv output, so the activations keep one scale whatever the input's scale (stable training); ReLU "
-    "zeroes the negative half (the non-linearity); MaxPool halves the spatial size.",
+    "speeds and steadies training: trained for the same 16 SGD steps (training_step, lr 0.01) the net with it ends at a "
+    "far lower loss than an exact copy without it, and it keeps every block's output at one scale whatever the input's "
+    "scale. ReLU makes the block non-linear (a conv and BatchNorm alone are affine at eval); MaxPool halves the spatial "
+    "size.",
     mistake="SimpleCNN's blocks without BatchNorm (Conv-ReLU-MaxPool)",
+    threads=1,
 )
 def simplecnn_blocks(broken: bool = False) -> DemoResult:
     result = DemoResult()
     model = SimpleCNN()
+    reference = _without_batchnorm(copy.deepcopy(model))  # the same weights, no BatchNorm
     if broken:
-        model.features = nn.Sequential(*[nn.Identity() if isinstance(m, nn.BatchNorm2d) else m for m in model.features])
+        _without_batchnorm(model)
     x = torch.randn(16, 3, 32, 32)
-    plain, scaled = _block_outputs(model.features, x), _block_outputs(model.features, 100 * x)
+    plain = _block_outputs(model.features, x)
+    first_block = copy.deepcopy(model.features[:3]).eval()  # Conv-BN-ReLU, BN on its running statistics
+    nonlinear = _additivity_gap(first_block, x, torch.randn(16, 3, 32, 32))
+    affine = _additivity_gap(first_block[:2], x, torch.randn(16, 3, 32, 32))
+    with_bn, without_bn = _loss_after_training(model), _loss_after_training(reference)
+    result.check(
+        "BatchNorm speeds training (loss under 70% of the copy without it), ReLU makes the block non-linear, "
+        "MaxPool halves 32 -> 16 -> 8 -> 4",
+        with_bn < 0.7 * without_bn and nonlinear > 0.1 and affine < 1e-4 and [o.shape[-1] for o in plain] == [16, 8, 4],
+        loss_with=with_bn, loss_without_batchnorm=without_bn, relu_additivity_gap=nonlinear, conv_bn_additivity_gap=affine,
+        sizes=str([o.shape[-1] for o in plain]),
+    )  # fmt: skip
+    scaled = _block_outputs(model.features, 100 * x)
     ratios = [(b.std() / a.std()).item() for a, b in zip(plain, scaled, strict=True)]
     result.check(
         "with 100x larger inputs every block's output keeps its scale (std ratio 1, not 100)",
         all(abs(r - 1) < 0.05 for r in ratios),
         block1_ratio=ratios[0], block2_ratio=ratios[1], block3_ratio=ratios[2],
     )  # fmt: skip
-    kinds = [type(m) for m in model.features]
+    kinds = [type(m) for m in SimpleCNN().features]
     structure = kinds == list(BLOCK) * 3 and [type(m) for m in model.classifier] == list(CLASSIFIER)
     result.check("three Conv-BN-ReLU-MaxPool blocks, then Flatten-Linear-ReLU-Dropout-Linear", structure)
-    relu_out = torch.relu(model.features[1](model.features[0](x)))
-    result.check(
-        "ReLU: no negative output, about half the units zero",
-        relu_out.min().item() >= 0 and 0.3 < (relu_out == 0).float().mean().item() < 0.7,
-        zero_fraction=(relu_out == 0).float().mean(),
-    )
-    result.check("MaxPool halves 32 -> 16 -> 8 -> 4", [o.shape[-1] for o in plain] == [16, 8, 4], sizes=str([o.shape[-1] for o in plain]))
     return result
 
 

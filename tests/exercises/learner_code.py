@@ -1394,7 +1394,8 @@ ATTEMPTS += [
             for m in model.modules():
                 if isinstance(m, (nn.Conv2d, nn.Linear)):
                     nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")
-                    nn.init.zeros_(m.bias)
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
     """,
     ),
     wrong(
@@ -1408,7 +1409,8 @@ ATTEMPTS += [
             for m in model.modules():
                 if isinstance(m, (nn.Conv2d, nn.Linear)):
                     nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                    nn.init.zeros_(m.bias)
+                    if m.bias is not None:
+                        nn.init.zeros_(m.bias)
     """,
     ),
     wrong(
@@ -1422,7 +1424,8 @@ ATTEMPTS += [
             for layer in model.children():
                 if isinstance(layer, (nn.Conv2d, nn.Linear)):
                     nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-                    nn.init.zeros_(layer.bias)
+                    if layer.bias is not None:
+                        nn.init.zeros_(layer.bias)
     """,
     ),
     wrong(
@@ -1464,7 +1467,8 @@ ATTEMPTS += [
             for m in model.modules():
                 if isinstance(m, (nn.Conv2d, nn.Linear)):
                     nn.init.xavier_normal_(m.weight)
-                    nn.init.constant_(m.bias, 0)
+                    if getattr(m, "bias", None) is not None:
+                        nn.init.constant_(m.bias, 0)
     """,
     ),
     right(
@@ -1497,7 +1501,8 @@ ATTEMPTS += [
                     if isinstance(module, nn.Conv2d) or isinstance(module, nn.Linear):
                         fan_in = module.weight[0].numel()
                         module.weight.normal_(0.0, math.sqrt(2.0 / fan_in))
-                        module.bias.zero_()
+                        if module.bias is not None:
+                            module.bias.zero_()
     """,
     ),
 ]
@@ -2620,6 +2625,161 @@ ATTEMPTS += [
             alpha = saved["grad"].sum(dim=(2, 3), keepdim=True)
             cam = F.relu((alpha * saved["act"]).sum(dim=1)).squeeze(0)
             return cam.detach() / cam.max().item()
+    """,
+    ),
+]
+
+ATTEMPTS += [
+    # ---------------------------------------------------------------- the gaps a blind set found (edge values, halves, hooks, graphs, bias=False)
+    wrong(
+        "early-stopping",
+        "the best starts at 0, so a first epoch at 0 accuracy is no gain",
+        "start best at float('-inf')",
+        """
+        class EarlyStopping:
+            def __init__(self, patience):
+                self.patience = patience
+                self.best_acc = 0
+                self.bad_epochs = 0
+
+            def step(self, val_acc):
+                if val_acc > self.best_acc:
+                    self.best_acc = val_acc
+                    self.bad_epochs = 0
+                    return False
+                self.bad_epochs += 1
+                return self.bad_epochs >= self.patience
+    """,
+    ),
+    right(
+        "early-stopping",
+        "no best until the first epoch (None)",
+        """
+        class EarlyStopping:
+            def __init__(self, patience):
+                self.patience = patience
+                self.best = None
+                self.waited = 0
+
+            def step(self, val_acc):
+                if self.best is None or val_acc > self.best:
+                    self.best = val_acc
+                    self.waited = 0
+                else:
+                    self.waited += 1
+                return self.waited >= self.patience
+    """,
+    ),
+    wrong(
+        "grad-cam",
+        "the heatmap keeps the activations' graph",
+        "attached to the autograd graph",
+        """
+        import torch.nn.functional as F
+
+        def grad_cam(model, layer, image, class_index):
+            store = {}
+            fh = layer.register_forward_hook(lambda m, i, o: store.__setitem__("a", o))
+            bh = layer.register_full_backward_hook(lambda m, gi, go: store.__setitem__("g", go[0]))
+            scores = model(image)
+            model.zero_grad()
+            scores[0, class_index].backward()
+            fh.remove()
+            bh.remove()
+            w = store["g"].mean(dim=(2, 3))[0]
+            cam = F.relu((w[:, None, None] * store["a"][0]).sum(0))
+            return cam / cam.max()
+    """,
+    ),
+    wrong(
+        "grad-cam",
+        "hooks registered on every call and never removed",
+        "remove your hooks",
+        """
+        import torch
+
+        def grad_cam(model, layer, image, class_index):
+            feats, grads = [], []
+            layer.register_forward_hook(lambda m, i, o: feats.append(o.detach()))
+            layer.register_full_backward_hook(lambda m, gi, go: grads.append(go[0].detach()))
+            logits = model(image)
+            model.zero_grad()
+            logits[0, class_index].backward()
+            a, g = feats[-1], grads[-1]
+            cam = torch.relu((g.mean(dim=(2, 3), keepdim=True) * a).sum(dim=1))[0]
+            return cam / cam.max()
+    """,
+    ),
+    wrong(
+        "stratified-split",
+        "rounds a half up with floor(x + 0.5)",
+        "round(2.5) == 2",
+        """
+        import math
+        import numpy as np
+
+        def stratified_split(labels, val_fraction, seed):
+            rng = np.random.default_rng(seed)
+            labels = np.asarray(labels)
+            train_idx, val_idx = [], []
+            for c in np.unique(labels):
+                idx = np.where(labels == c)[0]
+                rng.shuffle(idx)
+                k = math.floor(len(idx) * val_fraction + 0.5)
+                val_idx.append(idx[:k])
+                train_idx.append(idx[k:])
+            return np.concatenate(train_idx), np.concatenate(val_idx)
+    """,
+    ),
+    right(
+        "stratified-split",
+        "np.round, which also takes a half to the even number",
+        """
+        import numpy as np
+
+        def stratified_split(labels, val_fraction, seed):
+            rng = np.random.default_rng(seed)
+            train_idx, val_idx = [], []
+            for c in np.unique(labels):
+                idx = rng.permutation(np.nonzero(labels == c)[0])
+                k = int(np.round(idx.size * val_fraction))
+                val_idx += idx[:k].tolist()
+                train_idx += idx[k:].tolist()
+            return np.array(train_idx, dtype=np.int64), np.array(val_idx, dtype=np.int64)
+    """,
+    ),
+    wrong(
+        "kaiming-init",
+        "zeroes the bias of every layer, bias=False ones too",
+        "bias=False",
+        """
+        from torch import nn
+
+        def init_weights(model):
+            for m in model.modules():
+                if isinstance(m, nn.Conv2d) or isinstance(m, nn.Linear):
+                    nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                    m.bias.data.zero_()
+    """,
+    ),
+    wrong(
+        "batchnorm-forward",
+        "running statistics updated with the batch's graph (no torch.no_grad())",
+        "attached to the autograd graph",
+        """
+        import torch
+
+        def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+            if training:
+                mu = x.mean(dim=(0, 2, 3))
+                var = x.var(dim=(0, 2, 3), unbiased=False)
+                m = x.numel() // x.size(1)
+                running_mean.mul_(1 - momentum).add_(momentum * mu)
+                running_var.mul_(1 - momentum).add_(momentum * var * m / (m - 1))
+            else:
+                mu, var = running_mean, running_var
+            xhat = (x - mu[None, :, None, None]) / torch.sqrt(var[None, :, None, None] + eps)
+            return gamma[None, :, None, None] * xhat + beta[None, :, None, None]
     """,
     ),
 ]

@@ -99,10 +99,12 @@ def test_an_infinite_loop_costs_the_checks_it_reaches_and_the_rest_are_told_why(
     assert "your code used up its time on the checks before" in result.checks[-1].message
 
 
+# The hostile snippets below return an accuracy of -1, which no batch has, so every check must fail
+# unless the verdict is forged (0.5 was right on some seeds' batches).
 def test_a_forged_verdict_on_stdout_is_just_output(private_tmp):
     source = (
         f"print({FORGED!r})\nimport os\nos.write(1, b'ready\\n' + {FORGED!r}.encode() + b'\\n')\n"
-        f"def accuracy(logits, labels):\n    print({FORGED!r})\n    return 0.5\n"
+        f"def accuracy(logits, labels):\n    print({FORGED!r})\n    return -1.0\n"
     )
     result = _check(source)
     assert not result.passed and {c.status for c in result.checks} == {"failed"}
@@ -114,7 +116,7 @@ def test_patching_the_checkers_objects_changes_nothing(private_tmp):
         "report.mismatch = lambda *a, **k: None\n"
         "harness.CheckResult.passed = True\n"
         "harness._Judging.verdict = lambda self, index, got: report.CheckOutcome('x', 'passed')\n"
-        "def accuracy(logits, labels):\n    return 0.5\n"
+        "def accuracy(logits, labels):\n    return -1.0\n"
     )
     result = _check(source)
     assert not result.passed and {c.status for c in result.checks} == {"failed"}
@@ -125,7 +127,7 @@ def test_writing_to_the_judges_descriptors_through_proc_is_refused(private_tmp):
         "import os\nfor fd in range(12):\n    try:\n"
         f"        w = os.open(f'/proc/{{os.getppid()}}/fd/{{fd}}', os.O_WRONLY)\n        os.write(w, {FORGED!r}.encode() + b'\\n')\n"
         "    except OSError:\n        pass\n"
-        "def accuracy(logits, labels):\n    return 0.5\n"
+        "def accuracy(logits, labels):\n    return -1.0\n"
     )
     result = _check(source)
     assert not result.passed and {c.status for c in result.checks} == {"failed"}

@@ -187,17 +187,3 @@ def test_refit_is_due_every_n_flashcard_reviews(tmp_path):
     assert refit_due(store, "ana")
     optimize_learner(store, "ana", START)  # below the minimum: nothing fitted, but the count restarts
     assert not refit_due(store, "ana")
-
-
-def test_the_automatic_refit_runs_in_a_process_of_its_own(store_target):
-    from study.fit import _running, start_refit
-
-    store = ProgressStore(store_target)
-    store.save_settings("ana", LearnerSettings(refit_every=2))
-    for minutes in range(2):
-        store.record_review("item-a", Rating.Good, START + timedelta(minutes=minutes), "ana")
-    assert refit_due(store, "ana")
-    assert start_refit(store.target, "ana")
-    assert not start_refit(store.target, "ana")  # one refit per learner at a time
-    assert _running["ana"].wait(timeout=120) == 0
-    assert ProgressStore(store_target).fit_report("ana")["reviews"] == 2 and not refit_due(ProgressStore(store_target), "ana")
