@@ -332,7 +332,7 @@ def _linear_parameters(model: nn.Module) -> int:
     "ResNet9's weights, and ResNet9, deeper and wider, saves over five times what SimpleCNN saves; its global pool "
     "feeds a 5,130-parameter classifier where SimpleCNN's flatten feeds 527,114. torchvision's ResNet50 carries 3.6x "
     "ResNet9's weights and, at the 224 pixels it is used at, saves over 20x its activations. (Sizes taken on the "
-    "'meta' device: the same tensors, without the arithmetic.)",
+    "'meta' device: the same tensors, without the arithmetic).",
     mistake="measuring under torch.no_grad(), where nothing is saved for backward",
 )
 def activation_memory(broken: bool = False) -> DemoResult:
