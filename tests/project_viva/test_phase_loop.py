@@ -1,0 +1,110 @@
+"""The PyTorch transfer-learning tutorial's training function, the template many students start
+from: `for phase in ['train', 'val']` inside the epoch loop, loaders in a dict comprehension,
+`torch.set_grad_enabled(phase == 'train')`, the best weights kept under
+`if phase == 'val' and epoch_acc > best_acc:`. Before these tests its epochs read 2 (the phase
+loop), its augmentations and batch size were lost in the dict, and its evaluation was never seen."""
+
+from project_viva.interpreter import is_phase_list
+from tests.project_viva.scripts import kinds, line_of, run
+
+TUTORIAL = """\
+import copy
+import torch
+import torch.nn as nn
+import torch.optim as optim
+from torch.optim import lr_scheduler
+from torch.utils.data import DataLoader, random_split
+from torchvision import datasets, models, transforms
+
+data_transforms = {
+    'train': transforms.Compose([transforms.RandomResizedCrop(224), transforms.RandomHorizontalFlip(), transforms.ToTensor()]),
+    'val': transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor()]),
+}
+full = datasets.CIFAR10('data', train=True, download=True, transform=data_transforms['train'])
+VAL_DATA
+image_datasets = {'train': train_part, 'val': val_part}
+dataloaders = {x: DataLoader(image_datasets[x], batch_size=32, shuffle=(x == 'train')) for x in ['train', 'val']}
+device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+
+
+def train_model(model, criterion, optimizer, scheduler, num_epochs=25):
+    best_model_wts = copy.deepcopy(model.state_dict())
+    best_acc = 0.0
+    for epoch in range(num_epochs):
+        for phase in ['train', 'val']:
+            if phase == 'train':
+                model.train()
+            else:
+                EVAL_MODE
+            running_corrects = 0
+            for inputs, labels in dataloaders[phase]:
+                inputs, labels = inputs.to(device), labels.to(device)
+                optimizer.zero_grad()
+                GRAD_CONTEXT
+                    outputs = model(inputs)
+                    _, preds = torch.max(outputs, 1)
+                    loss = criterion(outputs, labels)
+                    if phase == 'train':
+                        loss.backward()
+                        optimizer.step()
+                running_corrects += torch.sum(preds == labels.data)
+            if phase == 'train':
+                scheduler.step()
+            epoch_acc = running_corrects.double() / len(image_datasets[phase])
+            if phase == 'val' and epoch_acc > best_acc:
+                best_acc = epoch_acc
+                best_model_wts = copy.deepcopy(model.state_dict())
+    model.load_state_dict(best_model_wts)
+    return model
+
+
+model_ft = models.resnet18(weights=models.ResNet18_Weights.DEFAULT)
+model_ft.fc = nn.Linear(model_ft.fc.in_features, 10)
+model_ft = model_ft.to(device)
+criterion = nn.CrossEntropyLoss()
+optimizer_ft = optim.SGD(model_ft.parameters(), lr=0.001, momentum=0.9)
+exp_lr_scheduler = lr_scheduler.StepLR(optimizer_ft, step_size=7, gamma=0.1)
+model_ft = train_model(model_ft, criterion, optimizer_ft, exp_lr_scheduler, num_epochs=25)
+"""
+SPLIT = "train_part, val_part = random_split(full, [45000, 5000])"
+TEST_AS_VAL = "train_part = full\nval_part = datasets.CIFAR10('data', train=False, download=True, transform=data_transforms['val'])"
+
+
+def tutorial(val_data: str = SPLIT, eval_mode: str = "model.eval()", grad: str = "with torch.set_grad_enabled(phase == 'train'):") -> str:
+    return TUTORIAL.replace("VAL_DATA", val_data).replace("EVAL_MODE", eval_mode).replace("GRAD_CONTEXT", grad)
+
+
+def test_the_tutorial_on_a_validation_split_is_read_right_and_raises_nothing():
+    analysis = run(tutorial())
+    facts = analysis.facts
+    assert [f"{f.kind} {f.location}" for f in analysis.findings] == []
+    assert facts["epochs"] == 25  # num_epochs, not the two phases
+    assert facts["batch_size_train"] == 32
+    assert facts["augmentations"] == ["RandomResizedCrop", "RandomHorizontalFlip"]
+    assert facts["scheduler"] == {"name": "StepLR", "stepped": "per_epoch"}
+    assert facts["eval_mode_used"] is True and facts["no_grad_in_eval"] is True
+    assert facts["selection_on_test_set"] is False and analysis.extra["validation"] == "a split of the training set"
+
+
+def test_the_tutorial_validating_on_the_test_set_selects_on_it():
+    code = tutorial(val_data=TEST_AS_VAL)
+    assert kinds(run(code)) == {"selection_on_test_set": [line_of(code, "if phase == 'val' and epoch_acc > best_acc:")]}
+
+
+def test_the_tutorial_without_model_eval_runs_the_validation_in_train_mode():
+    code = tutorial(eval_mode="pass")
+    analysis = run(code)
+    assert kinds(analysis) == {"eval_without_eval_mode": [line_of(code, "outputs = model(inputs)")]}
+    assert analysis.facts["eval_mode_used"] is False
+
+
+def test_the_tutorial_without_set_grad_enabled_builds_a_graph_in_validation():
+    code = tutorial(grad="if True:")
+    analysis = run(code)
+    assert kinds(analysis) == {"no_grad_missing_in_eval": [line_of(code, "outputs = model(inputs)")]}
+    assert analysis.facts["no_grad_in_eval"] is False
+
+
+def test_only_phase_names_make_a_phase_loop():
+    assert is_phase_list(["train", "val"]) and is_phase_list(("train", "valid", "test"))
+    assert not is_phase_list(["resnet18", "vgg11"]) and not is_phase_list(["train"]) and not is_phase_list([1, 2])
