@@ -108,3 +108,76 @@ def test_the_tutorial_without_set_grad_enabled_builds_a_graph_in_validation():
 def test_only_phase_names_make_a_phase_loop():
     assert is_phase_list(["train", "val"]) and is_phase_list(("train", "valid", "test"))
     assert not is_phase_list(["resnet18", "vgg11"]) and not is_phase_list(["train"]) and not is_phase_list([1, 2])
+
+
+# -- checkpointing and validation facts -------------------------------------------------------------
+
+HELPER_SAVE = """\
+import torch
+import torch.nn as nn
+import torchvision
+import torchvision.transforms as transforms
+from torch.utils.data import DataLoader, Subset
+from utils import save_checkpoint
+
+full = torchvision.datasets.CIFAR10("data", train=True, download=True, transform=transforms.ToTensor())
+testset = torchvision.datasets.CIFAR10("data", train=False, download=True, transform=transforms.ToTensor())
+train_loader = DataLoader(Subset(full, range(45000)), batch_size=128, shuffle=True)
+val_loader = DataLoader(Subset(full, range(45000, 50000)), batch_size=256)
+test_loader = DataLoader(testset, batch_size=256)
+model = nn.Sequential(nn.Flatten(), nn.Linear(3072, 10))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+criterion = nn.CrossEntropyLoss()
+
+
+def evaluate(loader):
+    model.eval()
+    hits = 0
+    with torch.no_grad():
+        for x, y in loader:
+            hits += (model(x).argmax(1) == y).sum().item()
+    return hits / len(loader.dataset)
+
+
+best_acc = 0.0
+for epoch in range(10):
+    model.train()
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+    acc = evaluate(val_loader)
+    if acc > best_acc:
+        best_acc = acc
+        save_checkpoint(model, "best.pt")
+print("test", evaluate(test_loader))
+"""
+UTILS = """\
+import torch
+
+
+def save_checkpoint(model, path):
+    torch.save(model.state_dict(), path)
+"""
+
+
+def test_a_save_through_a_helper_under_the_best_comparison_is_on_a_new_best():
+    analysis = run(HELPER_SAVE, utils=UTILS)
+    assert analysis.extra["checkpointing"] == {"what": "state_dict", "when": "on a new best"}
+
+
+def test_a_helper_called_every_epoch_saves_every_epoch():
+    code = HELPER_SAVE.replace('        save_checkpoint(model, "best.pt")', "")
+    code = code.replace("    acc = evaluate(val_loader)", '    acc = evaluate(val_loader)\n    save_checkpoint(model, "last.pt")')
+    code = code.replace("    if acc > best_acc:\n        best_acc = acc\n", "    best_acc = max(best_acc, acc)\n")
+    assert run(code, utils=UTILS).extra["checkpointing"]["when"] == "every epoch"
+
+
+def test_validation_is_the_data_evaluated_during_training_not_the_final_test():
+    analysis = run(HELPER_SAVE, utils=UTILS)
+    assert analysis.extra["validation"] == "a split of the training set" and analysis.findings == []
+
+
+def test_validation_on_the_test_set_during_training_is_said():
+    code = HELPER_SAVE.replace("acc = evaluate(val_loader)", "acc = evaluate(test_loader)")
+    assert run(code, utils=UTILS).extra["validation"] == "the test set"
