@@ -274,8 +274,9 @@ def read_precision(training: Training, facts: Facts) -> None:
     amp = [
         e
         for e in training.calls
-        if tail(e.obj.callee) in ("autocast", "GradScaler") or (isinstance(e.obj.callee, AttrOf) and e.obj.callee.name == "half")
-    ]
+        if (tail(e.obj.callee) in ("autocast", "GradScaler") and literal(e.obj.kwargs.get("enabled")) is not False)
+        or (isinstance(e.obj.callee, AttrOf) and e.obj.callee.name == "half")
+    ]  # `GradScaler(enabled=args.amp)` with --amp off by default (the AMP recipe's idiom) trains in full precision
     facts.set("mixed_precision", bool(amp), amp[0] if amp else None)
 
 

@@ -5,7 +5,7 @@ from: `for phase in ['train', 'val']` inside the epoch loop, loaders in a dict c
 loop), its augmentations and batch size were lost in the dict, and its evaluation was never seen."""
 
 from project_viva.interpreter import is_phase_list
-from tests.project_viva.scripts import kinds, line_of, run
+from tests.project_viva.scripts import PARTS, kinds, line_of, run, script
 
 TUTORIAL = """\
 import copy
@@ -181,3 +181,33 @@ def test_validation_is_the_data_evaluated_during_training_not_the_final_test():
 def test_validation_on_the_test_set_during_training_is_said():
     code = HELPER_SAVE.replace("acc = evaluate(val_loader)", "acc = evaluate(test_loader)")
     assert run(code, utils=UTILS).extra["validation"] == "the test set"
+
+
+# -- mixed precision switched by a command-line flag -------------------------------------------------
+
+AMP_TRAIN = """\
+def train_epoch():
+    model.train()
+    for inputs, targets in trainloader:
+        optimizer.zero_grad()
+        with torch.autocast(device_type=device.type, enabled=args.amp):
+            loss = criterion(model(inputs), targets)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+"""
+
+
+def amp_script(action: str) -> str:
+    flags = f"parser = argparse.ArgumentParser()\nparser.add_argument('--amp', action='{action}')\nargs = parser.parse_args()\n"
+    header = PARTS["header"] + flags
+    setup = PARTS["setup"] + "scaler = torch.cuda.amp.GradScaler(enabled=args.amp)\n"
+    return script(header=header, setup=setup, train=AMP_TRAIN)
+
+
+def test_amp_behind_a_flag_that_is_off_by_default_is_full_precision():
+    assert run(amp_script("store_true")).facts["mixed_precision"] is False
+
+
+def test_amp_behind_a_flag_that_is_on_by_default_is_mixed_precision():
+    assert run(amp_script("store_false")).facts["mixed_precision"] is True
