@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/python -m qa_bank lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo  # the layers of docs/architecture.md
 
 bench: $(STAMP)
 	$(BIN)/python -m bench --quick --out bench_out

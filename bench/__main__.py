@@ -16,6 +16,7 @@ from bench.common import BenchResult, machine
 
 BENCHES = {
     "training": "bench.training",
+    "training-sim": "bench.training_simulated",
     "gpu": "bench.gpu",
     "demos": "bench.demo_latency",
     "search": "bench.search_latency",

@@ -1,6 +1,7 @@
 """How long a learner waits after "Run checks": every exercise's reference solution checked in
-the separate, limited process the app uses, with the spare process already started (as it is
-while the learner types), and the same check from a cold start (the CLI's case)."""
+the separate, limited process the app uses, with the spare process ready for that exercise (it
+imports torch and runs the reference's side while the learner types), and the same check from a
+cold start (the CLI's case). On a shared machine the figures move with its load: say which."""
 
 from __future__ import annotations
 
@@ -19,14 +20,14 @@ def _timed_check(exercise_id: str, source: str, keep_spare: bool) -> tuple[float
 
 def run(quick: bool) -> BenchResult:
     from exercises.catalogue import all_exercises
-    from exercises.runner import warm_up
+    from exercises.runner import spare_ready, warm_up
 
     result = BenchResult("exercises")
     exercises = list(all_exercises().values())[: 6 if quick else None]
     warm, passed = [], 0
     for exercise in exercises:
-        warm_up()
-        time.sleep(4.0)  # the learner reads and types; the spare finishes its imports meanwhile
+        warm_up(exercise.id)
+        spare_ready()  # the learner reads and types: the spare imports torch and runs the reference side meanwhile
         seconds, ok = _timed_check(exercise.id, exercise.solution, keep_spare=True)
         warm.append((seconds, exercise.id))
         passed += ok

@@ -1,6 +1,8 @@
-"""Grading quality per kind of answer, on the tuned labelled set, the held-out set and any blind
-files given with `--blind PATH`: the share of each kind rated as its label expects, the ratings it
-got, the answers that missed, and the latency of one grade (p50/p95), each set apart."""
+"""Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set
+(blind set A, tuned on since), blind set B (never read by the grader's developers) and any
+other labelled files given with `--blind PATH`: the share of each
+kind rated as its label expects, the ratings it got, the answers that missed, and the latency of
+one grade (p50/p95), each set apart."""
 
 from __future__ import annotations
 
@@ -19,6 +21,11 @@ from study.grading import grade
 GRADING_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_set.yaml"
 # Never tuned on: written after the first grader, extended before the claim grader (see its header).
 HELD_OUT_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_heldout.yaml"
+# Blind set A, written by a helper who never saw the grader; tuned on from issue 28's second round,
+# so reported as its own set (dev-A), never as the blind figure (see its header).
+DEV_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_blind_a.yaml"
+# Blind set B: written by an author who never saw the grader, never read by its developers.
+BLIND_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_b.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -200,7 +207,8 @@ def report(result: BenchResult, evaluation: Evaluation) -> None:
 def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
     result = BenchResult("grading")
     items = load_bank().by_id()
-    sets = [("tuned", GRADING_SET), ("held-out", HELD_OUT_SET), *((f"blind {Path(p).name}", Path(p)) for p in blind or ())]
+    sets = [("tuned", GRADING_SET), ("held-out", HELD_OUT_SET), ("dev-A", DEV_SET), ("blind-B", BLIND_SET)]
+    sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []
     for name, path in sets:
         labelled = load_labelled(path, items)

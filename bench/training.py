@@ -15,7 +15,7 @@ from cifar_core.data import DataOptions
 from cifar_core.fast import FAST_RECIPE
 from cifar_core.fast import train as fast_train
 from cifar_core.models import FastNet, SimpleCNN
-from cifar_core.train import eval_model, get_data_loaders, train_epoch
+from cifar_core.train import eval_model, get_data_loaders
 from cifar_core.whitening import first_conv
 
 TARGET = 0.70  # validation accuracy for "time to 70%"
@@ -73,22 +73,6 @@ def document_recipe(budget: float, data_dir: str) -> tuple[float, float, int]:
     rate = seen / (time.perf_counter() - start)
     _, accuracy = eval_model(model, torch.device("cpu"), loaders.val, criterion)
     return rate, accuracy / 100, seen
-
-
-def document_time_to_target(data_dir: str, max_seconds: float) -> tuple[float | None, float]:
-    """Train the document's way epoch by epoch, evaluating after each, until 70% or the cap.
-    Returns (seconds to reach it or None, best accuracy)."""
-    torch.manual_seed(0)
-    loaders = get_data_loaders(128, data_dir, num_workers=2, options=DataOptions(data_dir=data_dir))
-    model, criterion = SimpleCNN(), nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    start, best = time.perf_counter(), 0.0
-    while time.perf_counter() - start < max_seconds:
-        train_epoch(model, torch.device("cpu"), loaders.train, criterion, optimizer)
-        best = max(best, eval_model(model, torch.device("cpu"), loaders.val, criterion)[1] / 100)
-        if best >= TARGET:
-            return time.perf_counter() - start, best
-    return None, best
 
 
 def fast_run(budget: float, data_dir: str, **overrides) -> tuple[float, float, float]:

@@ -13,17 +13,19 @@ import torch
 from torch import nn
 
 from cifar_core.augment import flip_batch, normalize_batch, random_crop_batch
-from cifar_core.budget import BudgetPlan, plan_budget
+from cifar_core.budget import plan_budget
 from cifar_core.config import TrainConfig
 from cifar_core.data import DataSplits, load_splits
 from cifar_core.device import autocast_dtype, resolve_device, synchronize
+from cifar_core.early_stopping import EarlyStopping
 from cifar_core.metrics import EvalReport, report_from_logits
 from cifar_core.models import build_model
 from cifar_core.optim import build_optimizer, build_scheduler
+from cifar_core.pace import BudgetPace, EpochPace
 from cifar_core.recipe import FAST_RECIPE  # noqa: F401  (the recipe's values; kept torch-free for the lab's form)
 from cifar_core.reproducibility import seed_everything
 from cifar_core.resolution import ResizeStage, parse_resize_schedule, resize_batch, size_at
-from cifar_core.steps import autocast_context, make_scaler, training_step
+from cifar_core.steps import StepOptions, autocast_context, training_step
 from cifar_core.tta import tta_logits
 from cifar_core.whitening import whiten_first_conv
 
@@ -33,6 +35,7 @@ EVAL_PROBE_IMAGES = 256  # validation images timed (after an untimed warm-up pas
 # on a CPU (its activations leave the cache), and the budget would overrun by the difference.
 EVAL_BATCH_SIZE = EVAL_PROBE_IMAGES
 _clock = time.perf_counter  # the budget's clock; tests replace it with a simulated one
+Pace = EpochPace | BudgetPace  # what sets the learning rate and ends the run (cifar_core/pace.py)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ def collect_logits(
 
 
 # ---------------------------------------------------------------------------------------------
-# One run's parts: data on the device, model, optimiser, and the batches it trains on
+# One run's parts: data on the device, model, optimiser, schedule, and the batches it trains on
 # ---------------------------------------------------------------------------------------------
 
 
@@ -143,16 +146,17 @@ class Run:
     std: torch.Tensor
     model: nn.Module
     optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None  # None under a time budget: the BudgetPace sets the LR
+    scheduler_per_batch: bool  # One Cycle steps after every batch, the others after every epoch
     criterion: nn.Module
-    amp_dtype: torch.dtype | None
-    scaler: torch.amp.GradScaler | None
+    step_options: StepOptions  # autocast, loss scaling, clipping, mixup
     generator: torch.Generator  # every random choice of the run: shuffles, crops, flips, mixup
     resize_stages: tuple[ResizeStage, ...]
     batch_size: int
 
     @property
     def steps_per_epoch(self) -> int:
-        return max(1, len(self.train_data) // self.batch_size)  # drop the ragged last batch: BN needs full batches
+        return steps_per_epoch(len(self.train_data), self.batch_size)
 
     def epoch_batches(self) -> list[torch.Tensor]:
         """Indices of each batch of one epoch, in a fresh random order."""
@@ -174,7 +178,12 @@ class Run:
         return (2 if self.cfg.tta_translate else 1) if self.cfg.tta else 0
 
     def evaluate(self, batch_size: int = 1000, should_stop: Callable[[], bool] | None = None, tta_level: int = 0):
-        return collect_logits(self.model, self.val_data, self.mean, self.std, batch_size, self.amp_dtype, should_stop, tta_level=tta_level)
+        amp_dtype = self.step_options.amp_dtype
+        return collect_logits(self.model, self.val_data, self.mean, self.std, batch_size, amp_dtype, should_stop, tta_level=tta_level)
+
+
+def steps_per_epoch(images: int, batch_size: int) -> int:
+    return max(1, images // batch_size)  # drop the ragged last batch: BatchNorm needs full batches
 
 
 def prepare_run(cfg: TrainConfig, splits: DataSplits | None) -> Run:
@@ -188,162 +197,195 @@ def prepare_run(cfg: TrainConfig, splits: DataSplits | None) -> Run:
     model = build_model(cfg.model, len(splits.train.classes), cfg.pretrained).to(device, memory_format=torch.channels_last)
     if cfg.whiten:
         whiten_first_conv(model, train_data.images, mean, std, torch.Generator().manual_seed(cfg.seed))
-    amp_dtype = autocast_dtype(cfg.amp, device)
+    optimizer = build_optimizer(model, cfg)
+    batch_size = min(cfg.batch_size, len(train_data))
+    scheduler, per_batch = None, False  # under a time budget the BudgetPace sets the LR from the clock
+    if not cfg.time_budget:
+        scheduler, per_batch = build_scheduler(optimizer, cfg, steps_per_epoch(len(train_data), batch_size))
+    generator = torch.Generator().manual_seed(cfg.seed)
     return Run(
-        cfg, device, splits, train_data, val_data, mean, std, model, build_optimizer(model, cfg),
-        nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing), amp_dtype, make_scaler(device, amp_dtype),
-        torch.Generator().manual_seed(cfg.seed), parse_resize_schedule(cfg.resize_schedule, full_size=train_data.images.shape[-1]),
-        min(cfg.batch_size, len(train_data)),
-    )  # fmt: skip
+        cfg=cfg,
+        device=device,
+        splits=splits,
+        train_data=train_data,
+        val_data=val_data,
+        mean=mean,
+        std=std,
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scheduler_per_batch=per_batch,
+        criterion=nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing),
+        step_options=StepOptions.from_config(cfg, device, autocast_dtype(cfg.amp, device), generator),
+        generator=generator,
+        resize_stages=parse_resize_schedule(cfg.resize_schedule, full_size=train_data.images.shape[-1]),
+        batch_size=batch_size,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
-# Pacing: what sets the learning rate, how far into the run a step is, and when it ends
-# ---------------------------------------------------------------------------------------------
-
-
-class EpochPace:
-    """A fixed number of epochs, validated after each; the configured torch scheduler sets the LR."""
-
-    validates_each_epoch = True
-
-    def __init__(self, run: Run) -> None:
-        self.scheduler, self.per_step = build_scheduler(run.optimizer, run.cfg, run.steps_per_epoch)
-        self.epochs = run.cfg.epochs
-        self.total_steps = run.steps_per_epoch * run.cfg.epochs
-
-    def progress(self, step: int, elapsed: float) -> float:
-        return step / self.total_steps
-
-    def set_lr(self, optimizer: torch.optim.Optimizer, progress: float) -> None:
-        pass  # the scheduler moved it after the previous step or epoch
-
-    def finished(self, step: int, elapsed: float) -> bool:
-        return step >= self.total_steps
-
-    def after_step(self, step: int, elapsed: Callable[[], float]) -> None:
-        if self.scheduler is not None and self.per_step:
-            self.scheduler.step()
-
-    def after_epoch(self, epoch: int) -> bool:
-        """Whether another epoch follows."""
-        if self.scheduler is not None and not self.per_step:
-            self.scheduler.step()
-        return epoch < self.epochs
-
-    def seconds_left(self, step: int, elapsed: float) -> float:
-        return (self.total_steps - step) * elapsed / max(step, 1)
-
-
-# Share of a budgeted run spent ramping the learning rate up. With Muon, 10% did 0.4 points better
-# than 25% or 3% (60 s on a 2-core CPU, seeds 0-1, simulated clock: within the spread of one run).
-BUDGET_WARMUP = 0.1
-
-
-def one_cycle_lr(progress: float, peak: float, warmup: float = BUDGET_WARMUP, start_div: float = 25.0) -> float:
-    """Linear ramp from peak/start_div to peak over `warmup` of the run, then linear decay to 0.
-
-    `progress` is the elapsed share of the training time, so the schedule ends exactly at the
-    deadline however fast the machine runs."""
-    progress = min(max(progress, 0.0), 1.0)
-    if progress < warmup:
-        return peak / start_div + (peak - peak / start_div) * progress / warmup
-    return peak * (1.0 - progress) / (1.0 - warmup)
-
-
-class BudgetPace:
-    """A time budget: one untimed step, CALIBRATION_STEPS timed ones at the starting LR, then a plan
-    (cifar_core/budget.py) whose deadline leaves room for the final evaluation. From then on the LR
-    and the image size follow elapsed time, so the schedule ends on time on any machine."""
-
-    validates_each_epoch = False  # every second of the budget goes to training
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self.plan: BudgetPlan | None = None
-        self.steps_at_plan = 0
-        self.calibration_start = 0.0
-        for group in run.optimizer.param_groups:
-            group["initial_lr"] = group["lr"]  # each group's peak: Muon's filters have their own (cfg.muon_lr)
-        self.set_lr(run.optimizer, 0.0)
-
-    @property
-    def total_steps(self) -> int:
-        return self.steps_at_plan + self.plan.steps if self.plan is not None else 0  # 0: not planned yet
-
-    def progress(self, step: int, elapsed: float) -> float:
-        return self.plan.progress(elapsed) if self.plan is not None else 0.0
-
-    def set_lr(self, optimizer: torch.optim.Optimizer, progress: float) -> None:
-        for group in optimizer.param_groups:
-            group["lr"] = one_cycle_lr(progress, group["initial_lr"])
-
-    def finished(self, step: int, elapsed: float) -> bool:
-        return self.plan is not None and self.plan.finished(elapsed)
-
-    def after_step(self, step: int, elapsed: Callable[[], float]) -> None:
-        if step not in (1, 1 + CALIBRATION_STEPS):
-            return
-        synchronize(self.run.device)  # the clock must time finished work, not queued work
-        if step == 1:
-            self.calibration_start = elapsed()
-            return
-        step_seconds = (elapsed() - self.calibration_start) / CALIBRATION_STEPS
-        eval_seconds = self._time_final_evaluation()
-        first_size = size_at(self.run.resize_stages, 0.0) or self.run.train_data.images.shape[-1]
-        self.plan = plan_budget(
-            self.run.cfg.time_budget, elapsed=elapsed(), train_start=self.calibration_start, step_seconds=step_seconds,
-            measured_size=first_size, eval_seconds=eval_seconds, steps_per_epoch=self.run.steps_per_epoch,
-            stages=self.run.resize_stages, full_size=self.run.train_data.images.shape[-1],
-        )  # fmt: skip
-        self.steps_at_plan = step
-
-    def after_epoch(self, epoch: int) -> bool:
-        return True  # the deadline ends the run, not an epoch count
-
-    def seconds_left(self, step: int, elapsed: float) -> float:
-        return max(0.0, self.run.cfg.time_budget - elapsed)
-
-    def _time_final_evaluation(self) -> float:
-        """Seconds the final evaluation will take, from the faster of two timed passes over a few
-        validation images (after one untimed pass, which pays for allocations and kernel choice).
-
-        The faster of two: a busy moment on a shared machine (another learner's page drawing its
-        report) inflates one pass, and an inflated estimate ends training seconds early."""
-        run = self.run
-        if run.val_data is None or len(run.val_data) == 0:
-            return 0.0
-        probe = run.val_data.head(max(1, min(EVAL_PROBE_IMAGES, len(run.val_data) // 4)))  # a small split is not evaluated three times
-        timings = []
-        for attempt in range(3):
-            start = _clock()
-            collect_logits(run.model, probe, run.mean, run.std, batch_size=len(probe), amp_dtype=run.amp_dtype, tta_level=run.tta_level)
-            synchronize(run.device)
-            if attempt > 0:
-                timings.append(_clock() - start)
-        run.model.train()
-        return min(timings) / len(probe) * len(run.val_data)
-
-
-# ---------------------------------------------------------------------------------------------
-# Training
+# What the loop has done so far, and how the caller watches it
 # ---------------------------------------------------------------------------------------------
 
 
 HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "step_loss", "step_lr")
 
 
-@dataclass
-class EarlyStopping:
-    patience: int | None  # epochs without a better validation accuracy before stopping; None: never
-    best: float = -1.0
-    epochs_without_gain: int = 0
+@dataclass(frozen=True)
+class Hooks:
+    """The caller's view of a run: `should_stop` is polled before every step and evaluation batch."""
 
-    def should_stop(self, val_acc: float | None) -> bool:
-        if val_acc is None or self.patience is None:
-            return False
-        self.best, self.epochs_without_gain = (val_acc, 0) if val_acc > self.best else (self.best, self.epochs_without_gain + 1)
-        return self.epochs_without_gain >= self.patience
+    on_step: Callable[[StepInfo], None] | None = None
+    on_epoch: Callable[[EpochInfo], None] | None = None
+    should_stop: Callable[[], bool] | None = None
+
+    def stop_requested(self) -> bool:
+        return self.should_stop is not None and self.should_stop()
+
+
+@dataclass
+class LoopState:
+    started: float  # _clock() when train() began: the budget covers everything from here
+    history: dict[str, list[float]] = field(default_factory=lambda: {key: [] for key in HISTORY_KEYS})
+    step: int = 0
+    epoch: int = 0
+    stop_reason: str = "completed"  # or "stopped", "early stopping", or why the run failed
+    # The current epoch's tally. `correct` stays on the device: reading it every step would wait
+    # for the device every step (the loss is read anyway, to catch a NaN).
+    epoch_loss: float = 0.0  # summed over the epoch's images
+    epoch_correct: torch.Tensor | int = 0
+    epoch_images: int = 0
+
+    @property
+    def running(self) -> bool:
+        return self.stop_reason == "completed"
+
+    def elapsed(self) -> float:
+        return _clock() - self.started
+
+    def record_step(self, loss: float, correct: torch.Tensor, images: int, lr: float) -> None:
+        self.step += 1
+        self.epoch_loss += loss * images
+        self.epoch_correct = self.epoch_correct + correct
+        self.epoch_images += images
+        self.history["step_loss"].append(loss)
+        self.history["step_lr"].append(lr)
+
+    def close_epoch(self) -> tuple[float, float] | None:
+        """The epoch's mean training loss and accuracy (0-1), or None when it took no step; the
+        tally starts again at zero."""
+        if self.epoch_images == 0:
+            return None
+        metrics = (self.epoch_loss / self.epoch_images, float(self.epoch_correct) / self.epoch_images)
+        self.epoch_loss = 0.0
+        self.epoch_correct = 0
+        self.epoch_images = 0
+        return metrics
+
+    def record_epoch(self, info: EpochInfo) -> None:
+        for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+            value = getattr(info, key)
+            self.history[key].append(math.nan if value is None else value)
+
+
+# ---------------------------------------------------------------------------------------------
+# One step, and the calibration that times a few of them before a budget is planned
+# ---------------------------------------------------------------------------------------------
+
+
+def take_step(run: Run, pace: Pace, index: torch.Tensor, state: LoopState, hooks: Hooks) -> bool:
+    """One optimisation step at the pace's learning rate and image size, recorded in `state`.
+    False when the run must end instead: a Stop, or a loss that is no longer finite
+    (`state.stop_reason` says which)."""
+    if hooks.stop_requested():
+        state.stop_reason = "stopped"
+        return False
+    progress = pace.progress(state.step, state.elapsed())
+    pace.set_lr(run.optimizer, progress)
+    images = run.augmented(index, size_at(run.resize_stages, progress))
+    loss, correct = training_step(run.model, images, run.train_data.labels[index], run.criterion, run.optimizer, run.step_options)
+    loss_value = float(loss)  # synchronises with the device
+    if not math.isfinite(loss_value):
+        state.stop_reason = f"loss became {loss_value} at step {state.step + 1}: lower the learning rate or enable gradient clipping"
+        return False
+    lr = run.optimizer.param_groups[0]["lr"]
+    state.record_step(loss_value, correct, len(index), lr)
+    pace.after_step()
+    if hooks.on_step is not None:
+        hooks.on_step(step_info(run, pace, state, loss_value, lr, images.shape[-1]))
+    return True
+
+
+def calibrate(run: Run, state: LoopState, hooks: Hooks) -> BudgetPace:
+    """Time this device, then plan the budget (cifar_core/budget.py): one untimed step (it pays for
+    allocations and kernel choice), CALIBRATION_STEPS timed ones at the starting learning rate and
+    image size, and a probe of the final evaluation. These steps train the model like any other and
+    count in the first epoch's tally.
+
+    Stopped or failed part-way, the pace is returned without a plan, and the run ends there."""
+    pace = BudgetPace(run.optimizer, run.cfg.time_budget)
+    batches = calibration_batches(run)
+    run.model.train()
+    if not take_step(run, pace, batches[0], state, hooks):
+        return pace
+    synchronize(run.device)  # the clock must time finished work, not queued work
+    train_start = state.elapsed()
+    for index in batches[1:]:
+        if not take_step(run, pace, index, state, hooks):
+            return pace
+    synchronize(run.device)
+    step_seconds = (state.elapsed() - train_start) / CALIBRATION_STEPS
+    eval_seconds = time_final_evaluation(run)
+    full_size = run.train_data.images.shape[-1]
+    plan = plan_budget(
+        run.cfg.time_budget,
+        elapsed=state.elapsed(),
+        train_start=train_start,
+        step_seconds=step_seconds,
+        measured_size=size_at(run.resize_stages, 0.0) or full_size,
+        eval_seconds=eval_seconds,
+        steps_per_epoch=run.steps_per_epoch,
+        stages=run.resize_stages,
+        full_size=full_size,
+    )
+    pace.start(plan, state.step)
+    return pace
+
+
+def calibration_batches(run: Run) -> list[torch.Tensor]:
+    """The untimed step's batch and the timed steps' batches, from shuffles of their own: the loop's
+    first epoch then starts on a full pass. As many shuffles as it takes (the lab's smallest subset
+    is one batch an epoch)."""
+    batches: list[torch.Tensor] = []
+    while len(batches) < 1 + CALIBRATION_STEPS:
+        batches += run.epoch_batches()
+    return batches[: 1 + CALIBRATION_STEPS]
+
+
+def time_final_evaluation(run: Run) -> float:
+    """Seconds the final evaluation will take, from the faster of two timed passes over a few
+    validation images (after one untimed pass, which pays for allocations and kernel choice).
+
+    The faster of two: a busy moment on a shared machine (another learner's page drawing its
+    report) inflates one pass, and an inflated estimate ends training seconds early."""
+    if run.val_data is None or len(run.val_data) == 0:
+        return 0.0
+    probe = run.val_data.head(max(1, min(EVAL_PROBE_IMAGES, len(run.val_data) // 4)))  # a small split is not evaluated three times
+    amp_dtype = run.step_options.amp_dtype
+    timings = []
+    for attempt in range(3):
+        start = _clock()
+        collect_logits(run.model, probe, run.mean, run.std, batch_size=len(probe), amp_dtype=amp_dtype, tta_level=run.tta_level)
+        synchronize(run.device)
+        if attempt > 0:
+            timings.append(_clock() - start)
+    run.model.train()
+    return min(timings) / len(probe) * len(run.val_data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------
 
 
 def train(
@@ -358,94 +400,99 @@ def train(
     `should_stop` is polled before every step and every evaluation batch, so a Stop takes effect
     within one step. A NaN or infinite loss ends the run with that reason instead of an exception.
     """
-    cfg, started = cfg.validated(), _clock()
-
-    def elapsed() -> float:
-        return _clock() - started
-
+    state = LoopState(started=_clock())  # the budget covers everything from here on
+    cfg = cfg.validated()
+    hooks = Hooks(on_step, on_epoch, should_stop)
     run = prepare_run(cfg, splits)
-    pace = BudgetPace(run) if cfg.time_budget else EpochPace(run)
-    history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
-    early_stopping, step, epoch, stop_reason = EarlyStopping(cfg.early_stopping_patience), 0, 0, "completed"
-    while stop_reason == "completed" and not pace.finished(step, elapsed()):
-        epoch += 1
-        run.model.train()
-        # Sums stay on the device: reading them every step would wait for the device every step.
-        loss_sum, correct_sum, seen = torch.zeros((), device=run.device), torch.zeros((), device=run.device, dtype=torch.long), 0
-        for index in run.epoch_batches():
-            if should_stop is not None and should_stop():
-                stop_reason = "stopped"
-                break
-            if pace.finished(step, elapsed()):
-                break
-            progress = pace.progress(step, elapsed())
-            pace.set_lr(run.optimizer, progress)
-            images = run.augmented(index, size_at(run.resize_stages, progress))
-            loss, correct = training_step(
-                run.model, images, run.train_data.labels[index], run.criterion, run.optimizer, amp_dtype=run.amp_dtype,
-                scaler=run.scaler, grad_clip=cfg.grad_clip, mixup_alpha=cfg.mixup_alpha, generator=run.generator,
-            )  # fmt: skip
-            loss_value = float(loss)  # synchronises; the check below needs the value anyway
-            if not math.isfinite(loss_value):
-                stop_reason = f"loss became {loss_value} at step {step + 1}: lower the learning rate or enable gradient clipping"
-                break
-            loss_sum, correct_sum, seen, step = loss_sum + loss * len(index), correct_sum + correct, seen + len(index), step + 1
-            lr = run.optimizer.param_groups[0]["lr"]
-            history["step_loss"].append(loss_value)
-            history["step_lr"].append(lr)
-            pace.after_step(step, elapsed)
-            if on_step is not None:
-                on_step(step_info(run, pace, step, loss_value, lr, elapsed(), images.shape[-1]))
-        if seen == 0:
+    pace = calibrate(run, state, hooks) if cfg.time_budget else epoch_pace(run)
+    early_stopping = EarlyStopping(cfg.early_stopping_patience)
+    while state.running:
+        state.epoch += 1
+        train_metrics = train_one_epoch(run, pace, state, hooks)
+        if train_metrics is None:
+            break  # not one step: a Stop, or a loss that was not finite
+        val_loss, val_acc = validate(run, state, hooks) if pace.validates_each_epoch and state.running else (None, None)
+        another_epoch = pace.after_epoch(state.epoch)
+        info = EpochInfo(state.epoch, *train_metrics, val_loss, val_acc, run.optimizer.param_groups[0]["lr"], state.elapsed())
+        state.record_epoch(info)
+        if hooks.on_epoch is not None:
+            hooks.on_epoch(info)
+        early_stopping.update(val_acc)
+        if early_stopping.should_stop:
+            state.stop_reason = "early stopping"
+        if not another_epoch or pace.finished(state.step, state.elapsed()):
             break
-        train_loss, train_acc = float(loss_sum) / seen, float(correct_sum) / seen
-        val_loss = val_acc = None
-        if pace.validates_each_epoch and run.val_data is not None and stop_reason == "completed":
-            logits = run.evaluate(should_stop=should_stop)
-            if logits is None:
-                stop_reason = "stopped"
-            else:
-                val_loss = float(nn.functional.cross_entropy(logits, run.val_data.labels))
-                val_acc = float(logits.argmax(1).eq(run.val_data.labels).float().mean())
-        another_epoch = pace.after_epoch(epoch)
-        info = EpochInfo(epoch, train_loss, train_acc, val_loss, val_acc, run.optimizer.param_groups[0]["lr"], elapsed())
-        for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
-            history[key].append(math.nan if getattr(info, key) is None else getattr(info, key))
-        if on_epoch is not None:
-            on_epoch(info)
-        if early_stopping.should_stop(val_acc):
-            stop_reason = "early stopping"
-        if not another_epoch:
-            break
-    return finish_run(run, history, stop_reason, step, started, training_seconds=elapsed(), should_stop=should_stop)
+    return finish_run(run, state, hooks, training_seconds=state.elapsed())
 
 
-def step_info(run: Run, pace: EpochPace | BudgetPace, step: int, loss: float, lr: float, elapsed: float, size: int) -> StepInfo:
-    rate = step * run.batch_size / max(elapsed, 1e-9)
+def epoch_pace(run: Run) -> EpochPace:
+    return EpochPace(run.scheduler, run.scheduler_per_batch, run.cfg.epochs, run.steps_per_epoch)
+
+
+def train_one_epoch(run: Run, pace: Pace, state: LoopState, hooks: Hooks) -> tuple[float, float] | None:
+    """One pass over a fresh shuffle, cut short by the deadline, a Stop or a failed step. Returns
+    the epoch's mean training loss and accuracy (0-1); None when it took no step."""
+    run.model.train()
+    for index in run.epoch_batches():
+        if pace.finished(state.step, state.elapsed()) or not take_step(run, pace, index, state, hooks):
+            break
+    return state.close_epoch()
+
+
+def validate(run: Run, state: LoopState, hooks: Hooks) -> tuple[float | None, float | None]:
+    """The validation loss and accuracy (0-1) after an epoch; None for both without a validation
+    split, or when a Stop came part-way (then `state` records it)."""
+    if run.val_data is None:
+        return None, None
+    logits = run.evaluate(should_stop=hooks.should_stop)
+    if logits is None:
+        state.stop_reason = "stopped"
+        return None, None
+    loss = float(nn.functional.cross_entropy(logits, run.val_data.labels))
+    return loss, float(logits.argmax(1).eq(run.val_data.labels).float().mean())
+
+
+def step_info(run: Run, pace: Pace, state: LoopState, loss: float, lr: float, size: int) -> StepInfo:
+    elapsed = state.elapsed()
     return StepInfo(
-        step, pace.total_steps, step / run.steps_per_epoch, loss, lr, rate, elapsed, pace.seconds_left(step, elapsed), size,
-        run.steps_per_epoch,
-    )  # fmt: skip
+        step=state.step,
+        total_steps=pace.total_steps,
+        epoch=state.step / run.steps_per_epoch,
+        loss=loss,
+        lr=lr,
+        images_per_second=state.step * run.batch_size / max(elapsed, 1e-9),
+        elapsed=elapsed,
+        eta=pace.seconds_left(state.step, elapsed),
+        image_size=size,
+        steps_per_epoch=run.steps_per_epoch,
+    )
 
 
-def finish_run(
-    run: Run, history: dict[str, list[float]], stop_reason: str, steps: int, started: float, training_seconds: float,
-    should_stop: Callable[[], bool] | None,
-) -> TrainResult:  # fmt: skip
+def finish_run(run: Run, state: LoopState, hooks: Hooks, training_seconds: float) -> TrainResult:
     """The final evaluation (unless the run failed) and the result; `training_seconds` is what the
     budget's deadline bounds, the evaluation comes on top."""
     report = None
+    stop_reason = state.stop_reason
     if run.val_data is not None and stop_reason in ("completed", "early stopping"):
-        logits = run.evaluate(EVAL_BATCH_SIZE, should_stop, tta_level=run.tta_level)
+        logits = run.evaluate(EVAL_BATCH_SIZE, hooks.should_stop, tta_level=run.tta_level)
         if logits is None:
             stop_reason = "stopped"
         else:
             report = report_from_logits(logits, run.val_data.labels, run.splits.train.classes)
     if stop_reason == "early stopping":
         stop_reason = "completed"
-    splits = run.splits
     return TrainResult(
-        config=run.cfg, model=run.model, history=history, report=report, stop_reason=stop_reason,
-        seconds=_clock() - started, training_seconds=training_seconds, steps=steps, device=str(run.device),
-        data_description=splits.description, classes=splits.train.classes, mean=splits.mean, std=splits.std,
-    )  # fmt: skip
+        config=run.cfg,
+        model=run.model,
+        history=state.history,
+        report=report,
+        stop_reason=stop_reason,
+        seconds=state.elapsed(),
+        training_seconds=training_seconds,
+        steps=state.step,
+        device=str(run.device),
+        data_description=run.splits.description,
+        classes=run.splits.train.classes,
+        mean=run.splits.mean,
+        std=run.splits.std,
+    )

@@ -60,7 +60,9 @@ def report_from_logits(logits: torch.Tensor, targets: torch.Tensor, classes: tup
     probabilities = logits.softmax(dim=1)
     predictions = probabilities.argmax(dim=1)
     matrix = confusion_matrix(targets, predictions, len(classes))
-    true_counts, predicted_counts, hits = matrix.sum(1), matrix.sum(0), matrix.diag()
+    true_counts = matrix.sum(1)  # rows: true class
+    predicted_counts = matrix.sum(0)
+    hits = matrix.diag()
     recall = hits / true_counts.clamp(min=1)
     precision = hits / predicted_counts.clamp(min=1)
     f1 = 2 * precision * recall / (precision + recall).clamp(min=1e-12)

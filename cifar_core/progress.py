@@ -38,26 +38,26 @@ class StepBar:
     """The fast trainer's `on_step` callback: one bar per epoch, with the run's ETA beside it.
 
     Under a time budget the run ends at its deadline, part-way through an epoch, so the bar counts
-    the epoch's steps and the postfix says how long the whole run has left."""
+    the epoch's steps and the postfix says how long the whole run has left. The epoch's summary
+    closes the bar (`close`), and the next step opens the next epoch's: the step number alone
+    cannot say where an epoch starts, since a budgeted run's calibration steps come first."""
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stdout
         self.enabled = is_terminal(self.stream)
         self.bar = None
-        self.epoch = -1
+        self.epochs_shown = 0
 
     def __call__(self, info) -> None:  # info: cifar_core.fast.StepInfo
         if not self.enabled:
             return
-        epoch = (info.step - 1) // max(info.steps_per_epoch, 1)
-        if epoch != self.epoch:
-            self.close()
+        if self.bar is None:
             from tqdm import tqdm
 
+            self.epochs_shown += 1
             self.bar = tqdm(
-                total=info.steps_per_epoch, desc=f"epoch {epoch + 1}", unit="step", leave=False, file=self.stream, ncols=_width()
+                total=info.steps_per_epoch, desc=f"epoch {self.epochs_shown}", unit="step", leave=False, file=self.stream, ncols=_width()
             )
-            self.epoch = epoch
         self.bar.set_postfix_str(f"loss {info.loss:.3f}, {info.image_size} px, run ETA {info.eta:.0f} s", refresh=False)
         self.bar.update(1)
 

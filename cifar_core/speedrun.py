@@ -246,12 +246,15 @@ def train_speednet(cfg: SpeedrunConfig, train: DeviceData, mean: torch.Tensor, s
     net: Callable[[torch.Tensor], torch.Tensor] = torch.compile(model) if cfg.compile else model
     optimizer = _optimizer(model, cfg)
     lookahead: Lookahead | None = None
-    step, epoch, epoch_losses = 0, 0, []
+    step = 0
+    epoch = 0
+    epoch_losses = []
     while step < total_steps:
         model.whiten.bias.requires_grad_(epoch < cfg.whiten_bias_epochs)
         view = epoch_view(train_images, base_flips, epoch, cfg.translate, generator)
         order = torch.randperm(len(train), generator=generator).to(device)
-        loss_sum, epoch_steps = torch.zeros((), device=device), 0
+        loss_sum = torch.zeros((), device=device)
+        epoch_steps = 0
         for batch in order[: steps_per_epoch * batch_size].split(batch_size):
             if step >= total_steps:
                 break
@@ -263,7 +266,8 @@ def train_speednet(cfg: SpeedrunConfig, train: DeviceData, mean: torch.Tensor, s
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach().float()
-            step, epoch_steps = step + 1, epoch_steps + 1
+            step += 1
+            epoch_steps += 1
             if epoch >= cfg.lookahead_start_epochs and step % cfg.lookahead_every == 0:
                 if lookahead is None:
                     lookahead = Lookahead(model)

@@ -28,13 +28,14 @@ from cifar_core.checkpoint import CheckpointError, atomic_torch_save, load_check
 from cifar_core.config import AMP_MODES, OPTIMIZERS, PADDING_MODES, SCHEDULERS, ConfigError, TrainConfig
 from cifar_core.data import DataOptions, DataSourceError, load_splits
 from cifar_core.device import autocast_dtype, resolve_device
+from cifar_core.early_stopping import EarlyStopping
 from cifar_core.metrics import EvalReport, report_from_logits
 from cifar_core.models import MODEL_NAMES, SimpleCNN, build_model  # noqa: F401  (SimpleCNN: the document's model)
 from cifar_core.optim import build_optimizer, build_scheduler
 from cifar_core.progress import StepBar, epoch_bar
 from cifar_core.recipe import FAST_RECIPE
 from cifar_core.reproducibility import seed_everything
-from cifar_core.steps import make_scaler, training_step
+from cifar_core.steps import PLAIN_STEP, StepOptions, training_step
 
 # ---------------------------------------------------------------------------------------------
 # Data
@@ -45,7 +46,9 @@ class ArrayImageDataset(Dataset):
     """uint8 HWC images served as PIL images through torchvision transforms, like CIFAR10 does."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, transform: Callable | None = None) -> None:
-        self.images, self.labels, self.transform = images, labels, transform
+        self.images = images  # (N, 32, 32, 3) uint8
+        self.labels = labels
+        self.transform = transform
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -107,33 +110,23 @@ def get_data_loaders(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StepOptions:
-    """What train_epoch adds to the plain recipe; the defaults are the plain recipe."""
-
-    amp_dtype: torch.dtype | None = None
-    scaler: torch.amp.GradScaler | None = None
-    grad_clip: float | None = None
-    mixup_alpha: float = 0.0
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None  # stepped per batch (One Cycle)
-
-
-def train_epoch(model, device, dataloader, criterion, optimizer, options: StepOptions = StepOptions()) -> tuple[float, float]:  # noqa: B008
+def train_epoch(model, device, dataloader, criterion, optimizer, options: StepOptions = PLAIN_STEP, scheduler=None) -> tuple[float, float]:
     """One pass over the loader: returns (mean loss, accuracy in %).
 
-    Per batch: move to device, zero_grad, forward, loss, backward, step. The loss is summed as
-    loss.item() * batch size so that the mean is per sample even with a short last batch.
+    Per batch: move to device, zero_grad, forward, loss, backward, step (cifar_core/steps.py), then
+    `scheduler.step()` when one is given: One Cycle moves the learning rate every batch. The loss is
+    summed as loss.item() * batch size so that the mean is per sample even with a short last batch.
     """
     model.train()
-    running_loss, correct, total = 0.0, 0, 0
+    running_loss = 0.0
+    correct = 0
+    total = 0
     for inputs, targets in dataloader:
-        inputs, targets = inputs.to(device, non_blocking=True), targets.to(device, non_blocking=True)
-        loss, batch_correct = training_step(
-            model, inputs, targets, criterion, optimizer,
-            amp_dtype=options.amp_dtype, scaler=options.scaler, grad_clip=options.grad_clip, mixup_alpha=options.mixup_alpha,
-        )  # fmt: skip
-        if options.scheduler is not None:
-            options.scheduler.step()
+        inputs = inputs.to(device, non_blocking=True)
+        targets = targets.to(device, non_blocking=True)
+        loss, batch_correct = training_step(model, inputs, targets, criterion, optimizer, options)
+        if scheduler is not None:
+            scheduler.step()
         running_loss += loss.item() * inputs.size(0)
         correct += int(batch_correct)
         total += targets.size(0)
@@ -208,9 +201,10 @@ def plot_curves(history: dict[str, list[float]], out_dir: str | Path) -> Path:
     return path
 
 
-def checkpoint_state(epoch: int, model: nn.Module, optimizer, scheduler, best_acc: float, history, cfg: TrainConfig, loaders_meta) -> dict:
+def checkpoint_state(
+    epoch: int, model: nn.Module, optimizer, scheduler, best_acc: float, history, cfg: TrainConfig, loaders: Loaders
+) -> dict:
     """Everything needed to resume or evaluate; only tensors and plain data, so weights_only loading works."""
-    classes, mean, std, description = loaders_meta
     return {
         "epoch": epoch,
         "state_dict": _unwrap(model).state_dict(),
@@ -219,10 +213,10 @@ def checkpoint_state(epoch: int, model: nn.Module, optimizer, scheduler, best_ac
         "best_acc": best_acc,
         "history": history,
         "config": cfg.to_dict(),
-        "classes": list(classes),
-        "mean": list(mean),
-        "std": list(std),
-        "data_description": description,
+        "classes": list(loaders.classes),
+        "mean": list(loaders.mean),
+        "std": list(loaders.std),
+        "data_description": loaders.description,
         "torch_version": str(torch.__version__),
     }
 
@@ -244,6 +238,14 @@ def open_tensorboard(log_dir: Path):
         print("TensorBoard logging skipped: the optional package 'tensorboard' is not installed (pip install tensorboard)")
         return None
     return SummaryWriter(log_dir=str(log_dir))
+
+
+def log_scalars(writer, history: dict[str, list[float]], epoch: int) -> None:
+    """The epoch's losses, accuracies and learning rate to TensorBoard (no-op without a writer)."""
+    if writer is None:
+        return
+    for key in ("train_loss", "val_loss", "train_acc", "val_acc", "lr"):
+        writer.add_scalar(key, history[key][-1], epoch)
 
 
 def export_onnx(model: nn.Module, device: torch.device, path: Path) -> Path | None:
@@ -419,98 +421,181 @@ def main(cfg: TrainConfig | None = None) -> RunSummary:
     cfg = (cfg or parse_args()).validated()
     if cfg.time_budget:
         return _main_fast(cfg)
+    refuse_fast_only_options(cfg)
+    setup = set_up(cfg)
+    progress = resume(setup, cfg.resume) if cfg.resume else Progress.start(cfg)
+    train_epochs(setup, progress)
+    report = final_report(setup, progress.history)
+    if setup.dist.enabled:
+        torch.distributed.destroy_process_group()
+    return RunSummary(
+        history=progress.history,
+        report=report,
+        best_acc=progress.early_stopping.best,
+        epochs_run=progress.epochs_run,
+        stop_reason=progress.stop_reason,
+        checkpoint_dir=setup.checkpoint_dir,
+        data_description=setup.loaders.description,
+    )
+
+
+def refuse_fast_only_options(cfg: TrainConfig) -> None:
     fast_only = [f"--{name.replace('_', '-')}" for name in ("tta", "tta_translate", "whiten", "resize_schedule") if getattr(cfg, name)]
     if fast_only:
         raise ConfigError([f"{' and '.join(fast_only)} need the fast trainer: add --time-budget SECONDS"])
+
+
+@dataclass
+class Setup:
+    """What main() builds before the first epoch."""
+
+    cfg: TrainConfig
+    device: torch.device
+    dist: DistributedContext
+    loaders: Loaders
+    model: nn.Module  # wrapped in DistributedDataParallel under torchrun
+    criterion: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    scheduler_per_batch: bool  # One Cycle steps after every batch, the others after every epoch
+    step_options: StepOptions  # autocast, loss scaling, clipping, mixup
+    checkpoint_dir: Path
+
+    def say(self, message: str) -> None:
+        """Print on the main process only: under torchrun every process runs this script."""
+        if self.dist.is_main:
+            print(message)
+
+
+def set_up(cfg: TrainConfig) -> Setup:
+    """The device (and the process group under torchrun), seeded loaders, model, loss, optimizer and schedule."""
     device = resolve_device(cfg.device)
     dist_ctx = init_distributed(device)
     if dist_ctx.enabled and device.type == "cuda":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
-    say = print if dist_ctx.is_main else (lambda *_: None)
     seed_everything(cfg.seed, cfg.deterministic)
     loaders = get_data_loaders(
         cfg.batch_size, cfg.data.data_dir, cfg.num_workers, options=cfg.data, seed=cfg.seed,
         crop_padding=cfg.crop_padding, padding_mode=cfg.padding_mode, flip=cfg.flip, distributed=dist_ctx.enabled,
     )  # fmt: skip
-    say(f"data: {loaders.description}; device: {device}; model: {cfg.model}")
     model = build_model(cfg.model, len(loaders.classes), cfg.pretrained).to(device)
     if dist_ctx.enabled:
         model = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     optimizer = build_optimizer(model, cfg)
-    scheduler, per_step = build_scheduler(optimizer, cfg, len(loaders.train))
-    amp_dtype = autocast_dtype(cfg.amp, device)
-    step_options = StepOptions(amp_dtype, make_scaler(device, amp_dtype), cfg.grad_clip, cfg.mixup_alpha, scheduler if per_step else None)
+    scheduler, per_batch = build_scheduler(optimizer, cfg, len(loaders.train))
+    setup = Setup(
+        cfg=cfg,
+        device=device,
+        dist=dist_ctx,
+        loaders=loaders,
+        model=model,
+        criterion=nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing),
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scheduler_per_batch=per_batch,
+        step_options=StepOptions.from_config(cfg, device, autocast_dtype(cfg.amp, device)),
+        checkpoint_dir=Path(cfg.checkpoint_dir),
+    )
+    setup.say(f"data: {loaders.description}; device: {device}; model: {cfg.model}")
+    return setup
 
-    history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": [], "lr": []}
-    start_epoch, best_acc, epochs_without_gain = 1, 0.0, 0
-    if cfg.resume:
-        state = load_checkpoint(cfg.resume, map_location=device)
-        if state.get("optimizer") is None:
-            raise CheckpointError(
-                f"{cfg.resume}: saved by a --time-budget run, which keeps no optimizer state; it can be evaluated, not resumed"
-            )
-        _unwrap(model).load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None and state.get("scheduler") is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        history = {key: list(values) for key, values in state["history"].items()}
-        start_epoch, best_acc = state["epoch"] + 1, state["best_acc"]
-        say(f"resumed from {cfg.resume} at epoch {start_epoch}")
-    checkpoint_dir = Path(cfg.checkpoint_dir)
-    writer = open_tensorboard(checkpoint_dir / "tensorboard") if cfg.tensorboard and dist_ctx.is_main else None
-    meta = (loaders.classes, loaders.mean, loaders.std, loaders.description)
-    stop_reason = "completed"
-    epoch = start_epoch - 1
-    for epoch in range(start_epoch, cfg.epochs + 1):
-        # Each epoch's randomness (shuffle order, augmentation, dropout) is a function of
-        # (seed, epoch) alone, so a resumed run repeats the uninterrupted run exactly.
-        seed_everything(cfg.seed * 100_003 + epoch, cfg.deterministic)
-        loaders.train.generator.manual_seed(cfg.seed * 100_003 + epoch)
-        if dist_ctx.enabled:
-            loaders.train.sampler.set_epoch(epoch)
-        lr = optimizer.param_groups[0]["lr"]
-        batches = epoch_bar(loaders.train, epoch, cfg.epochs) if dist_ctx.is_main else loaders.train
-        train_loss, train_acc = train_epoch(model, device, batches, criterion, optimizer, step_options)
-        if not np.isfinite(train_loss):
-            stop_reason = f"loss became {train_loss} in epoch {epoch}: lower the learning rate or enable --grad-clip"
-            say(stop_reason)
-            break
-        val_loss, val_acc = eval_model(model, device, loaders.val, criterion)
-        if scheduler is not None and not per_step:
-            scheduler.step()
-        for key, value in zip(history, (train_loss, val_loss, train_acc, val_acc, lr), strict=True):
-            history[key].append(value)
-        is_best = val_acc > best_acc
-        best_acc, epochs_without_gain = (val_acc, 0) if is_best else (best_acc, epochs_without_gain + 1)
-        if dist_ctx.is_main:
-            save_checkpoint(checkpoint_state(epoch, model, optimizer, scheduler, best_acc, history, cfg, meta), is_best, checkpoint_dir)
-            if writer is not None:
-                for key in ("train_loss", "val_loss", "train_acc", "val_acc", "lr"):
-                    writer.add_scalar(key, history[key][-1], epoch)
-        say(
-            f"Epoch {epoch}/{cfg.epochs} - train_loss: {train_loss:.4f} train_acc: {train_acc:.2f}"
-            f" - val_loss: {val_loss:.4f} val_acc: {val_acc:.2f}"
-        )
-        if cfg.early_stopping_patience is not None and epochs_without_gain >= cfg.early_stopping_patience:
-            stop_reason = f"early stopping: no validation improvement for {epochs_without_gain} epochs"
-            say(stop_reason)
-            break
 
-    report = None
-    if dist_ctx.is_main and history["train_loss"]:
-        logits, targets = collect_predictions(model, device, loaders.val)
-        report = report_from_logits(logits, targets, loaders.classes)
-        _write_outputs(history, report, checkpoint_dir)
-        if cfg.export_onnx:
-            export_onnx(model, device, checkpoint_dir / "model.onnx")
-        say(f"validation accuracy {report.accuracy:.4f}, ECE {report.ece:.4f}; outputs in {checkpoint_dir}")
+@dataclass
+class Progress:
+    """Where the run stands between epochs; --resume restores it from checkpoint.pth."""
+
+    history: dict[str, list[float]]  # per epoch: train_loss, val_loss, train_acc, val_acc (%), lr
+    early_stopping: EarlyStopping  # also holds the best validation accuracy (%), which decides best.pth
+    next_epoch: int = 1
+    epochs_run: int = 0  # by this invocation
+    stop_reason: str = "completed"
+
+    @classmethod
+    def start(cls, cfg: TrainConfig) -> Progress:
+        history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": [], "lr": []}
+        return cls(history, EarlyStopping(cfg.early_stopping_patience))
+
+
+def resume(setup: Setup, path: str) -> Progress:
+    """Weights, optimizer, schedule, history and best accuracy from a checkpoint: the run goes on
+    from the epoch after the saved one."""
+    state = load_checkpoint(path, map_location=setup.device)
+    if state.get("optimizer") is None:
+        raise CheckpointError(f"{path}: saved by a --time-budget run, which keeps no optimizer state; it can be evaluated, not resumed")
+    _unwrap(setup.model).load_state_dict(state["state_dict"])
+    setup.optimizer.load_state_dict(state["optimizer"])
+    if setup.scheduler is not None and state.get("scheduler") is not None:
+        setup.scheduler.load_state_dict(state["scheduler"])
+    history = {key: list(values) for key, values in state["history"].items()}
+    early_stopping = EarlyStopping(setup.cfg.early_stopping_patience, best=state["best_acc"])
+    setup.say(f"resumed from {path} at epoch {state['epoch'] + 1}")
+    return Progress(history, early_stopping, next_epoch=state["epoch"] + 1)
+
+
+def train_epochs(setup: Setup, progress: Progress) -> None:
+    """The loop: one epoch after another until the last, a non-finite loss, or early stopping."""
+    writer = open_tensorboard(setup.checkpoint_dir / "tensorboard") if setup.cfg.tensorboard and setup.dist.is_main else None
+    for epoch in range(progress.next_epoch, setup.cfg.epochs + 1):
+        run_epoch(setup, progress, epoch, writer)
+        if progress.stop_reason != "completed":
+            setup.say(progress.stop_reason)
+            break
     if writer is not None:
         writer.close()
-    if dist_ctx.enabled:
-        torch.distributed.destroy_process_group()
-    return RunSummary(history, report, best_acc, epoch - start_epoch + 1, stop_reason, checkpoint_dir, loaders.description)
+
+
+def run_epoch(setup: Setup, progress: Progress, epoch: int, writer) -> None:
+    """train_epoch, eval_model, the epoch's scheduler step, save_checkpoint, the epoch line."""
+    cfg = setup.cfg
+    # Each epoch's randomness (shuffle order, augmentation, dropout) is a function of
+    # (seed, epoch) alone, so a resumed run repeats the uninterrupted run exactly.
+    seed_everything(cfg.seed * 100_003 + epoch, cfg.deterministic)
+    setup.loaders.train.generator.manual_seed(cfg.seed * 100_003 + epoch)
+    if setup.dist.enabled:
+        setup.loaders.train.sampler.set_epoch(epoch)
+    lr = setup.optimizer.param_groups[0]["lr"]
+    batches = epoch_bar(setup.loaders.train, epoch, cfg.epochs) if setup.dist.is_main else setup.loaders.train
+    batch_scheduler = setup.scheduler if setup.scheduler_per_batch else None
+    train_loss, train_acc = train_epoch(
+        setup.model, setup.device, batches, setup.criterion, setup.optimizer, setup.step_options, batch_scheduler
+    )
+    progress.epochs_run += 1
+    if not np.isfinite(train_loss):
+        progress.stop_reason = f"loss became {train_loss} in epoch {epoch}: lower the learning rate or enable --grad-clip"
+        return
+    val_loss, val_acc = eval_model(setup.model, setup.device, setup.loaders.val, setup.criterion)
+    if setup.scheduler is not None and not setup.scheduler_per_batch:
+        setup.scheduler.step()
+    for key, value in zip(progress.history, (train_loss, val_loss, train_acc, val_acc, lr), strict=True):
+        progress.history[key].append(value)
+    is_best = progress.early_stopping.update(val_acc)
+    if setup.dist.is_main:
+        state = checkpoint_state(
+            epoch, setup.model, setup.optimizer, setup.scheduler, progress.early_stopping.best, progress.history, cfg, setup.loaders
+        )
+        save_checkpoint(state, is_best, setup.checkpoint_dir)
+        log_scalars(writer, progress.history, epoch)
+    setup.say(
+        f"Epoch {epoch}/{cfg.epochs} - train_loss: {train_loss:.4f} train_acc: {train_acc:.2f}"
+        f" - val_loss: {val_loss:.4f} val_acc: {val_acc:.2f}"
+    )
+    if progress.early_stopping.should_stop:
+        progress.stop_reason = f"early stopping: no validation improvement for {progress.early_stopping.epochs_without_gain} epochs"
+
+
+def final_report(setup: Setup, history: dict[str, list[float]]) -> EvalReport | None:
+    """On the main process, after at least one epoch: the validation report, history.npz,
+    training_curves.png, eval_report.json and, if asked, model.onnx."""
+    if not (setup.dist.is_main and history["train_loss"]):
+        return None
+    logits, targets = collect_predictions(setup.model, setup.device, setup.loaders.val)
+    report = report_from_logits(logits, targets, setup.loaders.classes)
+    _write_outputs(history, report, setup.checkpoint_dir)
+    if setup.cfg.export_onnx:
+        export_onnx(setup.model, setup.device, setup.checkpoint_dir / "model.onnx")
+    setup.say(f"validation accuracy {report.accuracy:.4f}, ECE {report.ece:.4f}; outputs in {setup.checkpoint_dir}")
+    return report
 
 
 def _write_outputs(history: dict[str, list[float]], report: EvalReport, checkpoint_dir: Path) -> None:

@@ -1,58 +1,26 @@
-"""Check a learner's source in this process: compile it, find the function the exercise asks
-for, run the hidden checks against the reference. The runner calls this in a separate, limited
-process; tests call it directly on the reference and on the typical mistakes."""
+"""Check a learner's source from this process: this process judges, and the learner's code runs
+in forked learner processes (exercises.harness). The app and the CLI go through the contained
+checking process (exercises.runner), which runs exactly this; tests call it directly."""
 
 from __future__ import annotations
 
-import linecache
-from dataclasses import dataclass
+import shutil
+import tempfile
 
+from exercises.harness import TIMEOUT_S, CheckResult, judge, prepare_workdir
 from exercises.model import Exercise
-from exercises.report import LEARNER_FILE, CheckOutcome, LearnerError, Report, learner_traceback
+
+__all__ = ["CheckResult", "check_source"]
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    passed: bool
-    checks: tuple[CheckOutcome, ...]
-
-    def to_dict(self) -> dict[str, object]:
-        return {"passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
-
-    @property
-    def first_failure(self) -> str:
-        failed = next((c for c in self.checks if not c.passed), None)
-        return f"{failed.name}: {failed.message}" if failed else ""
-
-
-def define(source: str, name: str, filename: str):
-    """Execute `source` and return what it defines as `name`."""
-    namespace: dict = {"__name__": "learner"}
-    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)  # tracebacks show the line
-    exec(compile(source, filename, "exec"), namespace)
-    if name not in namespace:
-        raise LookupError(f"your code defines no `{name}`: keep the name from the starter")
-    return namespace[name]
-
-
-def check_source(exercise: Exercise, source: str) -> CheckResult:
-    """Every check of `exercise` on `source`; problems in the code itself become one outcome."""
-    reference = define(exercise.solution, exercise.function, "<reference>")
+def check_source(exercise: Exercise, source: str, *, seed: int | None = 0, timeout_s: float = TIMEOUT_S,
+                 stop_at_first_failure: bool = False, reference_cache: dict | None = None) -> CheckResult:  # fmt: skip
+    """Every check of `exercise` on `source`, its hidden cases drawn from `seed` (None: a fresh
+    random seed, as the app does). reference_cache keeps the reference's observations between
+    calls with the same exercise and seed (the mutation guard checks many sources)."""
+    workdir = tempfile.mkdtemp(prefix="exercise-")
     try:
-        learner = define(source, exercise.function, LEARNER_FILE)
-    except SyntaxError as error:
-        return _one_error("your code compiles", f"SyntaxError on line {error.lineno}: {error.msg}")
-    except LookupError as error:
-        return _one_error("your code defines the function", str(error))
-    except Exception as error:  # noqa: BLE001 - code at the top level of the learner's file raised
-        return _one_error("your code runs", learner_traceback(error))
-    report = Report()
-    try:
-        exercise.checks(learner, reference, report)
-    except LearnerError as error:  # raised outside any single check, e.g. while building a model
-        report.outcomes.append(CheckOutcome("your code runs", "error", message=error.summary))
-    return CheckResult(report.passed, tuple(report.outcomes))
-
-
-def _one_error(name: str, message: str) -> CheckResult:
-    return CheckResult(False, (CheckOutcome(name, "error", message=message),))
+        return judge(exercise, source, seed=seed, timeout_s=timeout_s, workdir=prepare_workdir(workdir),
+                     stop_at_first_failure=stop_at_first_failure, reference_cache=reference_cache)  # fmt: skip
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("id")
     check.add_argument("file", type=Path)
     check.add_argument("--json", action="store_true")
-    check.add_argument("--timeout", type=float, default=10.0, help="seconds before the check is stopped")
+    check.add_argument("--timeout", type=float, default=10.0, help="seconds the code may run, all checks together")
+    check.add_argument("--seed", type=int, default=None, help="draw the hidden cases from this seed (default: a fresh one each run)")
     drills = commands.add_parser("drills", help="the drill families")
     drills.add_argument("--json", action="store_true")
     drill = commands.add_parser("drill", help="one drill: question, answer and tolerance")
@@ -45,7 +46,7 @@ def _list(as_json: bool) -> int:
     return 0
 
 
-def _check(exercise_id: str, path: Path, as_json: bool, timeout_s: float) -> int:
+def _check(exercise_id: str, path: Path, as_json: bool, timeout_s: float, seed: int | None) -> int:
     from exercises.runner import CodingExercisesOff, check_in_sandbox
 
     get_exercise(exercise_id)  # an unknown id is a usage error before anything runs
@@ -54,8 +55,11 @@ def _check(exercise_id: str, path: Path, as_json: bool, timeout_s: float) -> int
     except OSError as error:
         print(f"error: cannot read {path}: {error.strerror}", file=sys.stderr)
         return USAGE_ERROR
+    except UnicodeDecodeError as error:
+        print(f"error: {path} is not UTF-8 text (byte {error.start}): save it as UTF-8", file=sys.stderr)
+        return USAGE_ERROR
     try:
-        result = check_in_sandbox(exercise_id, source, timeout_s=timeout_s, keep_spare=False)
+        result = check_in_sandbox(exercise_id, source, timeout_s=timeout_s, keep_spare=False, seed=seed)
     except CodingExercisesOff as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -95,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(exercise.starter if args.command == "starter" else exercise.solution, end="")
             return 0
         if args.command == "check":
-            return _check(args.id, args.file, args.json, args.timeout)
+            return _check(args.id, args.file, args.json, args.timeout, args.seed)
         if args.command == "drills":
             return _drills(args.json)
         return _drill(args.family, args.seed, args.json)

@@ -3,6 +3,7 @@ it practises, hidden checks, and the typical mistakes those checks must catch.""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,9 +27,14 @@ class Exercise:
     starter: str
     solution: str
     hint: str
-    checks: Callable  # checks(learner, reference, report): runs in the checking process
+    checks: Callable  # checks(rng) -> [Check]: the hidden checks, their cases drawn from rng
     mistakes: tuple[Mistake, ...]
     items: tuple[str, ...] = field(default_factory=tuple)  # bank item ids it practises
 
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "title": self.title, "function": self.function, "items": list(self.items)}
+
+    def build_checks(self, seed: int) -> list:
+        """The checks with their cases drawn from `seed`: the learner's process and the judge
+        build the same ones from the same seed."""
+        return list(self.checks(random.Random(seed)))

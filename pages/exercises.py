@@ -7,6 +7,7 @@ from exercises.catalogue import all_exercises
 from sandbox.bwrap import containment, learner_code_allowed
 from study.practice import EXERCISE_KIND, exercise_card_id, exercise_rating
 from ui.cards import rating_buttons
+from ui.code_editor import code_input, failing_line
 from ui.practice import render_check_result
 from ui.state import elapsed_ms, get_bank, get_store, now, profile, started
 
@@ -31,16 +32,18 @@ started(f"exercise-{chosen}")  # the review's duration runs from opening the exe
 st.markdown(exercise.prompt)
 by_id = bank.by_id()
 st.caption("Practises: " + " · ".join(by_id[i].question.splitlines()[0] for i in exercise.items if i in by_id))
-st.markdown("<style>textarea { font-family: ui-monospace, Menlo, Consolas, monospace !important; }</style>", unsafe_allow_html=True)
-code = st.text_area("Your code", exercise.starter, height=320, key=f"code-{chosen}")
+previous = attempt["result"]
+failing = failing_line([c.message for c in previous.checks if c.status == "error"]) if previous else None
+code, ctrl_enter = code_input("Your code", exercise.starter, f"code-{chosen}", failing)
 st.caption(f"Checked in {containment()}.")
 run_col, hint_col, solution_col = st.columns(3)
-if run_col.button("Run checks (Ctrl+Enter)", type="primary", shortcut="Ctrl+Enter", icon=":material/play_arrow:"):
+if run_col.button("Run checks", type="primary", icon=":material/play_arrow:") or ctrl_enter:
     from exercises.runner import check_in_sandbox
 
     with st.spinner("Checking in a separate process..."):
         attempt["result"] = check_in_sandbox(chosen, code)
     attempt["tries"] += 1
+    st.rerun()  # the editor marks the failing line of this result
 if hint_col.button("Show a hint", icon=":material/lightbulb:"):
     attempt["hint"] = True
 if solution_col.button("Show the solution", icon=":material/visibility:"):
@@ -73,4 +76,4 @@ if st.session_state.get("exercise-saved"):
 else:
     from exercises.runner import warm_up
 
-    warm_up()  # the checking process starts while the learner writes
+    warm_up(chosen)  # the checking process starts, and runs this exercise's reference side, while the learner writes

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from study.daily import todays_queue
+from study.daily import studiable, todays_queue
 from study.grading import grade
 from ui.cards import rating_buttons, render_grade_feedback, render_item_body, sidebar_filters
 from ui.state import after_flashcard_review, elapsed_ms, get_bank, get_store, now, profile, started
@@ -10,9 +10,9 @@ from ui.state import after_flashcard_review, elapsed_ms, get_bank, get_store, no
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "quiz")
 st.title("Quiz")
-items = item_filter.apply(bank.items)
+items = studiable(store, item_filter.apply(bank.items), profile(), now())  # never a suspended or buried card
 if not items:
-    st.info("No item matches these filters.")
+    st.info("No card to quiz: none matches these filters, or those that do are suspended or buried (Progress lists them).")
     st.stop()
 queue = todays_queue(store, bank.items, profile(), now(), among=items)
 candidates = queue.ids or [i.id for i in items]

@@ -4,6 +4,7 @@ import time
 
 import streamlit as st
 
+from study.daily import studiable
 from study.scheduling import StudyScheduler
 from study.viva import VivaConfig, VivaSession
 from ui.cards import render_grade_feedback, sidebar_filters
@@ -19,8 +20,11 @@ if session is None:
     length = st.slider("Questions", 3, 20, 6)
     seconds = st.slider("Seconds per question", 30, 300, 90, step=15)
     follow_ups = st.checkbox("Ask a follow-up after a weak answer", value=True)
+    items = studiable(store, item_filter.apply(bank.items) or bank.items, profile(), now())  # never a suspended or buried card
+    if not items:
+        st.info("Every card these filters leave is suspended or buried: unsuspend some on Progress, or widen the filters.")
+        st.stop()
     if st.button("Start the viva", type="primary", icon=":material/record_voice_over:"):
-        items = item_filter.apply(bank.items) or bank.items
         config = VivaConfig(questions=length, seconds_per_question=seconds, follow_ups=follow_ups, seed=int(time.time()))
         st.session_state["viva-session"] = VivaSession.start(items, store.cards(profile()), now(), config, StudyScheduler())
         st.session_state["viva-asked-at"] = time.time()

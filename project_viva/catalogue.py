@@ -70,7 +70,7 @@ KINDS: dict[str, Kind] = {
             "viva-10-scheduler-used-change-learning-rate",
             "resnet-35-epoch-vs-batch-vs-iteration",
         ),
-        ("scheduler-step-placement", "steplr-curve", "steps-per-epoch-and-onecycle"),
+        ("scheduler-step-placement", "steplr-curve", "steps-per-epoch"),
         ("lr-schedules",),
     ),
     "onecycle_per_epoch": Kind(
@@ -78,7 +78,7 @@ KINDS: dict[str, Kind] = {
         "OneCycleLR is sized in batches (epochs x steps_per_epoch) but stepped once per epoch, so it never leaves its warm-up: "
         "the learning rate stays near its starting value for the whole run",
         ("resnet-13-one-cycle-policy", "resnet-46-compute-len-train-loader"),
-        ("onecycle-curve", "steps-per-epoch-and-onecycle"),
+        ("onecycle-curve", "onecycle-total-steps"),
         ("lr-schedules",),
     ),
     "test_set_augmented": Kind(
@@ -217,7 +217,7 @@ KINDS: dict[str, Kind] = {
         "the last Dense layer already applies softmax, and the loss is told the outputs are logits, so softmax is applied twice "
         "and the loss barely moves",
         ("viva-31-crossentropyloss-input-expectations-common-pitfall", "keras-s5-q4-custom-head-architecture"),
-        ("ce-double-softmax", "keras-head-softmax"),
+        ("ce-double-softmax",),
         ("losses", "keras"),
     ),
     "keras_preprocess_on_unit_range": Kind(

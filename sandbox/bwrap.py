@@ -19,8 +19,10 @@ SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/etc/alternatives", "/etc/ld.s
 
 
 def _python_dirs() -> list[str]:
-    """The interpreter's installation and the virtual environment, wherever they live."""
-    return sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)})
+    """The interpreter's installation and the virtual environment, wherever they live: under
+    their real paths and under the path the interpreter was started by (a checkout's .venv may
+    be a symlink to a shared one, and sys.executable names the link)."""
+    return sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)} | {sys.prefix})
 
 
 def bwrap_usable() -> bool:

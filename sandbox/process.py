@@ -1,11 +1,16 @@
 """One contained run of a learner's program. The verdict is taken from the main process's
 exit, not from its output pipes closing (a background child can hold those open for ever);
-then the whole process group is killed, so nothing it started outlives it; and output is kept
-to a capped tail, so a program printing in a loop cannot fill the server's memory."""
+then every process it started is killed, so nothing outlives it; and output is kept to a
+capped tail, so a program printing in a loop cannot fill the server's memory.
+
+"Every process it started" includes those that left its process group (`setsid`, a
+double-forked daemon): the contained process is made a child subreaper, so its orphans stay
+its descendants instead of moving to init, and the kill walks that whole tree."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import resource
 import signal
@@ -51,10 +56,25 @@ class Finished:
             return ""
 
 
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_DUMPABLE = 4
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def prctl(option: int, value: int) -> bool:
+    """Linux's prctl(2) with one argument; False where it failed (not Linux, not allowed)."""
+    try:
+        return _LIBC.prctl(option, value, 0, 0, 0) == 0
+    except AttributeError:  # pragma: no cover - a libc without prctl
+        return False
+
+
 def apply_limits(limits: Limits):
-    """A preexec_fn: the limits are set in the child, before the learner's program starts."""
+    """A preexec_fn: the limits are set in the child, before the learner's program starts; the
+    child becomes a subreaper (kept across exec) so whatever it starts stays in its tree."""
 
     def apply() -> None:
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
         for name, value in (
             (resource.RLIMIT_DATA, limits.memory_mb << 20),
             (resource.RLIMIT_CPU, limits.cpu_s),
@@ -71,8 +91,57 @@ def thread_environment(limits: Limits) -> dict[str, str]:
     return {name: str(limits.threads) for name in THREAD_VARIABLES}
 
 
+def _parents() -> dict[int, int]:
+    """pid -> parent pid of every process /proc shows."""
+    parents = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()  # the name may hold spaces and parentheses
+            except OSError:
+                continue  # it ended while we looked
+            parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process below `root` (children, their children...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for pid, parent in _parents().items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def kill_tree(root: int, include_root: bool = True) -> None:
+    """SIGKILL `root` and everything below it. Each process found is stopped first, so none can
+    fork a new one between the look and the kill; the look is repeated until it finds nothing
+    new. Processes that died meanwhile are skipped."""
+    stopped: set[int] = set()
+    for _ in range(100):
+        found = descendants(root) | ({root} if include_root else set())
+        new = found - stopped
+        if not new:
+            break
+        for pid in new:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGSTOP)
+        stopped |= new
+    for pid in stopped:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def kill_group(child: subprocess.Popen) -> None:
-    """SIGKILL every process in the child's group (it leads its own session), then reap it."""
+    """SIGKILL the child, everything it started (in its group or not) and its group, then reap it."""
+    if child.returncode is None:
+        kill_tree(child.pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(child.pid, signal.SIGKILL)
     child.wait()

@@ -110,6 +110,18 @@ def _open_store(args: argparse.Namespace):
     return ProgressStore(args.database)
 
 
+def _unknown_profile(store, profile: str) -> str | None:
+    """A --profile the store does not hold (a typo would otherwise create it, empty, and report on
+    nothing); the local learner's profile is always known."""
+    from study.store import DEFAULT_PROFILE
+
+    names = store.profiles()
+    if profile == DEFAULT_PROFILE or profile in names:
+        return None
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"--profile: no learner {profile!r} in {store.where} (profiles: {shown or 'none yet'})"
+
+
 def _cmd_optimize(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -121,6 +133,9 @@ def _cmd_optimize(args: argparse.Namespace) -> int:
     try:
         store = _open_store(args)
         now = datetime.now(UTC)
+        if not args.whole_class and (problem := _unknown_profile(store, args.profile)):
+            print(f"python -m study optimize: {problem}", file=sys.stderr)
+            return 1
         if args.whole_class:
             report = optimize_class(store, now, save=not args.no_save)
         elif args.auto:
@@ -179,6 +194,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)
     try:
         store = _open_store(args)
+        if problem := _unknown_profile(store, args.profile):
+            print(f"python -m study plan: {problem}", file=sys.stderr)
+            return 1
         settings, problem = _plan_settings(args, store.settings(args.profile), now.date())
         if problem:
             print(f"python -m study plan: {problem}", file=sys.stderr)

@@ -14,6 +14,7 @@ Each follows the Anki manual (https://docs.ankiweb.net/, pages named below):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -40,6 +41,11 @@ class CardMeta:
     def hidden(self, now: datetime) -> bool:
         """Left out of every queue: suspended, or buried and the day has not yet turned."""
         return self.suspended or (self.buried_until is not None and now < self.buried_until)
+
+
+def is_hidden(meta: Mapping[str, CardMeta], item_id: str, now: datetime) -> bool:
+    """Whether the item is kept from study now: suspended or buried (a card never studied has no meta)."""
+    return item_id in meta and meta[item_id].hidden(now)
 
 
 def is_lapse(before: Card | None, rating: Rating) -> bool:

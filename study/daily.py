@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from qa_bank.schema import QAItem
+from study.controls import is_hidden
 from study.fit import is_flashcard
+from study.learner import LearnerSettings
 from study.plan import days_left, final_pass, make_plan, plan_pace
 from study.scheduling import DailyQueue, build_queue
 from study.simulate import RatingMix
@@ -18,10 +20,11 @@ def start_of_day(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def new_card_limit(store, items: list[QAItem], profile: str, now: datetime) -> int:
+def new_card_limit(store, items: list[QAItem], profile: str, now: datetime, settings: LearnerSettings | None = None) -> int:
     """New cards a day: the plan's pace while a viva is ahead (the learner's own, or the one that
-    introduces every card early enough), else the settings' new cards a day."""
-    settings = store.settings(profile)
+    introduces every card early enough), else the settings' new cards a day. `settings` tries
+    settings not yet saved (Settings' previews); default the stored ones."""
+    settings = settings or store.settings(profile)
     if settings.viva_date is None or days_left(settings.viva_date, now.date()) < 1:
         return settings.new_per_day
     if settings.plan_new_per_day:
@@ -46,6 +49,14 @@ def todays_queue(store, items: list[QAItem], profile: str, now: datetime, among:
         among if among is not None else items, cards, now, limit, store.new_items_since(today, profile), meta,
         settings.max_reviews_per_day, store.reviewed_since(today, profile), extra,
     )  # fmt: skip
+
+
+def studiable(store, items: list[QAItem], profile: str, now: datetime) -> list[QAItem]:
+    """The items a page may offer this learner to study: not suspended, not buried today. The
+    Quiz (when nothing is due it offers any of them) and the mock viva draw from these, as the
+    queues do; Anki hides both kinds "from review" everywhere (studying.md)."""
+    meta = store.meta(profile)
+    return [item for item in items if not is_hidden(meta, item.id, now)]
 
 
 def learner_plan(store, items: list[QAItem], profile: str, now: datetime, settings=None, runs: int = 10):

@@ -1,6 +1,6 @@
 """FSRS fitted to each learner: py-fsrs's Optimizer on the review log the store keeps, judged as
 Anki's "Evaluate" judges parameters (log loss and RMSE of the predicted recall against what
-happened), and refitted on its own every N reviews.
+happened), and refitted on its own every N reviews (in a process of its own: study/refits.py).
 
 Below the optimizer's minimum (512 interday reviews: py-fsrs returns the defaults under one
 mini-batch) a learner keeps the parameters fitted on the whole class (hosted) or FSRS's defaults.
@@ -9,14 +9,10 @@ torch is imported only when a fit runs (the optimizer needs it), never by the ap
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from pathlib import Path
 
 from fsrs import Card, Rating, ReviewLog, Scheduler
 
@@ -123,7 +119,8 @@ def interday_reviews(logs: Iterable[ReviewLog]) -> int:
 def fit_parameters(logs: Sequence[ReviewLog]) -> list[float]:
     """py-fsrs's Optimizer (imports torch): 5 epochs of Adam on the log's interday reviews. One
     torch thread: its scalar operations gain nothing from more (577 interday reviews, 2 shared
-    cores: 12.9 s with one thread, 14.1 s with two)."""
+    cores: 12.9 s with one thread, 14.1 s with two). The thread count is process-wide: the app
+    runs this only in a refit process of its own (study/refits.py), never in its server."""
     import torch
     from fsrs import Optimizer
 
@@ -185,12 +182,21 @@ def optimize_class(store, now: datetime, save: bool = True) -> FitReport:
 
 
 def replay_memory(store, profile: str) -> int:
-    """Recompute each flashcard's memory state from its reviews with the parameters now in use."""
+    """Recompute each flashcard's memory state from its reviews with the parameters now in use.
+
+    The log is read before the cards are rewritten, and the learner may be reviewing meanwhile (the
+    automatic refit runs beside the app): a card reviewed after the read keeps its state, or the
+    replay would take that review back out of its memory state and due date."""
     scheduler = store.scheduler_for(profile)
     history: dict[str, list] = defaultdict(list)
     for record in store.reviews(profile):
         history[record.item_id].append((record.rating, record.reviewed_at))
-    return store.reschedule(profile, "card", lambda item_id, card: scheduler.replay(card, history[item_id]) if history[item_id] else card)
+
+    def replayed(item_id: str, card: Card) -> Card:
+        known = history[item_id]
+        return scheduler.replay(card, known) if known and max(moment for _, moment in known) >= card.last_review else card
+
+    return store.reschedule(profile, "card", replayed)
 
 
 def refit_due(store, profile: str) -> bool:
@@ -208,22 +214,3 @@ def refit(store, profile: str, now: datetime, hosted: bool) -> FitReport:
         if len(store.class_reviews()) - (last["reviews"] if last else 0) >= CLASS_REFIT_EVERY:
             optimize_class(store, now)
     return report
-
-
-_running: dict[str, subprocess.Popen] = {}
-
-
-def start_refit(target: str, profile: str) -> bool:
-    """Refit in a separate process (`python -m study optimize --auto`, which lowers its own
-    priority), so the learner's next card does not wait for it and the app's process never imports
-    torch. The database travels in the environment, not the command line (a URL may hold a password)."""
-    running = _running.get(profile)
-    if running is not None and running.poll() is None:
-        return False
-    command = [sys.executable, "-m", "study", "optimize", "--profile", profile, "--auto"]
-    env = {**os.environ, "VIVA_DATABASE_URL": target if "://" in target else f"sqlite:///{target}"}
-    _running[profile] = subprocess.Popen(
-        command, cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    return True

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from fsrs import Card, Rating, State
 
 from qa_bank.schema import QAItem
-from study.controls import CardMeta
+from study.controls import CardMeta, is_hidden
 from study.learner import LearnerSettings
 from study.scheduling import StudyScheduler
 from study.simulate import ALL_GOOD, RatingMix, Workload, simulate
@@ -105,7 +105,7 @@ def final_pass(
     weak = [
         (scheduler.recall_at_viva(cards[i.id]), i.id)
         for i in items
-        if i.id in cards and cards[i.id].due > now and not (i.id in meta and meta[i.id].hidden(now))
+        if i.id in cards and cards[i.id].due > now and not is_hidden(meta, i.id, now)
     ]
     return [item_id for recall, item_id in sorted(weak) if recall < threshold][:limit]
 

@@ -11,7 +11,7 @@ from fsrs import Card, Rating, ReviewLog, Scheduler, State
 from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
 
 from qa_bank.schema import QAItem
-from study.controls import CardMeta
+from study.controls import CardMeta, is_hidden
 
 
 def card_id_for(item_id: str) -> int:
@@ -25,11 +25,13 @@ class StudyScheduler:
 
     - fuzz and load balancing (`load_balance`): Anki fuzzes intervals so that "cards that were
       introduced at the same time and given the same ratings" do not stick together (manual,
-      studying.md, Fuzz Factor) and, since 24.11, picks within that fuzz range the day with the
-      fewest cards due (its load balancer, ankitects/anki#3230). Here the fuzz range is py-fsrs's
-      (Anki's) and the choice is that least-loaded day, nearest the FSRS interval on a tie; over
-      90 days (where Anki stops balancing) a day of the range drawn from a hash of the card and
-      the review time.
+      studying.md, Fuzz Factor) and, since 24.11, its load balancer (ankitects/anki#3230,
+      rslib/src/scheduler/states/load_balancer.rs) draws a day of that fuzz range by weighted
+      chance: weight 1 for a day with no card due, else (1 / cards due)^2 * (1 / interval), so
+      quiet days and earlier days are likelier but not certain. Here the range is py-fsrs's
+      (Anki's), the weights are Anki's (balance_weight) and the draw is seeded by the card and the
+      time of its previous review, as Anki seeds its draw by the card and its review count; over
+      90 days (where Anki stops balancing) a day of the range is drawn uniformly with the same seed.
     - the viva cap (`viva_date`): before the viva, an interval that would carry a card past the
       date with its predicted recall there below the desired retention ends on the day before.
     """
@@ -57,9 +59,13 @@ class StudyScheduler:
 
     def review(self, card: Card, rating: Rating, now: datetime, due_counts: Mapping[date, int] | None = None) -> tuple[Card, ReviewLog]:
         """Review `card`; `due_counts` (cards due per UTC date, this card left out) feeds the load balancer."""
+        # The draw is fixed by the card as it was before this review (Anki: card id + review count),
+        # so the day a rating button shows is the day the rating gives, whenever it is pressed: its
+        # last review, or none for a new card (whose due is the moment it is first shown).
+        draw = _unit_hash(card.card_id, card.last_review)
         card, log = self._scheduler.review_card(card, rating, now)
         if card.state == State.Review:
-            card.due = self._adjusted_due(card, now, card.due, due_counts)
+            card.due = self._adjusted_due(card, now, card.due, due_counts, draw)
         return card, log
 
     def due_for(self, card: Card) -> datetime:
@@ -68,7 +74,8 @@ class StudyScheduler:
         if card.state != State.Review or card.last_review is None:
             return card.due
         interval = next_interval(card.stability, self.desired_retention, self.parameters)
-        return self._adjusted_due(card, card.last_review, card.last_review + timedelta(days=interval), None)
+        draw = _unit_hash(card.card_id, card.last_review)
+        return self._adjusted_due(card, card.last_review, card.last_review + timedelta(days=interval), None, draw)
 
     def replay(self, card: Card, history: Sequence[tuple[Rating, datetime]]) -> Card:
         """The card's memory state rebuilt from its reviews with these parameters (after a fit),
@@ -91,18 +98,19 @@ class StudyScheduler:
 
     # -- interval adjustments ------------------------------------------------------------------
 
-    def _adjusted_due(self, card: Card, now: datetime, due: datetime, due_counts: Mapping[date, int] | None) -> datetime:
+    def _adjusted_due(self, card: Card, now: datetime, due: datetime, due_counts: Mapping[date, int] | None, draw: float) -> datetime:
         days = (due - now).days
         if self.load_balance and days >= 3:  # py-fsrs and Anki leave intervals under 2.5 days unfuzzed
-            days = self._spread(card, now, days, due_counts or {})
+            days = self._spread(now, days, due_counts or {}, draw)
         return self._viva_cap(card, now, now + timedelta(days=days))
 
-    def _spread(self, card: Card, now: datetime, days: int, due_counts: Mapping[date, int]) -> int:
+    def _spread(self, now: datetime, days: int, due_counts: Mapping[date, int], draw: float) -> int:
+        """A day of the fuzz range: drawn by Anki's load-balancer weights, uniformly beyond 90 days."""
         low, high = fuzz_range(days, self._scheduler.maximum_interval)
         if days > LOAD_BALANCE_MAX_DAYS:
-            return low + int(_unit_hash(card.card_id, now) * (high - low + 1))
-        load = lambda d: due_counts.get((now + timedelta(days=d)).date(), 0)  # noqa: E731
-        return min(range(low, high + 1), key=lambda d: (load(d), abs(d - days), d))
+            return low + int(draw * (high - low + 1))
+        weights = [balance_weight(due_counts.get((now + timedelta(days=d)).date(), 0), d) for d in range(low, high + 1)]
+        return low + weighted_index(weights, draw)
 
     def _viva_cap(self, card: Card, now: datetime, due: datetime) -> datetime:
         viva = self.viva_moment
@@ -136,9 +144,27 @@ def fuzz_range(days: int, maximum: int = 36500) -> tuple[int, int]:
     return min(max(2, round(days - delta)), high), high
 
 
-def _unit_hash(card_id: int, now: datetime) -> float:
-    """A number in [0, 1) fixed by the card and the review time: fuzz that replays identically."""
-    digest = hashlib.sha256(f"{card_id}@{now.isoformat()}".encode()).digest()
+def balance_weight(cards_due: int, interval: int) -> float:
+    """Anki's load-balancer weight for a day `interval` days away with `cards_due` cards due there
+    (select_weighted_interval, without its sibling and easy-day factors: one card per item here,
+    and no easy days): a quiet day 1, else fewer cards and an earlier day weigh more."""
+    return 1.0 if cards_due == 0 else (1 / cards_due) ** 2 / interval
+
+
+def weighted_index(weights: Sequence[float], draw: float) -> int:
+    """The index a draw in [0, 1) picks when each index has its share of the total weight."""
+    target, total = draw * sum(weights), 0.0
+    for index, weight in enumerate(weights):
+        total += weight
+        if target < total:
+            return index
+    return len(weights) - 1  # a draw that rounding carried past the last share
+
+
+def _unit_hash(card_id: int, moment: datetime | None) -> float:
+    """A number in [0, 1) fixed by the card and a moment of its history (None: never reviewed):
+    fuzz that replays identically."""
+    digest = hashlib.sha256(f"{card_id}@{moment.isoformat() if moment else 'new'}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
@@ -170,7 +196,7 @@ def build_queue(
     deck-options.md, Maximum Reviews/Day and New Cards Ignore Review Limit): at most that many
     cards a day, and "no new cards will be shown when the review limit has been reached"."""
     meta = meta or {}
-    shown = [item.id for item in items if not (item.id in meta and meta[item.id].hidden(now))]
+    shown = [item.id for item in items if not is_hidden(meta, item.id, now)]
     due = sorted((i for i in shown if i in cards and cards[i].due <= now), key=lambda i: cards[i].due)
     new = [i for i in shown if i not in cards]
     room = len(due) + len(new) + len(final_pass) if review_limit is None else max(0, review_limit - reviews_done_today - new_seen_today)

@@ -26,11 +26,13 @@ class WorkloadPreview:
 
 def workload_preview(store, items: list[QAItem], profile: str, now: datetime, retention: float, settings: LearnerSettings,
                      runs: int = 3) -> WorkloadPreview:  # fmt: skip
+    """Cards a day for PREVIEW_DAYS at `retention`, with `settings` (perhaps not yet saved: its viva
+    date, plan pace and limits) for everything else."""
     cards, meta = store.cards(profile), store.meta(profile)
     frozen = {i for i, m in meta.items() if m.suspended}
     unseen = [i.id for i in items if i.id not in cards and i.id not in frozen]
     today = start_of_day(now)
-    workload = Workload(PREVIEW_DAYS, new_card_limit(store, items, profile, now), settings.max_reviews_per_day, runs,
+    workload = Workload(PREVIEW_DAYS, new_card_limit(store, items, profile, now, settings), settings.max_reviews_per_day, runs,
                         done_today=(store.new_items_since(today, profile), store.reviewed_since(today, profile)))  # fmt: skip
     mix = RatingMix.from_reviews(r for r in store.reviews(profile) if is_flashcard(r.item_id))
     per_retention = {}

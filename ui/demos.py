@@ -94,8 +94,10 @@ def render_edit_and_run(demo, key: str) -> None:
     if not st.toggle("Edit and run this snippet", key=f"{key}-edit"):
         return
     st.caption(f"Runs in {containment()}.")
-    code = st.text_area("Snippet", demo_snippet(demo), height=300, key=f"{key}-code")
-    if st.button("Run edited snippet", key=f"{key}-run-edited", icon=":material/terminal:"):
+    from ui.code_editor import code_input
+
+    code, ctrl_enter = code_input("Snippet", demo_snippet(demo), f"{key}-code", lines=(12, 30))
+    if st.button("Run edited snippet", key=f"{key}-run-edited", icon=":material/terminal:") or ctrl_enter:
         with st.spinner(f"Running in a separate process (limit {DEFAULT_TIMEOUT_S:.0f} s)..."):
             st.session_state[f"{key}-snippet"] = run_snippet(code)
     outcome = st.session_state.get(f"{key}-snippet")

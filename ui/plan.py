@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from datetime import date, datetime
 
 import streamlit as st
@@ -18,12 +19,21 @@ from study.plan import VivaPlan, days_left
 
 
 def cached_plan(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings, runs: int = 10) -> VivaPlan | None:
-    """The plan, simulated again only when the reviews, the settings, the deck or the day change."""
-    signature = (profile, store.flashcard_review_count(profile), json.dumps(settings.to_dict()), len(bank.items), now.date(), runs)
-    key = "_plan-" + hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
-    if key not in st.session_state:
-        st.session_state[key] = learner_plan(store, bank.items, profile, now, settings, runs)
-    return st.session_state[key]
+    """The plan, simulated again only when the reviews, the settings, the parameters, the deck or
+    the day change. The last few plans are kept (Settings asks for two a run), not one per review."""
+    parameters = store.parameters_for(profile).values
+    signature = (profile, store.flashcard_review_count(profile), json.dumps(settings.to_dict()), parameters, len(bank.items), now.date(),
+                 runs)  # fmt: skip
+    key = hashlib.sha256(repr(signature).encode()).hexdigest()[:16]
+    plans = st.session_state.setdefault("_plans", {})
+    if key not in plans:
+        plans[key] = learner_plan(store, bank.items, profile, now, settings, runs)
+        while len(plans) > PLANS_KEPT:
+            plans.pop(next(iter(plans)))  # the oldest
+    return plans[key]
+
+
+PLANS_KEPT = 4
 
 
 # -- Today -------------------------------------------------------------------------------------------
@@ -56,7 +66,7 @@ def render_viva_panel(bank: Bank, store, profile: str, now: datetime, settings: 
     if left == 1:
         st.info("Tomorrow is the day: today's queue ends with a final pass over your weakest cards.", icon=":material/flag:")
     elif not plan.on_track:
-        st.warning(_behind(plan), icon=":material/trending_down:")
+        st.warning(_behind(plan, settings), icon=":material/trending_down:")
     load_col, topic_col = st.columns([3, 2])
     with load_col:
         _render_daily_load(plan)
@@ -64,9 +74,11 @@ def render_viva_panel(bank: Bank, store, profile: str, now: datetime, settings: 
         _render_topic_recall(bank, plan)
 
 
-def _behind(plan: VivaPlan) -> str:
+def _behind(plan: VivaPlan, settings: LearnerSettings) -> str:
     if plan.unseen_on_date >= 1:
         unseen = f"about {plan.unseen_on_date:.0f} cards stay unseen on the day"
+        if plan.new_per_day >= plan.needed_new_per_day:  # the pace is enough: the review limit holds new cards back
+            return f"{unseen.capitalize()}: your limit of {settings.max_reviews_per_day} reviews a day leaves no room for them (Settings)."
         return f"At {plan.new_per_day} new cards a day, {unseen}: the plan needs {plan.needed_new_per_day}."
     return f"The prediction is below your desired {plan.desired_retention:.0%}: review what is due each day, or raise the daily limit."
 
@@ -168,21 +180,42 @@ def leech_note(before: controls.CardMeta, after: controls.CardMeta, threshold: i
 # -- Settings ----------------------------------------------------------------------------------------
 
 
+# Settings' widgets below the viva date that change its plan, by the field each sets and its key.
+EDITED_BELOW = {"desired_retention": "retention", "new_per_day": "limit-new", "max_reviews_per_day": "limit-reviews",
+                "load_balance": "load-balance"}  # fmt: skip
+
+
+def edited_settings(saved: LearnerSettings) -> LearnerSettings:
+    """The saved settings with what the learner has set, not yet saved, in the widgets drawn further
+    down the page (a widget's value is in session state under its key before it is drawn again), so
+    the plan's preview above them uses the retention and limits that the workload preview uses."""
+    return replace(saved, **{field: st.session_state[key] for field, key in EDITED_BELOW.items() if key in st.session_state})
+
+
 def render_plan_settings(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings) -> LearnerSettings:
-    """The viva date and the plan's pace, with the plan they give, before saving."""
-    has_date = st.checkbox("I have a viva date", value=settings.viva_date is not None, key="plan-has-date")
+    """The viva date and the plan's pace, with the plan they give, before saving. `settings`: the
+    saved ones with the retention and limits being edited (edited_settings)."""
+    # A date that has passed is over: the box starts unticked (a date input cannot show a value
+    # before its minimum, today) and the stored date stays as it is unless a new one is chosen.
+    passed = settings.viva_date is not None and settings.viva_date < now.date()
+    has_date = st.checkbox("I have a viva date", value=settings.viva_date is not None and not passed, key="plan-has-date")
     if not has_date:
+        if passed:
+            st.caption(f"Your viva was on {settings.viva_date:%d %B %Y}: scheduling is back to normal. Tick the box to plan another date.")
+            return settings
         return settings.with_viva_date(None, now.date())
-    default = settings.viva_date or date.fromordinal(now.date().toordinal() + 30)
+    default = settings.viva_date if settings.viva_date and not passed else date.fromordinal(now.date().toordinal() + 30)
     viva = st.date_input("Viva date", value=default, min_value=now.date(), key="plan-date")
     trial = settings.with_viva_date(viva, now.date())
     plan = cached_plan(bank, store, profile, now, trial, runs=5)
     if plan is None:
         st.caption("That is today: the plan covers the days before the viva.")
         return trial
+    # Keyed by the pace the plan needs: a widget keeps what it showed before, so with a fixed key a
+    # new date would keep the old date's pace and save it as the learner's own.
     pace = st.number_input(
-        "New cards a day for the plan", 1, 500, value=settings.plan_new_per_day or plan.needed_new_per_day, key="plan-pace",
-        help=f"The plan needs {plan.needed_new_per_day} a day to see every card early enough",
+        "New cards a day for the plan", 1, 500, value=settings.plan_new_per_day or plan.needed_new_per_day,
+        key=f"plan-pace-{plan.needed_new_per_day}", help=f"The plan needs {plan.needed_new_per_day} a day to see every card early enough",
     )  # fmt: skip
     trial = LearnerSettings.from_dict({**trial.to_dict(), "plan_new_per_day": None if pace == plan.needed_new_per_day else pace})
     plan = cached_plan(bank, store, profile, now, trial, runs=5)
@@ -196,7 +229,9 @@ def render_plan_settings(bank: Bank, store, profile: str, now: datetime, setting
 
 
 def render_retention_settings(bank: Bank, store, profile: str, now: datetime, settings: LearnerSettings) -> float:
-    """Desired retention with a 30-day workload preview from the learner's own cards and parameters."""
+    """Desired retention with a 30-day workload preview from the learner's own cards and parameters.
+    `settings`: what render_plan_settings returned, so the preview has the viva date and pace being
+    edited, not the saved ones."""
     from study.workload import workload_preview
 
     low, high = RETENTION_RANGE
@@ -214,17 +249,25 @@ def render_retention_settings(bank: Bank, store, profile: str, now: datetime, se
     return retention
 
 
-def render_optimize(store, profile: str, now: datetime) -> None:
-    """Anki's Optimize: fit FSRS to this learner's reviews, with log loss and RMSE before and after."""
-    from study.fit import MIN_INTERDAY_REVIEWS, optimize_learner
+def render_optimize(store, profile: str) -> None:
+    """Anki's Optimize: fit FSRS to this learner's reviews, with log loss and RMSE before and after.
+    The fit runs in a process of its own (study.refits, as the automatic refit does): this page
+    shows it running and reads the report it stores when it is done."""
+    from study.fit import MIN_INTERDAY_REVIEWS
+    from ui.state import refit_pool
 
     in_use = store.parameters_for(profile)
     where = {"learner": "fitted to your reviews", "class": "fitted to the class", "defaults": "FSRS-6's defaults"}[in_use.source]
     st.caption(f"Parameters in use: {where}. The optimizer needs {MIN_INTERDAY_REVIEWS} reviews made a day or more after the one before.")
-    if st.button("Optimize", icon=":material/tune:", key="optimize"):
-        with st.spinner("Fitting FSRS to your reviews (py-fsrs's optimizer)..."):
-            st.session_state["fit-report"] = optimize_learner(store, profile, now)
-    report = st.session_state.get("fit-report") or _stored_report(store, profile)
+    status = refit_pool().status(store.target, profile)
+    if status.state is None and st.button("Optimize", icon=":material/tune:", key="optimize"):
+        refit_pool().request(store.target, profile)
+        st.rerun()  # drawn again without the button: one fit at a time
+    if status.state is not None:
+        _refit_progress(store.target, profile)
+    elif status.last_exit:
+        st.error(f"The last fit stopped (exit status {status.last_exit}): {status.last_error or 'no message'}. Optimize tries again.")
+    report = _stored_report(store, profile)
     if report is None:
         return
     if report.log_loss_before is None:
@@ -236,6 +279,31 @@ def render_optimize(store, profile: str, now: datetime) -> None:
     after_col.metric("RMSE", f"{report.rmse_after:.4f}", delta=f"{report.rmse_after - report.rmse_before:+.4f}", delta_color="inverse",
                      help="predicted against observed recall, in 20 bins of prediction")  # fmt: skip
     st.caption(_report_line(report))
+
+
+REFIT_POLL_S = 2  # how often Settings looks whether a running fit has finished
+
+
+@st.fragment(run_every=REFIT_POLL_S)
+def _refit_progress(target: str, profile: str) -> None:
+    """While the fit runs (or waits for others to finish), say so; when it is done, rerun the page,
+    whose caption and report then show the parameters it stored."""
+    import time
+
+    from study.refits import QUEUED
+    from ui.state import refit_pool
+
+    status = refit_pool().status(target, profile)
+    if status.state is None:
+        st.rerun()
+    waited = time.time() - status.since
+    if status.state == QUEUED:
+        st.info(f"Your fit is waiting: the server runs a few at a time and starts yours when one finishes ({status.ahead} queued "
+                f"before yours, {waited:.0f} s so far).", icon=":material/hourglass_top:")  # fmt: skip
+    else:
+        st.info(f"Fitting FSRS to your reviews in the background (py-fsrs's optimizer): {waited:.0f} s so far (from about 15 s "
+                "to a few minutes on a busy server). You can keep studying; the new parameters are used as soon as it is done.",
+                icon=":material/hourglass_top:")  # fmt: skip
 
 
 def _stored_report(store, profile: str):

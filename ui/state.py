@@ -119,10 +119,23 @@ def elapsed_ms(key: str) -> int | None:
     return None if start is None else max(0, int((time.time() - start) * 1000))
 
 
+def refit_pool():
+    """The server's refit processes (study.refits); a bad VIVA_MAX_REFITS stops the page with its line."""
+    from study.refits import pool
+
+    try:
+        return pool()
+    except ValueError as error:
+        st.error(str(error))
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+
+
 def after_flashcard_review() -> None:
-    """Every N flashcard reviews the learner's FSRS parameters are refitted, in a separate process."""
-    from study.fit import refit_due, start_refit
+    """Every N flashcard reviews the learner's FSRS parameters are refitted, in a separate process
+    (queued while the server already runs its limit of them)."""
+    from study.fit import refit_due
 
     store = get_store()
     if refit_due(store, profile()):
-        start_refit(store.target, profile())
+        refit_pool().request(store.target, profile())

@@ -1,37 +1,87 @@
 """Data exercises: uint8 images to normalised tensors, a stratified split, a confusion matrix."""
 
 from exercises.library import code
+from exercises.library.kit import draw_seed, variant
 from exercises.model import Exercise, Mistake
-from exercises.report import same
+from exercises.observe import Raised, WrongResult
+from exercises.report import Check, Finding, error_finding, kind_of, values
 
 # ---------------------------------------------------------------- normalise a batch
 
 _MEAN, _STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
 
 
-def _check_normalise(learner, reference, report) -> None:
+def _images(n: int, seed: int):
     import numpy as np
 
-    def batch(n: int, seed: int):
-        return np.random.default_rng(seed).integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8), _MEAN, _STD
+    return np.random.default_rng(seed).integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
 
-    def case(name: str, n: int, seed: int) -> None:
-        def body():
-            expected, got = reference(*batch(n, seed)), report.call(learner, *batch(n, seed))
-            meaning = "divide by 255 first (the statistics are for pixels in [0, 1]), move channels first (N, C, H, W), then (x - mean) / std per channel"
-            if hasattr(got, "shape") and tuple(got.shape) != tuple(expected.shape):
-                return (
-                    False,
-                    f"shape {tuple(expected.shape)}",
-                    f"shape {tuple(got.shape)}",
-                    "permute (N, H, W, C) to (N, C, H, W): PyTorch puts channels first",
-                )
-            return same(got, expected, 1e-4), expected, got, meaning
 
-        report.check(name, body, if_error="build a float tensor with torch.from_numpy(images).float() and permute it to (N, C, H, W)")
+def _normalise_run(fn, n: int, seed: int, as_lists: bool = False):
+    mean, std = (list(_MEAN), list(_STD)) if as_lists else (_MEAN, _STD)
+    return fn(_images(n, seed), mean, std)
 
-    case("a batch of 4", 4, 0)
-    case("a batch of one", 1, 1)
+
+def _normalise_input_kept(fn, n: int, seed: int):
+    images = _images(n, seed)
+    fn(images, _MEAN, _STD)
+    return bool((images == _images(n, seed)).all())
+
+
+def _normalise_variant(scale: float, axes: tuple, swap: bool = False):
+    def normalise(images, mean, std):
+        import torch
+
+        x = torch.from_numpy(images).float().permute(*axes) / scale
+        m, s = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
+        return (x - s) / m if swap else (x - m) / s
+
+    return normalise
+
+
+def _normalise_reshaped(images, mean, std):
+    import torch
+
+    x = torch.from_numpy(images).float().reshape(images.shape[0], 3, 32, 32) / 255.0
+    return (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+
+
+def _normalise_checks(rng):
+    meaning = "divide by 255 first (the statistics are for pixels in [0, 1]), move channels first with permute(0, 3, 1, 2), then (x - mean) / std per channel"
+    mistakes = (
+        variant(_normalise_variant(1.0, (0, 3, 1, 2)), "divide by 255 first: the mean and std are statistics of pixels in [0, 1]"),
+        variant(
+            _normalise_variant(255.0, (0, 3, 2, 1)),
+            "permute(0, 3, 2, 1) also swaps height and width: channels first is permute(0, 3, 1, 2)",
+        ),
+        variant(_normalise_variant(255.0, (0, 3, 1, 2), swap=True), "subtract the mean and divide by the std, not the other way round"),
+        variant(
+            _normalise_reshaped, "reshape and view keep the memory order (H, W, C): they scramble the pixels; permute the axes instead"
+        ),
+    )
+    compare = values(meaning, rtol=1e-5, atol=1e-5, variants=mistakes, exact_dtype=True)
+    n, seeds = rng.randint(2, 6), [draw_seed(rng) for _ in range(4)]
+
+    def kept(expected, got, context):
+        if isinstance(got, Raised):
+            return error_finding(got, meaning)
+        return (
+            None
+            if got
+            else Finding(
+                "failed",
+                "the images unchanged",
+                "modified",
+                "do not modify the caller's array: torch.from_numpy shares its memory, so work on a float copy",
+            )
+        )
+
+    return [
+        Check(f"a batch of {n} images: float32, (N, 3, 32, 32), standardised", lambda fn: _normalise_run(fn, n, seeds[0]), compare),
+        Check("a batch of one image", lambda fn: _normalise_run(fn, 1, seeds[1]), compare),
+        Check("mean and std given as lists", lambda fn: _normalise_run(fn, 3, seeds[2], as_lists=True), compare),
+        Check("the caller's uint8 array is left unchanged", lambda fn: _normalise_input_kept(fn, 2, seeds[3]), kept),
+    ]
 
 
 def _normalise_code(scale: str) -> str:
@@ -67,7 +117,7 @@ NORMALISE = Exercise(
     '''),
     solution=_normalise_code("x = x / 255.0  # the statistics are of [0, 1] pixels"),
     hint="Three steps: / 255, permute(0, 3, 1, 2), (x - mean) / std with mean and std shaped (1, 3, 1, 1).",
-    checks=_check_normalise,
+    checks=_normalise_checks,
     mistakes=(Mistake("forgetting to divide by 255", _normalise_code("x = x  # still 0-255"), "divide by 255"),),
     items=("viva-04-normalization-values-applied-cifar-10", "resnet-05-normalize-inputs-using-dataset-mean"),
 )
@@ -76,52 +126,102 @@ NORMALISE = Exercise(
 # ---------------------------------------------------------------- stratified split
 
 
-def _check_split(learner, _reference, report) -> None:
+def _split_labels(rng, gaps: bool = False):
     import numpy as np
 
-    labels = np.repeat(np.arange(4), [100, 60, 30, 10])  # imbalanced, as real subsets are
-    np.random.default_rng(0).shuffle(labels)
+    def count() -> int:
+        while True:  # no class whose count * fraction ends in .5: rounding rules would then differ
+            drawn = rng.choice([3, 7, 11, 14, 23, 38, 61, 100])
+            if abs((drawn * fraction) % 1 - 0.5) > 0.05:
+                return drawn
 
-    def split(seed: int = 0):
-        train, val = report.call(learner, labels, 0.2, seed)
-        return np.asarray(train), np.asarray(val)
+    fraction = rng.choice([0.1, 0.15, 0.2, 0.25, 0.3])
+    classes = rng.sample([0, 2, 3, 7, 9, 12], rng.randint(3, 5)) if gaps else list(range(rng.randint(3, 6)))
+    labels = np.concatenate([np.full(count(), c) for c in classes])
+    np.random.default_rng(rng.randrange(2**31)).shuffle(labels)
+    return labels, fraction, rng.randint(0, 10_000)
 
-    def partition():
-        train, val = split()
+
+def _split_run(fn, labels, fraction: float, seed: int) -> dict:
+    def indices(result) -> tuple:
+        import numpy as np
+
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise WrongResult(f"returned {kind_of(result)}: return the pair (train_indices, val_indices)")
+        arrays = tuple(np.asarray(part) for part in result)
+        if any(a.dtype == bool for a in arrays):
+            raise WrongResult("return index arrays (np.flatnonzero of a mask), not boolean masks")
+        if any(a.ndim != 1 or (a.size and a.dtype.kind not in "iu") for a in arrays):
+            raise WrongResult("return two 1-D arrays of integer indices")
+        return arrays
+
+    train, val = indices(fn(labels.copy(), fraction, seed))
+    again = indices(fn(labels.copy(), fraction, seed))
+    other = indices(fn(labels.copy(), fraction, seed + 1))
+    return {"labels": labels, "fraction": fraction, "train": train, "val": val, "again": again, "other": other}
+
+
+def _split_checks(rng):
+    def problem(got) -> tuple[str, str, str] | None:
+        """(expected, got, message) for the first property the split breaks."""
+        import numpy as np
+
+        labels, train, val = got["labels"], got["train"], got["val"]
         together = np.sort(np.concatenate([train, val]))
-        ok = len(np.intersect1d(train, val)) == 0 and np.array_equal(together, np.arange(len(labels)))
-        return (
-            ok,
-            "disjoint index arrays covering all 200 samples",
-            f"{len(train)} train + {len(val)} val, {len(np.intersect1d(train, val))} shared",
-            "return two index arrays that do not overlap and together cover every sample once",
-        )
+        shared = len(np.intersect1d(train, val))
+        if shared or not np.array_equal(together, np.arange(len(labels))):
+            return (f"disjoint index arrays covering all {len(labels)} samples once", f"{len(train)} train + {len(val)} val, {shared} shared",
+                    "return two index arrays that do not overlap and together hold every sample once")  # fmt: skip
+        classes = np.unique(labels)
+        want = [round(int((labels == c).sum()) * got["fraction"]) for c in classes]
+        have = [int((labels[val] == c).sum()) for c in classes]
+        if want != have:
+            return (f"per class {dict(zip(classes.tolist(), want, strict=True))}", f"{dict(zip(classes.tolist(), have, strict=True))}",
+                    "split each class separately: the validation set holds round(count * val_fraction) of every class (a plain random split does not)")  # fmt: skip
+        return None
 
-    def proportions():
-        _, val = split()
-        expected = [20, 12, 6, 2]
-        got = np.bincount(labels[val], minlength=4).tolist()
-        return (
-            got == expected,
-            expected,
-            got,
-            "split each class separately: the validation set must hold val_fraction of every class (a plain random split does not)",
-        )
+    def valid(expected, got, context):
+        if isinstance(got, Raised):
+            return error_finding(
+                got,
+                "loop over np.unique(labels); shuffle each class's indices with rng = np.random.default_rng(seed); the first round(n * val_fraction) go to validation",
+            )
+        found = problem(got)
+        return Finding("failed", *found) if found else None
 
-    def seeded():
-        first, second = split(3)[1], split(3)[1]
-        other = split(4)[1]
-        ok = np.array_equal(np.sort(first), np.sort(second)) and not np.array_equal(np.sort(first), np.sort(other))
-        return (
-            ok,
-            "same seed, same split; new seed, new split",
-            "differs" if not ok else "as expected",
-            "draw the permutation from np.random.default_rng(seed)",
-        )
+    def seeded(expected, got, context):
+        import numpy as np
 
-    report.check("train and validation partition the indices", partition)
-    report.check("every class keeps its proportion in validation", proportions)
-    report.check("the split is a function of the seed", seeded)
+        found = valid(expected, got, context)
+        if found:
+            return found
+        same = lambda a, b: all(np.array_equal(np.sort(x), np.sort(y)) for x, y in zip(a, b, strict=True))  # noqa: E731
+        if not same((got["train"], got["val"]), got["again"]):
+            return Finding(
+                "failed",
+                "the same split for the same seed",
+                "another split",
+                "draw every random choice from np.random.default_rng(seed), so the same seed gives the same split",
+            )
+        if same((got["train"], got["val"]), got["other"]):
+            return Finding(
+                "failed",
+                "another split for another seed",
+                "the same split",
+                "the split must be random and depend on the seed: shuffle each class's indices with np.random.default_rng(seed)",
+            )
+        return None
+
+    cases_ = [_split_labels(rng), _split_labels(rng), _split_labels(rng, gaps=True)]
+    return [
+        Check(
+            f"train and validation partition the {len(cases_[0][0])} indices, every class in proportion",
+            lambda fn: _split_run(fn, *cases_[0]),
+            valid,
+        ),
+        Check("the same seed gives the same split, another seed another", lambda fn: _split_run(fn, *cases_[1]), seeded),
+        Check("class labels with gaps (not 0..C-1)", lambda fn: _split_run(fn, *cases_[2]), valid),
+    ]
 
 
 STRATIFIED_SPLIT = Exercise(
@@ -155,7 +255,7 @@ STRATIFIED_SPLIT = Exercise(
             return np.concatenate(train), np.concatenate(val)
     """),
     hint="Loop over the classes; shuffle each class's indices; take the first round(n * fraction) for validation.",
-    checks=_check_split,
+    checks=_split_checks,
     mistakes=(
         Mistake(
             "a plain random split",
@@ -178,32 +278,62 @@ STRATIFIED_SPLIT = Exercise(
 # ---------------------------------------------------------------- confusion matrix
 
 
-def _check_confusion(learner, reference, report) -> None:
+def _confusion_inputs(n: int, classes: int, seed: int, absent: int | None = None):
     import torch
 
-    def inputs():
-        generator = torch.Generator().manual_seed(0)
-        labels = torch.randint(0, 4, (60,), generator=generator)
-        predictions = torch.where(torch.rand(60, generator=generator) < 0.6, labels, torch.randint(0, 4, (60,), generator=generator))
-        return predictions, labels, 4
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, classes, (n,), generator=generator)
+    predictions = torch.where(torch.rand(n, generator=generator) < 0.6, labels, torch.randint(0, classes, (n,), generator=generator))
+    if absent is not None:  # a class that is never the label nor the prediction
+        labels, predictions = labels.masked_fill(labels == absent, 0), predictions.masked_fill(predictions == absent, 0)
+    return predictions, labels, classes
 
-    def body():
-        expected, got = reference(*inputs()), report.call(learner, *inputs())
-        meaning = "rows are the true classes and columns the predictions: matrix[label, prediction] += 1 (torch and sklearn agree on this)"
-        return same(got, expected, 0), expected, got, meaning
 
-    def edge():
-        predictions, labels = torch.tensor([2]), torch.tensor([1])
-        expected, got = reference(predictions, labels, 3), report.call(learner, predictions, labels, 3)
-        return (
-            same(got, expected, 0),
-            expected,
-            got,
-            "a single sample, and classes that never occur, still give a num_classes x num_classes matrix",
-        )
+def _confusion_advanced_indexing(predictions, labels, num_classes):
+    import torch
 
-    report.check("60 predictions over 4 classes", body)
-    report.check("one sample, 3 classes", edge)
+    matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    matrix[labels, predictions] += 1
+    return matrix
+
+
+def _confusion_swapped(predictions, labels, num_classes):
+    import torch
+
+    matrix = torch.zeros(num_classes, num_classes, dtype=torch.long)
+    for prediction, label in zip(predictions.tolist(), labels.tolist(), strict=True):
+        matrix[prediction, label] += 1
+    return matrix
+
+
+def _confusion_checks(rng):
+    meaning = "rows are the true classes and columns the predictions: matrix[label, prediction] += 1 for every sample, in a long tensor of num_classes x num_classes"
+    mistakes = (
+        variant(_confusion_swapped, "rows are the true classes and columns the predictions: you have them swapped"),
+        variant(
+            _confusion_advanced_indexing,
+            "matrix[labels, predictions] += 1 counts a repeated pair once: use index_put_(..., accumulate=True), torch.bincount, or a loop",
+        ),
+    )
+    compare = values(meaning, rtol=0, atol=0, variants=mistakes)
+    n, classes = rng.randint(40, 90), rng.randint(3, 7)
+    seeds = [draw_seed(rng) for _ in range(4)]
+    return [
+        Check(f"{n} predictions over {classes} classes", lambda fn: fn(*_confusion_inputs(n, classes, seeds[0])), compare),
+        Check(
+            "a class that never occurs still has its row and column",
+            lambda fn: fn(*_confusion_inputs(30, classes + 1, seeds[1], absent=classes)),
+            compare,
+        ),
+        Check("one sample", lambda fn: fn(*_confusion_inputs(1, classes, seeds[2])), compare),
+        Check("every sample the same pair", lambda fn: fn(_full(5, 1), _full(5, 2), 3), compare),
+    ]
+
+
+def _full(n: int, value: int):
+    import torch
+
+    return torch.full((n,), value, dtype=torch.long)
 
 
 def _confusion_code(index: str) -> str:
@@ -233,7 +363,7 @@ CONFUSION_MATRIX = Exercise(
     """),
     solution=_confusion_code("label, prediction"),
     hint="One count per (true class, predicted class) pair.",
-    checks=_check_confusion,
+    checks=_confusion_checks,
     mistakes=(Mistake("rows and columns swapped", _confusion_code("prediction, label"), "rows are the true classes"),),
     items=("viva-29-add-per-class-accuracy-logging",),
 )

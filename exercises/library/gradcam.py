@@ -1,57 +1,98 @@
 """Grad-CAM on a small CNN, checked against a reference built from hooks."""
 
 from exercises.library import code
+from exercises.library.kit import draw_seed, variant
 from exercises.model import Exercise, Mistake
-from exercises.report import same
+from exercises.report import Check, values
 
 
-def _small_cnn():
+def _cam_model(config: dict):
     import torch
     from torch import nn
 
-    torch.manual_seed(0)
+    torch.manual_seed(config["seed"])
+    c1, c2 = config["c1"], config["c2"]
+    side = config["size"] // 4
     return nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, 5),
+        nn.Conv2d(3, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(),  # the layer: its gradient varies over space, as the head below is not a plain average
+        nn.Conv2d(c2, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(c2 * side * side, config["classes"]),
     ).eval()  # fmt: skip
 
 
-def _check_grad_cam(learner, reference, report) -> None:
+def _cam_run(fn, config: dict):
     import torch
 
-    def heatmaps(fn, class_index: int):
-        model = _small_cnn()
-        image = torch.randn(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
-        return report.call(fn, model, model[4], image, class_index)  # the last ReLU: the last conv block's output
+    model = _cam_model(config)
+    image = torch.randn(1, 3, config["size"], config["size"], generator=torch.Generator().manual_seed(config["seed"] + 1))
+    return fn(model, model[4], image, config["class"])  # the last ReLU: the last conv block's output
 
-    def case(name: str, class_index: int) -> None:
-        def body():
-            expected, got = heatmaps(reference, class_index), heatmaps(learner, class_index)
-            got = got.detach() if isinstance(got, torch.Tensor) else got
-            meaning = (
-                "weight each feature map by the mean of the class score's gradient over that map, sum over channels, "
-                "apply ReLU, and scale to a maximum of 1"
-            )
-            return same(got, expected, 1e-4), expected, got, meaning
 
-        report.check(name, body)
+def _cam_variant(weigh, finish):
+    """A wrong grad_cam from how it weighs the maps and how it finishes the sum."""
 
-    case("heatmap for class 0 matches the reference", 0)
-    case("heatmap for class 3 matches the reference", 3)
+    def grad_cam(model, layer, image, class_index):
+        saved = {}
+        forward = layer.register_forward_hook(lambda module, inputs, output: saved.update(features=output))
+        backward = layer.register_full_backward_hook(lambda module, grad_in, grad_out: saved.update(grads=grad_out[0]))
+        try:
+            model.zero_grad()
+            model(image)[0, class_index].backward()
+        finally:
+            forward.remove()
+            backward.remove()
+        cam = (weigh(saved["grads"]) * saved["features"]).sum(dim=1)[0]
+        return finish(cam).detach()
 
-    def shape_and_range():
-        got = heatmaps(learner, 2)
-        ok = isinstance(got, torch.Tensor) and tuple(got.shape) == (8, 8) and got.min() >= 0 and abs(got.max().item() - 1) < 1e-5
-        shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-        return (
-            ok,
-            "(8, 8), values in [0, 1], maximum 1",
-            shape,
-            "return the layer's spatial size (8 x 8 here), after ReLU, divided by its maximum",
-        )
+    return grad_cam
 
-    report.check("the heatmap is the layer's size and lies in [0, 1]", shape_and_range)
+
+def _grad_cam_checks(rng):
+
+    meaning = "weight each feature map by the spatial mean of the class score's gradient over it, sum over channels, apply ReLU, divide by the maximum"
+    mean = lambda g: g.mean(dim=(2, 3), keepdim=True)  # noqa: E731
+    scaled = lambda cam: cam.relu() / cam.relu().max().clamp(min=1e-12)  # noqa: E731
+    mistakes = (
+        variant(
+            _cam_variant(mean, lambda cam: (cam - cam.min()) / (cam - cam.min()).max()),
+            "apply ReLU to the weighted sum: only evidence for the class counts",
+        ),
+        variant(
+            _cam_variant(lambda g: g.amax(dim=(2, 3), keepdim=True), scaled),
+            "each map's weight is the mean of its gradient over the spatial positions, not the max",
+        ),
+        variant(
+            _cam_variant(lambda g: g.abs().mean(dim=(2, 3), keepdim=True), scaled),
+            "keep the gradient's sign: a map whose gradient is negative counts against the class",
+        ),
+        variant(_cam_variant(mean, lambda cam: cam.relu() / cam.relu().sum()), "divide by the maximum, so the heatmap peaks at 1"),
+        variant(_cam_variant(mean, lambda cam: cam.relu()), "divide by the maximum, so the heatmap peaks at 1"),
+    )
+    compare = values(meaning, rtol=1e-4, atol=1e-5, variants=mistakes)
+
+    def config() -> dict:
+        return {
+            "seed": draw_seed(rng),
+            "c1": rng.choice([4, 6, 8]),
+            "c2": rng.choice([8, 12, 16]),
+            "classes": rng.randint(4, 8),
+            "size": rng.choice([12, 16, 20]),
+        }
+
+    first, second, third = config(), config(), config()
+    first["class"], second["class"], third["class"] = 0, rng.randint(1, second["classes"] - 1), rng.randint(0, third["classes"] - 1)
+    side = lambda c: c["size"] // 2  # noqa: E731
+    return [
+        Check(f"class 0 of {first['classes']}, a {side(first)}x{side(first)} layer", lambda fn: _cam_run(fn, first), compare),
+        Check(
+            f"class {second['class']} of {second['classes']}, a {side(second)}x{side(second)} layer",
+            lambda fn: _cam_run(fn, second),
+            compare,
+        ),
+        Check(
+            f"class {third['class']} of {third['classes']}, a {side(third)}x{side(third)} layer", lambda fn: _cam_run(fn, third), compare
+        ),
+    ]
 
 
 def _grad_cam_code(relu: str) -> str:
@@ -97,7 +138,7 @@ GRAD_CAM = Exercise(
     '''),
     solution=_grad_cam_code("torch.relu(cam)  # only evidence for the class"),
     hint="register_forward_hook and register_full_backward_hook on the layer; backward from the class's logit.",
-    checks=_check_grad_cam,
+    checks=_grad_cam_checks,
     mistakes=(Mistake("no ReLU on the weighted sum", _grad_cam_code("cam - cam.min()"), "ReLU"),),
     items=("keras-s9-q1-grad-cam-computing", "keras-s9-q9-limitations-grad-cam-task"),
 )

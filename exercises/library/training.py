@@ -2,72 +2,200 @@
 batch, early stopping, gradient clipping, checkpoint and resume, seeding."""
 
 from exercises.library import code
+from exercises.library.kit import call_check, cases_check, draw_seed, variant, weights
 from exercises.model import Exercise, Mistake
-from exercises.report import compare, same
+from exercises.observe import Raised, WrongResult, capture
+from exercises.report import Check, Finding, cases, error_finding, kind_of, mismatch, show, values
 
 
-def _tiny_model(seed: int = 0, dropout: bool = False):
+def _model(seed: int, features: int, hidden: int, classes: int, dropout: bool = False):
     import torch
     from torch import nn
 
     torch.manual_seed(seed)
-    layers = [nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU()] + ([nn.Dropout(0.5)] if dropout else []) + [nn.Linear(8, 3)]
+    layers = (
+        [nn.Linear(features, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU()]
+        + ([nn.Dropout(0.3)] if dropout else [])
+        + [nn.Linear(hidden, classes)]
+    )
     return nn.Sequential(*layers)
 
 
-def _batch(seed: int = 1, size: int = 16):
+def _data(seed: int, size: int, features: int, classes: int):
     import torch
 
     generator = torch.Generator().manual_seed(seed)
-    return torch.randn(size, 6, generator=generator), torch.randint(0, 3, (size,), generator=generator)
+    return torch.randn(size, features, generator=generator), torch.randint(0, classes, (size,), generator=generator)
 
 
-def _weights(model) -> list:
-    return [p.detach().clone() for p in model.parameters()]
+def _shape(rng) -> dict:
+    """A small classifier's sizes and data, drawn: no two runs of the checks share them."""
+    return {
+        "seed": draw_seed(rng),
+        "features": rng.randint(4, 9),
+        "hidden": rng.randint(6, 12),
+        "classes": rng.randint(3, 6),
+        "batch": rng.randint(9, 20),
+    }
 
 
-# ---------------------------------------------------------------- a training step
+def _instrument(optimizer, log: list, before: list) -> None:
+    """Record each zero_grad() and step() of `optimizer`, with the gradients step() found and
+    whether the weights had changed before it (an update by hand)."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    step, zero_grad = optimizer.step, optimizer.zero_grad
+
+    def recorded_step(*args, **kwargs):
+        moved = any(not bool((p.detach() == b).all()) for p, b in zip(params, before[0], strict=True))
+        log.append({"call": "step", "grads": [None if p.grad is None else p.grad.detach().clone() for p in params], "moved": moved})
+        return step(*args, **kwargs)
+
+    def recorded_zero_grad(*args, **kwargs):
+        log.append({"call": "zero_grad"})
+        return zero_grad(*args, **kwargs)
+
+    optimizer.step, optimizer.zero_grad = recorded_step, recorded_zero_grad
 
 
-def _check_train_step(learner, reference, report) -> None:
+def _train_run(fn, config: dict, steps: int, smoothing: float = 0.0, dropout: bool = False) -> dict:
+    """`steps` calls of fn on a fresh model and an instrumented SGD with momentum: what each call
+    returned, which optimizer calls it made, the gradients each step() saw, the final weights."""
     import torch
     from torch import nn
 
-    def run(step, steps: int):
-        model = _tiny_model()
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        losses = [report.call(step, model, *_batch(seed), nn.CrossEntropyLoss(), optimizer) for seed in range(1, steps + 1)]
-        return losses, _weights(model), model.training
+    model = _model(config["seed"], config["features"], config["hidden"], config["classes"], dropout)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3)
+    criterion = nn.CrossEntropyLoss(label_smoothing=smoothing)
+    log, before, calls, returns, moved_by_hand = [], [None], [], [], []
+    _instrument(optimizer, log, before)
+    for step in range(steps):
+        images, labels = _data(config["seed"] + step + 1, config["batch"], config["features"], config["classes"])
+        before[0] = weights(model)
+        mark = len(log)
+        torch.manual_seed(config["seed"] + 100 + step)  # the same dropout masks for the reference and the learner
+        returns.append(capture(fn, model, images, labels, criterion, optimizer))
+        made = [entry["call"] for entry in log[mark:]]
+        calls.append(made)
+        changed = any(not bool((p.detach() == b).all()) for p, b in zip(model.parameters(), before[0], strict=True))
+        moved_by_hand.append(any(e.get("moved") for e in log[mark:]) or ("step" not in made and changed))
+    steps_seen = [entry["grads"] for entry in log if entry["call"] == "step"]
+    return {
+        "returns": returns,
+        "calls": calls,
+        "grads": steps_seen,
+        "weights": weights(model),
+        "training": model.training,
+        "by_hand": moved_by_hand,
+    }
 
-    def first_loss():
-        (got,), _, _ = run(learner, 1)
-        (expected,), _, _ = run(reference, 1)
-        return same(got, expected), expected, got, "return loss.item() of this batch, computed before the update"
 
-    def one_step():
-        _, got, _ = run(learner, 1)
-        _, expected, _ = run(reference, 1)
-        return (
-            same(got, expected),
-            expected[0],
-            got[0],
-            "the weights did not move as one SGD step moves them: call loss.backward() then optimizer.step()",
+def _first_error(observation: dict, on_error: str):
+    raised_here = next((r for r in observation["returns"] if isinstance(r, Raised)), None)
+    return error_finding(raised_here, on_error) if raised_here else None
+
+
+_STEP_MEANING = (
+    "clear the gradients (optimizer.zero_grad()), compute criterion(model(images), labels), call loss.backward(), then optimizer.step()"
+)
+
+
+def _step_discipline(expected: dict, got: dict) -> str | None:
+    """What is wrong with the optimizer calls themselves, when something is."""
+    for index, made in enumerate(got["calls"]):
+        steps = made.count("step")
+        if got["by_hand"][index]:
+            return "the weights changed outside optimizer.step(): let the optimizer update them (it applies momentum and weight decay)"
+        if steps == 0:
+            return "optimizer.step() was never called: the weights did not move"
+        if steps > 1:
+            return f"optimizer.step() ran {steps} times in one call: once per batch"
+    for grads in got["grads"]:
+        if all(g is None or not bool(g.any()) for g in grads):
+            return (
+                "the gradients were empty when optimizer.step() ran: zero_grad() goes before backward(), not between backward() and step()"
+            )
+    return None
+
+
+def _train_step_checks(rng):
+    def returns_loss(expected, got, context):
+        found = _first_error(got, _STEP_MEANING)
+        if found:
+            return found
+        mism = mismatch(expected["returns"][0], got["returns"][0], 1e-5, 1e-6)
+        if mism is None:
+            return None
+        message = mism.message if mism.kind in ("none", "type") else "return loss.item() of this batch, computed before optimizer.step()"
+        return Finding("failed", mism.expected, mism.got, message)
+
+    def discipline(expected, got, context):
+        found = _first_error(got, _STEP_MEANING)
+        if found:
+            return found
+        problem = _step_discipline(expected, got)
+        steps = lambda o: [made.count("step") for made in o["calls"]]  # noqa: E731
+        return Finding("failed", f"optimizer.step() calls: {steps(expected)}", f"{steps(got)}", problem) if problem else None
+
+    def gradients(first_only: bool, meaning: str):
+        def compare(expected, got, context):
+            found = _first_error(got, _STEP_MEANING)
+            if found:
+                return found
+            problem = _step_discipline(expected, got)
+            if problem:
+                return Finding("failed", "one optimizer.step() per call, with this batch's gradients", "see message", problem)
+            for index in range(1 if first_only else len(expected["grads"])):
+                mism = mismatch(expected["grads"][index], got["grads"][index], 1e-4, 1e-6)
+                if mism:
+                    piled = (
+                        index > 0
+                        and mismatch(_sum_grads(expected["grads"][index], got["grads"][index - 1]), got["grads"][index], 1e-4, 1e-6) is None
+                    )
+                    message = (
+                        "the gradients of the step before were still there: call optimizer.zero_grad() every step" if piled else meaning
+                    )
+                    return Finding("failed", f"step {index + 1}: {mism.expected}", mism.got, message)
+            return None
+
+        return compare
+
+    def final_weights(expected, got, context):
+        found = _first_error(got, _STEP_MEANING) or discipline(expected, got, context)
+        if found:
+            return found
+        mism = mismatch(expected["weights"], got["weights"], 1e-4, 1e-6)
+        return Finding("failed", mism.expected, mism.got, _STEP_MEANING) if mism else None
+
+    def train_mode(expected, got, context):
+        found = _first_error(got, _STEP_MEANING)
+        if found:
+            return found
+        if got["training"]:
+            return None
+        return Finding(
+            "failed",
+            "model.training True",
+            "False",
+            "the step switched the model out of train mode: a training step must not call model.eval()",
         )
 
-    def three_steps():
-        _, got, training = run(learner, 3)
-        _, expected, _ = run(reference, 3)
-        meaning = "the steps after the first differ: gradients piled up across steps, call optimizer.zero_grad() every step"
-        return same(got, expected), expected[0], got[0], meaning
+    configs = [_shape(rng) for _ in range(5)]
+    criterion_meaning = (
+        "the gradients differ from those of criterion(model(images), labels) on this batch: use the criterion you are given, on this batch"
+    )
+    return [
+        Check("returns this batch's loss as a Python float", lambda fn, c=configs[0]: _train_run(fn, c, 1), returns_loss),
+        Check("one optimizer.step() per call, after backward()", lambda fn, c=configs[1]: _train_run(fn, c, 2), discipline),
+        Check("the optimizer steps with this batch's gradients (a label-smoothing criterion, dropout)",
+              lambda fn, c=configs[2]: _train_run(fn, c, 1, smoothing=0.1, dropout=True), gradients(True, criterion_meaning)),
+        Check("three steps in a row: each step's gradients are its own batch's", lambda fn, c=configs[3]: _train_run(fn, c, 3), gradients(False, criterion_meaning)),
+        Check("the weights after three steps match the reference (SGD, momentum, weight decay)", lambda fn, c=configs[4]: _train_run(fn, c, 3, dropout=True), final_weights),
+        Check("the model stays in train mode", lambda fn, c=configs[0]: _train_run(fn, c, 1), train_mode),
+    ]  # fmt: skip
 
-    def stays_in_train_mode():
-        _, _, training = run(learner, 1)
-        return training, True, training, "the step switched the model out of train mode: a training step must not call model.eval()"
 
-    report.check("returns this batch's loss", first_loss)
-    report.check("one step updates the weights like the reference", one_step)
-    report.check("three steps in a row match the reference", three_steps)
-    report.check("the model stays in train mode", stays_in_train_mode)
+def _sum_grads(these: list, earlier: list) -> list:
+    return [a if b is None else (b if a is None else a + b) for a, b in zip(these, earlier, strict=True)]
 
 
 TRAIN_STEP = Exercise(
@@ -95,7 +223,7 @@ TRAIN_STEP = Exercise(
             return loss.item()
     '''),
     hint="Four calls in order: clear the old gradients, forward and loss, backward, step.",
-    checks=_check_train_step,
+    checks=_train_step_checks,
     mistakes=(
         Mistake(
             "forgetting optimizer.zero_grad()",
@@ -131,57 +259,92 @@ TRAIN_STEP = Exercise(
 # ---------------------------------------------------------------- evaluation
 
 
-def _record_grad_mode(model) -> list[bool]:
-    """Whether autograd was on during each forward pass of `model`, appended as it runs."""
-    import torch
-
-    seen: list[bool] = []
-    model.register_forward_pre_hook(lambda *_: seen.append(torch.is_grad_enabled()))
-    return seen
-
-
-def _check_evaluate(learner, reference, report) -> None:
+def _evaluate_run(fn, config: dict, samples: int, batch: int) -> dict:
+    """fn(model, loader) on a model with dropout and BatchNorm (handed over in train mode, with
+    running statistics away from their start) and a loader whose last batch is short."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
-    def loader():
-        images, labels = _batch(seed=5, size=50)
-        return DataLoader(TensorDataset(images, labels), batch_size=16)  # a short last batch of 2
+    model = _model(config["seed"], config["features"], config["hidden"], config["classes"], dropout=True)
+    with torch.no_grad():
+        for step in range(3):
+            model(_data(config["seed"] + 50 + step, 16, config["features"], config["classes"])[0] * 3 + 1)
+    images, labels = _data(config["seed"] + 1, samples, config["features"], config["classes"])
+    autograd: list[bool] = []
+    model.register_forward_pre_hook(lambda *_: autograd.append(torch.is_grad_enabled()))
+    torch.manual_seed(config["seed"] + 2)  # the same dropout masks for every implementation run in train mode
+    result = capture(fn, model, DataLoader(TensorDataset(images, labels), batch_size=batch))
+    return {"result": result, "autograd": any(autograd)}
 
-    def trained_model():
-        model = _tiny_model(dropout=True)
-        model.train()
-        with torch.no_grad():  # BatchNorm running statistics away from their start
-            for _ in range(3):
-                model(_batch(seed=9)[0] * 3 + 1)
-        return model
 
-    def same_result():
-        expected = reference(trained_model(), loader())
-        got = report.call(learner, trained_model(), loader())
-        meaning = "accuracy or mean loss differ: call model.eval() (dropout off, BatchNorm running statistics), and weight each batch's loss by its size"
-        return same(got, expected, 1e-5), expected, got, meaning
+def _evaluate_no_eval(model, loader):
+    import torch
+    from torch import nn
 
-    def repeatable():
-        model = trained_model()
-        first, second = report.call(learner, model, loader()), report.call(learner, model, loader())
-        return same(first, second, 0.0), first, second, "two evaluations differ: dropout is still on, call model.eval()"
+    total, correct, seen = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            logits = model(images)
+            total += nn.functional.cross_entropy(logits, labels, reduction="sum").item()
+            correct += (logits.argmax(1) == labels).sum().item()
+            seen += len(labels)
+    return total / seen, correct / seen
 
-    def without_autograd():
-        model = trained_model()
-        grad_modes = _record_grad_mode(model)
-        report.call(learner, model, loader())
-        recorded = any(grad_modes)
-        return (
-            not recorded,
-            "no graph built",
-            "autograd on during forward" if recorded else "no graph built",
-            "wrap the loop in torch.no_grad(): evaluation needs no graph",
+
+def _evaluate_batch_means(model, loader):
+    import torch
+    from torch import nn
+
+    model.eval()
+    losses, accuracies = [], []
+    with torch.no_grad():
+        for images, labels in loader:
+            logits = model(images)
+            losses.append(nn.functional.cross_entropy(logits, labels).item())
+            accuracies.append((logits.argmax(1) == labels).float().mean().item())
+    return sum(losses) / len(losses), sum(accuracies) / len(accuracies)
+
+
+def _evaluate_checks(rng):
+    meaning = (
+        "call model.eval() (dropout off, BatchNorm's running statistics), and average the loss and the accuracy over samples, not batches"
+    )
+    mistakes = (
+        variant(
+            _evaluate_no_eval, "the model was still in train mode: call model.eval() first (dropout off, BatchNorm's running statistics)"
+        ),
+        variant(
+            _evaluate_batch_means,
+            "that is the mean of the batch means: the short last batch counts as much as a full one; weight each batch by its size",
+        ),
+    )
+    compare = values(meaning, variants=mistakes, percent=True)
+
+    def result(expected, got, context):
+        return compare(expected["result"], got["result"], context.narrowed(lambda observation: observation["result"]))
+
+    def no_graph(expected, got, context):
+        if isinstance(got["result"], Raised):
+            return error_finding(got["result"], meaning)
+        if not got["autograd"]:
+            return None
+        return Finding(
+            "failed",
+            "autograd off during the forward passes",
+            "autograd on",
+            "wrap the loop in torch.no_grad() (or torch.inference_mode()): evaluation needs no graph",
         )
 
-    report.check("mean loss and accuracy match the reference", same_result)
-    report.check("evaluating twice gives the same numbers", repeatable)
-    report.check("no autograd graph is built", without_autograd)
+    first, second = _shape(rng), _shape(rng)
+    n1, b1 = rng.randint(35, 70), rng.choice([8, 16])
+    n2, b2 = rng.randint(20, 40), rng.choice([6, 7, 9])
+    n1 += 1 if n1 % b1 == 0 else 0
+    n2 += 1 if n2 % b2 == 0 else 0
+    return [
+        Check(f"mean loss and accuracy: {n1} samples in batches of {b1}", lambda fn: _evaluate_run(fn, first, n1, b1), result),
+        Check(f"mean loss and accuracy: {n2} samples in batches of {b2}", lambda fn: _evaluate_run(fn, second, n2, b2), result),
+        Check("no autograd graph is built", lambda fn: _evaluate_run(fn, first, n1, b1), no_graph),
+    ]
 
 
 EVALUATE = Exercise(
@@ -221,7 +384,7 @@ EVALUATE = Exercise(
             return total_loss / seen, correct / seen
     '''),
     hint="model.eval() first; loop under torch.no_grad(); sum the loss per sample and divide by the number of samples at the end.",
-    checks=_check_evaluate,
+    checks=_evaluate_checks,
     mistakes=(
         Mistake(
             "forgetting model.eval()",
@@ -276,17 +439,44 @@ EVALUATE = Exercise(
 # ---------------------------------------------------------------- accuracy
 
 
-def _check_accuracy(learner, reference, report) -> None:
+def _accuracy_wrong_dim(logits, labels):
+    return (logits.argmax(dim=0) == labels).float().mean().item()
+
+
+def _accuracy_count(logits, labels):
+    return (logits.argmax(dim=1) == labels).sum().item()
+
+
+def _accuracy_floor(logits, labels):
+    return (logits.argmax(dim=1) == labels).sum().item() // len(labels)
+
+
+def _accuracy_checks(rng):
     import torch
 
-    def logits(n: int, seed: int):
+    def logits(n: int, classes: int, seed: int):
         generator = torch.Generator().manual_seed(seed)
-        return torch.randn(n, 10, generator=generator), torch.randint(0, 10, (n,), generator=generator)
+        return lambda: (
+            torch.randn(n, classes, generator=generator.manual_seed(seed)),
+            torch.randint(0, classes, (n,), generator=generator),
+        )
 
-    meaning = "take the argmax over the class dimension (dim=1) and return the fraction of matches"
-    compare(report, "a batch of 64", learner, reference, lambda: logits(64, 0), meaning)
-    compare(report, "a batch of one", learner, reference, lambda: logits(1, 3), meaning + "; a batch of one must work too")
-    compare(report, "a batch of 10 (as many rows as classes)", learner, reference, lambda: logits(10, 4), meaning)
+    meaning = "take the argmax over the class dimension (dim=1) and return the fraction of rows whose argmax is the label"
+    mistakes = (
+        variant(_accuracy_wrong_dim, "argmax over dim=0 picks a row per class: take it over the classes, dim=1"),
+        variant(_accuracy_count, "that is the number of correct rows: divide by the number of rows for a fraction"),
+        variant(_accuracy_floor, "integer division (//) rounds the fraction down to 0: divide with /"),
+    )
+    n, classes = rng.randint(40, 90), rng.choice([7, 10, 13])
+    square = rng.randint(5, 12)
+    return [
+        call_check(f"a batch of {n} rows, {classes} classes", logits(n, classes, draw_seed(rng)), meaning, variants=mistakes, percent=True),
+        call_check("a batch of one row", logits(1, rng.randint(3, 9), draw_seed(rng)), meaning, variants=mistakes, percent=True),
+        call_check("as many rows as classes", logits(square, square, draw_seed(rng)), meaning, variants=mistakes, percent=True),
+        call_check(
+            "another batch", logits(rng.randint(15, 30), rng.choice([3, 5]), draw_seed(rng)), meaning, variants=mistakes, percent=True
+        ),
+    ]
 
 
 ACCURACY = Exercise(
@@ -305,7 +495,7 @@ ACCURACY = Exercise(
             return (logits.argmax(dim=1) == labels).float().mean().item()
     '''),
     hint="argmax over dim=1 gives one predicted class per row.",
-    checks=_check_accuracy,
+    checks=_accuracy_checks,
     mistakes=(
         Mistake(
             "argmax over the batch dimension",
@@ -323,11 +513,47 @@ ACCURACY = Exercise(
 # ---------------------------------------------------------------- the epoch's mean loss
 
 
-def _check_epoch_mean(learner, reference, report) -> None:
-    meaning = "weight each batch's mean loss by its batch size: the mean of batch means over-weights a short last batch"
-    compare(report, "equal batches", learner, reference, lambda: ([2.0, 1.0, 3.0], [32, 32, 32]), meaning)
-    compare(report, "a short last batch", learner, reference, lambda: ([2.0, 1.0, 4.0], [128, 128, 4]), meaning)
-    compare(report, "a single batch of one", learner, reference, lambda: ([0.5], [1]), meaning)
+def _epoch_weighted_then_count(batch_losses, batch_sizes):
+    return sum(loss * size for loss, size in zip(batch_losses, batch_sizes, strict=True)) / len(batch_losses)
+
+
+def _epoch_unweighted_over_samples(batch_losses, batch_sizes):
+    return sum(batch_losses) / sum(batch_sizes)
+
+
+def _epoch_mean_of_means(batch_losses, batch_sizes):
+    return sum(batch_losses) / len(batch_losses)
+
+
+def _epoch_checks(rng):
+    meaning = "multiply each batch's mean loss by its size (back to a sum), add them up, and divide by the number of samples"
+    mistakes = (
+        variant(
+            _epoch_mean_of_means, "that is the mean of the batch means: it over-weights a short last batch; weight each batch by its size"
+        ),
+        variant(_epoch_weighted_then_count, "the weighted sum must be divided by the number of samples, not the number of batches"),
+        variant(
+            _epoch_unweighted_over_samples,
+            "each entry is a batch's mean: multiply it by the batch's size before dividing by the number of samples",
+        ),
+    )
+
+    def epoch(batches: int, last_short: bool = True) -> tuple:
+        size = rng.choice([16, 32, 64, 100])
+        sizes = [size] * batches
+        if last_short:
+            sizes[-1] = rng.randint(1, size - 1)
+        return [round(rng.uniform(0.2, 2.5), 3) for _ in sizes], sizes
+
+    return [
+        cases_check(
+            "batches of equal size", "epoch_mean_loss", [epoch(rng.randint(2, 5), False) for _ in range(3)], meaning, variants=mistakes
+        ),
+        cases_check("a short last batch", "epoch_mean_loss", [epoch(rng.randint(2, 6)) for _ in range(4)], meaning, variants=mistakes),
+        cases_check(
+            "one batch only", "epoch_mean_loss", [epoch(1, False), ([round(rng.uniform(0.2, 2.5), 3)], [1])], meaning, variants=mistakes
+        ),
+    ]
 
 
 EPOCH_MEAN_LOSS = Exercise(
@@ -347,7 +573,7 @@ EPOCH_MEAN_LOSS = Exercise(
             return running_loss / sum(batch_sizes)
     '''),
     hint="Multiply each batch's mean by its size to get the batch's sum; divide the total by the number of samples.",
-    checks=_check_epoch_mean,
+    checks=_epoch_checks,
     mistakes=(
         Mistake(
             "the mean of the batch means",
@@ -355,7 +581,7 @@ EPOCH_MEAN_LOSS = Exercise(
             def epoch_mean_loss(batch_losses, batch_sizes):
                 return sum(batch_losses) / len(batch_losses)
         """),
-            "batch size",
+            "by its size",
         ),
     ),
     items=("viva-22-plot-curves-multiply-loss-batch",),
@@ -365,44 +591,136 @@ EPOCH_MEAN_LOSS = Exercise(
 # ---------------------------------------------------------------- overfit one batch
 
 
-def _check_overfit(learner, reference, report) -> None:
+def _overfit_run(fn, config: dict, steps: int) -> dict:
+    """fn on 8 samples for `steps` steps: the losses it returned, how many optimizer steps ran,
+    and how well the model then classifies its batch."""
+    import torch
+    from torch.optim.optimizer import register_optimizer_step_post_hook
+
+    model = _model(config["seed"], config["features"], config["hidden"], config["classes"])
+    images, labels = _data(config["seed"] + 1, 8, config["features"], config["classes"])
+    counted = [0]
+    handle = register_optimizer_step_post_hook(lambda *_: counted.__setitem__(0, counted[0] + 1))
+    try:
+        torch.manual_seed(config["seed"] + 2)
+        losses = capture(fn, model, images, labels, steps)
+    finally:
+        handle.remove()
+    model.eval()
+    with torch.no_grad():
+        logits = model(images)
+        final = torch.nn.functional.cross_entropy(logits, labels).item()
+        memorised = (logits.argmax(1) == labels).float().mean().item()
+    return {"losses": losses, "optimizer_steps": counted[0], "final_loss": final, "memorised": memorised}
+
+
+def _as_floats(losses) -> tuple[list[float] | None, str]:
+    """The losses as floats, or why they cannot be read as one loss per step."""
     import torch
 
-    def run():
-        model = _tiny_model()
-        images, labels = _batch(seed=2, size=8)
-        losses = report.call(learner, model, images, labels, steps=150)
-        return model, images, labels, losses
+    if losses is None:
+        return None, "returned None: did you forget `return losses`?"
+    if not isinstance(losses, list | tuple):
+        return None, f"returned {kind_of(losses)}: return a list with one loss per step"
+    floats = []
+    for value in losses:
+        if isinstance(value, torch.Tensor):
+            if value.requires_grad:
+                return None, "the list holds loss tensors with their graphs: append loss.item(), or every step's graph stays in memory"
+            if value.numel() != 1:
+                return None, "each entry must be one number (the step's loss)"
+            value = value.item()
+        if not isinstance(value, int | float):
+            return None, f"an entry is {kind_of(value)}: append loss.item()"
+        floats.append(float(value))
+    return floats, ""
 
-    def falls_to_zero():
-        _, _, _, losses = run()
-        final = float(losses[-1]) if len(losses) else float("nan")
-        return (
-            final < 0.05,
-            "final loss below 0.05",
-            final,
-            "the loss did not reach ~0 on 8 samples: each step needs zero_grad, backward and step, with the same batch",
-        )
 
-    def memorised():
-        model, images, labels, _ = run()
-        model.eval()
-        with torch.no_grad():
-            correct = (model(images).argmax(1) == labels).float().mean().item()
-        return (
-            correct == 1.0,
-            1.0,
-            correct,
-            "the model does not classify its 8 training samples perfectly: a sound loop memorises one batch",
-        )
+def _overfit_adam_new_each_step(model, images, labels, steps):
+    import torch
+    from torch import nn
 
-    def losses_per_step():
-        _, _, _, losses = run()
-        return len(losses) == 150, 150, len(losses), "return one loss per step"
+    model.train()
+    losses = []
+    for _ in range(steps):
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
 
-    report.check("returns one loss per step", losses_per_step)
-    report.check("the loss falls below 0.05", falls_to_zero)
-    report.check("the batch is memorised (100% on it)", memorised)
+
+def _overfit_no_zero_grad(model, images, labels, steps):
+    import torch
+    from torch import nn
+
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(steps):
+        loss = nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _overfit_checks(rng):
+    meaning = "one Adam optimizer (lr 1e-2) made once, then each step: zero_grad(), cross-entropy of model(images), backward(), step(); keep loss.item()"
+    known = (
+        (_overfit_no_zero_grad, "the gradients pile up across steps: call optimizer.zero_grad() every step"),
+        (_overfit_adam_new_each_step, "a new optimizer every step loses Adam's running moments: make it once, before the loop"),
+    )
+
+    def one_per_step(expected, got, context):
+        if isinstance(got["losses"], Raised):
+            return error_finding(got["losses"], meaning)
+        floats, problem = _as_floats(got["losses"])
+        if floats is None:
+            return Finding("failed", f"{len(expected['losses'])} losses", show(got["losses"]), problem)
+        if len(floats) != len(expected["losses"]):
+            return Finding("failed", f"{len(expected['losses'])} losses", f"{len(floats)} losses", "return one loss per step")
+        return None
+
+    def trajectory(expected, got, context):
+        found = one_per_step(expected, got, context)
+        if found:
+            return found
+        if got["optimizer_steps"] != expected["optimizer_steps"]:
+            return Finding("failed", f"{expected['optimizer_steps']} optimizer steps", f"{got['optimizer_steps']} optimizer steps",
+                           "call optimizer.step() once per step" if got["optimizer_steps"] else "optimizer.step() was never called: nothing is learned")  # fmt: skip
+        floats, _ = _as_floats(got["losses"])
+        mism = mismatch(expected["losses"], floats, 1e-3, 1e-5)
+        if mism is None:
+            return None
+        for implementation, message in known:
+            observed, _ = _as_floats(context.observe(implementation)["losses"])
+            if observed is not None and mismatch(observed, floats, 1e-3, 1e-5) is None:
+                return Finding("failed", mism.expected, mism.got, message)
+        return Finding("failed", mism.expected, mism.got, f"the losses differ from the reference's ({mism.message or 'a step'}): {meaning}")
+
+    def memorised(expected, got, context):
+        found = one_per_step(expected, got, context)
+        if found:
+            return found
+        if got["final_loss"] < 0.05 and got["memorised"] == 1.0:
+            return None
+        return Finding("failed", "loss below 0.05, 100% of the batch right", f"loss {got['final_loss']:.4g}, {got['memorised']:.0%} right",
+                       f"the model did not memorise its 8 samples: {meaning}")  # fmt: skip
+
+    short, long = _shape(rng), _shape(rng)
+    steps = rng.randint(20, 35)
+    return [
+        Check("returns one loss per step", lambda fn: _overfit_run(fn, short, steps), one_per_step),
+        Check(
+            f"the first {steps} losses follow Adam(lr=1e-2) with zero_grad every step",
+            lambda fn: _overfit_run(fn, short, steps),
+            trajectory,
+        ),
+        Check("after 150 steps the batch is memorised (loss below 0.05, 100% right)", lambda fn: _overfit_run(fn, long, 150), memorised),
+    ]
 
 
 OVERFIT_ONE_BATCH = Exercise(
@@ -443,7 +761,7 @@ OVERFIT_ONE_BATCH = Exercise(
             return losses
     '''),
     hint="The usual four calls in a loop over the same batch; keep each loss.item().",
-    checks=_check_overfit,
+    checks=_overfit_checks,
     mistakes=(
         Mistake(
             "forgetting optimizer.step()",
@@ -473,28 +791,114 @@ OVERFIT_ONE_BATCH = Exercise(
 # ---------------------------------------------------------------- early stopping
 
 
-def _check_early_stopping(learner, reference, report) -> None:
-    def stops(cls, patience: int, accuracies: list[float]) -> list[bool]:
-        stopper = report.call(cls, patience)
-        return [bool(report.call(stopper.step, accuracy)) for accuracy in accuracies]
+def _stopper_run(cls, patience: int, accuracies: list[float]) -> list:
+    stopper = cls(patience)
+    return [stopper.step(accuracy) for accuracy in accuracies]
 
-    def case(name: str, patience: int, accuracies: list[float], meaning: str) -> None:
-        def body():
-            expected, got = stops(reference, patience, accuracies), stops(learner, patience, accuracies)
-            return got == expected, expected, got, meaning
 
-        report.check(name, body)
+def _stoppers_in_turns(cls, patience: int, first: list[float], second: list[float]) -> list:
+    """Two stoppers stepped in turns: state kept on the class instead of the object shows."""
+    a, b = cls(patience), cls(patience)
+    return [(a.step(x), b.step(y)) for x, y in zip(first, second, strict=True)]
 
-    counter = "count the epochs since the best accuracy and reset the count only on a new best"
-    case("stops after `patience` epochs without a new best", 2, [50, 60, 59, 58, 57], counter)
-    case("an improvement resets the count", 2, [50, 49, 55, 54, 53, 52], counter)
-    case(
-        "a recovery that stays below the best does not reset the count",
-        2,
-        [60, 50, 55, 52],
-        counter + ": compare with the best, not the last epoch",
+
+class _StopOnLast:
+    def __init__(self, patience):
+        self.patience, self.last, self.count = patience, float("-inf"), 0
+
+    def step(self, val_acc):
+        self.count = 0 if val_acc > self.last else self.count + 1
+        self.last = val_acc
+        return self.count >= self.patience
+
+
+class _StopOnTie:
+    def __init__(self, patience):
+        self.patience, self.best, self.count = patience, float("-inf"), 0
+
+    def step(self, val_acc):
+        if val_acc >= self.best:
+            self.best, self.count = val_acc, 0
+        else:
+            self.count += 1
+        return self.count >= self.patience
+
+
+class _StopOneLate:
+    def __init__(self, patience):
+        self.patience, self.best, self.count = patience, float("-inf"), 0
+
+    def step(self, val_acc):
+        if val_acc > self.best:
+            self.best, self.count = val_acc, 0
+        else:
+            self.count += 1
+        return self.count > self.patience
+
+
+def _early_stopping_checks(rng):
+    counter = "count the epochs since the best accuracy so far, reset the count only on a new best (strictly greater), and stop when the count reaches patience"
+    mistakes = (
+        variant(_StopOnLast, "compare each accuracy with the best so far, not with the epoch before"),
+        variant(_StopOnTie, "a tie is not a new best: use >, not >="),
+        variant(_StopOneLate, "stop when the count reaches patience (>=): this stops one epoch late"),
     )
-    case("a tie is not an improvement", 1, [50, 50, 50], counter + "; a tie is not a new best (use >, not >=)")
+
+    def history(length: int, percent: bool) -> list[float]:
+        scale = 100 if percent else 1
+        values, level = [], rng.uniform(0.2, 0.5)
+        for _ in range(length):
+            level = min(0.95, level + rng.choice([0.08, 0.03, 0.0, -0.02, -0.05]))
+            values.append(round(level * scale, 2))
+        return values
+
+    def plateau() -> list[float]:
+        best = round(rng.uniform(0.6, 0.8), 3)
+        return [
+            round(best - 0.2, 3),
+            best,
+            round(best - 0.01, 3),
+            round(best - 0.05, 3),
+            best,
+            round(best - 0.02, 3),
+            round(best - 0.01, 3),
+        ]
+
+    def stopping_check(name: str, made: list[tuple[int, list[float]]]) -> Check:
+        labelled = [(f"EarlyStopping({patience}), step() fed {accuracies}", patience, accuracies) for patience, accuracies in made]
+
+        def probe(cls):
+            return [(label, capture(_stopper_run, cls, patience, accuracies)) for label, patience, accuracies in labelled]
+
+        return Check(name, probe, cases(values(counter, variants=mistakes)))
+
+    first, second = history(8, False), history(8, False)
+    patience = rng.randint(2, 3)
+
+    def in_turns(expected, got, context):
+        if isinstance(got, Raised):
+            return error_finding(got, counter)
+        mism = mismatch(expected, got)
+        if mism is None:
+            return None
+        return Finding(
+            "failed",
+            mism.expected,
+            mism.got,
+            "two EarlyStopping objects must not share their counts: keep the state on self, set in __init__, not on the class",
+        )
+
+    return [
+        stopping_check(
+            "random validation curves", [(rng.randint(1, 4), history(rng.randint(6, 12), percent=rng.random() < 0.5)) for _ in range(4)]
+        ),
+        stopping_check(
+            "a recovery that stays below the best does not reset the count",
+            [(2, [0.5, 0.7, 0.6, 0.65, 0.68]), (3, plateau()), (1, plateau())],
+        ),
+        stopping_check("a tie is not an improvement", [(rng.randint(1, 3), [0.61, 0.61, 0.61, 0.61]), (2, [0.4, 0.5, 0.5, 0.6, 0.6, 0.6])]),
+        Check("two stoppers used in turns keep their own counts", lambda cls: _stoppers_in_turns(cls, patience, first, second), in_turns),
+    ]
 
 
 EARLY_STOPPING = Exercise(
@@ -531,7 +935,7 @@ EARLY_STOPPING = Exercise(
                 return self.epochs_without_gain >= self.patience
     '''),
     hint="Keep the best accuracy so far and a counter; reset the counter on a new best, else add one.",
-    checks=_check_early_stopping,
+    checks=_early_stopping_checks,
     mistakes=(
         Mistake(
             "comparing with the previous epoch instead of the best",
@@ -555,33 +959,105 @@ EARLY_STOPPING = Exercise(
 # ---------------------------------------------------------------- gradient clipping
 
 
-def _check_clip(learner, reference, report) -> None:
+def _clip_run(fn, seed: int, scale: float, max_norm: float, as_generator: bool, frozen: bool = False) -> tuple:
+    """fn on parameters with gradients of total norm about `scale`: (what it returned, the
+    gradients after). `as_generator` passes them as model.parameters() does: readable once."""
     import torch
 
-    def parameters_with_grads(scale: float):
-        generator = torch.Generator().manual_seed(0)
-        params = [torch.nn.Parameter(torch.randn(shape, generator=generator)) for shape in ((4, 3), (3,), (2, 2))]
-        for p in params:
-            p.grad = scale * torch.randn(p.shape, generator=generator)
-        return params
+    generator = torch.Generator().manual_seed(seed)
+    shapes = [(4, 3), (3,), (2, 5, 2), (6,)]
+    params = [torch.nn.Parameter(torch.randn(shape, generator=generator)) for shape in shapes]
+    for p in params:
+        p.grad = scale * torch.randn(p.shape, generator=generator) / 3
+    if frozen:
+        params[1].grad = None  # a frozen parameter: no gradient at all
+    given = (p for p in params) if as_generator else params
+    returned = capture(fn, given, max_norm)
+    return returned, [None if p.grad is None else p.grad.clone() for p in params]
 
-    def clipped(fn, scale: float, max_norm: float):
-        params = parameters_with_grads(scale)
-        norm = report.call(fn, params, max_norm)
-        return float(norm), [p.grad.clone() for p in params]
 
-    meaning = "scale all gradients by one factor, max_norm / total norm, where the total norm is over all parameters together"
+def _clip_each_alone(parameters, max_norm):
+    total = 0.0
+    for p in parameters:
+        if p.grad is None:
+            continue
+        norm = p.grad.norm()
+        total += norm.item() ** 2
+        if norm > max_norm:
+            p.grad.mul_(max_norm / norm)
+    return total**0.5
 
-    def case(name: str, scale: float, max_norm: float, what: str) -> None:
-        def body():
-            expected, got = clipped(reference, scale, max_norm), clipped(learner, scale, max_norm)
-            return same(got, expected, 1e-5), expected[1][0], got[1][0], what
 
-        report.check(name, body)
+def _clip_always(parameters, max_norm):
+    import torch
 
-    case("large gradients are scaled down to the total norm max_norm", 10.0, 1.0, meaning)
-    case("small gradients are left alone", 0.01, 1.0, "gradients whose total norm is already below max_norm must not change")
-    case("returns the total norm before clipping", 3.0, 0.5, meaning + "; return that total norm")
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = torch.sqrt(sum((g**2).sum() for g in grads))
+    for g in grads:
+        g.mul_(max_norm / total)
+    return total.item()
+
+
+def _clip_norm_after(parameters, max_norm):
+    import torch
+
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = torch.sqrt(sum((g**2).sum() for g in grads))
+    if total > max_norm:
+        for g in grads:
+            g.mul_(max_norm / total)
+    return torch.sqrt(sum((g**2).sum() for g in grads)).item()
+
+
+def _clip_two_passes(parameters, max_norm):
+    import torch
+
+    total = torch.sqrt(sum((p.grad**2).sum() for p in parameters if p.grad is not None))
+    if total > max_norm:
+        for p in parameters:
+            if p.grad is not None:
+                p.grad.mul_(max_norm / total)
+    return total.item()
+
+
+def _clip_checks(rng):
+    meaning = "one total norm over all gradients together; if it exceeds max_norm, multiply every gradient in place by max_norm / total_norm; return the total norm before clipping"
+    mistakes = (
+        variant(
+            _clip_each_alone,
+            "each parameter was clipped alone: compute one total norm over all gradients, and scale all by the same factor",
+        ),
+        variant(
+            _clip_always,
+            "gradients whose total norm is already below max_norm must stay as they are: scale only when the total norm exceeds it",
+        ),
+        variant(_clip_norm_after, "return the total norm before clipping, not after"),
+        variant(
+            _clip_two_passes,
+            "`parameters` can be a generator, like model.parameters(): the second pass over it finds nothing. Make a list first",
+        ),
+    )
+    compare = values(meaning, rtol=1e-5, atol=1e-7, variants=mistakes)
+    seeds = [draw_seed(rng) for _ in range(4)]
+    max_norm = round(rng.uniform(0.5, 2.0), 3)
+    return [
+        Check(
+            "large gradients are scaled down to the total norm max_norm",
+            lambda fn: _clip_run(fn, seeds[0], 8 * max_norm, max_norm, False),
+            compare,
+        ),
+        Check("small gradients are left alone", lambda fn: _clip_run(fn, seeds[1], 0.05 * max_norm, max_norm, False), compare),
+        Check(
+            "parameters given as a generator (model.parameters())",
+            lambda fn: _clip_run(fn, seeds[2], 4 * max_norm, max_norm, True),
+            compare,
+        ),
+        Check(
+            "a parameter without a gradient (frozen) is skipped, as clip_grad_norm_ does",
+            lambda fn: _clip_run(fn, seeds[3], 5 * max_norm, max_norm, True, frozen=True),
+            compare,
+        ),
+    ]
 
 
 CLIP_GRAD_NORM = Exercise(
@@ -615,7 +1091,7 @@ CLIP_GRAD_NORM = Exercise(
             return total_norm.item()
     '''),
     hint="One norm over all gradients: the square root of the sum of every gradient's squared entries.",
-    checks=_check_clip,
+    checks=_clip_checks,
     mistakes=(
         Mistake(
             "clipping each parameter's gradient separately",
@@ -646,7 +1122,9 @@ CLIP_GRAD_NORM = Exercise(
 # ---------------------------------------------------------------- checkpoint and resume
 
 
-def _check_checkpoint(learner, reference, report) -> None:
+def _checkpoint_run(fn, config: dict, adam: bool, as_text: bool) -> dict:
+    """Train two steps, fn(path, model, optimizer, epoch), then, as a new process would: load
+    the file with weights_only=True into a fresh model and optimizer and take the third step."""
     import tempfile
     from pathlib import Path
 
@@ -654,59 +1132,81 @@ def _check_checkpoint(learner, reference, report) -> None:
     from torch import nn
 
     def fresh():
-        model = _tiny_model()
-        return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        model = _model(config["seed"], config["features"], config["hidden"], config["classes"])
+        make = torch.optim.Adam if adam else torch.optim.SGD
+        return model, make(model.parameters(), lr=0.01, **({} if adam else {"momentum": 0.9}))
 
-    def step(model, optimizer, seed: int) -> None:
+    def step(model, optimizer, index: int) -> None:
+        images, labels = _data(config["seed"] + index, 12, config["features"], config["classes"])
         optimizer.zero_grad()
-        nn.functional.cross_entropy(model(_batch(seed)[0]), _batch(seed)[1]).backward()
+        nn.functional.cross_entropy(model(images), labels).backward()
         optimizer.step()
 
-    def resumed_weights(save) -> tuple[list, dict]:
-        model, optimizer = fresh()
-        for seed in (1, 2):
-            step(model, optimizer, seed)
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "checkpoint.pth"
-            report.call(save, path, model, optimizer, 2)
+    model, optimizer = fresh()
+    for index in (1, 2):
+        step(model, optimizer, index)
+    saved = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "checkpoint.pth"
+        returned = capture(fn, str(path) if as_text else path, model, optimizer, config["epoch"])
+        if isinstance(returned, Raised):
+            return {"raised": returned}
+        if not path.exists():
+            raise WrongResult("no file at `path`: save to the path you are given")
+        try:
             state = torch.load(path, weights_only=True)
-        model, optimizer = fresh()  # a new process: nothing survives but the file
-        if "model" in state:
-            model.load_state_dict(state["model"])
-        if "optimizer" in state:
-            optimizer.load_state_dict(state["optimizer"])
-        step(model, optimizer, 3)
-        return _weights(model), state
+        except Exception as error:  # noqa: BLE001 - whatever the file holds
+            raise WrongResult(
+                f"torch.load(path, weights_only=True) cannot read the file ({type(error).__name__}): save a dict of state_dict()s, not objects"
+            ) from None
+    if not isinstance(state, dict):
+        raise WrongResult(f"the file holds {kind_of(state)}: save a dict with the keys epoch, model and optimizer")
+    observed = {"keys": sorted(map(str, state)), "epoch": state.get("epoch")}
+    model, optimizer = fresh()
+    observed["model"] = capture(
+        lambda: (model.load_state_dict(state["model"]), {k: bool((v == saved[k]).all()) for k, v in model.state_dict().items()})[1]
+    )
+    observed["optimizer"] = capture(lambda: optimizer.load_state_dict(state["optimizer"]) and None)
+    step(model, optimizer, 3)
+    observed["next_step"] = weights(model)
+    return observed
 
-    def uninterrupted() -> list:
-        model, optimizer = fresh()
-        for seed in (1, 2, 3):
-            step(model, optimizer, seed)
-        return _weights(model)
 
-    def has_keys():
-        _, state = resumed_weights(learner)
-        keys = sorted(state)
-        return (
-            {"epoch", "model", "optimizer"} <= set(keys),
-            ["epoch", "model", "optimizer"],
-            keys,
-            "save a dict with the keys epoch, model and optimizer",
-        )
+def _checkpoint_model_only(path, model, optimizer, epoch):
+    import torch
 
-    def resumes_exactly():
-        got, state = resumed_weights(learner)
-        expected = uninterrupted()
-        meaning = "the step after resuming differs from an uninterrupted run: save optimizer.state_dict() too (SGD momentum lives there)"
-        return same(got, expected, 1e-6), expected[0], got[0], meaning
+    torch.save({"epoch": epoch, "model": model.state_dict()}, path)
 
-    def epoch_saved():
-        _, state = resumed_weights(learner)
-        return state.get("epoch") == 2, 2, state.get("epoch"), "store the epoch just finished, so the run resumes at the next one"
 
-    report.check("the file holds epoch, model and optimizer", has_keys)
-    report.check("the epoch is stored", epoch_saved)
-    report.check("resuming gives the same next step as never stopping", resumes_exactly)
+def _checkpoint_checks(rng):
+    def part(key: str, meaning: str, variants: tuple = ()):
+        compare = values(meaning, rtol=1e-6, atol=1e-8, variants=variants)
+
+        def check(expected, got, context):
+            if isinstance(got, Raised):
+                return error_finding(got, meaning)
+            if "raised" in got:
+                return error_finding(got["raised"], meaning)
+            if key not in got:
+                return Finding("failed", "", "", meaning)
+            if isinstance(got[key], Raised):
+                return Finding("failed", "", "", f"{meaning} ({got[key].type}: {got[key].message})")
+            return compare(expected[key], got[key], context.narrowed(lambda observation: observation[key]))
+
+        return check
+
+    keys = "save a dict with exactly the keys epoch, model and optimizer"
+    momentum = "the step after resuming differs from an uninterrupted run: save optimizer.state_dict() too (SGD's momentum and Adam's moments live there)"
+    only_model = (variant(_checkpoint_model_only, "the optimizer's state is missing: save optimizer.state_dict() under the key optimizer"),)
+    configs = [{**_shape(rng), "epoch": rng.randint(3, 40)} for _ in range(3)]
+    return [
+        Check("the file holds epoch, model and optimizer", lambda fn: _checkpoint_run(fn, configs[0], False, False), part("keys", keys)),
+        Check("the epoch just finished is stored", lambda fn: _checkpoint_run(fn, configs[0], False, True), part("epoch", "store the epoch you are given, as given: the run resumes at epoch + 1")),
+        Check("the model's weights and BatchNorm statistics come back", lambda fn: _checkpoint_run(fn, configs[1], False, False),
+              part("model", "save model.state_dict() under the key model: it holds the weights and the BatchNorm buffers")),
+        Check("resuming SGD with momentum gives the same next step as never stopping", lambda fn: _checkpoint_run(fn, configs[1], False, True), part("next_step", momentum, only_model)),
+        Check("resuming Adam gives the same next step as never stopping", lambda fn: _checkpoint_run(fn, configs[2], True, False), part("next_step", momentum, only_model)),
+    ]  # fmt: skip
 
 
 CHECKPOINT_RESUME = Exercise(
@@ -736,7 +1236,7 @@ CHECKPOINT_RESUME = Exercise(
             torch.save(state, path)
     '''),
     hint="The optimizer has state too (momentum buffers, Adam's moments): its state_dict belongs in the file.",
-    checks=_check_checkpoint,
+    checks=_checkpoint_checks,
     mistakes=(
         Mistake(
             "saving the model only",
@@ -761,28 +1261,56 @@ CHECKPOINT_RESUME = Exercise(
 # ---------------------------------------------------------------- seeding
 
 
-def _check_seeding(learner, reference, report) -> None:
+def _seed_run(fn, seed: int, other: int) -> dict:
+    """Draws from each library after fn(seed), again after the generators were moved on and
+    fn(seed) was called again, and after fn(other)."""
     import random
 
     import numpy as np
     import torch
 
-    def draws(seed_fn, seed: int) -> dict[str, list[float]]:
-        report.call(seed_fn, seed)
+    def draws() -> dict:
         return {"random": [random.random() for _ in range(3)], "numpy": np.random.rand(3).tolist(), "torch": torch.rand(3).tolist()}
 
-    def library(name: str, call: str) -> None:
-        def body():
-            expected = draws(reference, 7)[name]
-            random.seed(0), np.random.seed(0), torch.manual_seed(0)  # leave no trace of the reference
-            got = draws(learner, 7)[name]
-            return got == expected, expected, got, f"{name}'s generator was not seeded: call {call}"
+    observed = {}
+    for label, value in (("first", seed), ("again", seed), ("other", other)):
+        returned = capture(fn, value)
+        if isinstance(returned, Raised):
+            return {"raised": returned}
+        observed[label] = draws()
+        random.random(), np.random.rand(), torch.rand(1)  # move every generator on before the next call
+    return observed
 
-        report.check(f"{name} gives the same numbers after seeding", body)
 
-    library("random", "random.seed(seed)")
-    library("numpy", "np.random.seed(seed)")
-    library("torch", "torch.manual_seed(seed)")
+def _seeding_checks(rng):
+    calls = {"random": "random.seed(seed)", "numpy": "np.random.seed(seed)", "torch": "torch.manual_seed(seed)"}
+
+    def library(name: str):
+        def compare(expected, got, context):
+            if "raised" in got:
+                return error_finding(got["raised"], f"call {calls[name]}")
+            first, again = got["first"][name], got["again"][name]
+            if first == again:
+                return None
+            return Finding("failed", f"the same numbers after each seed_everything({seed})", f"{show(first)} then {show(again)}",
+                           f"{name}'s generator was not seeded: call {calls[name]}")  # fmt: skip
+
+        return compare
+
+    def depends(expected, got, context):
+        if "raised" in got:
+            return error_finding(got["raised"], "seed the three generators with the `seed` argument")
+        same = [name for name in calls if got["first"][name] == got["other"][name]]
+        if not same:
+            return None
+        return Finding("failed", f"other numbers after seed_everything({other})", f"the same {', '.join(same)} numbers",
+                       "the numbers do not depend on the seed: seed with the `seed` argument, not a constant")  # fmt: skip
+
+    seed, other = rng.randint(1, 10_000), rng.randint(10_001, 20_000)
+    return [
+        *[Check(f"{name} repeats its numbers after seeding", lambda fn: _seed_run(fn, seed, other), library(name)) for name in calls],
+        Check("another seed gives other numbers", lambda fn: _seed_run(fn, seed, other), depends),
+    ]
 
 
 SEED_EVERYTHING = Exercise(
@@ -813,7 +1341,7 @@ SEED_EVERYTHING = Exercise(
             torch.manual_seed(seed)  # CPU and every CUDA device
     """),
     hint="Three libraries, three generators, three calls.",
-    checks=_check_seeding,
+    checks=_seeding_checks,
     mistakes=(
         Mistake(
             "seeding torch only",

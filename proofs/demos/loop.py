@@ -12,13 +12,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torch.utils.data.distributed import DistributedSampler
 
-from cifar_core.data import DataSourceError, read_torchvision_cifar10
+from cifar_core.data import CIFAR10_CLASSES
 from proofs.registry import DemoResult, demo
 
 
@@ -66,101 +67,211 @@ def scheduler_step_placement(broken: bool = False) -> DemoResult:
     return result
 
 
-class SlowDataset(Dataset):
-    """Each sample costs 6 ms of CPU-side work (decoding, augmenting), and records which process loaded it."""
+class DecodingDataset(Dataset):
+    """Each sample costs real CPU work, as decoding and augmenting a photo does: a 128x128 image blurred three
+    times with PIL and resized to 32x32. It also reports which process loaded it."""
 
     def __len__(self) -> int:
-        return 96
+        return 64
 
     def __getitem__(self, index: int):
-        time.sleep(0.006)
-        return torch.full((8,), float(index)), os.getpid()
+        from PIL import Image, ImageFilter
+        from torchvision.transforms import functional as TF
+
+        pixels = np.random.default_rng(index).integers(0, 256, (128, 128, 3), dtype=np.uint8)
+        image = Image.fromarray(pixels)
+        for _ in range(3):
+            image = image.filter(ImageFilter.GaussianBlur(2))
+        return TF.to_tensor(image.resize((32, 32), Image.BILINEAR)), os.getpid()
 
 
-def _epoch_timing(num_workers: int) -> tuple[float, float, set[int]]:
-    """(seconds waiting for batches, seconds of compute, loader pids) over one epoch."""
-    loader = DataLoader(SlowDataset(), batch_size=8, num_workers=num_workers)
-    # iter() forks the workers. Forking copies the parent's page tables, so it slows as the parent grows
-    # (a long test run once pushed the 2-worker epoch from 0.31 s to 0.49 s); it is paid once per epoch,
-    # not per batch, so the timers start after it.
-    batches = iter(loader)
-    waiting = computing = 0.0
+def _main_process_epoch(num_workers: int) -> tuple[float, float, set[int]]:
+    """(CPU seconds the main process spent, wall seconds, loader pids) over one epoch of DecodingDataset."""
+    loader = DataLoader(DecodingDataset(), batch_size=8, num_workers=num_workers)
+    batches = iter(loader)  # forks the workers; their start-up is paid once per epoch, so the timers start after it
+    cpu, wall = time.process_time(), time.perf_counter()
     pids: set[int] = set()
-    started = time.perf_counter()
-    for batch, batch_pids in batches:
-        got = time.perf_counter()
-        waiting += got - started
+    for images, batch_pids in batches:
         pids.update(batch_pids.tolist())
-        (batch @ batch.T).sum()  # the "model": far cheaper than loading here
-        started = time.perf_counter()
-        computing += started - got
-    return waiting, computing, pids
+        images.mean()  # the "model": far cheaper than loading here
+    return time.process_time() - cpu, time.perf_counter() - wall, pids
 
 
 @demo(
     "dataloader-workers",
-    "num_workers: loading in parallel processes",
-    "With num_workers=0 the main process loads every sample itself and the loop waits on data most of the time "
-    "(timers around loading and compute show it); with workers, separate processes load batches in parallel and "
-    "the epoch is faster, at the cost of one process each.",
+    "num_workers: loading moves out of the main process",
+    "With num_workers=0 the main process decodes and augments every sample itself, between training steps; with "
+    "num_workers=2 two worker processes do that work and the main process only receives finished batches, so its "
+    "CPU time for the epoch falls several-fold and the loading can run on other cores in parallel (how much faster "
+    "the epoch gets depends on free cores: on a machine whose cores are all busy, workers cannot help).",
     mistake="num_workers=0 in the run meant to use 2 workers",
 )
 def dataloader_workers(broken: bool = False) -> DemoResult:
     result = DemoResult()
-    serial_wait, serial_compute, serial_pids = _epoch_timing(0)
-    parallel_wait, _, parallel_pids = _epoch_timing(0 if broken else 2)
-    result.check("num_workers=0: loaded by the main process", serial_pids == {os.getpid()}, pids=len(serial_pids))
+    serial_cpu, serial_wall, serial_pids = _main_process_epoch(0)
+    parallel_cpu, parallel_wall, parallel_pids = _main_process_epoch(0 if broken else 2)
+    result.check("num_workers=0: every sample loaded by the main process", serial_pids == {os.getpid()}, pids=len(serial_pids))
     result.check(
-        "timers: the loop waits on data far longer than it computes",
-        serial_wait > 5 * serial_compute,
-        waiting_s=serial_wait,
-        compute_s=serial_compute,
-    )
-    result.check(
-        "workers: batches come from 2 other processes",
+        "num_workers=2: batches come from 2 other processes",
         len(parallel_pids) == 2 and os.getpid() not in parallel_pids,
         pids=len(parallel_pids),
     )
-    result.check("workers: the epoch waits less for data", parallel_wait < 0.8 * serial_wait, serial_s=serial_wait, workers_s=parallel_wait)
+    result.check(
+        "with workers the main process spends under a third of the CPU time: the loading moved to the workers",
+        parallel_cpu < serial_cpu / 3,
+        main_cpu_s_alone=serial_cpu,
+        main_cpu_s_with_workers=parallel_cpu,
+        epoch_s_alone=serial_wall,
+        epoch_s_with_workers=parallel_wall,
+    )
     return result
+
+
+class _TinyImages(Dataset):
+    """Samples that cost almost nothing to load."""
+
+    def __len__(self) -> int:
+        return 64
+
+    def __getitem__(self, index: int):
+        return torch.full((3, 32, 32), index / 64), 0
+
+
+def _timed_epoch(dataset: Dataset, model: nn.Module, broken: bool) -> tuple[float, float]:
+    """(seconds waiting for batches, seconds in forward and backward), timers around each part of the loop."""
+    batches = iter(DataLoader(dataset, batch_size=8))
+    loading = computing = 0.0
+    while True:
+        started = time.perf_counter()
+        try:
+            images, _ = next(batches)
+        except StopIteration:
+            break
+        if broken:  # the data timer restarted after the batch arrived: it times nothing
+            started = time.perf_counter()
+        got = time.perf_counter()
+        loading += got - started
+        model(images).sum().backward()
+        computing += time.perf_counter() - got
+    return loading, computing
+
+
+@demo(
+    "loading-vs-compute-timers",
+    "Timers around loading and compute show the bottleneck",
+    "Timing the wait for each batch apart from the forward and backward pass tells which one limits a run: with "
+    "CPU-heavy decoding and a small model most of the epoch is spent waiting for data, with cheap samples and a "
+    "larger model most of it is compute (on a GPU, call torch.cuda.synchronize() before reading the clock).",
+    mistake="restarting the data timer after next(iterator) returns, so it measures nothing",
+    threads=1,
+)
+def loading_vs_compute_timers(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    torch.manual_seed(0)
+    small = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))
+    larger = nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(16 * 32 * 32, 10)
+    )
+    for model in (small, larger):  # the first backward pass of a process starts autograd's machinery: keep it out of the timers
+        model(torch.zeros(1, 3, 32, 32)).sum().backward()
+    heavy = _timed_epoch(DecodingDataset(), small, broken)  # one torch thread (threads=1): see the registry's note
+    cheap = _timed_epoch(_TinyImages(), larger, broken)
+    loading, computing = heavy
+    data_share = loading / (loading + computing)
+    result.check(
+        "heavy decoding, small model: over 70% of the loop waits for data",
+        data_share > 0.7,
+        loading_s=loading,
+        compute_s=computing,
+        data_share=data_share,
+    )
+    loading, computing = cheap
+    compute_share = computing / (loading + computing)
+    result.check(
+        "cheap samples, larger model: over 70% of the loop is compute", compute_share > 0.7, loading_s=loading, compute_s=computing
+    )
+    return result
+
+
+def _write_cifar_batches(root: Path, per_batch: int = 12) -> dict[str, str]:
+    """A tiny cifar-10-batches-py in torchvision's format (five training batches, a test batch, the meta file);
+    returns each file's MD5, which torchvision checks before reading."""
+    import hashlib
+    import pickle
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for name in names:
+        entry = {"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8), "labels": [i % 10 for i in range(per_batch)]}
+        (folder / name).write_bytes(pickle.dumps(entry))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(CIFAR10_CLASSES)}))
+    return {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in [*names, "batches.meta"]}
 
 
 @demo(
     "cifar10-loader-offline",
-    "Loading CIFAR-10 through torchvision, offline",
-    "torchvision.datasets.CIFAR10 reads the batches under root; with download=False and no files it fails, which "
-    "the project turns into one clear line; the DataLoader then batches and reshuffles every epoch.",
-    mistake="a loader with shuffle=False, which serves the same order every epoch",
+    "Loading CIFAR-10 through torchvision's CIFAR10 class",
+    "get_data_loaders reads the batches with torchvision.datasets.CIFAR10(root=data_dir, train=True) (and train=False "
+    "for the test split), downloading only when the learner allows it (download=False by default, unlike the document's "
+    "download=True); the DataLoader then serves batches and reshuffles every epoch.",
+    mistake="a training loader with shuffle=False, which serves the same order every epoch",
 )
 def cifar10_loader_offline(broken: bool = False) -> DemoResult:
+    import torchvision.datasets
+
+    from cifar_core.config import DataOptions
+    from cifar_core.train import get_data_loaders
+
     result = DemoResult()
-    with tempfile.TemporaryDirectory() as empty:
+    calls: list[tuple[str, bool, bool]] = []
+    original = torchvision.datasets.CIFAR10
+    with tempfile.TemporaryDirectory() as directory:
+        md5 = _write_cifar_batches(Path(directory))
+
+        class RecordingCIFAR10(original):
+            """torchvision's class, checking our files' checksums, recording how it is called."""
+
+            train_list = [[name, md5[name]] for name, _ in original.train_list]
+            test_list = [["test_batch", md5["test_batch"]]]
+            meta = {**original.meta, "md5": md5["batches.meta"]}
+
+            def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
+                calls.append((str(root), train, download))
+                super().__init__(root, train, transform, target_transform, download)
+
+        torchvision.datasets.CIFAR10 = RecordingCIFAR10
         try:
-            read_torchvision_cifar10(Path(empty), train=True, allow_download=False)
-            message = ""
-        except DataSourceError as error:
-            message = str(error)
+            loaders = get_data_loaders(16, directory, 0, options=DataOptions(data_dir=directory, val_split=0.2))
+        finally:
+            torchvision.datasets.CIFAR10 = original
+    train = DataLoader(loaders.train.dataset, batch_size=16, shuffle=False) if broken else loaders.train
+    first, second = [torch.cat([labels for _, labels in train]) for _ in range(2)]
     result.check(
-        "no files, no download: one clear line naming the directory", empty in message and "\n" not in message, message=message[:140]
+        "CIFAR10(root=data_dir, train=True, download=False) is read, and its training loader serves batches of 16 "
+        "in a new order every epoch",
+        calls[:1] == [(directory, True, False)]
+        and len(first) == len(loaders.train.dataset)
+        and not torch.equal(first, second)
+        and torch.equal(first.sort().values, second.sort().values),
+        calls=str([(train_split, download) for _, train_split, download in calls]),
+        images=len(first),
+        batches=len(train),
+        description=loaders.description,
     )
-    loader = DataLoader(TensorDataset(torch.arange(100)), batch_size=32, shuffle=not broken)
-    first, second = [torch.cat([b[0] for b in loader]) for _ in range(2)]
-    result.check("batches of 32 with a short last batch of 4", [len(b[0]) for b in loader] == [32, 32, 32, 4])
-    result.check(
-        "shuffled: a new order every epoch, the same samples",
-        not torch.equal(first, second) and torch.equal(first.sort().values, second.sort().values),
-    )
+    result.check("the test split is read with train=False, also without downloading", calls[1:] == [(directory, False, False)])
     return result
 
 
 @contextlib.contextmanager
-def _spy_on(module, names: tuple[str, ...], calls: list[str]):
-    """Record each call to module.<name> in `calls`, then run the real function unchanged."""
+def _spy_on(module, names: tuple[str, ...], calls: list[tuple[str, int]], output: io.StringIO):
+    """Record each call to module.<name> in `calls` with how much had been printed by then, then run the real function unchanged."""
     originals = {name: getattr(module, name) for name in names}
 
     def recorder(name: str):
         def record(*args, **kwargs):
-            calls.append(name)
+            calls.append((name, len(output.getvalue())))
             return originals[name](*args, **kwargs)
 
         return record
@@ -191,7 +302,7 @@ def main_epoch_loop(broken: bool = False) -> DemoResult:
     from cifar_core.config import DataOptions, TrainConfig
 
     result = DemoResult()
-    calls: list[str] = []
+    calls: list[tuple[str, int]] = []
     output = io.StringIO()
     with tempfile.TemporaryDirectory() as directory:
         cfg = TrainConfig(
@@ -199,30 +310,123 @@ def main_epoch_loop(broken: bool = False) -> DemoResult:
             scheduler="step", step_size=1, checkpoint_dir=directory,
         )  # fmt: skip
         spied = ("train_epoch", "eval_model", "save_checkpoint", "plot_curves")
-        with _spy_on(script, spied, calls), contextlib.redirect_stdout(output):
+        with _spy_on(script, spied, calls, output), contextlib.redirect_stdout(output):
             if broken:
                 script.eval_model = _skip_validation
             summary = script.main(cfg)
         written = sorted(path.name for path in Path(directory).iterdir())
+    names = [name for name, _ in calls]
     per_epoch = ["train_epoch", "eval_model", "save_checkpoint"]
-    result.check(
-        "each epoch: train_epoch, then eval_model, then save_checkpoint",
-        calls[:6] == per_epoch * 2,
-        calls=", ".join(calls),
-    )
+    result.check("each epoch: train_epoch, then eval_model, then save_checkpoint", names[:6] == per_epoch * 2, calls=", ".join(names))
     lrs = summary.history["lr"]
     result.check("the scheduler stepped once per epoch (StepLR, step_size=1)", len(lrs) == 2 and lrs[1] < lrs[0], lrs=str(lrs))
-    epoch_lines = [line for line in output.getvalue().splitlines() if line.startswith("Epoch ")]
+    printed = output.getvalue()
+    starts = [printed.index(line) for line in printed.splitlines() if line.startswith("Epoch ")]
+    saved_at = [position for name, position in calls if name == "save_checkpoint"]
     fields = ("train_loss", "train_acc", "val_loss", "val_acc")
+    lines = [printed[start:].splitlines()[0] for start in starts]
     result.check(
-        "one printed line per epoch with train and validation loss and accuracy",
-        len(epoch_lines) == 2 and all(f"{name}: " in line and "nan" not in line for line in epoch_lines for name in fields),
-        last_line=epoch_lines[-1] if epoch_lines else "",
+        "after each epoch's save_checkpoint, one line with train and validation loss and accuracy",
+        len(starts) == len(saved_at) == 2
+        and all(saved <= start for saved, start in zip(saved_at, starts, strict=True))
+        and all(f"{name}: " in line and "nan" not in line for line in lines for name in fields),
+        last_line=lines[-1] if lines else "",
     )
     result.check(
         "plot_curves ran once, after the last epoch, and saved training_curves.png in the checkpoint directory",
-        calls[-1] == "plot_curves" and calls.count("plot_curves") == 1 and "training_curves.png" in written,
+        names[-1] == "plot_curves" and names.count("plot_curves") == 1 and "training_curves.png" in written,
         files=", ".join(written),
+    )
+    return result
+
+
+class _RecordingWriter:
+    """Stands in for torch.utils.tensorboard.SummaryWriter (the tensorboard package is not installed): records calls."""
+
+    def __init__(self) -> None:
+        self.scalars: list[tuple[str, float, int]] = []
+        self.closed_after = -1  # how many scalars had been logged when close() was called
+
+    def add_scalar(self, tag: str, value: float, step: int) -> None:
+        self.scalars.append((tag, value, step))
+
+    def close(self) -> None:
+        self.closed_after = len(self.scalars)
+
+
+@demo(
+    "tensorboard-logging",
+    "TensorBoard logging in main()",
+    "With --tensorboard, main() opens a SummaryWriter before the epoch loop (open_tensorboard), logs train and "
+    "validation loss and accuracy and the learning rate with add_scalar once per epoch, with the epoch as the step, "
+    "and closes the writer after the loop. A recording stand-in takes the writer's place here.",
+    mistake="running main() without tensorboard=True, so no writer is ever opened",
+)
+def tensorboard_logging(broken: bool = False) -> DemoResult:
+    from cifar_core import train as script
+    from cifar_core.config import DataOptions, TrainConfig
+
+    result = DemoResult()
+    writer, opened, plot = _RecordingWriter(), script.open_tensorboard, script.plot_curves
+    script.open_tensorboard = lambda log_dir: writer
+    script.plot_curves = lambda history, out_dir: None  # matplotlib is not what this demo is about
+    try:
+        with tempfile.TemporaryDirectory() as directory, contextlib.redirect_stdout(io.StringIO()):
+            cfg = TrainConfig(
+                data=DataOptions(dataset="synthetic", synthetic_size=60), epochs=2, batch_size=32, num_workers=0,
+                checkpoint_dir=directory, tensorboard=not broken,
+            )  # fmt: skip
+            summary = script.main(cfg)
+    finally:
+        script.open_tensorboard, script.plot_curves = opened, plot
+    expected = [
+        (tag, summary.history[tag][epoch - 1], epoch)
+        for epoch in (1, 2)
+        for tag in ("train_loss", "val_loss", "train_acc", "val_acc", "lr")
+    ]
+    result.check(
+        "one add_scalar per metric per epoch (train and val loss and accuracy, lr), step = epoch, then close()",
+        writer.scalars == expected and writer.closed_after == len(expected),
+        scalars=len(writer.scalars),
+        closed_after=writer.closed_after,
+    )
+    return result
+
+
+@demo(
+    "plot-curves-png",
+    "plot_curves draws with matplotlib and saves training_curves.png in the checkpoint directory",
+    "cifar_core.train.plot_curves(history, out_dir) uses matplotlib's file backend (Agg, no display) to draw the loss "
+    "and the accuracy per epoch side by side and saves them as training_curves.png in out_dir, which main() passes "
+    "as the checkpoint directory.",
+    mistake="calling plot_curves with the working directory instead of checkpoint_dir, so the figure lands elsewhere",
+)
+def plot_curves_png(broken: bool = False) -> DemoResult:
+    import matplotlib
+    from PIL import Image
+
+    from cifar_core.train import plot_curves
+
+    result = DemoResult()
+    history = {"train_loss": [2.1, 1.6, 1.3], "val_loss": [2.0, 1.7, 1.5], "train_acc": [22.0, 41.0, 53.0], "val_acc": [25.0, 39.0, 48.0]}
+    with tempfile.TemporaryDirectory() as checkpoint_dir, tempfile.TemporaryDirectory() as elsewhere:
+        returned = plot_curves(history, elsewhere if broken else checkpoint_dir)
+        path = Path(checkpoint_dir) / "training_curves.png"
+        found = path.is_file()
+        with Image.open(returned) as image:
+            size, colours = image.size, len(np.unique(np.asarray(image.convert("RGB")).reshape(-1, 3), axis=0))
+    result.check(
+        "training_curves.png in the checkpoint directory",
+        found,
+        returned=str(Path(returned).name),
+        in_checkpoint_dir=str(found),
+    )
+    result.check(
+        "a 1000x400 PNG with drawn content, made with the Agg backend",
+        size == (1000, 400) and colours > 10 and matplotlib.get_backend().lower() == "agg",
+        size=str(size),
+        colours=colours,
+        backend=matplotlib.get_backend(),
     )
     return result
 
@@ -302,13 +506,19 @@ def load(index):  # stands in for a Dataset's __getitem__ in a worker process
 {body}
 """
 _UNGUARDED = """
-context = multiprocessing.get_context("spawn")
+context = multiprocessing.get_context("{method}")
 worker = context.Process(target=load, args=(3,))
 worker.start()
 worker.join()
 print("exit code of the worker:", worker.exitcode)
 """
-_GUARDED = "if __name__ == '__main__':\n" + "".join(f"    {line}\n" for line in _UNGUARDED.strip().splitlines())
+
+
+def _script(method: str, guarded: bool) -> str:
+    body = _UNGUARDED.format(method=method)
+    if guarded:
+        body = "if __name__ == '__main__':\n" + "".join(f"    {line}\n" for line in body.strip().splitlines())
+    return _SPAWN_SCRIPT.format(body=body)
 
 
 def _run_script(directory: str, name: str, source: str) -> subprocess.CompletedProcess:
@@ -317,31 +527,44 @@ def _run_script(directory: str, name: str, source: str) -> subprocess.CompletedP
     return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=30, cwd=directory)
 
 
+def _worker_outcome(run: subprocess.CompletedProcess) -> str:
+    """'runs' when the worker exited cleanly, 'fails while bootstrapping' when the re-import tried to start one."""
+    if "bootstrapping phase" in run.stderr and "exit code of the worker: 1" in run.stdout:
+        return "fails while bootstrapping"
+    return "runs" if "exit code of the worker: 0" in run.stdout and not run.stderr.strip() else f"other: {run.stderr.strip()[-100:]}"
+
+
 @demo(
     "spawn-needs-main-guard",
     "Worker processes under spawn need if __name__ == '__main__'",
-    "Under the spawn start method (the default on Windows and macOS) each worker process re-imports the main "
-    "script; a worker started at module level therefore tries to start its own workers while it is still "
-    "bootstrapping, and fails. Under the guard the re-import skips that code and the worker runs. DataLoader "
-    "workers are such processes; this demo starts one with multiprocessing directly, without torch, because a "
-    "spawned child that re-imports torch takes over a second.",
+    "Under the spawn start method (the default on Windows and macOS) and forkserver (Linux's default from Python 3.14) "
+    "each worker process re-imports the main script; a worker started at module level therefore tries to start its own "
+    "worker while it is still bootstrapping, and fails. Under the guard the re-import skips that code and the worker "
+    "runs; only fork (Linux's default up to Python 3.13) does not re-import. DataLoader workers are such processes; "
+    "this demo starts one with multiprocessing directly, without torch, because a child that re-imports torch takes over a second.",
     mistake="the worker started at module level in both scripts, with no __main__ guard",
 )
 def spawn_needs_main_guard(broken: bool = False) -> DemoResult:
     result = DemoResult()
+    available = multiprocessing.get_all_start_methods()  # Windows has spawn only
+    runs = [("spawn", False), ("spawn", True)] + [(method, False) for method in ("forkserver", "fork") if method in available]
     with tempfile.TemporaryDirectory() as directory:
-        unguarded = _run_script(directory, "unguarded.py", _SPAWN_SCRIPT.format(body=_UNGUARDED))
-        guarded = _run_script(directory, "guarded.py", _SPAWN_SCRIPT.format(body=_UNGUARDED if broken else _GUARDED))
-    error_lines = [line for line in unguarded.stderr.splitlines() if "bootstrapping phase" in line]
+        outcomes = {
+            (method, guarded): _worker_outcome(_run_script(directory, f"{method}_{guarded}.py", _script(method, guarded and not broken)))
+            for method, guarded in runs
+        }
     result.check(
-        "no guard: the re-imported script starts a worker while bootstrapping, a RuntimeError",
-        "bootstrapping phase" in unguarded.stderr and "exit code of the worker: 1" in unguarded.stdout,
-        error=error_lines[0].strip()[:140] if error_lines else "",
+        "spawn: without the guard the worker fails while bootstrapping, with the guard it runs",
+        outcomes[("spawn", False)] == "fails while bootstrapping" and outcomes[("spawn", True)] == "runs",
+        unguarded=outcomes[("spawn", False)],
+        guarded=outcomes[("spawn", True)],
     )
+    forkserver, fork = outcomes.get(("forkserver", False), "not on this platform"), outcomes.get(("fork", False), "not on this platform")
     result.check(
-        "with the guard: the worker runs and exits cleanly",
-        "exit code of the worker: 0" in guarded.stdout and "bootstrapping phase" not in guarded.stderr,
-        output=guarded.stdout.strip()[:140],
+        "forkserver re-imports too (unguarded fails); fork does not (unguarded runs)",
+        forkserver in ("fails while bootstrapping", "not on this platform") and fork in ("runs", "not on this platform"),
+        forkserver=forkserver,
+        fork=fork,
     )
     return result
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from cifar_core.augment import mixup_batch
 from cifar_core.models import SimpleCNN
-from cifar_core.steps import training_step
+from cifar_core.steps import StepOptions, training_step
 from proofs.registry import DemoResult, Param, demo
 
 
@@ -148,7 +148,8 @@ def mixup_loss(alpha: float, broken: bool = False) -> DemoResult:
     images, targets = torch.randn(8, 3, 4, 4), torch.randint(0, 10, (8,))
     model, loss_fn = nn.Sequential(nn.Flatten(), nn.Linear(48, 10)), nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the step leaves the model as it was
-    loss, _ = training_step(model, images, targets, loss_fn, optimizer, mixup_alpha=alpha, generator=torch.Generator().manual_seed(1))
+    options = StepOptions(mixup_alpha=alpha, generator=torch.Generator().manual_seed(1))
+    loss, _ = training_step(model, images, targets, loss_fn, optimizer, options)
     mixed, y_a, y_b, lam = mixup_batch(images, targets, alpha, torch.Generator().manual_seed(1))  # the same draw
     partners = _partners(images, mixed, lam)
     with torch.no_grad():

@@ -11,7 +11,7 @@ from torch import nn
 from cifar_core.config import TrainConfig
 from cifar_core.models import SimpleCNN
 from cifar_core.optim import build_optimizer
-from cifar_core.steps import training_step
+from cifar_core.steps import StepOptions, training_step
 from cifar_core.train import parse_args
 from proofs.registry import DemoResult, Param, demo
 
@@ -128,7 +128,7 @@ def _step_norms(clip_first: bool, max_norm: float) -> tuple[list[float], float]:
             loss_fn(model(x), y).backward()
             optimizer.step()
         else:
-            training_step(model, x, y, loss_fn, optimizer, grad_clip=max_norm)
+            training_step(model, x, y, loss_fn, optimizer, StepOptions(grad_clip=max_norm))
     return at_step, unclipped
 
 
@@ -173,7 +173,7 @@ def _train_with_clip(clip: float | None, steps: int = 60, bad_step: int = 30) ->
     for step in range(steps):
         index = torch.randint(0, 512, (32,))
         scale = 30.0 if step == bad_step else 1.0  # one corrupted batch
-        training_step(model, x[index] * scale, y[index] * scale, nn.MSELoss(), optimizer, grad_clip=clip)
+        training_step(model, x[index] * scale, y[index] * scale, nn.MSELoss(), optimizer, StepOptions(grad_clip=clip))
         with torch.no_grad():
             losses.append(F.mse_loss(model(x), y).item())
     return losses
@@ -209,7 +209,7 @@ def _final_loss(lr: float, clip: float | None, steps: int = 40) -> float:
     loss = torch.tensor(0.0)
     for _ in range(steps):
         index = torch.randint(0, 256, (32,))
-        loss, _ = training_step(model, x[index], y[index], nn.MSELoss(), optimizer, grad_clip=clip)
+        loss, _ = training_step(model, x[index], y[index], nn.MSELoss(), optimizer, StepOptions(grad_clip=clip))
     return loss.item()
 
 

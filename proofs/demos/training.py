@@ -1,6 +1,8 @@
 """The training script's own pieces: the per-sample running loss, overfitting a few samples,
 stratified splits, baselines, steps per epoch, patience-based callbacks and safe checkpoints."""
 
+import contextlib
+import io
 import math
 import tempfile
 from pathlib import Path
@@ -12,6 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset, random_split
 
 from cifar_core.checkpoint import atomic_torch_save, load_checkpoint
 from cifar_core.data import stratified_split
+from cifar_core.metrics import report_from_logits
 from cifar_core.train import save_checkpoint, train_epoch
 from proofs.registry import DemoResult, Param, demo
 
@@ -19,27 +22,31 @@ from proofs.registry import DemoResult, Param, demo
 @demo(
     "running-loss-per-sample-mean",
     "Why the running loss is multiplied by the batch size",
-    "Summing loss.item() * batch size and dividing by the number of samples gives the exact per-sample mean even "
-    "when the last batch is smaller; the mean of the batch means does not.",
-    Param("samples", 100, 2, 1000),
+    "train_epoch sums loss.item() * inputs.size(0) and divides by the number of samples, which is the exact "
+    "per-sample mean loss over the epoch even when the last batch is smaller; the mean of the batch means is not.",
+    Param("samples", 100, 33, 1000),
     mistake="averaging the batch means, which over-weights the short last batch",
+    threads=1,
 )
 def running_loss_per_sample_mean(samples: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
-    losses = torch.rand(samples) * 3  # per-sample losses of one epoch
-    batches = losses.split(32)  # the last batch is shorter unless 32 divides samples
-    if broken:
-        running = sum(batch.mean().item() for batch in batches) / len(batches)
-    else:
-        running = sum(batch.mean().item() * len(batch) for batch in batches) / samples
-    mean_of_means = sum(batch.mean().item() for batch in batches) / len(batches)
-    exact = losses.mean().item()
-    result.check("weighted sum equals the per-sample mean", abs(running - exact) < 1e-5, running=running, exact=exact)
+    torch.manual_seed(0)
+    images, labels = torch.randn(samples, 6), torch.randint(0, 3, (samples,))
+    model = nn.Linear(6, 3)
+    loader = DataLoader(TensorDataset(images, labels), batch_size=32)  # the last batch is shorter unless 32 divides samples
+    frozen = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: every batch sees the same model, so one exact mean exists
+    reported, _ = train_epoch(model, torch.device("cpu"), loader, nn.CrossEntropyLoss(), frozen)
+    with torch.no_grad():
+        exact = nn.functional.cross_entropy(model(images), labels).item()  # one call over every sample: the second route
+        batch_means = [nn.functional.cross_entropy(model(x), y).item() for x, y in loader]
+    mean_of_means = sum(batch_means) / len(batch_means)
+    running = mean_of_means if broken else reported
+    result.check("train_epoch's loss equals the per-sample mean over the epoch", abs(running - exact) < 1e-5, reported=running, exact=exact)
     result.check(
         "the mean of batch means differs when the last batch is short",
         samples % 32 == 0 or abs(mean_of_means - exact) > 1e-4,
         mean_of_means=mean_of_means,
-        last_batch=len(batches[-1]),
+        last_batch=samples % 32 or 32,
     )
     return result
 
@@ -50,6 +57,7 @@ def running_loss_per_sample_mean(samples: int, broken: bool = False) -> DemoResu
     "A working training step drives a handful of samples to 100% training accuracy within a few dozen epochs; "
     "if it cannot, the loop (not the data) is broken.",
     mistake="a loop that forgets optimizer.step() (here: learning rate 0), so nothing is learned",
+    threads=1,
 )
 def train_epoch_overfits(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -68,97 +76,206 @@ def train_epoch_overfits(broken: bool = False) -> DemoResult:
 @demo(
     "stratified-split-proportions",
     "Stratified splitting keeps class proportions",
-    "A stratified 80/20 split of 10,000 images gives 8,000 and 2,000 with every class in the same proportion "
-    "(800/200 for balanced classes); the same seed gives the same split, and random_split lets proportions drift.",
+    "cifar_core's stratified_split takes the same fraction of every class: on balanced labels 20% of 10,000 gives "
+    "exactly 200 of each class for validation, and on imbalanced labels each class keeps its share (it does not make "
+    "them equal); random_split lets the counts drift.",
     Param("seed", 42, 0, 10_000),
     mistake="a plain random split (random_split) where a stratified one was meant",
 )
 def stratified_split_proportions(seed: int, broken: bool = False) -> DemoResult:
     result = DemoResult()
-    labels = np.repeat(np.arange(10), 1000)
-    if broken:
-        val_idx = np.asarray(random_split(range(len(labels)), [8000, 2000], torch.Generator().manual_seed(seed))[1].indices)
-        train_idx = np.setdiff1d(np.arange(len(labels)), val_idx)
-    else:
-        train_idx, val_idx = stratified_split(labels, 0.2, seed)
-    per_class_val = np.bincount(labels[val_idx], minlength=10)
+
+    def split(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if broken:
+            subsets = random_split(
+                range(len(labels)), [len(labels) - len(labels) // 5, len(labels) // 5], torch.Generator().manual_seed(seed)
+            )
+            return np.asarray(subsets[0].indices), np.asarray(subsets[1].indices)
+        return stratified_split(labels, 0.2, seed)
+
+    balanced = np.repeat(np.arange(10), 1000)
+    train_idx, val_idx = split(balanced)
+    per_class_val = np.bincount(balanced[val_idx], minlength=10)
     result.check("8,000 train and 2,000 validation", (len(train_idx), len(val_idx)) == (8000, 2000), train=len(train_idx), val=len(val_idx))
     result.check(
         "exactly 200 of each class in validation", (per_class_val == 200).all(), min=int(per_class_val.min()), max=int(per_class_val.max())
     )
-    again, _ = stratified_split(labels, 0.2, seed)
-    other, _ = stratified_split(labels, 0.2, seed + 1)
+    imbalanced = np.repeat(np.arange(6), [5000, 2000, 1000, 1000, 500, 500])
+    _, val_idx = split(imbalanced)
+    overall, in_val = np.bincount(imbalanced) / len(imbalanced), np.bincount(imbalanced[val_idx], minlength=6) / len(val_idx)
+    drift = float(np.abs(in_val - overall).max())
     result.check(
-        "same seed, same split; another seed, another split", np.array_equal(again, train_idx) and not np.array_equal(again, other)
+        "imbalanced labels: every class keeps its share in validation (50% stays 50%, 5% stays 5%), not equal counts",
+        drift < 0.001,
+        largest_share_drift=drift,
+        validation_counts=str(np.bincount(imbalanced[val_idx], minlength=6).tolist()),
     )
-    drifted = np.bincount(
-        labels[np.asarray(random_split(range(10_000), [8000, 2000], torch.Generator().manual_seed(seed))[1].indices)], minlength=10
-    )
-    result.text.append(f"random_split's validation counts per class for the same seed: {drifted.tolist()}")
     return result
 
 
 @demo(
-    "chance-and-majority-baselines",
-    "Chance accuracy and the majority-class trap",
-    "On ten balanced classes random guessing scores about 10%; on imbalanced data always predicting the majority "
-    "class scores high accuracy while its recall on every other class is 0.",
-    mistake="taking a test set where one class is 91% of the labels for a balanced one",
+    "split-seed-repeats",
+    "A fixed seed gives the same split every run",
+    "stratified_split draws its shuffle from a generator seeded with the given number, so seed 42 gives the same "
+    "validation images in every run (any fixed integer does; 42 is only a convention), while another seed gives another split.",
+    Param("seed", 42, 0, 10_000),
+    mistake="no fixed seed: a fresh seed drawn for each run",
 )
-def chance_and_majority(broken: bool = False) -> DemoResult:
+def split_seed_repeats(seed: int, broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    labels = np.repeat(np.arange(10), 100)
+
+    def one_run() -> np.ndarray:
+        run_seed = int(np.random.default_rng().integers(2**31)) if broken else seed  # default_rng(): fresh OS entropy
+        return stratified_split(labels, 0.2, run_seed)[1]
+
+    first, second = one_run(), one_run()
+    other = stratified_split(labels, 0.2, seed + 1)[1]
+    result.check(
+        "two runs with the seed fixed pick the same validation images",
+        np.array_equal(first, second),
+        first_five=str(first[:5].tolist()),
+        second_five=str(second[:5].tolist()),
+    )
+    result.check("another seed picks other images", not np.array_equal(first, other), overlap=len(np.intersect1d(first, other)))
+    return result
+
+
+@demo(
+    "majority-class-trap",
+    "On imbalanced data accuracy flatters a model biased to the majority",
+    "A classifier trained with plain cross-entropy on 90/10 labels leans to the majority class: on a test set with the "
+    "same imbalance it scores about 90% accuracy, as much as always answering 'majority', while it finds few of the "
+    "minority (cifar_core's per-class recall shows it).",
+    mistake="checking the model on a balanced test set, where the imbalance no longer inflates accuracy",
+    threads=1,
+)
+def majority_class_trap(broken: bool = False) -> DemoResult:
     result = DemoResult()
     generator = torch.Generator().manual_seed(0)
-    balanced = torch.arange(10).repeat(1000)
-    if broken:
-        balanced[:9000] = 0  # class 0 now 9,100 of 10,000
-    guesses = torch.zeros(10_000, dtype=torch.long) if broken else torch.randint(0, 10, (10_000,), generator=generator)
-    chance = guesses.eq(balanced).float().mean().item()
-    result.check("uninformed guesses on balanced classes: 10% within 1 point", abs(chance - 0.1) < 0.01, accuracy=chance)
-    imbalanced = torch.cat([torch.zeros(900, dtype=torch.long), torch.ones(100, dtype=torch.long)])
-    majority = torch.zeros_like(imbalanced)
-    accuracy = majority.eq(imbalanced).float().mean().item()
-    minority_recall = majority[imbalanced == 1].eq(1).float().mean().item()
+
+    def draw(majority: int, minority: int) -> tuple[torch.Tensor, torch.Tensor]:
+        labels = torch.cat([torch.zeros(majority, dtype=torch.long), torch.ones(minority, dtype=torch.long)])
+        return torch.randn(len(labels), 2, generator=generator) + 1.2 * labels[:, None].float(), labels  # overlapping clouds
+
+    train_x, train_y = draw(1800, 200)
+    test_x, test_y = draw(500, 500) if broken else draw(900, 100)
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in range(200):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(train_x), train_y).backward()
+        optimizer.step()
+    with torch.no_grad():
+        report = report_from_logits(model(test_x), test_y, ("majority", "minority"))
+    always_majority = (test_y == 0).float().mean().item()  # the accuracy of answering "majority" every time
     result.check(
-        "majority predictor: 90% accuracy, 0 recall on the minority",
-        abs(accuracy - 0.9) < 1e-6 and minority_recall == 0.0,
-        accuracy=accuracy,
-        minority_recall=minority_recall,
+        "on the imbalanced test set: accuracy 85%+, within 3 points of always answering 'majority', minority recall under 0.4",
+        report.accuracy > 0.85 and abs(report.accuracy - always_majority) < 0.03 and report.per_class["minority"] < 0.4,
+        accuracy=report.accuracy,
+        always_majority=always_majority,
+        minority_recall=report.per_class["minority"],
     )
     return result
 
 
 @demo(
-    "steps-per-epoch-and-onecycle",
-    "Epochs, batches, iterations, and why One Cycle needs len(train_loader)",
-    "50,000 images in batches of 256 make ceil(50000 / 256) = 196 iterations per epoch; OneCycleLR plans its curve "
-    "over len(train_loader) * epochs steps and raises an error when stepped past them.",
-    Param("epochs", 2, 1, 5),
-    mistake="giving OneCycleLR the number of epochs as its total steps, as if it were stepped once per epoch",
+    "ten-percent-is-chance",
+    "10% on ten balanced classes: chance, not necessarily guessing",
+    "On balanced CIFAR-10 labels, random guessing scores about 10%, and so does a model that gives every image the "
+    "same class, which is what near-constant inputs produce (cifar_core's SimpleCNN shown here); only the predicted-class "
+    "counts or the confusion matrix tell the two apart.",
+    mistake="a test set that is not balanced (one class 91% of the labels) read as if it were",
 )
-def steps_per_epoch_and_onecycle(epochs: int, broken: bool = False) -> DemoResult:
+def ten_percent_is_chance(broken: bool = False) -> DemoResult:
+    from cifar_core.models import SimpleCNN
+
+    result = DemoResult()
+    labels = torch.arange(10).repeat(50)
+    if broken:
+        labels[:450] = 0
+    torch.manual_seed(0)
+    near_constant = -1.1 + 0.003 * torch.rand(len(labels), 3, 32, 32)  # inputs that barely differ
+    with torch.no_grad():
+        logits = SimpleCNN().eval()(near_constant)
+    report = report_from_logits(logits, labels, tuple(str(c) for c in range(10)))
+    predicted_classes = int((torch.tensor(report.confusion).sum(0) > 0).sum())
+    guesses = torch.randint(0, 10, (len(labels),), generator=torch.Generator().manual_seed(0))
+    guessing = guesses.eq(labels).float().mean().item()
+    result.check(
+        "one class for every image: 10% accuracy, the same as guessing, with one column in the confusion matrix",
+        predicted_classes == 1 and abs(report.accuracy - 0.1) < 1e-6 and abs(guessing - 0.1) < 0.03,
+        accuracy=report.accuracy,
+        guessing=guessing,
+        classes_predicted=predicted_classes,
+    )
+    return result
+
+
+@demo(
+    "steps-per-epoch",
+    "Epochs, batches and iterations",
+    "An epoch is one pass over the data; a DataLoader over 50,000 images in batches of 256 yields 196 batches, "
+    "ceil(50000 / 256) with a short last batch of 80, and the loop makes one optimizer step (an iteration) per batch.",
+    mistake="counting only full batches (drop_last=True, 50000 // 256 = 195), which skips the last 80 images every epoch",
+)
+def steps_per_epoch(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    loader = DataLoader(TensorDataset(torch.zeros(50_000, 1)), batch_size=256, drop_last=broken)
+    parameter = nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([parameter], lr=1.0)
+    sizes = []
+    for (batch,) in loader:  # one epoch
+        sizes.append(len(batch))
+        optimizer.zero_grad()
+        parameter.sum().backward()  # gradient 1 per step: the parameter counts the steps
+        optimizer.step()
+    result.check(
+        "196 batches per epoch (ceil(50000 / 256)), covering all 50,000 images",
+        len(loader) == 196 == math.ceil(50_000 / 256) and sum(sizes) == 50_000,
+        batches=len(loader),
+        images_seen=sum(sizes),
+        last_batch=sizes[-1],
+    )
+    result.check("one optimizer step (iteration) per batch", -parameter.item() == len(sizes), steps=-parameter.item())
+    return result
+
+
+@demo(
+    "onecycle-total-steps",
+    "One Cycle plans its curve over len(train_loader) * epochs steps",
+    "cifar_core's build_scheduler gives OneCycleLR total_steps = epochs * len(train_loader), since it is stepped once per "
+    "batch: the learning rate rises to its peak 30% of the way in and comes back down at the last batch of the last "
+    "epoch; a total counted in epochs ends the cycle (and raises an error) after a few batches.",
+    mistake="passing the number of epochs where build_scheduler expects len(train_loader), as if One Cycle were stepped per epoch",
+)
+def onecycle_total_steps(broken: bool = False) -> DemoResult:
+    from cifar_core.config import TrainConfig
+    from cifar_core.optim import build_scheduler
+
     result = DemoResult()
     loader = DataLoader(TensorDataset(torch.zeros(50_000, 1)), batch_size=256)
-    result.check("196 iterations per epoch", len(loader) == 196 == math.ceil(50_000 / 256), iterations=len(loader))
-    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
-    total = epochs if broken else len(loader) * epochs
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=total)
-    stepped, error = 0, ""
+    cfg = TrainConfig(epochs=2, lr=0.1, optimizer="sgd", scheduler="onecycle")
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=cfg.lr)
+    scheduler, per_batch = build_scheduler(optimizer, cfg, cfg.epochs if broken else len(loader))
+    lrs, error = [], ""
     try:
-        for _ in range(len(loader) * epochs):  # stepped once per batch, as One Cycle expects
+        for _ in range(cfg.epochs * len(loader)):  # stepped once per batch
             optimizer.step()
             scheduler.step()
-            stepped += 1
+            lrs.append(optimizer.param_groups[0]["lr"])
     except ValueError as exception:
         error = str(exception).splitlines()[0]
+    peak_at = lrs.index(max(lrs)) / len(lrs) if lrs else 0.0
     result.check(
-        "len(train_loader) * epochs steps run without error", stepped == len(loader) * epochs, steps=stepped, error=error or "none"
+        "stepped per batch for 2 epochs of 196 batches: runs to the end, peak 30% in, back near 0",
+        per_batch and len(lrs) == 392 and abs(peak_at - 0.3) < 0.01 and lrs[-1] < 1e-5 and not error,
+        steps=len(lrs),
+        peak_at=peak_at,
+        last_lr=lrs[-1] if lrs else float("nan"),
+        error=error or "none",
     )
-    try:
-        scheduler.step()
-        raised = False
-    except ValueError:
-        raised = True
-    result.check("one step past the planned total raises", raised)
     return result
 
 
@@ -202,6 +319,90 @@ def _patience_stop(curve: list[float], patience: int) -> tuple[int, bool]:
         if waited >= patience:
             return epoch, False
     return len(curve), True
+
+
+def _run_main(directory: str, **overrides) -> tuple[object, str]:
+    """cifar_core.train.main on 100 generated images for a few epochs, its printout captured; plot_curves
+    (matplotlib, not what these demos are about) is skipped. Returns (RunSummary, stdout)."""
+    from cifar_core import train as script
+    from cifar_core.config import DataOptions, TrainConfig
+
+    settings = {"data": DataOptions(dataset="synthetic", synthetic_size=100), "epochs": 2, "batch_size": 64, "num_workers": 0}
+    cfg = TrainConfig(**{**settings, "checkpoint_dir": directory, **overrides})
+    output, plot = io.StringIO(), script.plot_curves
+    script.plot_curves = lambda history, out_dir: None
+    try:
+        with contextlib.redirect_stdout(output):
+            summary = script.main(cfg)
+    finally:
+        script.plot_curves = plot
+    return summary, output.getvalue()
+
+
+@demo(
+    "main-early-stopping",
+    "Early stopping in main(): patience counted in epochs without validation gain",
+    "cifar_core's main() (unlike the document's original script) stops when validation accuracy has not improved for "
+    "early_stopping_patience epochs, says why, and keeps best.pth from the best epoch; without the option it trains every epoch.",
+    mistake="leaving early_stopping_patience unset, the original script's behaviour: every epoch runs whatever validation does",
+)
+def main_early_stopping(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    with tempfile.TemporaryDirectory() as directory:
+        # lr 1e-9: the weights barely move, so validation accuracy stalls from the first epoch on
+        summary, printed = _run_main(directory, epochs=4, lr=1e-9, early_stopping_patience=None if broken else 1)
+        best_epoch = load_checkpoint(Path(directory) / "best.pth")["epoch"]
+    accuracies = summary.history["val_acc"]
+    stalled = next((epoch for epoch in range(2, len(accuracies) + 1) if accuracies[epoch - 1] <= max(accuracies[: epoch - 1])), None)
+    result.check(
+        "patience 1: main() stops at the first epoch without a validation gain, before the limit of 4, and says so",
+        summary.epochs_run < 4 and summary.epochs_run == stalled and "early stopping" in printed,
+        epochs_run=summary.epochs_run,
+        first_stalled_epoch=stalled or -1,
+        stop_reason=summary.stop_reason,
+    )
+    result.check("best.pth holds the best epoch", accuracies[best_epoch - 1] == max(accuracies), best_epoch=best_epoch)
+    return result
+
+
+def _scripted_validation(accuracies: list[float]):
+    """A stand-in for eval_model that reports the given validation accuracies, one per epoch."""
+    remaining = iter(accuracies)
+    return lambda *_args, **_kwargs: (1.0, next(remaining))
+
+
+@demo(
+    "checkpoint-best-and-last",
+    "checkpoint.pth every epoch, best.pth when validation accuracy improves",
+    "main() saves checkpoint_state (epoch, state_dict, optimizer, scheduler, best_acc, history...) to checkpoint.pth "
+    "after every epoch and to best.pth only when validation accuracy beats the best so far: with validation accuracies "
+    "50, 61, 58, checkpoint.pth ends at epoch 3 and best.pth at epoch 2.",
+    mistake="passing is_best=True every epoch, so best.pth is just the latest epoch",
+)
+def checkpoint_best_and_last(broken: bool = False) -> DemoResult:
+    from cifar_core import train as script
+
+    result = DemoResult()
+    evaluate, save = script.eval_model, script.save_checkpoint
+    script.eval_model = _scripted_validation([50.0, 61.0, 58.0])
+    if broken:
+        script.save_checkpoint = lambda state, _is_best, directory: save(state, True, directory)
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            _run_main(directory, epochs=3)
+            latest, best = load_checkpoint(Path(directory) / "checkpoint.pth"), load_checkpoint(Path(directory) / "best.pth")
+    finally:
+        script.eval_model, script.save_checkpoint = evaluate, save
+    result.check(
+        "checkpoint.pth is epoch 3 (the last), best.pth epoch 2 (validation 61)",
+        latest["epoch"] == 3 and best["epoch"] == 2 and best["best_acc"] == 61.0,
+        latest=latest["epoch"],
+        best=best["epoch"],
+        best_acc=best["best_acc"],
+    )
+    wanted = {"epoch", "state_dict", "optimizer", "best_acc"}
+    result.check("the state holds epoch, state_dict, optimizer and best_acc", wanted <= set(latest), keys=", ".join(sorted(latest)))
+    return result
 
 
 class _FailsWhilePickling:
@@ -264,6 +465,7 @@ def _train_in_order(images: torch.Tensor, labels: torch.Tensor, shuffle: bool, e
     "Trained on class-sorted batches without shuffling, SGD chases the last class it saw and ends worse than with "
     "shuffling; validation accuracy is the same in any order, so the validation loader need not shuffle.",
     mistake="shuffle=False on the class-sorted training loader in both runs",
+    threads=1,
 )
 def shuffle_vs_class_sorted(broken: bool = False) -> DemoResult:
     result = DemoResult()
@@ -290,24 +492,36 @@ def shuffle_vs_class_sorted(broken: bool = False) -> DemoResult:
 
 @demo(
     "history-saved-as-npz",
-    "history: four lists, one entry per epoch, saved with np.savez",
-    "The history dict holds train_loss, val_loss, train_acc and val_acc as lists with one value per epoch; "
-    "save_history writes them to history.npz, which np.load gives back key by key.",
-    mistake="appending to the lists once per batch instead of once per epoch",
+    "history: one list per curve, one entry per epoch, saved with np.savez",
+    "main() keeps history as a dict of lists, one value per epoch: train_loss, val_loss, train_acc and val_acc as the "
+    "document says, plus lr in cifar_core; at the end save_history writes history.npz with np.savez(path, **history), "
+    "so np.load gives each curve back by its name, matching the printed epoch lines.",
+    mistake="np.savez(path, history): the dict passed as one argument, saved as a single pickled object named arr_0",
 )
 def history_saved_as_npz(broken: bool = False) -> DemoResult:
-    from cifar_core.train import save_history
-
     result = DemoResult()
-    epochs, batches = 3, 4
-    history: dict[str, list[float]] = {"train_loss": [], "val_loss": [], "train_acc": [], "val_acc": []}
-    for epoch in range(epochs):
-        for _ in range(batches if broken else 1):
-            for key in history:
-                history[key].append(float(epoch))
     with tempfile.TemporaryDirectory() as directory:
-        loaded = dict(np.load(save_history(history, directory)))
-    result.check("the four keys come back", sorted(loaded) == sorted(history), keys=", ".join(sorted(loaded)))
-    lengths = {key: len(values) for key, values in loaded.items()}
-    result.check("one entry per epoch in every curve", all(n == epochs for n in lengths.values()), lengths=str(lengths))
+        summary, printed = _run_main(directory, epochs=2)
+        path = Path(directory) / "history.npz"
+        if broken:
+            np.savez(path, summary.history)
+        try:
+            loaded = {key: values.tolist() for key, values in np.load(path).items()}
+        except ValueError as error:  # NumPy refuses the pickled object without allow_pickle
+            loaded = {"arr_0": str(error).splitlines()[0]}
+    lines = [line for line in printed.splitlines() if line.startswith("Epoch ")]
+    printed_values = {
+        name: [float(line.split(f"{name}: ")[1].split()[0]) for line in lines]
+        for name in ("train_loss", "val_loss", "train_acc", "val_acc")
+    }
+    matches = all(
+        len(loaded.get(name, [])) == 2 and all(abs(a - b) < 6e-3 for a, b in zip(loaded[name], values, strict=True))
+        for name, values in printed_values.items()
+    )
+    result.check(
+        "history.npz: train_loss, val_loss, train_acc, val_acc (and lr), two values each, as printed",
+        set(loaded) == {"train_loss", "val_loss", "train_acc", "val_acc", "lr"} and matches,
+        keys=", ".join(sorted(loaded)),
+        lengths=str({key: len(values) for key, values in loaded.items()}),
+    )
     return result

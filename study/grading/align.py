@@ -17,6 +17,7 @@ TYPO_MATCH = 85  # rapidfuzz ratio above which two plain stems are one word mist
 TYPO_MIN_LENGTH = 5  # shorter stems must match exactly: "mean" is not "man"
 CONTRADICTION_SHARE = 0.6  # share of the point's terms a clause must line up to contradict it
 WHY_ORDER = ("value", "number", "roles", "antonym")
+NUMBERLESS = 0.5  # the most of a numeric point its words can state without its number
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ class Alignment:
         if self.reversed or not self.total:
             return 0.0
         words = self.total - self.numbers
-        return (self.aligned - self.numbers_aligned + 2 * self.numbers_aligned) / (words + 2 * self.numbers)
+        share = (self.aligned - self.numbers_aligned + 2 * self.numbers_aligned) / (words + 2 * self.numbers)
+        # A point that states a number claims it: its words alone are never the whole point.
+        return min(share, NUMBERLESS) if self.numbers and not self.numbers_aligned else share
 
 
 def same_word(a: str, b: str, lexicon: Lexicon) -> bool:
@@ -117,7 +120,8 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     named_same = [t for t in same if t.bound_to == term.bound_to or t.bound_to in words]
     if named_same or term.bound_to is None:
         return named_same or same, []
-    named = [t for t in numbers if t.bound_to == term.bound_to and not _same_number(term, t)]
+    # A number named as the alternative ("18 instead of 25 weights") is not a value given for the name.
+    named = [t for t in numbers if t.bound_to == term.bound_to and not _same_number(term, t) and not t.contrasted]
     if named:
         return [], named
     return [t for t in same if t.bound_to not in conflicting], []
@@ -141,7 +145,14 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     words = [t for t in clause.terms if t.value is None]
     # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
     exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
-    opposed = [t for t in words if lexicon.opposite(term.key, t.key)]
+    # A word inside an identifier names a thing: it can stand for a named counterpart
+    # (RandomVerticalFlip for RandomHorizontalFlip) but not for an opposite (StepLR's "step" is no
+    # claim about steps against epochs).
+    named = lexicon.counterparts.get(term.key, ())
+    opposed = [t for t in words if lexicon.opposite(term.key, t.key) and (t.key in named or not (t.ident or term.ident))]
+    # A counterpart inside a participle phrase describes the noun ("the running mean collected in
+    # training"), it does not stand in the point's place ("inference uses running statistics").
+    opposed = [t for t in opposed if not (t.modifier and t.key in named)]
     if term.key in lexicon.degree:
         opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
     return exact, opposed
@@ -171,8 +182,11 @@ def _choose_all(point: Clause, clause: Clause, lexicon: Lexicon) -> dict[int, tu
         anchor = sum(t.index for t, _ in chosen.values()) / len(chosen) if chosen else None
         chosen[term.index] = (_nearest(preferred, anchor), False)
     used = {t.index for t, _ in chosen.values()}
+    # A point that names both counterparts ("split the training set into train and validation")
+    # is not swapped by a clause that says one of them twice: the word is the point's own.
+    stated = {term.key for term in point.terms if term.index in chosen}
     for term in point.terms:
-        opposed = [t for t in found[term.index][1] if t.index not in used]
+        opposed = [t for t in found[term.index][1] if t.index not in used and t.key not in stated]
         if term.index in chosen or not opposed:
             continue
         preferred = [t for t in opposed if t.negated != term.negated] or opposed

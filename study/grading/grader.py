@@ -162,13 +162,33 @@ class Reversal:
     swapped: tuple[str, str] | None
 
 
-def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+def _another_points_number(alignment: Alignment, clause: Clause, others: list[Clause], lexicon: Lexicon) -> bool:
+    """A number that reverses the point only because it is another key point's own number, in a
+    clause that states that point: "so we can attach a new 10-class head" states "add our own
+    10-class head", it is no wrong size for "removes the 1000-class ImageNet head"."""
+    said = [theirs for _, theirs, how in alignment.swaps]
+    if not said or any(t.value is None or t.boolean or t.claimed is not None for t in said):
+        return False
+    for other in others:
+        numbers = [t for t in other.terms if t.value is not None]
+        # ... the same value bound to the same word there ("10-class" and "10-class", not "10 degrees" and "10 percent")
+        if not all(any(same_value(t.value, t.tolerance, n.value, n.tolerance) and t.bound_to == n.bound_to for n in numbers) for t in said):
+            continue
+        reading = align(other, clause, lexicon)
+        if not reading.reversed and reading.coverage >= max(POINT_MATCHED, alignment.aligned / alignment.total):
+            return True
+    return False
+
+
+def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon, others: list[Clause] = ()) -> tuple[set[int], list[Reversal]]:
     """The clauses that reverse the point (blocked from crediting it), and how."""
     blocked: set[int] = set()
     found = []
     for index, clause in enumerate(answer):
         alignment = align(target, clause, lexicon)
-        if alignment.contradicts and not _cleared_by_sibling(target, clause, alignment, answer, lexicon):
+        if not alignment.contradicts or _another_points_number(alignment, clause, others, lexicon):
+            continue
+        if not _cleared_by_sibling(target, clause, alignment, answer, lexicon):
             blocked.add(index)
             found.append(Reversal(alignment.aligned / alignment.total, clause.text, alignment.why, _swapped_words(alignment)))
     return blocked, found
@@ -233,7 +253,7 @@ def _targets(point: str, claim: Claim | None, lexicon: Lexicon) -> list[Clause]:
     return [target, *(key_point_clause(wording, lexicon) for wording in claim.wordings)]
 
 
-def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None) -> PointResult:
+def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None, others: list[Clause] = ()) -> PointResult:
     """Contradiction is read clause by clause; coverage over anchored runs of clauses that contain
     no contradicting clause, so a claim is credited where the learner stated it, and only there.
     A bank claim adds wordings that state the point, contraries that reverse it, a relation that
@@ -244,7 +264,7 @@ def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim
     blocked: set[int] = set()
     reversals: list[Reversal] = []
     for target in targets:
-        more_blocked, found = _contradictions(target, answer, lexicon)
+        more_blocked, found = _contradictions(target, answer, lexicon, others)
         blocked |= more_blocked
         reversals += found
     if claim is not None and claim.contrary:
@@ -349,7 +369,9 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     lexicon = lexicon or load_lexicon()
     answer_clauses = clauses(answer, lexicon)
     claims = {claim.point: claim for claim in item.claims}
-    points = [grade_point(point, answer_clauses, lexicon, claims.get(point)) for point in item.key_points]
+    read = {point: key_point_clause(point, lexicon) for point in item.key_points}
+    others = {point: [clause for other, clause in read.items() if other != point] for point in read}
+    points = [grade_point(point, answer_clauses, lexicon, claims.get(point), others[point]) for point in item.key_points]
     score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
     # A list that names every point answered a question that asks for names ("which augmentations?").

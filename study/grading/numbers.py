@@ -9,10 +9,18 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-# A number as typed: thousands commas, decimals, exponent, a k suffix; a percent sign after it.
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?"
+# Spoken numbers: "three conv blocks" is 3 blocks, "half the memory" 0.5 of it ("half precision"
+# and "cut in half" are not numbers), and a scale after a number multiplies it ("25.6M", "4.1 billion").
+WORD_NUMBERS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "twenty": 20, "fifty": 50, "hundred": 100, "half": 0.5, "quarter": 0.25,
+}  # fmt: skip
+SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9}
+_WORD_NUMBER = r"(?<!in\s)\b(?:" + "|".join(WORD_NUMBERS) + r")\b(?![\s-]*precision)"
+# A number as typed: thousands commas, decimals, exponent, a scale suffix; a percent sign after it.
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?|(?<![\w.])\.\d+"  # ".247" is 0.247
 _LEXEME = re.compile(
-    rf"(?P<number>(?:{_NUMBER}))(?P<suffix>k\b)?(?P<percent>\s*%)?"
+    rf"(?P<number>(?:{_NUMBER})|{_WORD_NUMBER})(?P<suffix>[kmb]\b|\s+(?:thousand|million|billion)\b)?(?P<percent>\s*%)?"
     r"|(?P<func>\b(?:natural\s+)?(?:ln|log|exp|sqrt)\b(?:\s+of\b)?)"
     r"|(?P<op>[*\u00d7/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
     r"|(?P<by>\bby\b)|(?P<paren>[()])|(?P<the>\bthe\b(?=\s+(?:natural\s+)?(?:ln|log)\b))|(?P<space>\s+)|(?P<word>[a-z_]\w*)|(?P<other>.)",
@@ -23,6 +31,7 @@ _OPERATORS = {"*": "*", "\u00d7": "*", "x": "*", "times": "*", "multiplied by": 
 _OPERATORS |= {"+": "+", "plus": "+", "-": "-", "minus": "-"}
 APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "approx", "~", "\u2248", "nearly", "almost"})
 UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "byte": 1.0, "bytes": 1.0, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}
+UNITS |= {"flops": 1.0, "mflops": 1e6, "gflops": 1e9, "tflops": 1e12}  # "4.1 GFLOPs" is 4.1 billion FLOPs
 SIZE_LIMIT = 1024  # "7 x 7" is a 7x7 size; "8000 x 32 x 32" is arithmetic
 
 
@@ -108,8 +117,7 @@ class _Parser:
             return value, tolerance
         if kind == "number":
             self.position += 1
-            thousands = text.lower().rstrip("%").strip().endswith("k")  # "2k" is 1500-2500
-            return _number_value(text), 500.0 if thousands else _written_tolerance(text.rstrip("kK%").replace(",", ""))
+            return _number_value(text)
         raise ValueError(f"not a number: {text!r}")
 
 
@@ -124,9 +132,21 @@ def _apply(func: str, argument: float) -> float:
     return math.sqrt(argument) if argument >= 0 else math.nan
 
 
-def _number_value(text: str) -> float:
-    value = float(text.lower().rstrip("k%").strip().replace(",", ""))
-    return value * 1000 if text.lower().rstrip("%").strip().endswith("k") else value
+def _number_value(text: str) -> tuple[float, float]:
+    """A typed number's value and tolerance: "2k" is 1500-2500 (half the scale when no decimal is
+    written), "5.3M" 5.25-5.35 million, "three" exactly 3."""
+    body = text.lower().rstrip("%").strip()
+    if body in WORD_NUMBERS:
+        return float(WORD_NUMBERS[body]), 0.0
+    digits, _, scale_word = body.partition(" ")
+    if not scale_word and body[-1] in SCALES:
+        digits, scale_word = body[:-1], body[-1]
+    scale = SCALES.get(scale_word.strip(), 1.0)
+    if digits in WORD_NUMBERS:  # "ten thousand"
+        return WORD_NUMBERS[digits] * scale, 0.0
+    digits = digits.replace(",", "")
+    tolerance = _written_tolerance(digits) * scale if "." in digits or scale == 1.0 else 0.5 * scale
+    return float(digits) * scale, tolerance
 
 
 def _lexemes(text: str) -> list[tuple[str, str, int, int]]:
@@ -161,6 +181,24 @@ def _size(lexemes: list, index: int) -> NumberSpan | None:
     return NumberSpan(s, e, float(int(a) * int(b)), size=f"{a}x{b}")
 
 
+def _slash_list(lexemes: list, index: int) -> list:
+    """Three or more plain numbers joined by slashes are a list ("8k / 2k / 10k"); two are a quotient."""
+    listed = []
+    position = index
+    while position < len(lexemes) and lexemes[position][0] == "number":
+        listed.append(lexemes[position])
+        joined = position + 2 < len(lexemes) and lexemes[position + 1][:2] == ("op", "/") and lexemes[position + 2][0] == "number"
+        if not joined:
+            break
+        position += 2
+    return listed if len(listed) >= 3 else []
+
+
+def _plain(lexeme: tuple[str, str, int, int]) -> NumberSpan:
+    value, tolerance = _number_value(lexeme[1])
+    return NumberSpan(lexeme[2], lexeme[3], value, tolerance, lexeme[1].endswith("%"))
+
+
 def _approximate(text: str, start: int) -> bool:
     before = re.findall(r"[a-z~\u2248]+|[~\u2248]", text[max(0, start - 16) : start].lower())
     return bool(before) and before[-1] in APPROXIMATE
@@ -173,6 +211,12 @@ def number_spans(text: str) -> list[NumberSpan]:
     index = 0
     while index < len(lexemes):
         kind = lexemes[index][0]
+        start = index + 1 if lexemes[index][:2] == ("paren", "(") else index  # "(.247/.243/.261)"
+        listed = _slash_list(lexemes, start)
+        if listed:  # "8k / 2k / 10k": three sizes, not 8000 / 2000 / 10000
+            spans += [_plain(lexeme) for lexeme in listed]
+            index = start + 2 * len(listed) - 1
+            continue
         size = _size(lexemes, index)
         if size is not None:
             spans.append(size)

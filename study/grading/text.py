@@ -31,7 +31,9 @@ TRANSPARENT = frozenset(
     | {"near", "close", "exactly", "quite", "around", "about", "even"}  # "shouldn't be near zero" negates "zero"
 )
 # A clause that supposes ("if you don't zero the gradients, ...") asserts nothing it negates.
-HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"})
+# A check names what it looks for without asserting it ("check that grads aren't exploding").
+CHECKS = frozenset({"check", "verify", "confirm"})
+HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"}) | CHECKS
 COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
 SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
 PHRASE_SCOPE = 3
@@ -80,6 +82,8 @@ class Token:
     tolerance: float = 0.0  # a number's written precision (numbers.py)
     boolean: bool = False  # True/False, or on/off after a name
     claimed: float | None = None  # an expression the learner equates to another value (numbers.py)
+    ident: bool = False  # part of a typed identifier (StepLR, step_size): it names the thing, it claims nothing
+    attached: bool = False  # a number glued to the name before it: "max(1)", "step_size=10"
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,9 @@ class Term:
     boolean: bool = False
     contrasted: bool = False  # under "instead of" / "rather than": named as the alternative, neither asserted nor denied
     claimed: float | None = None  # "128*4*4 = 512": the value the learner says this expression has
+    ident: bool = False  # a word inside an identifier ("step" in StepLR): never read through an opposite
+    attached: bool = False  # a number glued to the name before it ("max(1)"): bound to that name
+    modifier: bool = False  # in a participle phrase qualifying a noun ("collected in training"): never a swapped role
 
     @property
     def negated(self) -> bool:
@@ -119,6 +126,11 @@ def _words(surface: str, start: int, lexicon: Lexicon) -> list[Token]:
     base = re.sub(r"\d+d?$", "", surface.lower())
     known = (stem(base),) in lexicon.concepts or (stem(base),) in lexicon.rewrites
     cuts = [0, len(surface)] if known else [0, *(m.start() for m in _CAMEL.finditer(surface)), len(surface)]
+    parts = [surface[a:b].lower() for a, b in zip(cuts, cuts[1:], strict=False)]
+    # A name whose parts mean nothing to the lexicon stays whole, as learners type it in lower
+    # case ("TensorFlow" is "tensorflow", not "tensor flow"); "DataParallel" splits at "parallel".
+    if not any((stem(part),) in lexicon.concepts or part in ABBREVIATIONS for part in parts):
+        cuts = [0, len(surface)]
     return [Token("word", surface[a:b].lower(), start + a, start + b, surface[a:b].lower()) for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
@@ -269,7 +281,28 @@ def _comparative_negation(tokens: list[Token]) -> list[Token]:
 
 def tokenize(text: str, lexicon: Lexicon, offset: int = 0) -> list[Token]:
     tokens = _apply_rewrites(_expand_abbreviations(_raw_tokens(text, offset, lexicon), lexicon), lexicon)
-    return _comparative_negation(_classify(tokens, lexicon))
+    return _comparative_negation(_in_identifiers(_classify(tokens, lexicon), text, offset))
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _in_identifiers(tokens: list[Token], text: str, offset: int) -> list[Token]:
+    """Mark words that are only part of a typed identifier ("step" in StepLR or step_size: the
+    name of a thing, not a claim about steps), and numbers glued to the name before them by a
+    bracket or an equals sign ("outputs.max(1)", "step_size=10"). A lexicon phrase that covers the
+    whole identifier ("zero_grad") is not a part."""
+    out = []
+    for token in tokens:
+        start, end = token.start - offset, token.end - offset
+        if token.kind == "number":
+            glued = re.search(r"[A-Za-z0-9_\]]\s*[(=]\s*$", text[max(0, start - 24) : start]) is not None
+            out.append(replace(token, attached=glued) if glued else token)
+            continue
+        run = next((m for m in _IDENTIFIER.finditer(text, max(0, start - 64)) if m.start() <= start < m.end()), None)
+        part = run is not None and (run.start() < start or run.end() > end) and not text[run.start() : run.end()].isdigit()
+        out.append(replace(token, ident=True) if token.kind == "word" and part else token)
+    return out
 
 
 def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
@@ -314,21 +347,57 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
             bound.append(term)
             continue
         previous = bound[-1] if bound else None
-        if previous is not None and previous.value is not None and not term.boolean and term.position - previous.position <= 2:
-            bound.append(replace(term, bound_to=previous.bound_to))
-            continue
         adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1 and not term.boolean]
         before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
+        if term.attached and before:  # "outputs.max(1) gives": the argument of max, not of "gives"
+            bound.append(replace(term, bound_to=before[-1].key))
+            continue
+        following = previous is not None and previous.value is not None and term.position - previous.position <= 2
+        if following and not term.boolean and not adjacent:  # "(0.49, 0.48, 0.45)"; not "cifar-10 has 5000 images"
+            bound.append(replace(term, bound_to=previous.bound_to))
+            continue
         after = [t for t in names if term.index < t.index <= term.index + BINDING_REACH]
         nearest = adjacent or before[-1:] or after[:1]
         bound.append(replace(term, bound_to=nearest[0].key if nearest else None))
     return bound
 
 
+# "the running mean collected in training": a participle right after a noun, then a preposition,
+# describes the noun (where the statistics came from), not what the sentence says it is used for.
+MODIFIER_PREPOSITIONS = frozenset({"in", "during", "at", "from", "by", "on", "over", "with", "for"})
+IRREGULAR_PARTICIPLES = frozenset({"learned", "learnt", "built", "kept", "held", "taken", "seen", "done", "made", "stored", "saved"})
+
+
+def _modifiers(tokens: list[Token]) -> set[int]:
+    """Token indices inside a participle phrase that qualifies the noun before it: the
+    participle's preposition and up to two content words after it, to the next break."""
+    inside: set[int] = set()
+    for index in range(1, len(tokens) - 1):
+        surface = tokens[index].surface
+        participle = surface.endswith("ed") or surface in IRREGULAR_PARTICIPLES
+        after_noun = tokens[index - 1].kind == "word" and tokens[index - 1].surface not in COPULAS
+        if not (participle and after_noun and tokens[index + 1].surface in MODIFIER_PREPOSITIONS):
+            continue
+        covered = 0
+        for later in range(index + 2, len(tokens)):
+            if tokens[later].kind == "comma" or tokens[later].surface in SCOPE_BREAKS or covered == 2:
+                break
+            if tokens[later].kind in ("word", "number"):
+                inside.add(later)
+                covered += 1
+    return inside
+
+
 def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
     negators: dict[int, list[int]] = {}
     contrasted: set[int] = set()
+    modifiers = _modifiers(tokens)
+    # What a check looks for is named, not asserted or denied: "check the inputs don't contain nan"
+    # is "check the inputs for nan".
+    check = next((i for i, t in enumerate(tokens) if t.surface in CHECKS), len(tokens))
     for marker, covered in _scopes(tokens).items():
+        if marker > check and tokens[marker].key != "contrast":
+            continue
         for index in covered:
             if tokens[marker].key == "contrast":
                 contrasted.add(index)
@@ -337,7 +406,21 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
     content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
     terms = [
         Term(
-            t.key, n, tuple(negators.get(i, ())), t.value, t.percent, None, i, t.surface, t.tolerance, t.boolean, i in contrasted, t.claimed
+            t.key,
+            n,
+            tuple(negators.get(i, ())),
+            t.value,
+            t.percent,
+            None,
+            i,
+            t.surface,
+            t.tolerance,
+            t.boolean,
+            i in contrasted,
+            t.claimed,
+            t.ident,
+            t.attached,
+            i in modifiers,
         )
         for n, (i, t) in enumerate(content)
     ]

@@ -105,6 +105,7 @@ def test_grading_bench_reports_a_blind_file_apart_per_kind(tmp_path):
     assert figures["blind blind_a.yaml: role_swap"] == 100 and figures["blind blind_a.yaml: term_list"] == 100
     assert figures["blind blind_a.yaml: correct_paraphrase"] == 100 and figures["blind blind_a.yaml: grade p95"] > 0
     assert "tuned: role_swap" in figures and "held-out: off_topic" in figures  # the tuned and held-out sets, apart
+    assert "dev-A: correct_negation" in figures  # blind set A, tuned on since, is its own set
 
 
 def test_a_bad_blind_file_is_one_line_naming_its_entries(tmp_path):
@@ -120,3 +121,19 @@ def test_a_bad_blind_file_is_one_line_naming_its_entries(tmp_path):
     message = result.stderr.strip().splitlines()[-1]
     assert str(blind) in message and "entry 1: unknown item 'no-such-item'" in message and "entry 1: unknown expect 'good'" in message
     assert "entry 2: missing item" in message and "entry 2: missing answer" in message
+
+
+def test_the_simulated_clock_bench_is_deterministic_and_puts_the_trainer_back(tmp_path):
+    # The point of the simulated clock: the step count follows the charged costs, not the machine's
+    # load, so two runs (or two versions of the trainer) compare to the step.
+    import cifar_core.fast as fast
+    from bench.training_simulated import simulated_run
+    from tests.cifar_core.test_data import write_tree
+
+    write_tree(tmp_path, classes=("a", "b", "c", "d"), per_class=20)
+    originals = (fast._clock, fast.training_step, fast.collect_logits)
+    first = simulated_run(5.0, seed=0, data_dir=str(tmp_path))
+    second = simulated_run(5.0, seed=0, data_dir=str(tmp_path))
+    assert (fast._clock, fast.training_step, fast.collect_logits) == originals
+    assert first.steps == second.steps and first.seconds == second.seconds
+    assert first.report is not None and first.seconds <= 5.0 and first.training_seconds >= 0.7 * 5.0

@@ -11,6 +11,7 @@ from cifar_core.config import TrainConfig
 from cifar_core.data import DataOptions
 from cifar_core.muon import Muon, muon_for, orthogonalize
 from cifar_core.optim import build_optimizer, build_scheduler
+from cifar_core.pace import BUDGET_WARMUP, BudgetPace
 
 
 # Conv banks are wide (out_channels < in_channels * 9), so no singular value is near zero; a square
@@ -99,8 +100,8 @@ def test_the_recipe_trains_with_muon_and_a_budget_schedules_each_group_from_its_
     result = fast.train(replace(cfg, batch_size=64))
     assert result.report is not None and result.report.accuracy > 0.8
     run = fast.prepare_run(replace(cfg, time_budget=60), None)
-    pace = fast.BudgetPace(run)
+    pace = BudgetPace(run.optimizer, budget=60)
     sgd_group, filter_group = run.optimizer.param_groups
-    pace.set_lr(run.optimizer, fast.BUDGET_WARMUP)  # the end of the warm-up: each group at its own peak
+    pace.set_lr(run.optimizer, BUDGET_WARMUP)  # the end of the warm-up: each group at its own peak
     assert sgd_group["lr"] == pytest.approx(cfg.lr) and filter_group["lr"] == pytest.approx(cfg.muon_lr)
     assert TrainConfig(optimizer="muon", muon_lr=0.0).problems() == ["muon_lr must be in (0, 1], not 0.0"]

@@ -65,3 +65,23 @@ def test_no_terminal_means_no_bar():
     bar = StepBar(io.StringIO())
     bar(SimpleNamespace(step=1, steps_per_epoch=3, loss=1.0, image_size=32, eta=5.0))
     assert bar.bar is None
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_each_epoch_opens_its_own_bar_wherever_its_first_step_falls(monkeypatch):
+    # A budgeted run's calibration steps come before the first epoch's, so epochs do not start at
+    # multiples of steps_per_epoch: the bar follows the epoch summaries' close(), not the step count.
+    monkeypatch.setenv("TERM", "xterm")
+    stream = _Terminal()
+    bar = StepBar(stream)
+    steps = [SimpleNamespace(step=n, steps_per_epoch=3, loss=1.0, image_size=16, eta=5.0) for n in range(1, 12)]
+    for info in steps[:7]:  # 7 steps: calibration and then the first epoch
+        bar(info)
+    bar.close()
+    bar(steps[7])
+    assert bar.epochs_shown == 2 and bar.bar is not None and bar.bar.n == 1
+    assert "epoch 2" in stream.getvalue()

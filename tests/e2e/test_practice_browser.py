@@ -1,39 +1,76 @@
-"""In headless Chromium: solve a coding exercise (after an infinite loop that is stopped, a huge
-allocation that is refused, and a wrong try, the page still working), answer a drill, and see
-both stored."""
+"""In headless Chromium: write a coding exercise in the code editor (typed with Tab indentation,
+run with Ctrl+Enter), see a failing line marked, survive an infinite loop and a wrong try, solve
+it, answer a drill, and see both stored."""
 
 from exercises.catalogue import get_exercise
 from exercises.drills import make_drill
 from study.store import ProgressStore
 from tests.e2e.conftest import BROWSER_ARGS, CHROMIUM
 
+EDITOR = 'iframe[title="code_editor.code_editor"]'
 
-def _run_checks(page, code: str, expect, wait_for: str, timeout_ms: int = 60_000) -> None:
-    editor = page.get_by_label("Your code")
-    editor.fill(code)
-    editor.press("Tab")  # the text area sends its value when it loses focus
-    page.get_by_role("button", name="Run checks (Ctrl+Enter)").click()
+
+def _editor(page):
+    return page.frame_locator(EDITOR).first
+
+
+def _set_code(page, code: str) -> None:
+    """Replace the editor's text (Ace's own API), then let it send the text to the app."""
+    editor = _editor(page)
+    editor.locator(".ace_text-input").first.focus()
+    editor.locator(".ace_editor").first.evaluate("(element, code) => element.env.editor.setValue(code, 1)", code)
+    page.get_by_text("Checked in").first.click()  # the editor sends its text when it loses the focus
+    page.wait_for_timeout(500)
+
+
+def _run(page, expect, wait_for: str, timeout_ms: int = 90_000) -> None:
+    page.get_by_role("button", name="Run checks").click()
     expect(page.get_by_text(wait_for).first).to_be_visible(timeout=timeout_ms)
 
 
-def test_solve_an_exercise_and_a_drill_in_a_real_browser(server, monkeypatch):
+def test_type_with_tab_run_with_ctrl_enter_then_solve_and_drill(server):
     from playwright.sync_api import expect, sync_playwright
 
     url, db = server
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(f"{url}/exercises?exercise=epoch-mean-loss")  # a deep link to one exercise
         expect(page.get_by_text("is one batch's mean loss").first).to_be_visible(timeout=60_000)  # its prompt
-        _run_checks(
-            page, "def epoch_mean_loss(batch_losses, batch_sizes):\n    while True:\n        pass\n", expect, "your code finishes in time"
-        )
-        huge = "import torch\ndef epoch_mean_loss(batch_losses, batch_sizes):\n    return torch.empty(10**11).sum().item()\n"
-        _run_checks(page, huge, expect, "can't allocate memory")  # a huge allocation: refused, on the learner's line
-        _run_checks(page, "def epoch_mean_loss(batch_losses, batch_sizes):\n    return sum(batch_losses) / len(batch_losses)\n", expect,
-                    "checks passed.")  # fmt: skip
-        expect(page.get_by_text("weight each batch's mean loss by its batch size").first).to_be_visible()
-        _run_checks(page, get_exercise("epoch-mean-loss").solution, expect, "All 3 checks passed.")
+        editor = _editor(page)
+        expect(editor.locator(".ace_gutter-cell").first).to_be_visible(timeout=60_000)  # line numbers
+        assert editor.locator(".ace_keyword").count() > 0  # Python highlighting: `def` is a keyword
+
+        typing = editor.locator(".ace_text-input").first
+        typing.focus()
+        typing.press("Control+a")
+        typing.press("Delete")
+        typing.type("def epoch_mean_loss(batch_losses, batch_sizes):")
+        typing.press("Enter")
+        typing.press("Shift+Tab")  # undo Ace's automatic indent, so that the Tab below is what indents
+        typing.press("Tab")
+        typing.type("total = sum(l * n for l, n in zip(batch_losses, batch_sizes")
+        typing.press("End")
+        typing.press("Enter")
+        typing.type("return total / sum(batch_sizes")
+        typing.press("End")
+        code = editor.locator(".ace_editor").first.evaluate("element => element.env.editor.getValue()")
+        assert code.splitlines()[1] == "    total = sum(l * n for l, n in zip(batch_losses, batch_sizes))"  # Tab indented by 4 spaces
+        assert code.splitlines()[2] == "    return total / sum(batch_sizes)"
+        typing.press("Control+Enter")  # runs the checks, no button
+        expect(page.get_by_text("All 3 checks passed.").first).to_be_visible(timeout=90_000)
+
+        _set_code(page, "def epoch_mean_loss(batch_losses, batch_sizes):\n    total = 0\n    return total / 0\n")
+        _run(page, page_expect := expect, "ZeroDivisionError")
+        expect(_editor(page).locator(".failing-line").first).to_be_attached(timeout=30_000)  # line 3 marked
+        assert _editor(page).locator(".ace_error").count() >= 1  # and an error mark in the gutter
+
+        _set_code(page, "def epoch_mean_loss(batch_losses, batch_sizes):\n    while True:\n        pass\n")
+        _run(page, page_expect, "an infinite loop, or far too much work")
+        _set_code(page, "def epoch_mean_loss(batch_losses, batch_sizes):\n    return sum(batch_losses) / len(batch_losses)\n")
+        _run(page, page_expect, "weight each batch by its size")
+        _set_code(page, get_exercise("epoch-mean-loss").solution)
+        _run(page, page_expect, "All 3 checks passed.")
         page.get_by_role("button", name="Hard").click()
         expect(page.get_by_text("Saved Hard for The epoch's loss per sample")).to_be_visible(timeout=30_000)
 

@@ -71,10 +71,19 @@ def test_code_problems_are_one_clear_outcome():
     assert message.startswith("line 2, in accuracy: return {}[labels]") and "checker" not in message and "report.py" not in message
 
 
-def test_a_failed_check_reports_expected_against_got():
+def test_a_failed_check_shows_the_failing_call_expected_and_got():
     result = check_source(
-        EXERCISES["conv-output-size"], "def conv_output_size(size, kernel, stride, padding, dilation=1):\n    return size\n"
+        EXERCISES["conv-output-size"], "def conv_output_size(size, kernel, stride, padding, dilation=1):\n    return size\n", seed=3
     )
-    assert result.checks[0].passed  # stride 1, padding 1: the size is kept, so returning it is right here
-    second = result.checks[1]  # stride 2 halves the size; the stub returns the input size
-    assert (second.status, second.expected, second.got) == ("failed", "16", "32")
+    first = result.checks[0]
+    call, expected = first.expected.split(" → ")
+    size, kernel, stride, padding, dilation = (int(n) for n in call.removeprefix("conv_output_size(").removesuffix(")").split(", "))
+    assert first.status == "failed" and int(first.got) == size  # the stub's answer for the call shown
+    assert int(expected) == (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def test_hidden_cases_change_with_the_seed():
+    exercise = EXERCISES["conv-output-size"]
+    cases = {tuple(c.name for c in exercise.build_checks(seed)) for seed in range(3)}
+    calls = {str(exercise.build_checks(seed)[0].probe(lambda *args: 0)) for seed in range(3)}
+    assert len(cases) == 1 and len(calls) == 3  # the same checks, other inputs: a table of printed cases does not pass

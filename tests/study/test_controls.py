@@ -13,7 +13,7 @@ from study import controls
 from study.controls import CardMeta
 from study.daily import todays_queue
 from study.learner import LearnerSettings
-from study.scheduling import StudyScheduler, build_queue, fuzz_range
+from study.scheduling import StudyScheduler, balance_weight, build_queue, fuzz_range, weighted_index
 from study.store import ProgressStore
 from tests.study.store_sql import sql
 
@@ -201,8 +201,53 @@ def test_load_balancing_spreads_cards_learned_together_within_the_fuzz_range(tmp
     days = [(due - reviewed_at).days for due in dues]
     assert all(low <= d <= high for d in days)
     counts = [days.count(d) for d in range(low, high + 1)]
-    assert max(counts) - min(counts) <= 1  # the least-loaded day each time: an even spread over the range
-    assert len(set(days)) == high - low + 1
+    # Anki's weighted draw, seeded by card and time: every day of the 9-13 range used, none with
+    # more than a quarter of the cards (picking the quietest day each time gave exactly 4, 4, 4, 4, 4).
+    assert (low, high) == (9, 13) and counts == [5, 4, 3, 4, 4]
+
+
+def test_balance_weights_are_ankis():
+    # Anki's select_weighted_interval: 1 for a day with no card due, else (1 / cards)^2 * (1 / interval).
+    assert balance_weight(0, 12) == 1.0
+    assert balance_weight(1, 10) == pytest.approx(0.1)
+    assert balance_weight(3, 12) == pytest.approx(1 / 9 / 12)
+    assert [weighted_index([1, 2, 1], u) for u in (0.0, 0.24, 0.25, 0.74, 0.75, 0.999)] == [0, 0, 1, 1, 2, 2]
+
+
+def test_the_load_balancer_draws_days_by_ankis_weights_not_the_quietest_day():
+    """4,000 cards each due in 11 days (fuzz range 9-13) onto the same load: how often each day is
+    drawn matches Anki's weights. The quietest-day rule sent every card to day 11 (one card due,
+    nearest the interval), where Anki puts about three in ten."""
+    busy = {9: 2, 10: 1, 11: 1, 12: 3, 13: 1}
+    weights = {d: balance_weight(n, d) for d, n in busy.items()}  # day 10 beats day 11 and 13: same load, earlier
+    balanced, chosen = StudyScheduler(load_balance=True), []
+    for k in range(4000):
+        card, _ = balanced.review(balanced.new_card(f"card-{k}", T0), Rating.Good, T0)
+        card, _ = balanced.review(card, Rating.Good, T0 + timedelta(minutes=10))
+        moment = card.due
+        counts = {(moment + timedelta(days=d)).date(): n for d, n in busy.items()}
+        reviewed, _ = balanced.review(card, Rating.Good, moment, counts)
+        chosen.append((reviewed.due - moment).days)
+    assert set(chosen) == set(busy)
+    for day, weight in weights.items():
+        assert chosen.count(day) / len(chosen) == pytest.approx(weight / sum(weights.values()), abs=0.03)
+
+
+def test_the_day_a_rating_button_shows_is_the_day_the_rating_gives_minutes_later():
+    """The buttons are drawn when the answer is revealed and the rating is stored when one is pressed:
+    the draw is fixed by the card before the review (Anki: card id and review count), not the time
+    of the press, which moved 22 of these 50 cards to another day of their range."""
+    balanced = StudyScheduler(load_balance=True)
+    load = {(T0 + timedelta(days=d)).date(): d % 4 for d in range(30)}
+    earlier = T0 - timedelta(days=3)
+    for k in range(50):
+        # A new card is created when shown, so its due moves with the press: the draw must not use it.
+        card, _ = balanced.review(balanced.new_card(f"card-{k}", earlier), Rating.Easy, earlier)
+        later = earlier + timedelta(minutes=4)
+        assert balanced.review(balanced.new_card(f"card-{k}", later), Rating.Easy, later)[0].due.date() == card.due.date()
+        shown, _ = balanced.review(card, Rating.Good, T0, load)
+        pressed, _ = balanced.review(card, Rating.Good, T0 + timedelta(minutes=4), load)
+        assert pressed.due.date() == shown.due.date()
 
 
 def test_fuzz_is_reproducible_and_preview_shows_what_the_review_gives(tmp_path):

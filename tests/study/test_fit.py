@@ -23,6 +23,7 @@ from study.fit import (
     optimize_class,
     optimize_learner,
     refit_due,
+    replay_memory,
 )
 from study.learner import LearnerSettings
 from study.scheduling import StudyScheduler
@@ -114,8 +115,21 @@ def test_study_optimize_below_the_minimum_keeps_the_defaults(store_target, forge
     report = _optimize("--profile", "ben", env={**os.environ, "VIVA_DATABASE_URL": url})  # the database from the environment
     assert (report["fitted"], report["saved"]) == (False, False)
     assert report["parameters"] == list(DEFAULT_PARAMETERS) and report["log_loss_after"] == report["log_loss_before"] > 0
-    assert _optimize("--profile", "nobody", "--database", store_target)["log_loss_before"] is None
+    assert _optimize("--database", store_target)["log_loss_before"] is None  # the local learner, with no review yet
     assert ProgressStore(store_target).parameters_for("ben").source == "defaults"
+
+
+def test_study_optimize_names_an_unknown_profile_and_creates_none(tmp_path):
+    store = ProgressStore(tmp_path / "progress.db")
+    store.record_review("item-a", Rating.Good, START, "ben")
+    command = [sys.executable, "-m", "study", "optimize", "--profile", "bne", "--database", str(tmp_path / "progress.db"), "--json"]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and done.stdout == ""
+    known = store.profiles()
+    assert "ben" in known and "bne" not in known
+    where = tmp_path / "progress.db"
+    assert done.stderr.strip() == f"python -m study optimize: --profile: no learner 'bne' in {where} (profiles: {', '.join(known)})"
+    assert ProgressStore(where).profiles() == known  # a typo no longer creates a profile with a fit report
 
 
 def _review_one(store, profile, item_id, times):
@@ -144,6 +158,24 @@ def test_a_saved_fit_replays_every_card_and_the_class_fit_serves_learners_below_
     assert store.parameters_for("ana").source == "learner"  # a learner's own fit comes first
 
 
+def test_replay_leaves_a_card_reviewed_after_the_log_was_read(tmp_path, monkeypatch):
+    store = ProgressStore(tmp_path / "progress.db")
+    history = [(Rating.Good, START), (Rating.Good, START + timedelta(minutes=10)), (Rating.Good, START + timedelta(days=2))]
+    for item_id in ("item-a", "item-b"):
+        _review_one(store, "ana", item_id, history)
+    store.save_fit("ana", {"reviews": 6}, list(FORGETFUL))
+    read = store.reviews("ana")
+    store.record_review("item-a", Rating.Again, START + timedelta(days=9), "ana")  # the learner reviews while the refit runs
+    monkeypatch.setattr(store, "reviews", lambda profile: read)  # the log as the refit read it, before that review
+    latest = store.card("item-a", "ana")
+    assert replay_memory(store, "ana") == 1  # item-b only
+    assert store.card("item-a", "ana").to_dict() == latest.to_dict()  # the review made after the read is still in its state
+    forgetful = Card(card_id=store.card("item-b", "ana").card_id, due=START)
+    for rating, moment in history:
+        forgetful, _ = Scheduler(parameters=FORGETFUL, enable_fuzzing=False).review_card(forgetful, rating, moment)
+    assert store.card("item-b", "ana").stability == pytest.approx(forgetful.stability)  # item-b replayed with the new parameters
+
+
 def test_refit_is_due_every_n_flashcard_reviews(tmp_path):
     store = ProgressStore(tmp_path / "progress.db")
     store.save_settings("ana", LearnerSettings(refit_every=5))
@@ -155,17 +187,3 @@ def test_refit_is_due_every_n_flashcard_reviews(tmp_path):
     assert refit_due(store, "ana")
     optimize_learner(store, "ana", START)  # below the minimum: nothing fitted, but the count restarts
     assert not refit_due(store, "ana")
-
-
-def test_the_automatic_refit_runs_in_a_process_of_its_own(store_target):
-    from study.fit import _running, start_refit
-
-    store = ProgressStore(store_target)
-    store.save_settings("ana", LearnerSettings(refit_every=2))
-    for minutes in range(2):
-        store.record_review("item-a", Rating.Good, START + timedelta(minutes=minutes), "ana")
-    assert refit_due(store, "ana")
-    assert start_refit(store.target, "ana")
-    assert not start_refit(store.target, "ana")  # one refit per learner at a time
-    assert _running["ana"].wait(timeout=120) == 0
-    assert ProgressStore(store_target).fit_report("ana")["reviews"] == 2 and not refit_due(ProgressStore(store_target), "ana")

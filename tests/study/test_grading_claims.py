@@ -195,7 +195,7 @@ def test_spoken_arithmetic_matches_python(items):
 
 def test_off_topic_fluent_answers_are_again_and_on_topic_fragments_hard(items, monkeypatch):
     item = items["resnet-39-running-mean-batchnorm"]
-    off_topic = "validation doesn't need gradients, so no_grad skips building the computation graph and saves memory and compute"
+    off_topic = "evaluation doesn't need gradients, so no_grad skips building the computation graph and saves memory and compute"
     assert grade(item, off_topic).suggested_rating == "Again"
     monkeypatch.setattr(grader_module, "RELEVANT", 0.0)
     assert grade(item, off_topic).suggested_rating == "Hard"
