@@ -31,8 +31,9 @@ result = load_analysis(profile())
 if result is None:
     st.info("No project yet: upload one above.", icon=":material/upload_file:")
     st.stop()
+notice = st.empty()  # always here, so the tabs below keep their place and the tab the learner chose survives the next rerun
 if st.session_state.pop("project-stored", None):
-    st.success("Analysed; the questions about your code are now among your cards.", icon=":material/check_circle:")
+    notice.success("Analysed; the questions about your code are now among your cards.", icon=":material/check_circle:")
 findings = result.get("findings", [])
 st.subheader(f"{result['project']}: {result['framework']} · entry `{result['entry']}`")
 facts_tab, layers_tab, lr_tab, findings_tab, deck_tab = st.tabs(

@@ -19,7 +19,7 @@ from project_viva.training import (
     loader_dataset,
     loader_role,
 )
-from project_viva.values import AttrOf, DefRef, Element, Ext, Known, Obj, Seq, Value, literal, qualname, tail
+from project_viva.values import AttrOf, DefRef, Element, Ext, Known, Obj, Seq, Value, is_call_of, literal, qualname, tail
 
 # (lr, momentum, weight_decay) when the script does not pass them (torch 2.x); None: no such argument.
 OPTIMIZER_DEFAULTS: dict[str, tuple[float | None, float | None, float]] = {
@@ -239,7 +239,10 @@ def evaluation_loops(training: Training) -> list[tuple[Loop, list[CallEvent]]]:
 
 
 def read_validation(training: Training, facts: Facts) -> None:
-    roles = [(loop, loader_role(loop.iterable and _inner(loop.iterable), training.walker.names)) for loop, _ in evaluation_loops(training)]
+    loops = evaluation_loops(training)
+    # the data evaluated during training is the validation data; a final test after the epochs is not
+    during = [(loop, calls) for loop, calls in loops if training.epoch_loop is not None and training.epoch_loop in calls[0].ctx.loops]
+    roles = [(loop, _evaluated_role(training, loop)) for loop, _ in during or loops]
     kinds = {role for _, role in roles}
     if "val-part" in kinds:
         value = "a split of the training set"
@@ -252,6 +255,15 @@ def read_validation(training: Training, facts: Facts) -> None:
     facts.set("validation", value, roles[0][0] if roles else None)
 
 
+def _evaluated_role(training: Training, loop: Loop) -> str:
+    loader = loop.iterable and _inner(loop.iterable)
+    role = loader_role(loader, training.walker.names)
+    data = loader_dataset(loader)
+    if role == "train" and is_call_of(data, "Subset") and data is not loader_dataset(training.train_loader):
+        return "val-part"  # `Subset(train_set, range(45000, 50000))`: a part of the training set held for validation
+    return role
+
+
 def _inner(iterable: Value) -> Value:
     from project_viva.interpreter import unwrap_iteration
 
@@ -262,8 +274,9 @@ def read_precision(training: Training, facts: Facts) -> None:
     amp = [
         e
         for e in training.calls
-        if tail(e.obj.callee) in ("autocast", "GradScaler") or (isinstance(e.obj.callee, AttrOf) and e.obj.callee.name == "half")
-    ]
+        if (tail(e.obj.callee) in ("autocast", "GradScaler") and literal(e.obj.kwargs.get("enabled")) is not False)
+        or (isinstance(e.obj.callee, AttrOf) and e.obj.callee.name == "half")
+    ]  # `GradScaler(enabled=args.amp)` with --amp off by default (the AMP recipe's idiom) trains in full precision
     facts.set("mixed_precision", bool(amp), amp[0] if amp else None)
 
 
@@ -385,10 +398,14 @@ def _saved_what(value: Value | None) -> str:
 
 
 def _under_best_comparison(training: Training, event: CallEvent) -> bool:
+    """The save, or a call into the project that reaches it (`save_checkpoint(...)` in utils.py), sits
+    inside an `if ... best ...:`."""
+    places = [(event.ctx.module.name, getattr(event.obj.node, "lineno", -1)), *event.ctx.sites]
     return any(
-        _mentions_best(if_event.node.test) and _inside(event.obj.node, if_event.node)
+        _mentions_best(if_event.node.test) and if_event.node.lineno <= line <= (if_event.node.end_lineno or 0)
         for if_event in training.walker.ifs
-        if if_event.ctx.module is event.ctx.module
+        for module, line in places
+        if if_event.ctx.module.name == module
     )
 
 

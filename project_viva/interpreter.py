@@ -314,6 +314,8 @@ class Walker:
         held = literal(iterable)
         if not isinstance(held, list | tuple | range) or not 1 < len(held) <= MAX_UNROLLED:
             return False
+        if is_phase_list(held):  # `for phase in ['train', 'val']`: each phase is its own pass over its own data
+            return True
         text = ast.unparse(node)
         return not any(word in text for word in (".backward(", ".fit(", ".step(", "train", "loader", "evaluate", "test("))
 
@@ -714,7 +716,7 @@ class Walker:
         if items is None:
             return Unknown("built by a comprehension")
         if isinstance(node, ast.DictComp):
-            return Known(dict(literal(Seq(items)))) if literal(Seq(items)) is not NOTHING else Unknown("a dict of run-time values")
+            return _dict_of(items)
         return Seq(items) if literal(Seq(items)) is NOTHING else Known(literal(Seq(items)))
 
     def _comprehend(self, node, generators: list[ast.comprehension]) -> list[Value] | None:
@@ -1114,6 +1116,26 @@ def is_module_class(cls: DefRef, walker: Walker, depth: int = 0) -> bool:
         if isinstance(value, DefRef) and isinstance(value.node, ast.ClassDef) and is_module_class(value, walker, depth + 1):
             return True
     return False
+
+
+PHASES = {"train", "training", "val", "valid", "validation", "test", "eval"}
+
+
+def is_phase_list(held: object) -> bool:
+    """The phases of the transfer-learning tutorial's loop (`for phase in ['train', 'val']`)."""
+    return isinstance(held, list | tuple) and 1 < len(held) <= len(PHASES) and all(isinstance(p, str) and p.lower() in PHASES for p in held)
+
+
+def _dict_of(pairs: list[Value]) -> Value:
+    """A folded dict comprehension: a literal when every pair is; a Mapping when only the keys are
+    (`{x: DataLoader(sets[x], ...) for x in ['train', 'val']}`, the transfer-learning tutorial's)."""
+    held = literal(Seq(pairs))
+    if held is not NOTHING:
+        return Known(dict(held))
+    keys = [literal(pair.items[0]) if isinstance(pair, Seq) else NOTHING for pair in pairs]
+    if NOTHING in keys or not all(isinstance(k, str | int | float | bool | tuple) for k in keys):
+        return Unknown("a dict of run-time values")
+    return Mapping({key: pair.items[1] for key, pair in zip(keys, pairs, strict=True)})
 
 
 def unwrap_iteration(value: Value) -> Value:

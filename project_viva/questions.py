@@ -4,6 +4,7 @@ from its facts, so the grader and the mock viva can mark them like bank items.""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 from project_viva.catalogue import KINDS
@@ -146,14 +147,22 @@ def lr_question(analysis) -> list[dict[str, Any]]:
         if name
         else "no scheduler changes it: it stays at the optimizer's lr"
     )
-    answer = f"{rate:.3g} in epoch {epoch} (it starts at {rates[0]:.3g}): {name + ' ' if name else ''}{how}."
-    points = [f"learning rate {rate:.3g} in epoch {epoch}", how]
+    points = [f"learning rate {rate:.3g} in epoch {epoch}"]
+    if scheduler.get("stepped") == "per_batch" and " epoch" in how:  # StepLR stepped every batch: its "epochs" are batches
+        how = how.replace(" epochs", " batches").replace(" epoch", " batch")
+        points.append("scheduler.step() is called every batch, not every epoch")
+    answer = f"{rate:.3g} in epoch {epoch} (it starts at {rates[0]:.3g}): {name + ' ' if name else ''}{how}"
+    answer += ", because your script steps it every batch." if len(points) > 1 else "."
+    points.insert(1, how)
     text = f"What is your learning rate in epoch {epoch}, and why?"
     return [question("lr-epoch", text, answer, points, ["lr-schedules"], _where(analysis, "scheduler") or _where(analysis, "optimizer"))]
 
 
 def shape_question(analysis) -> list[dict[str, Any]]:
     stages = [row for row in analysis.layers if row.get("depth") == 1 and len(row.get("output_shape") or []) == 4]
+    # a module called more than once (one `self.pool` after every conv) leaves several shapes: no single answer
+    calls = Counter(row["name"] for row in stages)
+    stages = [row for row in stages if calls[row["name"]] == 1]
     if len(stages) < 3:
         return []
     stage = stages[2] if len(stages) < 6 else stages[len(stages) // 2]
@@ -209,8 +218,13 @@ def setup_questions(analysis) -> list[dict[str, Any]]:
         )
     augment = facts.get("augmentations") or []
     if augment:
-        text = "Which augmentations does your training apply, and why only to the training images?"
-        answer = f"{', '.join(augment)}; evaluation must be deterministic, so the test images get none."
+        on_test = analysis.extra.get("test_augmentations") or []
+        if on_test:  # the question must not presume what the script does not do
+            text = "Which augmentations does your training apply, and which should the test images get?"
+            answer = f"{', '.join(augment)}; your test set also gets {', '.join(on_test)}, but evaluation must be deterministic: none."
+        else:
+            text = "Which augmentations does your training apply, and why only to the training images?"
+            answer = f"{', '.join(augment)}; evaluation must be deterministic, so the test images get none."
         out.append(
             question(
                 "augmentations",

@@ -48,9 +48,10 @@ def where(event: CallEvent) -> Any:
 def _selects(if_event: IfEvent) -> bool:
     """An `if metric > best...:` whose body keeps something: a checkpoint, a copy, the new best."""
     test = if_event.node.test
-    if not isinstance(test, ast.Compare) or not any(
-        "best" in ast.unparse(n).lower() for n in ast.walk(test) if isinstance(n, ast.Name | ast.Attribute)
-    ):
+    # `phase == 'val' and acc > best_acc` (the transfer-learning tutorial's) compares as much as `acc > best_acc`
+    parts = test.values if isinstance(test, ast.BoolOp) else [test]
+    compares = [part for part in parts if isinstance(part, ast.Compare)]
+    if not any(_mentions_best(compare) for compare in compares):
         return False
     body = ast.Module(body=if_event.node.body, type_ignores=[])
     keeps = any(isinstance(n, ast.Call) and ast.unparse(n.func).rsplit(".", 1)[-1] in SAVING for n in ast.walk(body))

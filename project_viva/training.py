@@ -9,7 +9,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from project_viva.interpreter import CallEvent, Loop, Walker, unwrap_iteration
+from project_viva.interpreter import CallEvent, Loop, Walker, is_phase_list, unwrap_iteration
 from project_viva.values import NOTHING, AttrOf, DefRef, Element, Ext, Known, Mapping, Obj, Seq, Unknown, Value, literal, qualname, tail
 
 OPTIMIZERS = {"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS", "SparseAdam", "ASGD", "Rprop"}
@@ -137,7 +137,11 @@ def _epoch_loop(training: Training) -> Loop | None:
     for event in training.backward:
         loops = list(event.ctx.loops)
         if training.train_loop in loops:
-            outer = [loop for loop in loops[: loops.index(training.train_loop)] if not loop.batches]
+            outer = [
+                loop
+                for loop in loops[: loops.index(training.train_loop)]
+                if not loop.batches and not is_phase_list(literal(loop.iterable))  # a phase loop runs inside the epoch loop
+            ]
             return outer[-1] if outer else None
     return None
 

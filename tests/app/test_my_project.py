@@ -79,3 +79,18 @@ def test_delete_removes_the_upload_the_analysis_and_the_cards(app, projects, pro
     assert load_analysis("default") is None and not workspace("default").exists()
     assert ProgressStore(progress_db).own_cards() == []
     assert at.info[0].value.startswith("No project yet")
+
+
+def test_facts_read_as_words_and_an_absent_scheduler_is_none_not_unknown(app, projects, simple_result):
+    result = {**simple_result, "scheduler": None, "normalization": None, "params": None}
+    save_analysis("default", result)
+    facts = app("pages/my_project.py").table[0].value.set_index("fact")["value"]
+    assert facts["Scheduler"] == "none" and facts["Normalisation"] == "none (no Normalize)"
+    assert facts["Trainable parameters"] == "not established"  # null here is a gap: the model was not measured
+    assert facts["Optimizer"] == "SGD, lr 0.1, momentum 0.9, weight decay 0.0005"
+
+
+def test_a_scheduler_reads_with_how_it_is_stepped(app, projects, simple_result):
+    save_analysis("default", simple_result)
+    facts = app("pages/my_project.py").table[0].value.set_index("fact")["value"]
+    assert facts["Scheduler"] == "StepLR, stepped per batch"

@@ -24,6 +24,11 @@ def _zip_of(folder: Path, target: Path) -> Path:
 
 def _analyse(page, expect, path: Path, wait_for: str) -> None:
     page.locator("input[type='file']").set_input_files(str(path))
+    # The rerun that takes the new file must be over before the click: a click while the file is still on its way starts
+    # a run on the previous file that the upload's own rerun then interrupts, and nothing is analysed.
+    expect(page.get_by_text(path.name).first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1500)
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
     page.get_by_role("button", name="Analyse my project").click()
     expect(page.get_by_text(wait_for).first).to_be_visible(timeout=120_000)
 
@@ -62,6 +67,10 @@ def test_upload_a_file_a_zip_and_a_notebook_and_start_a_mock_viva(start_server, 
         page.get_by_text("Study it:").first.click()
         expect(page.get_by_text("Is this the recommended place for StepLR", exact=False).first).to_be_visible(timeout=30_000)
         _shot(page, "my_project_findings.jpg")
+        # the first rerun after an analysis (here: a demo toggled) keeps the learner on the Findings tab
+        page.locator("text=Run the demo >> visible=true").first.click()
+        expect(page.get_by_role("button", name="Run demo").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text(f"train.py:{step_line}").first).to_be_visible()
 
         _analyse(page, expect, _zip_of(CORPUS / "arch_zoo", tmp_path / "arch_zoo.zip"), "entry main.py")
         page.get_by_role("tab", name="Findings (2)").click()
