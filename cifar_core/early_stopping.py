@@ -10,7 +10,9 @@ class EarlyStopping:
     """Tracks the best validation accuracy; stops after `patience` epochs without beating it."""
 
     patience: int | None  # epochs without a better validation accuracy before stopping; None: never
-    best: float = 0.0  # best accuracy so far, in the caller's unit (the script uses %, the fast trainer 0-1)
+    # Best accuracy so far, in the caller's unit (the script uses %, the fast trainer 0-1). It starts
+    # below any accuracy, so the first validated epoch is a best even at 0% (and best.pth is written).
+    best: float = float("-inf")
     epochs_without_gain: int = 0
 
     def update(self, accuracy: float | None) -> bool:
@@ -24,6 +26,15 @@ class EarlyStopping:
         else:
             self.epochs_without_gain += 1
         return improved
+
+    @classmethod
+    def replayed(cls, patience: int | None, accuracies: list[float]) -> EarlyStopping:
+        """The state after these epochs' accuracies: a resumed run counts the epochs without a gain
+        that came before the checkpoint, as the uninterrupted run would."""
+        stopping = cls(patience)
+        for accuracy in accuracies:
+            stopping.update(accuracy)
+        return stopping
 
     @property
     def should_stop(self) -> bool:

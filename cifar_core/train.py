@@ -528,7 +528,7 @@ def resume(setup: Setup, path: str) -> Progress:
     if setup.scheduler is not None and state.get("scheduler") is not None:
         setup.scheduler.load_state_dict(state["scheduler"])
     history = {key: list(values) for key, values in state["history"].items()}
-    early_stopping = EarlyStopping(setup.cfg.early_stopping_patience, best=state["best_acc"])
+    early_stopping = EarlyStopping.replayed(setup.cfg.early_stopping_patience, history["val_acc"])
     setup.say(f"resumed from {path} at epoch {state['epoch'] + 1}")
     return Progress(history, early_stopping, next_epoch=state["epoch"] + 1)
 

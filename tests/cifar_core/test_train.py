@@ -161,6 +161,17 @@ def test_early_stopping_stops_when_validation_stalls(tmp_path):
     assert summary.stop_reason.startswith("early stopping") and summary.epochs_run < 10
 
 
+def test_a_resumed_run_stops_early_at_the_epoch_the_uninterrupted_run_does(tmp_path):
+    # lr so small that accuracy stalls: the uninterrupted run stops with patience 2 after epoch 4
+    # (its best is epoch 2's); a run cut after epoch 3 already has one epoch without a gain.
+    full = main(tiny_config(tmp_path / "full", epochs=8, lr=1e-9, early_stopping_patience=2, deterministic=True))
+    assert full.epochs_run == 4 and full.stop_reason.startswith("early stopping")
+    main(tiny_config(tmp_path / "part", epochs=3, lr=1e-9, early_stopping_patience=2, deterministic=True))
+    checkpoint = str(tmp_path / "part" / "ck" / "checkpoint.pth")
+    resumed = main(tiny_config(tmp_path / "part", epochs=8, lr=1e-9, early_stopping_patience=2, deterministic=True, resume=checkpoint))
+    assert resumed.epochs_run == 1 and resumed.stop_reason == full.stop_reason
+
+
 def test_optional_extras_explain_missing_packages(tmp_path, capsys, monkeypatch):
     import builtins
 
