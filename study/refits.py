@@ -26,6 +26,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 @dataclass(frozen=True)
 class RefitLimits:
     max_running: int = 2  # refit processes at once per app server (each one torch thread, 10-40 s); the rest queue
+    # After a failed refit, seconds before a review starts another for that learner: a failure
+    # stores no report, so the refit stays due and every review would start one more doomed fit.
+    retry_after_s: float = 600.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> RefitLimits:
@@ -35,7 +38,7 @@ class RefitLimits:
             return cls()
         if not text.isdigit() or int(text) < 1:
             raise ValueError(f"VIVA_MAX_REFITS must be a whole number of at least 1, not {text!r}")
-        return cls(int(text))
+        return cls(max_running=int(text))
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class RefitStatus:
     ahead: int = 0  # refits queued before this one
     last_exit: int | None = None  # exit status of this learner's last refit in this server, None before any
     last_error: str = ""  # that refit's last line on stderr, when it failed
+    last_ended: float | None = None  # time.time() when that refit ended (or failed to start)
 
 
 def launch_refit(target: str, profile: str) -> subprocess.Popen:
@@ -64,14 +68,15 @@ class RefitPool:
         self._changed = threading.Condition()
         self._running: dict[tuple[str, str], tuple[subprocess.Popen, float]] = {}
         self._queued: OrderedDict[tuple[str, str], float] = OrderedDict()
-        self._finished: dict[tuple[str, str], tuple[int, str]] = {}
+        self._finished: dict[tuple[str, str], tuple[int, str, float]] = {}
 
-    def request(self, target: str, profile: str) -> RefitStatus:
+    def request(self, target: str, profile: str, automatic: bool = False) -> RefitStatus:
         """Start a refit for this learner, or queue it when `max_running` are running; nothing
-        when theirs is already running or queued."""
+        when theirs is already running or queued, nor for an `automatic` request (the one a
+        review makes) within `limits.retry_after_s` of a failed refit (Optimize still retries)."""
         key = (target, profile)
         with self._changed:
-            if key not in self._running and key not in self._queued:
+            if key not in self._running and key not in self._queued and not (automatic and self._failed_lately(key)):
                 self._queued[key] = time.time()
                 self._start_queued()
             return self._status(key)
@@ -93,12 +98,16 @@ class RefitPool:
     # -- under the lock ----------------------------------------------------------------------------
 
     def _status(self, key: tuple[str, str]) -> RefitStatus:
-        last_exit, last_error = self._finished.get(key, (None, ""))
+        last_exit, last_error, last_ended = self._finished.get(key, (None, "", None))
         if key in self._running:
-            return RefitStatus(RUNNING, self._running[key][1], 0, last_exit, last_error)
+            return RefitStatus(RUNNING, self._running[key][1], 0, last_exit, last_error, last_ended)
         if key in self._queued:
-            return RefitStatus(QUEUED, self._queued[key], list(self._queued).index(key), last_exit, last_error)
-        return RefitStatus(None, None, 0, last_exit, last_error)
+            return RefitStatus(QUEUED, self._queued[key], list(self._queued).index(key), last_exit, last_error, last_ended)
+        return RefitStatus(None, None, 0, last_exit, last_error, last_ended)
+
+    def _failed_lately(self, key: tuple[str, str]) -> bool:
+        last_exit, _, last_ended = self._finished.get(key, (0, "", 0.0))
+        return last_exit != 0 and time.time() - last_ended < self.limits.retry_after_s
 
     def _start_queued(self) -> None:
         while self._queued and len(self._running) < self.limits.max_running:
@@ -106,7 +115,7 @@ class RefitPool:
             try:
                 process = self._launch(*key)
             except OSError as error:  # no interpreter, no process slots: say so on Settings, try the next
-                self._finished[key] = (-1, f"could not start the refit: {error}")
+                self._finished[key] = (-1, f"could not start the refit: {error}", time.time())
                 continue
             self._running[key] = (process, time.time())
             threading.Thread(target=self._reap, args=(key, process), name=f"refit-{key[1]}", daemon=True).start()
@@ -117,7 +126,7 @@ class RefitPool:
         lines = (stderr or b"").decode(errors="replace").strip().splitlines()
         with self._changed:
             del self._running[key]
-            self._finished[key] = (process.returncode, lines[-1] if lines and process.returncode else "")
+            self._finished[key] = (process.returncode, lines[-1] if lines and process.returncode else "", time.time())
             self._start_queued()
             self._changed.notify_all()
 

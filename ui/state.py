@@ -133,9 +133,9 @@ def refit_pool():
 
 def after_flashcard_review() -> None:
     """Every N flashcard reviews the learner's FSRS parameters are refitted, in a separate process
-    (queued while the server already runs its limit of them)."""
+    (queued while the server already runs its limit of them; not again for a while after one failed)."""
     from study.fit import refit_due
 
     store = get_store()
     if refit_due(store, profile()):
-        refit_pool().request(store.target, profile())
+        refit_pool().request(store.target, profile(), automatic=True)

@@ -77,6 +77,37 @@ def test_a_refit_that_cannot_start_is_noted_and_the_next_one_starts():
     assert pool.wait("db", "ben", timeout=30)
 
 
+def test_after_a_failed_refit_a_review_waits_before_starting_another_but_optimize_does_not():
+    launcher = Launcher(returncode=1, stderr=b"Traceback ...\nValueError: no reviews")
+    pool = RefitPool(RefitLimits(max_running=2), launch=launcher)
+    pool.request("db", "ana", automatic=True)
+    launcher.started["ana"].finish()
+    assert pool.wait("db", "ana", timeout=30) and pool.status("db", "ana").last_exit == 1
+    # the refit stays due (a failure stores no report): the next reviews must not start one each
+    assert pool.request("db", "ana", automatic=True).state is None and len(launcher.targets) == 1
+    assert pool.request("db", "ana").state == RUNNING and len(launcher.targets) == 2  # Settings' Optimize tries again
+    launcher.started["ana"].finish()
+    assert pool.wait("db", "ana", timeout=30)
+    patient = RefitPool(RefitLimits(max_running=2, retry_after_s=0.0), launch=launcher)
+    patient.request("db", "ben", automatic=True)
+    launcher.started["ben"].finish()
+    assert patient.wait("db", "ben", timeout=30)
+    assert patient.request("db", "ben", automatic=True).state == RUNNING  # the wait is over: a review starts one again
+    launcher.started["ben"].finish()
+    assert patient.wait("db", "ben", timeout=30)
+
+
+def test_after_a_refit_that_worked_the_next_due_one_starts_at_once():
+    launcher = Launcher()
+    pool = RefitPool(RefitLimits(max_running=1), launch=launcher)
+    pool.request("db", "ana", automatic=True)
+    launcher.started["ana"].finish()
+    assert pool.wait("db", "ana", timeout=30)
+    assert pool.request("db", "ana", automatic=True).state == RUNNING
+    launcher.started["ana"].finish()
+    assert pool.wait("db", "ana", timeout=30)
+
+
 def test_the_limit_comes_from_the_environment_and_a_bad_one_is_one_line():
     assert RefitLimits.from_env({}).max_running == 2
     assert RefitLimits.from_env({"VIVA_MAX_REFITS": " 4 "}).max_running == 4
