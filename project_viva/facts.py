@@ -399,10 +399,10 @@ def _saved_what(value: Value | None) -> str:
 
 def _under_best_comparison(training: Training, event: CallEvent) -> bool:
     """The save, or a call into the project that reaches it (`save_checkpoint(...)` in utils.py), sits
-    inside an `if ... best ...:`."""
+    in the body of an `if ... best ...:` (not in its else or elif, which run when there is no new best)."""
     places = [(event.ctx.module.name, getattr(event.obj.node, "lineno", -1)), *event.ctx.sites]
     return any(
-        _mentions_best(if_event.node.test) and if_event.node.lineno <= line <= (if_event.node.end_lineno or 0)
+        _mentions_best(if_event.node.test) and _in_body(line, if_event.node)
         for if_event in training.walker.ifs
         for module, line in places
         if if_event.ctx.module.name == module
@@ -413,9 +413,8 @@ def _mentions_best(test: ast.expr) -> bool:
     return any(isinstance(n, ast.Name | ast.Attribute) and "best" in ast.unparse(n).lower() for n in ast.walk(test))
 
 
-def _inside(node: ast.AST, block: ast.AST) -> bool:
-    start, end = getattr(block, "lineno", 0), getattr(block, "end_lineno", 0)
-    return start <= getattr(node, "lineno", -1) <= end
+def _in_body(line: int, if_node: ast.If) -> bool:
+    return if_node.body[0].lineno <= line <= (if_node.body[-1].end_lineno or 0)
 
 
 def read_facts(training: Training) -> Facts:

@@ -173,6 +173,18 @@ def test_a_helper_called_every_epoch_saves_every_epoch():
     assert run(code, utils=UTILS).extra["checkpointing"]["when"] == "every epoch"
 
 
+def test_a_save_in_the_else_of_the_best_comparison_is_not_on_a_new_best():
+    for save in ('save_checkpoint(model, "last.pt")', 'torch.save(model.state_dict(), "last.pt")'):
+        code = HELPER_SAVE.replace('        save_checkpoint(model, "best.pt")\n', f'        print("new best")\n    else:\n        {save}\n')
+        assert run(code, utils=UTILS).extra["checkpointing"]["when"] == "every epoch", save
+
+
+def test_a_periodic_save_in_the_elif_of_the_best_comparison_is_not_on_a_new_best():
+    periodic = '        print("new best")\n    elif epoch % 5 == 0:\n        save_checkpoint(model, "periodic.pt")\n'
+    code = HELPER_SAVE.replace('        save_checkpoint(model, "best.pt")\n', periodic)
+    assert run(code, utils=UTILS).extra["checkpointing"]["when"] != "on a new best"  # every 5 epochs: the facts say "every epoch"
+
+
 def test_validation_is_the_data_evaluated_during_training_not_the_final_test():
     analysis = run(HELPER_SAVE, utils=UTILS)
     assert analysis.extra["validation"] == "a split of the training set" and analysis.findings == []
