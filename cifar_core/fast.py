@@ -412,8 +412,9 @@ def train(
         if train_metrics is None:
             break  # not one step: a Stop, or a loss that was not finite
         val_loss, val_acc = validate(run, state, hooks) if pace.validates_each_epoch and state.running else (None, None)
+        lr = run.optimizer.param_groups[0]["lr"]  # the epoch's last step's, read before the scheduler moves it for the next
         another_epoch = pace.after_epoch(state.epoch)
-        info = EpochInfo(state.epoch, *train_metrics, val_loss, val_acc, run.optimizer.param_groups[0]["lr"], state.elapsed())
+        info = EpochInfo(state.epoch, *train_metrics, val_loss, val_acc, lr, state.elapsed())
         state.record_epoch(info)
         if hooks.on_epoch is not None:
             hooks.on_epoch(info)

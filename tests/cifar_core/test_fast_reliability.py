@@ -47,3 +47,12 @@ def test_impossible_configuration_lists_every_problem():
     with pytest.raises(ConfigError) as caught:
         replace(CFG, batch_size=0, lr=100.0).validated()
     assert len(caught.value.problems) == 2
+
+
+def test_each_epochs_learning_rate_is_the_one_its_steps_used():
+    # As the classic script records it: the epoch's rate, not the next epoch's (the scheduler steps after the epoch).
+    result = fast.train(replace(CFG, scheduler="step", step_size=1, gamma=0.1))
+    steps = fast.steps_per_epoch(300, CFG.batch_size)
+    used = [result.history["step_lr"][(epoch + 1) * steps - 1] for epoch in range(2)]
+    assert used == pytest.approx([0.1, 0.01])
+    assert result.history["lr"] == pytest.approx(used)
