@@ -143,8 +143,10 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     if term.value is not None:
         return _number_occurrences(term, point, clause)
     words = [t for t in clause.terms if t.value is None]
+    side = _square_side(term.key)
+    sides = [t for t in clause.terms if side is not None and t.value == side and not t.boolean and t.contrasted == term.contrasted]
     # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
-    exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
+    exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted] + sides
     # A word inside an identifier names a thing: it can stand for a named counterpart
     # (RandomVerticalFlip for RandomHorizontalFlip) but not for an opposite (StepLR's "step" is no
     # claim about steps against epochs).
@@ -219,7 +221,11 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
             swaps.append((terms[index], occurrence, _how(terms[index], occurrence, lexicon)))
     # A key point's negation counts where the word it governs (the first in its scope) lines up: "does
     # not change accuracy" is not reversed by a clause that names accuracy but not change.
-    clause_markers = _governing(clause, {occurrence.index for occurrence, _ in chosen.values()}) - consumed
+    clause_markers = _governing(clause, {occurrence.index for occurrence, _ in chosen.values()})
+    # A word both sides negate is negated alike, however far each negation reaches ("doesn't give
+    # reliable stats" for "have no reliable batch statistics").
+    clause_markers |= {m for i, (o, opposite) in chosen.items() if not opposite and o.negated and terms[i].negated for m in o.negated_by}
+    clause_markers -= consumed
     point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
@@ -237,9 +243,23 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
         span=_span(chosen),
         swaps=tuple(swaps),
         negation_flip=negation_flip,
-        numbers=sum(t.value is not None for t in point.terms),
-        numbers_aligned=sum(terms[i].value is not None and not opposite for i, (_, opposite) in chosen.items()),
+        numbers=sum(_numeric(t) for t in point.terms),
+        numbers_aligned=sum(_numeric(terms[i]) and not opposite for i, (_, opposite) in chosen.items()),
     )
+
+
+_SIZE = re.compile(r"\d+(?:x\d+)+")
+
+
+def _square_side(key: str) -> float | None:
+    """A square size's side: "40x40" is stated by "40 per side"."""
+    sides = key.split("x")
+    return float(sides[0]) if _SIZE.fullmatch(key) and len(set(sides)) == 1 else None
+
+
+def _numeric(term: Term) -> bool:
+    """A number, or a size ("7x7", as "7 by 7" reads too): what a numeric point claims."""
+    return term.value is not None or _SIZE.fullmatch(term.key) is not None
 
 
 def _heads(terms: tuple[Term, ...]) -> dict[int, int]:

@@ -22,12 +22,13 @@ _NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?|(?<![\w.])\.\
 _LEXEME = re.compile(
     rf"(?P<number>(?:{_NUMBER})|{_WORD_NUMBER})(?P<suffix>[kmb]\b|\s+(?:thousand|million|billion)\b)?(?P<percent>\s*%)?"
     r"|(?P<func>\b(?:natural\s+)?(?:ln|log|exp|sqrt)\b(?:\s+of\b)?)"
-    r"|(?P<op>[*\u00d7/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
+    r"|(?P<op>[*\u00d7\u00b7\u22c5/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
     r"|(?P<by>\bby\b)|(?P<paren>[()])|(?P<the>\bthe\b(?=\s+(?:natural\s+)?(?:ln|log)\b))|(?P<space>\s+)|(?P<word>[a-z_]\w*)|(?P<other>.)",
     re.IGNORECASE,
 )
 _KINDS = ("number", "func", "op", "by", "paren", "the", "space", "word", "other")
-_OPERATORS = {"*": "*", "\u00d7": "*", "x": "*", "times": "*", "multiplied by": "*", "/": "/", "over": "/", "divided by": "/"}
+_OPERATORS = {"*": "*", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "x": "*", "times": "*", "multiplied by": "*"}  # "2·4" as in the notes
+_OPERATORS |= {"/": "/", "over": "/", "divided by": "/"}
 _OPERATORS |= {"+": "+", "plus": "+", "-": "-", "minus": "-"}
 APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "approx", "~", "\u2248", "nearly", "almost"})
 UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "byte": 1.0, "bytes": 1.0, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}

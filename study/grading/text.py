@@ -35,6 +35,8 @@ TRANSPARENT = frozenset(
 CHECKS = frozenset({"check", "verify", "confirm"})
 HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"}) | CHECKS
 COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
+# "doesn't just follow the gradient, it adds momentum" says more than that, it denies nothing.
+ADDITIVE = frozenset({"just", "only", "merely", "simply", "solely"})
 SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
 PHRASE_SCOPE = 3
 # "doesn't load anything in parallel": a negation reaches the verb and what qualifies it. Reading a
@@ -61,7 +63,7 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TOKEN = re.compile(
     r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
     r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*%)?"  # a unit after it is a word
-    r"|(?P<symbol>[+*\u00d7])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
+    r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
     r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s|\u2014)",  # "SimpleCNN: three blocks", "A - B": clause joints
     re.IGNORECASE,
 )
@@ -318,6 +320,9 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
             continue
         # "is not a full pass over the data": after a copula the negation governs the predicate phrase.
         copula = index > 0 and tokens[index - 1].surface in COPULAS
+        if token.key == "short" and index + 1 < len(tokens) and tokens[index + 1].surface in ADDITIVE:
+            scopes[index] = []  # "not just X" is "X and more"
+            continue
         reach = {"short": SHORT_SCOPE if not copula else PHRASE_SCOPE, "phrase": PHRASE_SCOPE, "contrast": len(tokens)}[token.key]
         covered = []
         for later in range(index + 1, len(tokens)):

@@ -1,0 +1,62 @@
+"""Issue 28, third round: correct answers in a learner's own words (negation scope, numbers
+written another way). Each test holds an answer whose verdict depends on the rule it names, and a
+reversed answer the rule must not let through."""
+
+import pytest
+
+from qa_bank.loader import load_bank
+from study.grading import grade
+from study.grading.numbers import number_spans
+
+
+@pytest.fixture(scope="module")
+def items():
+    return load_bank().by_id()
+
+
+def point(result, start: str):
+    return next(p for p in result.points if p.point.startswith(start))
+
+
+def test_not_just_adds_rather_than_denies(items):
+    # "doesn't just X, it also Y" says X and more; a plain "doesn't X" still reverses X.
+    item = items["viva-01-simplecnn-class-implement-batchnorm-relu"]
+    said = grade(item, "relu doesn't just add non-linearity, it's also cheap to compute")
+    assert point(said, "ReLU adds").status.value == "matched"
+    assert not said.contradicted
+    denied = grade(item, "relu doesn't add any non-linearity")
+    assert point(denied, "ReLU adds").status.value == "contradicted"
+    assert denied.suggested_rating == "Again"
+
+
+def test_a_word_negated_on_both_sides_agrees(items):
+    # The point's "no" reaches "reliable batch statistics", the answer's "doesn't" reaches "give
+    # reliable stats": one word negated on both sides, however far each negation reaches.
+    item = items["resnet-39-running-mean-batchnorm"]
+    said = grade(item, "a single image doesn't give you reliable stats")
+    assert point(said, "single examples").status.value == "matched"
+    reversed_ = grade(item, "a single image gives reliable batch statistics")
+    assert point(reversed_, "single examples").status.value == "contradicted"
+
+
+def test_a_size_is_a_number_of_the_point(items):
+    # "7x7 heatmap" claims its size: "7 by 7" states the point; a grid with no size, or another
+    # size, does not.
+    item = items["keras-s9-q3-heatmap-resolution"]
+    assert point(grade(item, "you end up with a 7 by 7 grid"), "7x7").status.value == "matched"
+    assert point(grade(item, "the heatmap comes out really coarse"), "7x7").status.value != "matched"
+    assert point(grade(item, "you end up with a 14 by 14 heatmap"), "7x7").status.value != "matched"
+
+
+def test_a_square_size_is_stated_by_its_side(items):
+    # "pad 4 pixels to 40x40": "40 per side" is the size; another side is not.
+    item = items["resnet-06-randomcrop-32-padding-4"]
+    assert point(grade(item, "it pads 4 pixels on every border so the image is 40 per side"), "pad 4").coverage == 1.0
+    assert point(grade(item, "it pads 4 pixels on every border so the image is 44 per side"), "pad 4").coverage < 1.0
+
+
+def test_a_middle_dot_multiplies():
+    # "32 + 2·4 = 40": learners type the dot they saw in the notes.
+    spans = number_spans("32 + 2\u00b74 = 40 per side")
+    assert spans[0].value == 40.0 and spans[0].claimed is None
+    assert number_spans("2\u22c54")[0].value == 8.0
