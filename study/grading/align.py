@@ -226,13 +226,15 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     # reliable stats" for "have no reliable batch statistics").
     clause_markers |= {m for i, (o, opposite) in chosen.items() if not opposite and o.negated and terms[i].negated for m in o.negated_by}
     clause_markers -= consumed
+    taken_away, agreeing = _privative(point, chosen, clause_markers, lexicon)
+    clause_markers -= agreeing
     point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
     negation_flip = (len(clause_markers) + len(point_markers)) % 2 == 1
     return Alignment(
         total=len(point.terms),
-        supported=sum(not is_opposite for _, is_opposite in chosen.values()),
+        supported=sum(not is_opposite for _, is_opposite in chosen.values()) + taken_away,
         opposed=sum(is_opposite for _, is_opposite in chosen.values()),
         # One concept swapped in two places ("split the training set into train ..." read as
         # "split the test set into test ...") is one reversal, not a mirror image.
@@ -260,6 +262,27 @@ def _square_side(key: str) -> float | None:
 def _numeric(term: Term) -> bool:
     """A number, or a size ("7x7", as "7 by 7" reads too): what a numeric point claims."""
     return term.value is not None or _SIZE.fullmatch(term.key) is not None
+
+
+PRIVATIVE_REACH = 2  # the point's words after a privative verb that are its object
+
+
+def _privative(point: Clause, chosen: dict[int, tuple[Term, bool]], clause_markers: set[int], lexicon: Lexicon) -> tuple[int, set[int]]:
+    """Polarity composes across a verb that takes its object away: "shuffling breaks correlations
+    between batches" is stated by "there is no correlation between batches". Where the clause
+    negates the verb's object and does not say the verb, its negation is the verb's work: it agrees
+    (the verb counts as stated) and flips nothing. A clause that negates the verb itself ("doesn't
+    break correlations") or the subject ("without shuffling") is read as before."""
+    stated, agreeing = 0, set()
+    for verb in point.terms:
+        if verb.key not in lexicon.privative or verb.negated or verb.index in chosen:
+            continue
+        objects = point.terms[verb.index + 1 : verb.index + 1 + PRIVATIVE_REACH]
+        markers = {m for o in objects if o.index in chosen and not chosen[o.index][1] for m in chosen[o.index][0].negated_by}
+        if markers & clause_markers:
+            stated += 1
+            agreeing |= markers & clause_markers
+    return stated, agreeing
 
 
 def _heads(terms: tuple[Term, ...]) -> dict[int, int]:

@@ -62,7 +62,8 @@ _SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\b(?:whereas|but|however|alth
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TOKEN = re.compile(
     r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
-    r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*%)?"  # a unit after it is a word
+    # a number; a unit after it is a word, a percent sign or word is part of it
+    r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*(?:%|percent\b|per\s+cent\b))?"
     r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
     r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s|\u2014)",  # "SimpleCNN: three blocks", "A - B": clause joints
     re.IGNORECASE,

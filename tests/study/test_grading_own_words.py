@@ -6,6 +6,7 @@ import pytest
 
 from qa_bank.loader import load_bank
 from study.grading import grade
+from study.grading.grader import PointResult, PointStatus, suggest_rating
 from study.grading.numbers import number_spans
 
 
@@ -60,3 +61,37 @@ def test_a_middle_dot_multiplies():
     spans = number_spans("32 + 2\u00b74 = 40 per side")
     assert spans[0].value == 40.0 and spans[0].claimed is None
     assert number_spans("2\u22c54")[0].value == 8.0
+
+
+def test_percent_written_as_a_word_is_a_percent(items):
+    # "2 percent" and "2%" are one number, so "2% of it is frozen" reverses "2 percent trainable".
+    item = items["keras-s5-q7-total-model-size"]
+    assert number_spans("about 2 percent")[0].percent and number_spans("10 per cent")[0].percent
+    said = grade(item, "24.1M params, about 92 MB, and only 2% is trainable at first")
+    assert point(said, "only about 2 percent").status.value == "matched"
+    swapped = grade(item, "24.1M params, about 92 MB, and only 2% is frozen at first")
+    assert point(swapped, "only about 2 percent").status.value == "contradicted"
+    assert swapped.suggested_rating in ("Again", "Hard")
+
+
+def test_a_verb_that_takes_its_object_away_agrees_with_a_negated_object(items):
+    # "shuffling breaks correlations between batches": "no correlation between batches" states it;
+    # denying the verb, or the subject, still reverses it.
+    item = items["resnet-16-shuffle-training-set-but-validation"]
+    said = grade(item, "shuffling the data leaves no correlation between consecutive batches")
+    assert point(said, "shuffling breaks").status.value == "matched"
+    denied = ("shuffling doesn't break the correlation between batches", "there is no shuffling so the correlation between batches stays")
+    for reversed_ in denied:
+        assert point(grade(item, reversed_), "shuffling breaks").status.value == "contradicted", reversed_
+
+
+def test_a_short_answer_all_about_the_question_is_hard_not_again(items):
+    # Half its words are the item's own and its one clause relates two of a point's terms: a weak
+    # recall (Hard). A confidently wrong answer sharing one word stays Again (test_grading.py), and
+    # so does an answer about something else that brushes a point in one clause of several.
+    item = items["viva-05-cifar-10-dataset-loaded"]
+    assert grade(item, "through the CIFAR10 class in torchvision").suggested_rating == "Hard"
+    assert grade(item, "we used the torchvision class for it").suggested_rating == "Again"
+    fragment = [PointResult("torchvision.datasets.CIFAR10 with download=True", PointStatus.PARTIAL, 0.33, "the CIFAR10 class")]
+    assert suggest_rating(0.05, fragment, [], on_topic=0.5, focus=1.0).name == "Hard"
+    assert suggest_rating(0.05, fragment, [], on_topic=0.5, focus=0.25).name == "Again"
