@@ -226,7 +226,7 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     # reliable stats" for "have no reliable batch statistics").
     clause_markers |= {m for i, (o, opposite) in chosen.items() if not opposite and o.negated and terms[i].negated for m in o.negated_by}
     clause_markers -= consumed
-    taken_away, agreeing = _privative(point, chosen, clause_markers, lexicon)
+    taken_away, agreeing = _privative(point, clause, chosen, clause_markers, lexicon)
     clause_markers -= agreeing
     point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
@@ -265,23 +265,35 @@ def _numeric(term: Term) -> bool:
 
 
 PRIVATIVE_REACH = 2  # the point's words after a privative verb that are its object
+COUNTERFACTUAL = re.compile(r"\bwould(?:n't)?\b", re.IGNORECASE)  # "without X, Y would happen"
 
 
-def _privative(point: Clause, chosen: dict[int, tuple[Term, bool]], clause_markers: set[int], lexicon: Lexicon) -> tuple[int, set[int]]:
+def _privative(
+    point: Clause, clause: Clause, chosen: dict[int, tuple[Term, bool]], clause_markers: set[int], lexicon: Lexicon
+) -> tuple[int, set[int]]:
     """Polarity composes across a verb that takes its object away: "shuffling breaks correlations
-    between batches" is stated by "there is no correlation between batches". Where the clause
-    negates the verb's object and does not say the verb, its negation is the verb's work: it agrees
-    (the verb counts as stated) and flips nothing. A clause that negates the verb itself ("doesn't
-    break correlations") or the subject ("without shuffling") is read as before."""
+    between batches" is stated by "there is no correlation between batches", and by the
+    counterfactual "without shuffling the batches would be correlated". Where the clause negates
+    the verb's object, or supposes its subject away and says what would follow, and does not say
+    the verb, its negation is the verb's work: it agrees (the verb counts as stated) and flips
+    nothing. A clause that negates the verb itself ("doesn't break correlations") or denies the
+    subject as a fact ("there is no shuffling so the correlation stays") is read as before."""
     stated, agreeing = 0, set()
+    counterfactual = COUNTERFACTUAL.search(clause.text) is not None
     for verb in point.terms:
         if verb.key not in lexicon.privative or verb.negated or verb.index in chosen:
             continue
         objects = point.terms[verb.index + 1 : verb.index + 1 + PRIVATIVE_REACH]
-        markers = {m for o in objects if o.index in chosen and not chosen[o.index][1] for m in chosen[o.index][0].negated_by}
-        if markers & clause_markers:
-            stated += 1
-            agreeing |= markers & clause_markers
+        subjects = point.terms[: verb.index] if counterfactual else ()
+        # The verb does the work of one negation: with the object and the subject both negated
+        # ("without shuffling they would not be correlated") the other still reverses the point.
+        for words in (objects, subjects):
+            markers = sorted({m for o in words if o.index in chosen and not chosen[o.index][1] for m in chosen[o.index][0].negated_by})
+            found = [m for m in markers if m in clause_markers and m not in agreeing]
+            if found:
+                stated += 1
+                agreeing.add(found[0])
+                break
     return stated, agreeing
 
 

@@ -195,6 +195,20 @@ def _slash_list(lexemes: list, index: int) -> list:
     return listed if len(listed) >= 3 else []
 
 
+def _shape(lexemes: list, index: int) -> list:
+    """A tensor shape written with x after a named dimension ("batch x 3 x 32 x 32", "B x 64 x 16 x 16")
+    is its sizes, as "[B, 3, 32, 32]" is: not the product 3072."""
+    if index < 2 or lexemes[index - 2][0] != "word" or lexemes[index - 1][:2] != ("op", "x"):
+        return []
+    listed, position = [], index
+    while position < len(lexemes) and lexemes[position][0] == "number":
+        listed.append(lexemes[position])
+        if not (position + 2 < len(lexemes) and lexemes[position + 1][:2] == ("op", "x") and lexemes[position + 2][0] == "number"):
+            break
+        position += 2
+    return listed if len(listed) >= 2 else []
+
+
 def _plain(lexeme: tuple[str, str, int, int]) -> NumberSpan:
     value, tolerance = _number_value(lexeme[1])
     return NumberSpan(lexeme[2], lexeme[3], value, tolerance, lexeme[1].endswith("%"))
@@ -213,7 +227,7 @@ def number_spans(text: str) -> list[NumberSpan]:
     while index < len(lexemes):
         kind = lexemes[index][0]
         start = index + 1 if lexemes[index][:2] == ("paren", "(") else index  # "(.247/.243/.261)"
-        listed = _slash_list(lexemes, start)
+        listed = _slash_list(lexemes, start) or _shape(lexemes, index)
         if listed:  # "8k / 2k / 10k": three sizes, not 8000 / 2000 / 10000
             spans += [_plain(lexeme) for lexeme in listed]
             index = start + 2 * len(listed) - 1

@@ -95,3 +95,26 @@ def test_a_short_answer_all_about_the_question_is_hard_not_again(items):
     fragment = [PointResult("torchvision.datasets.CIFAR10 with download=True", PointStatus.PARTIAL, 0.33, "the CIFAR10 class")]
     assert suggest_rating(0.05, fragment, [], on_topic=0.5, focus=1.0).name == "Hard"
     assert suggest_rating(0.05, fragment, [], on_topic=0.5, focus=0.25).name == "Again"
+
+
+def test_a_counterfactual_states_what_the_verb_takes_away(items):
+    # "without shuffling the batches would be correlated" says shuffling breaks the correlation;
+    # "would not be correlated" reverses it again.
+    item = items["resnet-16-shuffle-training-set-but-validation"]
+    said = grade(item, "without shuffling, consecutive batches would be correlated")
+    assert point(said, "shuffling breaks").status.value == "matched"
+    # (Read in one clause: a condition cut off by a comma is read apart, so the second half alone
+    # would state "no correlation"; see docs/grading.md, what still fails.)
+    reversed_ = grade(item, "without shuffling consecutive batches would not be correlated")
+    assert point(reversed_, "shuffling breaks").status.value == "contradicted"
+
+
+def test_a_shape_written_with_x_is_its_sizes(items):
+    # "batch x 3 x 32 x 32" is the shape [B, 3, 32, 32], not the product 3072; "128*4*4" stays arithmetic.
+    assert [s.value for s in number_spans("batch x 3 x 32 x 32")] == [3.0, 32.0, 32.0]
+    assert [s.value for s in number_spans("128 x 4 x 4")] == [2048.0]
+    item = items["resnet-34-tensor-shape-flow-first-layers"]
+    said = grade(item, "the input comes in as batch x 3 x 32 x 32")
+    assert point(said, "input [B, 3, 32, 32]").status.value == "matched"
+    wrong = grade(item, "the input comes in as batch x 32 x 32 x 1")
+    assert point(wrong, "input [B, 3, 32, 32]").status.value != "matched"
