@@ -138,6 +138,12 @@ def _neighbour(clause: Clause, term: Term) -> str | None:
     return following[0].key if following else None
 
 
+def _attributive(clause: Clause, term: Term) -> bool:
+    """A degree word before the word it qualifies names a kind ("low LR fine-tunes"); after it, it
+    says what happens to it ("the LR goes up"): one does not reverse the other."""
+    return term.index + 1 < len(clause.terms)
+
+
 def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
     """The clause's terms that say this term (exact) and that say its opposite (opposed)."""
     if term.value is not None:
@@ -156,7 +162,8 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     # training"), it does not stand in the point's place ("inference uses running statistics").
     opposed = [t for t in opposed if not (t.modifier and t.key in named)]
     if term.key in lexicon.degree:
-        opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
+        kind = _attributive(point, term)
+        opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term) and _attributive(clause, t) == kind]
     return exact, opposed
 
 

@@ -118,3 +118,17 @@ def test_a_shape_written_with_x_is_its_sizes(items):
     assert point(said, "input [B, 3, 32, 32]").status.value == "matched"
     wrong = grade(item, "the input comes in as batch x 32 x 32 x 1")
     assert point(wrong, "input [B, 3, 32, 32]").status.value != "matched"
+
+
+def test_a_degree_before_its_noun_names_a_kind(items):
+    # "low LR fine-tunes" names the low-LR phase: "the learning rate goes up" says what happens to
+    # the rate and reverses nothing; "a high LR fine-tunes" swaps the kind and does.
+    item = items["resnet-13-one-cycle-policy"]
+    said = grade(item, "the learning rate goes up, then comes back down")
+    assert point(said, "low LR fine-tunes").status.value != "contradicted"
+    assert said.suggested_rating in ("Hard", "Good")
+    assert point(grade(item, "a high LR fine-tunes at the end"), "low LR fine-tunes").status.value == "contradicted"
+    # ... and a degree after its noun is reversed by another after it ("keeps the weights large").
+    decay = items["resnet-11-weight-decay"]
+    assert point(grade(decay, "it keeps the weights large"), "keeps weights small").status.value == "contradicted"
+    assert point(grade(decay, "it penalises large weights"), "keeps weights small").status.value != "contradicted"
