@@ -132,3 +132,14 @@ def test_a_degree_before_its_noun_names_a_kind(items):
     decay = items["resnet-11-weight-decay"]
     assert point(grade(decay, "it keeps the weights large"), "keeps weights small").status.value == "contradicted"
     assert point(grade(decay, "it penalises large weights"), "keeps weights small").status.value != "contradicted"
+
+
+def test_a_check_reaches_over_its_list(items):
+    # "check the loss at the start, that the gradients aren't exploding": the second item of the
+    # check's list names what to look for, it denies nothing; said as a fact, it still reverses.
+    item = items["interview-05-debug-model-thats-learning"]
+    answer = "look at a batch of images and labels, then check the loss at the start, that the gradients aren't exploding or vanishing"
+    listed = grade(item, answer)
+    assert point(listed, "check gradient norms").status.value == "matched"
+    stated = grade(item, "the gradients aren't exploding or vanishing, so there is nothing to check there")
+    assert point(stated, "check gradient norms").status.value == "contradicted"
