@@ -271,7 +271,7 @@ def _numeric(term: Term) -> bool:
     return term.value is not None or _SIZE.fullmatch(term.key) is not None
 
 
-PRIVATIVE_REACH = 2  # the point's words after a privative verb that are its object
+PRIVATIVE_REACH = 4  # the point's words after a privative verb that are its object ("removes the 1000-class ImageNet head")
 COUNTERFACTUAL = re.compile(r"\bwould(?:n't)?\b", re.IGNORECASE)  # "without X, Y would happen"
 
 

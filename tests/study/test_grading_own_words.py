@@ -143,3 +143,13 @@ def test_a_check_reaches_over_its_list(items):
     assert point(listed, "check gradient norms").status.value == "matched"
     stated = grade(item, "the gradients aren't exploding or vanishing, so there is nothing to check there")
     assert point(stated, "check gradient norms").status.value == "contradicted"
+
+
+def test_a_privative_verb_reaches_its_whole_object(items):
+    # "removes the 1000-class ImageNet head": "without its ... imagenet head" negates the head noun,
+    # the last word of the verb's object; keeping it or not removing it still reverses.
+    item = items["keras-s5-q2-include-top-false"]
+    said = grade(item, "you get the network without the imagenet classification head (1000-class dense)")
+    assert point(said, "removes").status.value == "matched"
+    for reversed_ in ("you get resnet50 and it keeps its 1000-class imagenet head", "it doesn't remove the 1000-class imagenet head"):
+        assert point(grade(item, reversed_), "removes").status.value == "contradicted", reversed_
