@@ -27,6 +27,9 @@ DEV_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_blind_a.yaml"
 # Blind set B, by the same author; blind until issue 28's third round, which developed on its first
 # half (alternate items by sorted id) and read the second only after its last rule change: dev-B.
 DEV_B_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_b.yaml"
+# Blind set C, by another helper who read only the bank; committed after round 3 and never tuned on:
+# the figure to trust (see its header).
+BLIND_C_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_c.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -215,7 +218,7 @@ def report(result: BenchResult, evaluation: Evaluation) -> None:
 def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
     result = BenchResult("grading")
     items = load_bank().by_id()
-    sets = [("tuned", GRADING_SET), ("held-out", HELD_OUT_SET), ("dev-A", DEV_SET), ("dev-B", DEV_B_SET)]
+    sets = [("tuned", GRADING_SET), ("held-out", HELD_OUT_SET), ("dev-A", DEV_SET), ("dev-B", DEV_B_SET), ("blind-C", BLIND_C_SET)]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []
     for name, path in sets:
