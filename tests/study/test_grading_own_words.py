@@ -2,17 +2,9 @@
 written another way). Each test holds an answer whose verdict depends on the rule it names, and a
 reversed answer the rule must not let through."""
 
-import pytest
-
-from qa_bank.loader import load_bank
 from study.grading import grade
 from study.grading.grader import PointResult, PointStatus, suggest_rating
 from study.grading.numbers import number_spans
-
-
-@pytest.fixture(scope="module")
-def items():
-    return load_bank().by_id()
 
 
 def point(result, start: str):
