@@ -1,8 +1,8 @@
 """Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set
-(blind set A, tuned on since), blind set B (never read by the grader's developers) and any
-other labelled files given with `--blind PATH`: the share of each
-kind rated as its label expects, the ratings it got, the answers that missed, and the latency of
-one grade (p50/p95), each set apart."""
+(blind set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its
+two halves apart, see `halves`) and any other labelled files given with `--blind PATH`: the share
+of each kind rated as its label expects, the ratings it got, the answers that missed, and the
+latency of one grade (p50/p95), each set apart."""
 
 from __future__ import annotations
 
@@ -24,8 +24,12 @@ HELD_OUT_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_heldout.yaml"
 # Blind set A, written by a helper who never saw the grader; tuned on from issue 28's second round,
 # so reported as its own set (dev-A), never as the blind figure (see its header).
 DEV_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_blind_a.yaml"
-# Blind set B: written by an author who never saw the grader, never read by its developers.
-BLIND_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_b.yaml"
+# Blind set B, by the same author; blind until issue 28's third round, which developed on its first
+# half (alternate items by sorted id) and read the second only after its last rule change: dev-B.
+DEV_B_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_b.yaml"
+# Blind set C, by another helper who read only the bank; committed after round 3 and never tuned on:
+# the figure to trust (see its header).
+BLIND_C_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_c.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -152,6 +156,13 @@ class ModelAnswerCheck:
     below_good: list[str]  # items whose own answer is rated Again or Hard
 
 
+def halves(graded: list[Graded]) -> tuple[list[Graded], list[Graded]]:
+    """A set split by item: sorted item ids taken alternately, so both halves span the bank."""
+    ids = sorted({g.labelled.item for g in graded})
+    first = set(ids[0::2])
+    return [g for g in graded if g.labelled.item in first], [g for g in graded if g.labelled.item not in first]
+
+
 def check_model_answers() -> ModelAnswerCheck:
     items = load_bank().items
     contradicted, misconceptions, below = [], [], []
@@ -207,7 +218,7 @@ def report(result: BenchResult, evaluation: Evaluation) -> None:
 def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
     result = BenchResult("grading")
     items = load_bank().by_id()
-    sets = [("tuned", GRADING_SET), ("held-out", HELD_OUT_SET), ("dev-A", DEV_SET), ("blind-B", BLIND_SET)]
+    sets = [("tuned", GRADING_SET), ("held-out", HELD_OUT_SET), ("dev-A", DEV_SET), ("dev-B", DEV_B_SET), ("blind-C", BLIND_C_SET)]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []
     for name, path in sets:
@@ -217,6 +228,9 @@ def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
             evaluation.latencies_ms = evaluate(labelled, name).latencies_ms
         report(result, evaluation)
         evaluations.append(evaluation)
+        if name == "dev-B":
+            for half, rows in zip(("half 1 (developed on)", "half 2 (read after)"), halves(evaluation.graded), strict=True):
+                result.add(f"dev-B {half}: all answers", 100 * sum(g.accepted for g in rows) / len(rows), "%", f"n={len(rows)}")
     own = check_model_answers()
     note = f"of {own.key_points} key points, grading each item's own model answer; never tuned on"
     result.add("model answers: points contradicted", len(own.contradicted), "points", note)

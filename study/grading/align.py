@@ -138,13 +138,21 @@ def _neighbour(clause: Clause, term: Term) -> str | None:
     return following[0].key if following else None
 
 
+def _attributive(clause: Clause, term: Term) -> bool:
+    """A degree word before the word it qualifies names a kind ("low LR fine-tunes"); after it, it
+    says what happens to it ("the LR goes up"): one does not reverse the other."""
+    return term.index + 1 < len(clause.terms)
+
+
 def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
     """The clause's terms that say this term (exact) and that say its opposite (opposed)."""
     if term.value is not None:
         return _number_occurrences(term, point, clause)
     words = [t for t in clause.terms if t.value is None]
+    side = _square_side(term.key)
+    sides = [t for t in clause.terms if side is not None and t.value == side and not t.boolean and t.contrasted == term.contrasted]
     # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
-    exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted]
+    exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted] + sides
     # A word inside an identifier names a thing: it can stand for a named counterpart
     # (RandomVerticalFlip for RandomHorizontalFlip) but not for an opposite (StepLR's "step" is no
     # claim about steps against epochs).
@@ -154,7 +162,8 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     # training"), it does not stand in the point's place ("inference uses running statistics").
     opposed = [t for t in opposed if not (t.modifier and t.key in named)]
     if term.key in lexicon.degree:
-        opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term)]
+        kind = _attributive(point, term)
+        opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term) and _attributive(clause, t) == kind]
     return exact, opposed
 
 
@@ -219,14 +228,20 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
             swaps.append((terms[index], occurrence, _how(terms[index], occurrence, lexicon)))
     # A key point's negation counts where the word it governs (the first in its scope) lines up: "does
     # not change accuracy" is not reversed by a clause that names accuracy but not change.
-    clause_markers = _governing(clause, {occurrence.index for occurrence, _ in chosen.values()}) - consumed
+    clause_markers = _governing(clause, {occurrence.index for occurrence, _ in chosen.values()})
+    # A word both sides negate is negated alike, however far each negation reaches ("doesn't give
+    # reliable stats" for "have no reliable batch statistics").
+    clause_markers |= {m for i, (o, opposite) in chosen.items() if not opposite and o.negated and terms[i].negated for m in o.negated_by}
+    clause_markers -= consumed
+    taken_away, agreeing = _privative(point, clause, chosen, clause_markers, lexicon)
+    clause_markers -= agreeing
     point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
     negation_flip = (len(clause_markers) + len(point_markers)) % 2 == 1
     return Alignment(
         total=len(point.terms),
-        supported=sum(not is_opposite for _, is_opposite in chosen.values()),
+        supported=sum(not is_opposite for _, is_opposite in chosen.values()) + taken_away,
         opposed=sum(is_opposite for _, is_opposite in chosen.values()),
         # One concept swapped in two places ("split the training set into train ..." read as
         # "split the test set into test ...") is one reversal, not a mirror image.
@@ -237,9 +252,56 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
         span=_span(chosen),
         swaps=tuple(swaps),
         negation_flip=negation_flip,
-        numbers=sum(t.value is not None for t in point.terms),
-        numbers_aligned=sum(terms[i].value is not None and not opposite for i, (_, opposite) in chosen.items()),
+        numbers=sum(_numeric(t) for t in point.terms),
+        numbers_aligned=sum(_numeric(terms[i]) and not opposite for i, (_, opposite) in chosen.items()),
     )
+
+
+_SIZE = re.compile(r"\d+(?:x\d+)+")
+
+
+def _square_side(key: str) -> float | None:
+    """A square size's side: "40x40" is stated by "40 per side"."""
+    sides = key.split("x")
+    return float(sides[0]) if _SIZE.fullmatch(key) and len(set(sides)) == 1 else None
+
+
+def _numeric(term: Term) -> bool:
+    """A number, or a size ("7x7", as "7 by 7" reads too): what a numeric point claims."""
+    return term.value is not None or _SIZE.fullmatch(term.key) is not None
+
+
+PRIVATIVE_REACH = 4  # the point's words after a privative verb that are its object ("removes the 1000-class ImageNet head")
+COUNTERFACTUAL = re.compile(r"\bwould(?:n't)?\b", re.IGNORECASE)  # "without X, Y would happen"
+
+
+def _privative(
+    point: Clause, clause: Clause, chosen: dict[int, tuple[Term, bool]], clause_markers: set[int], lexicon: Lexicon
+) -> tuple[int, set[int]]:
+    """Polarity composes across a verb that takes its object away: "shuffling breaks correlations
+    between batches" is stated by "there is no correlation between batches", and by the
+    counterfactual "without shuffling the batches would be correlated". Where the clause negates
+    the verb's object, or supposes its subject away and says what would follow, and does not say
+    the verb, its negation is the verb's work: it agrees (the verb counts as stated) and flips
+    nothing. A clause that negates the verb itself ("doesn't break correlations") or denies the
+    subject as a fact ("there is no shuffling so the correlation stays") is read as before."""
+    stated, agreeing = 0, set()
+    counterfactual = COUNTERFACTUAL.search(clause.text) is not None
+    for verb in point.terms:
+        if verb.key not in lexicon.privative or verb.negated or verb.index in chosen:
+            continue
+        objects = point.terms[verb.index + 1 : verb.index + 1 + PRIVATIVE_REACH]
+        subjects = point.terms[: verb.index] if counterfactual else ()
+        # The verb does the work of one negation: with the object and the subject both negated
+        # ("without shuffling they would not be correlated") the other still reverses the point.
+        for words in (objects, subjects):
+            markers = sorted({m for o in words if o.index in chosen and not chosen[o.index][1] for m in chosen[o.index][0].negated_by})
+            found = [m for m in markers if m in clause_markers and m not in agreeing]
+            if found:
+                stated += 1
+                agreeing.add(found[0])
+                break
+    return stated, agreeing
 
 
 def _heads(terms: tuple[Term, ...]) -> dict[int, int]:

@@ -20,6 +20,10 @@ from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 # that shares a few words is Again), and an on-topic fragment of a point counts as Hard.
 RELEVANT = 0.4
 ON_TOPIC = 0.6
+# ... or, short of ON_TOPIC, when it is relevant and most of it is about the points: a short answer
+# all about the question ("it runs on the cpu") is a weak recall, a fluent answer to another
+# question that brushes a point in one clause of several is not.
+FOCUSED = 0.5  # share of the answer's clauses that state a fragment of some point
 FRAGMENT = 0.2  # coverage of some point that makes an on-topic answer a fragment, not nothing
 LISTED_SHARE = 0.5  # an answer whose clauses are at least this share list items is a term list
 LISTED_MIN = 3  # ... and has at least this many of them
@@ -297,7 +301,12 @@ def find_misconceptions(item: QAItem, answer: list[Clause], lexicon: Lexicon) ->
 
 
 def suggest_rating(
-    score: float, points: list[PointResult], misconceptions: list[MisconceptionHit], listed: bool = False, on_topic: float = 1.0
+    score: float,
+    points: list[PointResult],
+    misconceptions: list[MisconceptionHit],
+    listed: bool = False,
+    on_topic: float = 1.0,
+    focus: float = 0.0,
 ) -> Rating:
     """From the score, weak answers sorted by topic (see RELEVANT), capped at Hard by a
     contradiction, a misconception or a list of terms, and Again when the answer reverses at least
@@ -306,7 +315,8 @@ def suggest_rating(
     if rating is Rating.Hard and on_topic < RELEVANT:
         rating = Rating.Again
     fragment = any(p.coverage >= FRAGMENT and p.status is not PointStatus.CONTRADICTED for p in points)
-    if rating is Rating.Again and on_topic >= ON_TOPIC and fragment:
+    relevant = on_topic >= ON_TOPIC or (on_topic >= RELEVANT and focus >= FOCUSED)
+    if rating is Rating.Again and relevant and fragment:
         rating = Rating.Hard
     matched = sum(p.status is PointStatus.MATCHED for p in points)
     contradicted = sum(p.status is PointStatus.CONTRADICTED for p in points)
@@ -338,6 +348,18 @@ def on_topic(item: QAItem, answer: list[Clause], lexicon: Lexicon) -> float:
         return any(same_value(term.value, term.tolerance, n.value, n.tolerance) for n in numbers)
 
     return sum(map(known, terms)) / len(terms) if terms else 0.0
+
+
+def _fragment(alignment: Alignment) -> bool:
+    """Two of a point's terms related in one clause, not one shared word ("during training")."""
+    return alignment.coverage >= FRAGMENT and alignment.aligned >= 2 and not alignment.reversed
+
+
+def focus(item: QAItem, answer: list[Clause], lexicon: Lexicon) -> float:
+    """Share of the answer's clauses that state a fragment of some key point."""
+    points = [key_point_clause(point, lexicon) for point in item.key_points]
+    about = [any(_fragment(align(point, clause, lexicon)) for point in points) for clause in answer]
+    return sum(about) / len(about) if about else 0.0
 
 
 def listed_terms(answer: list[Clause]) -> bool:
@@ -378,5 +400,5 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     listed = listed_terms(answer_clauses) and any(p.status is not PointStatus.MATCHED for p in points)
     hint = term_list_hint(item, points, lexicon) if listed else ""
     topic = round(on_topic(item, answer_clauses, lexicon), 3)
-    rating = suggest_rating(score, points, hits, listed, topic)
+    rating = suggest_rating(score, points, hits, listed, topic, focus(item, answer_clauses, lexicon))
     return GradeResult(round(score, 3), rating.name, points, hits, listed, topic, hint)

@@ -78,6 +78,7 @@ class Lexicon:
     counterparts: dict[str, frozenset[str]]  # named things a sentence is split between
     degree: frozenset[str] = frozenset()  # concepts whose opposite counts only on the same word
     longest: int = 1  # the longest phrase, in stems
+    privative: frozenset[str] = frozenset()  # verbs that take their object away ("breaks correlations" = "no correlation")
 
     @cached_property
     def vocabulary(self) -> dict[Phrase, tuple[str, str]]:
@@ -154,7 +155,8 @@ def build_lexicon(raw: dict) -> Lexicon:
         raise LexiconError(f"{LEXICON_PATH.name}: " + "; ".join(problems))
     longest = max(len(key) for key in [*rewrites, *concepts, *negations])
     degree = frozenset(concept_of(str(word)) for word in raw.get("degree") or ())
-    return Lexicon(rewrites, concepts, negations, opposites, counterparts, degree, longest)
+    privative = frozenset(concept_of(str(word)) for word in raw.get("privative") or ())
+    return Lexicon(rewrites, concepts, negations, opposites, counterparts, degree, longest, privative)
 
 
 @cache

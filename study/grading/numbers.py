@@ -17,17 +17,18 @@ WORD_NUMBERS = {
 }  # fmt: skip
 SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 _WORD_NUMBER = r"(?<!in\s)\b(?:" + "|".join(WORD_NUMBERS) + r")\b(?![\s-]*precision)"
-# A number as typed: thousands commas, decimals, exponent, a scale suffix; a percent sign after it.
+# A number as typed: thousands commas, decimals, exponent, a scale suffix; a percent sign (or word) after it.
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?|(?<![\w.])\.\d+"  # ".247" is 0.247
 _LEXEME = re.compile(
-    rf"(?P<number>(?:{_NUMBER})|{_WORD_NUMBER})(?P<suffix>[kmb]\b|\s+(?:thousand|million|billion)\b)?(?P<percent>\s*%)?"
+    rf"(?P<number>(?:{_NUMBER})|{_WORD_NUMBER})(?P<suffix>[kmb]\b|\s+(?:thousand|million|billion)\b)?(?P<percent>\s*(?:%|percent\b|per\s+cent\b))?"
     r"|(?P<func>\b(?:natural\s+)?(?:ln|log|exp|sqrt)\b(?:\s+of\b)?)"
-    r"|(?P<op>[*\u00d7/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
+    r"|(?P<op>[*\u00d7\u00b7\u22c5/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
     r"|(?P<by>\bby\b)|(?P<paren>[()])|(?P<the>\bthe\b(?=\s+(?:natural\s+)?(?:ln|log)\b))|(?P<space>\s+)|(?P<word>[a-z_]\w*)|(?P<other>.)",
     re.IGNORECASE,
 )
 _KINDS = ("number", "func", "op", "by", "paren", "the", "space", "word", "other")
-_OPERATORS = {"*": "*", "\u00d7": "*", "x": "*", "times": "*", "multiplied by": "*", "/": "/", "over": "/", "divided by": "/"}
+_OPERATORS = {"*": "*", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "x": "*", "times": "*", "multiplied by": "*"}  # "2·4" as in the notes
+_OPERATORS |= {"/": "/", "over": "/", "divided by": "/"}
 _OPERATORS |= {"+": "+", "plus": "+", "-": "-", "minus": "-"}
 APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "approx", "~", "\u2248", "nearly", "almost"})
 UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "byte": 1.0, "bytes": 1.0, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}
@@ -194,6 +195,20 @@ def _slash_list(lexemes: list, index: int) -> list:
     return listed if len(listed) >= 3 else []
 
 
+def _shape(lexemes: list, index: int) -> list:
+    """A tensor shape written with x after a named dimension ("batch x 3 x 32 x 32", "B x 64 x 16 x 16")
+    is its sizes, as "[B, 3, 32, 32]" is: not the product 3072."""
+    if index < 2 or lexemes[index - 2][0] != "word" or lexemes[index - 1][:2] != ("op", "x"):
+        return []
+    listed, position = [], index
+    while position < len(lexemes) and lexemes[position][0] == "number":
+        listed.append(lexemes[position])
+        if not (position + 2 < len(lexemes) and lexemes[position + 1][:2] == ("op", "x") and lexemes[position + 2][0] == "number"):
+            break
+        position += 2
+    return listed if len(listed) >= 2 else []
+
+
 def _plain(lexeme: tuple[str, str, int, int]) -> NumberSpan:
     value, tolerance = _number_value(lexeme[1])
     return NumberSpan(lexeme[2], lexeme[3], value, tolerance, lexeme[1].endswith("%"))
@@ -212,7 +227,7 @@ def number_spans(text: str) -> list[NumberSpan]:
     while index < len(lexemes):
         kind = lexemes[index][0]
         start = index + 1 if lexemes[index][:2] == ("paren", "(") else index  # "(.247/.243/.261)"
-        listed = _slash_list(lexemes, start)
+        listed = _slash_list(lexemes, start) or _shape(lexemes, index)
         if listed:  # "8k / 2k / 10k": three sizes, not 8000 / 2000 / 10000
             spans += [_plain(lexeme) for lexeme in listed]
             index = start + 2 * len(listed) - 1

@@ -35,6 +35,8 @@ TRANSPARENT = frozenset(
 CHECKS = frozenset({"check", "verify", "confirm"})
 HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"}) | CHECKS
 COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
+# "doesn't just follow the gradient, it adds momentum" says more than that, it denies nothing.
+ADDITIVE = frozenset({"just", "only", "merely", "simply", "solely"})
 SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
 PHRASE_SCOPE = 3
 # "doesn't load anything in parallel": a negation reaches the verb and what qualifies it. Reading a
@@ -60,8 +62,9 @@ _SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\b(?:whereas|but|however|alth
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TOKEN = re.compile(
     r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
-    r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*%)?"  # a unit after it is a word
-    r"|(?P<symbol>[+*\u00d7])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
+    # a number; a unit after it is a word, a percent sign or word is part of it
+    r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*(?:%|percent\b|per\s+cent\b))?"
+    r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
     r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s|\u2014)",  # "SimpleCNN: three blocks", "A - B": clause joints
     re.IGNORECASE,
 )
@@ -318,6 +321,9 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
             continue
         # "is not a full pass over the data": after a copula the negation governs the predicate phrase.
         copula = index > 0 and tokens[index - 1].surface in COPULAS
+        if token.key == "short" and index + 1 < len(tokens) and tokens[index + 1].surface in ADDITIVE:
+            scopes[index] = []  # "not just X" is "X and more"
+            continue
         reach = {"short": SHORT_SCOPE if not copula else PHRASE_SCOPE, "phrase": PHRASE_SCOPE, "contrast": len(tokens)}[token.key]
         covered = []
         for later in range(index + 1, len(tokens)):
@@ -388,13 +394,13 @@ def _modifiers(tokens: list[Token]) -> set[int]:
     return inside
 
 
-def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
+def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: bool = False) -> Clause:
     negators: dict[int, list[int]] = {}
     contrasted: set[int] = set()
     modifiers = _modifiers(tokens)
     # What a check looks for is named, not asserted or denied: "check the inputs don't contain nan"
-    # is "check the inputs for nan".
-    check = next((i for i, t in enumerate(tokens) if t.surface in CHECKS), len(tokens))
+    # is "check the inputs for nan". A clause that continues a check's list (`checked`) is named whole.
+    check = -1 if checked else next((i for i, t in enumerate(tokens) if t.surface in CHECKS), len(tokens))
     for marker, covered in _scopes(tokens).items():
         if marker > check and tokens[marker].key != "contrast":
             continue
@@ -424,7 +430,7 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0) -> Clause:
         )
         for n, (i, t) in enumerate(content)
     ]
-    hypothetical = any(t.surface in HYPOTHETICAL for t in tokens)
+    hypothetical = checked or any(t.surface in HYPOTHETICAL for t in tokens)
     return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens))
 
 
@@ -504,6 +510,16 @@ def _split_commas(tokens: list[Token], text: str) -> list[list[Token]]:
     return [piece for piece in pieces if piece]
 
 
+CHECK_CONTINUATIONS = ("that", "whether", "if", "and that", "and whether")
+
+
+def _continues_check(piece: list[Token], text: str) -> bool:
+    """A comma piece that goes on with a check's list of what to look for ("..., that grads aren't exploding")."""
+    before = text[: piece[0].start].rstrip().lower()
+    opening = " ".join(t.surface for t in piece[:2])
+    return before.endswith(",") and (piece[0].surface in CHECK_CONTINUATIONS or opening in CHECK_CONTINUATIONS)
+
+
 def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
     """The answer's clauses in order, each with the words the learner typed: sentences split
     between named counterparts, then at commas. Grading reads runs of neighbouring clauses of one
@@ -511,9 +527,12 @@ def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
     another short fragment is a list item, which states no claim with its neighbours."""
     out = []
     for number, (offset, sentence) in enumerate(sentences(text)):
+        checking = False  # "check the data, that the loss isn't far from ..., that grads aren't exploding"
         for part in split_counterparts(tokenize(sentence, lexicon, offset), lexicon):
             for piece in _split_commas(part, text):
-                clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,:-"), number)
+                continued = checking and _continues_check(piece, text)
+                clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,:-"), number, continued)
+                checking = continued or any(t.surface in CHECKS for t in piece)
                 if clause.terms:
                     out.append(clause)
     short = [c.listed for c in out]  # build_clause stores shortness; listing needs a short neighbour

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from qa_bank.loader import load_bank
 from study.grading import grade
 
 # (item id, good, partial, confidently wrong); written for this test, not copied from the bank.
@@ -90,11 +89,6 @@ EXAMPLES = [
         "It turns dropout off and switches BatchNorm to running statistics.",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def items():
-    return load_bank().by_id()
 
 
 @pytest.mark.parametrize(("item_id", "good", "partial", "wrong"), EXAMPLES, ids=[e[0][:30] for e in EXAMPLES])

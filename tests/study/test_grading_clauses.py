@@ -7,30 +7,13 @@ import copy
 import pytest
 import yaml
 
-from qa_bank.loader import load_bank
 from study.grading import grade
 from study.grading.lexicon import LEXICON_PATH, LexiconError, build_lexicon
 
 RAW = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def items():
-    return load_bank().by_id()
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """Key points and item words are cached per lexicon; a test that patches the reader must not
-    see clauses read before (or leave its own behind)."""
-    from study.grading.grader import _item_terms
-    from study.grading.text import key_point_clause
-
-    key_point_clause.cache_clear()
-    _item_terms.cache_clear()
-    yield
-    key_point_clause.cache_clear()
-    _item_terms.cache_clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # tests/study/conftest.py
 
 
 def lexicon_without(section: str, *entries: str):

@@ -9,7 +9,6 @@ import pytest
 import yaml
 
 import study.grading.text as text_module
-from qa_bank.loader import load_bank
 from study.grading import grade
 from study.grading.lexicon import LEXICON_PATH, build_lexicon
 
@@ -18,23 +17,7 @@ RAW = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
 GOOD = ("Good", "Easy")
 
 
-@pytest.fixture(scope="module")
-def items():
-    return load_bank().by_id()
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """Key points are read once per lexicon and cached; a test that patches the reader must not
-    see points read before, or leave its own behind."""
-    from study.grading.grader import _item_terms
-    from study.grading.text import key_point_clause
-
-    key_point_clause.cache_clear()
-    _item_terms.cache_clear()
-    yield
-    key_point_clause.cache_clear()
-    _item_terms.cache_clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")  # tests/study/conftest.py
 
 
 def without_identifiers(monkeypatch):
