@@ -70,7 +70,10 @@ class StudyScheduler:
 
     def due_for(self, card: Card) -> datetime:
         """A reviewed card's due date recomputed from its memory state (after the desired retention
-        or the parameters change), with the same fuzz and viva cap as a review gives."""
+        or the parameters change), fuzzed and capped at the viva as a review is. The fuzz draw is
+        seeded by the card's last review, where that review's own draw was seeded by the one
+        before it (not known here), so the recomputed day may be another day of the same range,
+        with the same chances; no load balancing, since no day's count is given."""
         if card.state != State.Review or card.last_review is None:
             return card.due
         interval = next_interval(card.stability, self.desired_retention, self.parameters)
