@@ -16,22 +16,11 @@ import pytest
 
 from exercises.catalogue import get_exercise
 from exercises.runner import CodingExercisesOff, check_in_sandbox
+from tests.processes import processes_with
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCURACY = get_exercise("accuracy").solution
 FORGED = json.dumps({"passed": True, "checks": [{"name": "x", "status": "passed", "expected": "", "got": "", "message": ""}], "seed": 0})
-
-
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue  # it ended while we looked
-    return found
 
 
 @pytest.fixture
@@ -142,7 +131,7 @@ def test_a_background_sleep_neither_outlives_the_check_nor_costs_its_verdict(pri
     started = time.perf_counter()
     result = _check(escapes + ACCURACY)
     assert result.passed and time.perf_counter() - started < 20  # the verdict is the processes' exit, not pipes closing
-    assert _processes_with(f"sleep {marker}") == []
+    assert processes_with(f"sleep {marker}") == []
 
 
 def test_a_syntax_error_and_a_missing_function_are_one_clear_outcome(private_tmp):
@@ -160,7 +149,7 @@ def test_the_warm_spare_is_contained_and_leaves_nothing(private_tmp, marker):
     assert result.passed and _CHECKER._spare is not None  # the next check's process is already starting
     assert os.getsid(_CHECKER._spare.pid) == _CHECKER._spare.pid  # its own session, like every contained run
     _CHECKER.close()
-    assert _processes_with(f"sleep {marker}") == []
+    assert processes_with(f"sleep {marker}") == []
 
 
 def test_hosted_mode_without_bwrap_turns_coding_exercises_off(monkeypatch):

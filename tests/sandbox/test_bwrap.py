@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.bwrap import bwrap_usable
 from sandbox.snippets import run_snippet
-from tests.sandbox.test_contained import _processes_with
+from tests.processes import processes_with
 
 pytestmark = pytest.mark.skipif(not bwrap_usable(), reason="bubblewrap is not usable here (apt-get install bubblewrap)")
 
@@ -34,7 +34,7 @@ def test_setsid_and_a_double_fork_do_not_escape(progress_store):
     )
     result = run_snippet(code, timeout_s=20)
     assert result.ok and "left" in result.stdout
-    assert _processes_with(f"sleep {marker}") == []  # the PID namespace died with its main process
+    assert processes_with(f"sleep {marker}") == []  # the PID namespace died with its main process
 
 
 def test_the_progress_store_and_system_secrets_are_not_there(progress_store):

@@ -4,23 +4,11 @@ output). After each, no process of the snippet remains and the result says what 
 import os
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from sandbox.snippets import run_snippet
-
-
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue  # it ended while we looked
-    return found
+from tests.processes import processes_with
 
 
 @pytest.fixture(autouse=True)
@@ -40,14 +28,14 @@ def test_a_background_child_neither_outlives_the_snippet_nor_turns_it_into_a_tim
     result = run_snippet(f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'])\nprint('done')\n", timeout_s=20)
     assert result.ok and result.stdout.strip() == "done"
     assert time.perf_counter() - started < 10  # the verdict is the main process's exit, not the pipes closing
-    assert _processes_with(f"sleep {marker}") == []
+    assert processes_with(f"sleep {marker}") == []
 
 
 def test_a_bounded_fork_loop_is_killed_with_the_snippet(marker):
     code = f"import os\nfor _ in range(100):\n    if os.fork() == 0:\n        os.execvp('sleep', ['sleep', '{marker}'])\nprint('forked')\n"
     result = run_snippet(code, timeout_s=20)
     assert result.ok and "forked" in result.stdout
-    assert _processes_with(f"sleep {marker}") == []
+    assert processes_with(f"sleep {marker}") == []
 
 
 def test_printing_100_mb_keeps_only_a_capped_tail():
