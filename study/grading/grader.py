@@ -13,6 +13,7 @@ from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
+from study.grading.order import reversed_order
 from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model
@@ -216,6 +217,22 @@ def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexi
     return blocked, found
 
 
+def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """Clauses that put the point's two ordered things the other way round (order.py): a fraction
+    turned over, "B then A", "A after B" read against "A then B". A clause that negates or supposes
+    the order says nothing against it ("don't step before backward")."""
+    blocked: set[int] = set()
+    found = []
+    for index, clause in enumerate(answer):
+        if clause.hypothetical or any(t.negated for t in clause.terms):
+            continue
+        swapped = reversed_order(point, clause.text, lexicon)
+        if swapped is not None:
+            blocked.add(index)
+            found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, "roles", swapped))
+    return blocked, found
+
+
 def _best_coverage(
     target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon, relation: Clause | None = None
 ) -> tuple[float, str | None]:
@@ -271,6 +288,9 @@ def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim
         more_blocked, found = _contradictions(target, answer, lexicon, others)
         blocked |= more_blocked
         reversals += found
+    more_blocked, found = _reordered(point, targets[0], answer, lexicon)
+    blocked |= more_blocked
+    reversals += found
     if claim is not None and claim.contrary:
         more_blocked, found = _contraries(claim, targets[0], answer, lexicon)
         blocked |= more_blocked

@@ -39,3 +39,39 @@ def test_a_spoken_value_states_the_point_and_a_wrong_one_reverses_it(items):
     assert point(said, "optim.SGD").status.value == "matched"
     wrong = grade(item, "I'd go with SGD, momentum of one half, and a weight decay of five times ten to the minus four")
     assert point(wrong, "optim.SGD").status.value == "contradicted"
+
+
+def test_a_fraction_turned_over_swaps_its_roles(items):
+    # "correct / total" turned over is a role swap, though every word of the point is there.
+    item = items["viva-15-accuracy-computed-train-epoch-eval"]
+    said = grade(item, "acc works out as 100 * correct/total over the epoch")
+    assert point(said, "accuracy = 100").status.value == "matched"
+    flipped = grade(item, "acc works out as 100 * total/correct over the epoch")
+    assert point(flipped, "accuracy = 100").status.value == "contradicted"
+    assert point(flipped, "accuracy = 100").why == "roles"
+
+
+def test_an_order_said_backwards_is_a_role_swap_and_after_reads_the_other_way(items):
+    item = items["viva-06-training-loop-structure-main-functions"]
+    backwards = grade(item, "every epoch main runs eval_model and then train_epoch")
+    assert point(backwards, "train_epoch then").status.value == "contradicted"
+    after = grade(item, "every epoch main runs eval_model after train_epoch")
+    assert point(after, "train_epoch then").status.value == "matched"
+    # A negated order says nothing against it.
+    denied = grade(item, "you never run eval_model before train_epoch")
+    assert point(denied, "train_epoch then").status.value != "contradicted"
+
+
+def test_a_direction_between_two_named_things_can_be_reversed(items):
+    item = items["keras-s8-q4-main-confusion-pairs"]
+    said = grade(item, "the worst are ship -> airplane, deer -> horse, cat -> frog, bird -> deer, plus truck vs automobile")
+    assert not said.contradicted
+    turned = grade(item, "the worst are airplane -> ship, horse -> deer, frog -> cat, deer -> bird, plus truck vs automobile")
+    assert len(turned.contradicted) == 4 and turned.suggested_rating == "Again"
+
+
+def test_movements_in_sequence_are_not_a_range(items):
+    # "goes up then down" describes two movements; it does not reverse "rises from low to high".
+    item = items["resnet-13-one-cycle-policy"]
+    assert point(grade(item, "the lr goes up then down"), "LR rises").status.value != "contradicted"
+    assert point(grade(item, "the lr goes from high to low"), "LR rises").status.value == "contradicted"

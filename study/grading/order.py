@@ -1,0 +1,65 @@
+"""Orders and fractions: two named things a key point puts in an order ("correct / total",
+"train_epoch then eval_model", "ship to airplane", "from 10.5 to 49") are contradicted by a clause
+that puts the same two the other way round ("class_total / class_correct", "eval_model runs, then
+train_epoch", "airplane -> ship", "from 49 down to 10.5"), whatever the words around them. A bag of
+words cannot see this: both names are there, in the wrong places."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from study.grading.lexicon import Lexicon, stem
+
+# An operand: an identifier, possibly indexed (ckpt['optimizer']), or a plain number.
+_OPERAND = r"[A-Za-z_][\w.]*(?:\[[^\]]*\])?|\d+(?:\.\d+)?%?"
+_FORWARD = r"then|before|followed\s+by|->|\u2192|=>|/|divided\s+by"
+_PAIR = re.compile(rf"(?P<a>{_OPERAND})\s*,?\s*(?:and\s+)?(?P<op>{_FORWARD}|after)\s*(?:the\s+)?(?P<b>{_OPERAND})", re.IGNORECASE)
+_RANGE = re.compile(rf"\bfrom\s+(?:the\s+)?(?P<a>{_OPERAND})\s+(?:up\s+|down\s+)?to\s+(?:the\s+)?(?P<b>{_OPERAND})", re.IGNORECASE)
+_DIVIDE = re.compile(rf"\bdivid\w*\s+(?:the\s+)?(?P<a>{_OPERAND})\s+by\s+(?:the\s+)?(?P<b>{_OPERAND})", re.IGNORECASE)
+# A key point or clause that is nothing but "X to Y" names a direction ("ship to airplane").
+_DIRECTION = re.compile(rf"^\s*(?P<a>{_OPERAND})\s+to\s+(?P<b>{_OPERAND})\s*$", re.IGNORECASE)
+_GENERIC = frozenset({"the", "a", "an", "each", "every", "per", "of", "class", "num", "n", "self"})
+
+Side = frozenset[str]
+
+
+def _side(operand: str, lexicon: Lexicon) -> Side:
+    """An operand as the concepts of its words ("class_correct" is {correct}); a number as its value."""
+    number = re.fullmatch(r"(\d+(?:\.\d+)?)%?", operand)
+    if number:
+        return frozenset({f"{float(number[1]):g}"})
+    words = [stem(w) for w in re.findall(r"[a-z]+", operand.lower().replace("_", " ")) if w not in _GENERIC]
+    return frozenset(lexicon.concepts.get((w,), w) for w in words)
+
+
+@lru_cache(maxsize=4096)
+def ordered_pairs(text: str, lexicon: Lexicon) -> tuple[tuple[Side, Side, str, str], ...]:
+    """(first, second, as typed, as typed) for each order the text states."""
+    pairs = []
+    for pattern in (_PAIR, _RANGE, _DIVIDE, _DIRECTION):
+        for match in pattern.finditer(text):
+            a, b = match["a"], match["b"]
+            if "op" in match.groupdict() and match["op"].lower() == "after":
+                a, b = b, a
+            numeric = re.fullmatch(r"[\d.%]+", a) and re.fullmatch(r"[\d.%]+", b)
+            if numeric and pattern is _PAIR:  # "8k / 2k / 10k" or 50000/400: numbers.py reads those
+                continue
+            first, second = _side(a, lexicon), _side(b, lexicon)
+            if pattern is _PAIR and first | second <= lexicon.degree:  # "goes up then down" moves; "from low to high" is where it goes
+                continue
+            if first and second and first != second:
+                pairs.append((first - second, second - first, a, b))
+    return tuple(p for p in pairs if p[0] and p[1])
+
+
+def reversed_order(point: str, clause: str, lexicon: Lexicon) -> tuple[str, str] | None:
+    """The point's two named things, as typed in the point, where the clause orders them the other
+    way round and nowhere the same way; None otherwise."""
+    theirs = ordered_pairs(clause, lexicon)
+    for first, second, a, b in ordered_pairs(point, lexicon):
+        backwards = any(first & later and second & earlier for earlier, later, _, _ in theirs)
+        forwards = any(first & earlier and second & later for earlier, later, _, _ in theirs)
+        if backwards and not forwards:
+            return a, b
+    return None
