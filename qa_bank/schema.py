@@ -285,8 +285,10 @@ def _claim_problem(position: int, entry: Any) -> str | None:
     tolerance = entry.get("tolerance")
     if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance <= 0):
         return f"entry {position}: tolerance must be a positive number"
-    if not any(key in entry for key in ("relation", "contrary", "wordings", "tolerance")):
-        return f"entry {position}: says nothing the key point does not; give relation, contrary, wordings or tolerance"
+    # A subject with an object gives the point's roles: the item's other claims' subjects must not take them.
+    roles = "subject" in entry and "object" in entry
+    if not roles and not any(key in entry for key in ("relation", "contrary", "wordings", "tolerance")):
+        return f"entry {position}: says nothing the key point does not; give subject and object, relation, contrary, wordings or tolerance"
     return None
 
 

@@ -3,6 +3,7 @@ learner's own words, known misconceptions caught, and a suggested FSRS rating.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from functools import cache
@@ -233,6 +234,63 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
     return blocked, found
 
 
+def _positions(clause: Clause, role: Clause, lexicon: Lexicon) -> list[int]:
+    """Where the clause names the role (all of its words; the position of its first)."""
+    hits = [[t.index for t in clause.terms if same_word(r.key, t.key, lexicon)] for r in role.terms]
+    return hits[0] if role.terms and all(hits) else []
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _holder(clause: Clause, predicate: Clause, subject: Clause, others: list[Clause], lexicon: Lexicon) -> Clause | None:
+    """The role a clause says the predicate of: the one named nearest before the middle of the
+    predicate's words (else right after). None where the point's subject is typed in a way the
+    terms do not show ("model checkpoint" for ModelCheckpoint): it cannot be placed, so nothing is swapped."""
+    where = sorted(t.index for t in clause.terms if any(same_word(p.key, t.key, lexicon) for p in predicate.terms))
+    named = [(i, role) for role in [subject, *others] for i in _positions(clause, role, lexicon)]
+    # A role inside a longer one (DataParallel in DistributedDataParallel) is the longer one.
+    keys = {id(role): {t.key for t in role.terms} for _, role in named}
+    named = [(i, r) for i, r in named if not any(keys[id(r)] < keys[id(o)] for _, o in named)]
+    if not where or not named:
+        return None
+    if not any(role is subject for _, role in named) and _squashed(subject.text) in _squashed(clause.text):
+        return None
+    middle = where[(len(where) - 1) // 2]
+    before = [(i, role) for i, role in named if i < middle]
+    return max(before, key=lambda hit: hit[0])[1] if before else min(named, key=lambda hit: hit[0])[1]
+
+
+def _substituted(
+    claim: Claim, target: Clause, answer: list[Clause], roles: tuple[str, ...], lexicon: Lexicon
+) -> tuple[set[int], list[Reversal]]:
+    """A bank claim's roles: what the point says of its subject (the claim's relation and object),
+    said of another subject the item's claims name, swaps the two: "conv adds the non-linearity"
+    where ReLU does, "the crop gives left-right invariance and the flip simulates translations".
+    The predicate is said of the role named nearest before it (else right after it)."""
+    subject = key_point_clause(claim.subject, lexicon)
+    said = f"{claim.relation} {claim.object}".strip()
+    predicate = key_point_clause(said, lexicon) if said else target
+    others = [key_point_clause(role, lexicon) for role in roles]
+    # Role names are never the predicate ("F1 balances precision and recall" says "balances ... recall" of F1).
+    names = [r for role in [subject, *others] for r in role.terms]
+    predicate = replace(predicate, terms=tuple(t for t in predicate.terms if not any(same_word(t.key, n.key, lexicon) for n in names)))
+    blocked: set[int] = set()
+    found = []
+    if not subject.terms or not predicate.terms:
+        return blocked, found
+    for index, clause in enumerate(answer):
+        reading = align(predicate, clause, lexicon)
+        if clause.hypothetical or reading.reversed or reading.coverage < POINT_MATCHED:
+            continue
+        holder = _holder(clause, predicate, subject, others, lexicon)
+        if holder is not None and holder is not subject:
+            blocked.add(index)
+            found.append(Reversal(reading.coverage, clause.text, "roles", (claim.subject, holder.text)))
+    return blocked, found
+
+
 def _best_coverage(
     target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon, relation: Clause | None = None
 ) -> tuple[float, str | None]:
@@ -274,7 +332,9 @@ def _targets(point: str, claim: Claim | None, lexicon: Lexicon) -> list[Clause]:
     return [target, *(key_point_clause(wording, lexicon) for wording in claim.wordings)]
 
 
-def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None, others: list[Clause] = ()) -> PointResult:
+def grade_point(
+    point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None, others: list[Clause] = (), roles: tuple[str, ...] = ()
+) -> PointResult:
     """Contradiction is read clause by clause; coverage over anchored runs of clauses that contain
     no contradicting clause, so a claim is credited where the learner stated it, and only there.
     A bank claim adds wordings that state the point, contraries that reverse it, a relation that
@@ -291,6 +351,10 @@ def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim
     more_blocked, found = _reordered(point, targets[0], answer, lexicon)
     blocked |= more_blocked
     reversals += found
+    if claim is not None and claim.subject and roles:
+        more_blocked, found = _substituted(claim, targets[0], answer, roles, lexicon)
+        blocked |= more_blocked
+        reversals += found
     if claim is not None and claim.contrary:
         more_blocked, found = _contraries(claim, targets[0], answer, lexicon)
         blocked |= more_blocked
@@ -413,7 +477,9 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     claims = {claim.point: claim for claim in item.claims}
     read = {point: key_point_clause(point, lexicon) for point in item.key_points}
     others = {point: [clause for other, clause in read.items() if other != point] for point in read}
-    points = [grade_point(point, answer_clauses, lexicon, claims.get(point), others[point]) for point in item.key_points]
+    # The subjects of the item's claims are its roles: each claim's predicate said of another one swaps them.
+    roles = {point: tuple(c.subject for c in item.claims if c.subject and c.point != point) for point in read}
+    points = [grade_point(point, answer_clauses, lexicon, claims.get(point), others[point], roles[point]) for point in item.key_points]
     score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
     # A list that names every point answered a question that asks for names ("which augmentations?").

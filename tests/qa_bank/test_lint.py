@@ -206,3 +206,10 @@ def test_valid_claims_pass_and_load(tmp_path):
     assert run_lint(good).returncode == 0, run_lint(good).stderr
     claim = load_bank([good]).items[0].claims[0]
     assert (claim.relation, claim.contrary, claim.tolerance) == ("adds into", ("overwrites the gradients",), None)
+
+
+def test_a_claim_with_subject_and_object_gives_roles(tmp_path):
+    # A subject with an object names who does what (the grader reads the item's subjects as roles),
+    # so it says something the free text does not; a subject alone still does not.
+    path, _ = _with_claims(tmp_path, "  - {point: batch statistics, subject: batch, object: statistics}\n")
+    assert run_lint(path).returncode == 0, run_lint(path).stderr

@@ -75,3 +75,29 @@ def test_movements_in_sequence_are_not_a_range(items):
     item = items["resnet-13-one-cycle-policy"]
     assert point(grade(item, "the lr goes up then down"), "LR rises").status.value != "contradicted"
     assert point(grade(item, "the lr goes from high to low"), "LR rises").status.value == "contradicted"
+
+
+def test_a_claims_predicate_said_of_another_of_the_items_roles_is_swapped(items):
+    # interview-06's claims name autocast and GradScaler as roles: what one does, said of the
+    # other, is a role swap, even inside one clause naming both.
+    item = items["interview-06-implement-mixed-precision-training-scratch"]
+    said = grade(item, "autocast runs the forward pass in half precision and the GradScaler scales the loss so tiny grads don't underflow")
+    assert not said.contradicted
+    swapped = grade(
+        item, "the GradScaler runs the forward pass in half precision and autocast scales the loss so gradients don't underflow"
+    )
+    assert point(swapped, "autocast runs").status.value == "contradicted" and point(swapped, "autocast runs").why == "roles"
+    assert point(swapped, "GradScaler scales").status.value == "contradicted"
+    assert swapped.suggested_rating == "Again"
+
+
+def test_a_role_inside_a_longer_name_is_the_longer_name(items):
+    # "DataParallel" is inside "DistributedDataParallel": naming the longer one is no swap.
+    item = items["viva-48-change-script-train-multiple-gpus"]
+    said = grade(
+        item,
+        "with several GPUs you'd rather use DistributedDataParallel, it's preferred, and a DistributedSampler shards the data per process",
+    )
+    assert point(said, "DistributedDataParallel").status.value == "matched"
+    swapped = grade(item, "DataParallel is preferred, and it shards the data per process by itself")
+    assert point(swapped, "DistributedDataParallel").status.value == "contradicted"
