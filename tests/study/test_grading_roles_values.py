@@ -101,3 +101,21 @@ def test_a_role_inside_a_longer_name_is_the_longer_name(items):
     assert point(said, "DistributedDataParallel").status.value == "matched"
     swapped = grade(item, "DataParallel is preferred, and it shards the data per process by itself")
     assert point(swapped, "DistributedDataParallel").status.value == "contradicted"
+
+
+def test_another_value_on_the_points_own_name_outweighs_its_number_elsewhere(items):
+    # "8 conv layers and one linear": 8 said of "linear" and 2 of "conv" gives conv the wrong count.
+    item = items["resnet-30-resnet9-chosen-tutorial"]
+    assert point(grade(item, "it has 8 conv layers and a single linear layer"), "8 conv").status.value == "matched"
+    wrong = grade(item, "it has 2 conv layers and then 8 linear layers")
+    assert point(wrong, "8 conv").status.value == "contradicted" and point(wrong, "8 conv").why == "number"
+
+
+def test_a_size_bound_to_the_same_thing_with_another_value_contradicts(items):
+    item = items["keras-s9-q3-heatmap-resolution"]
+    wrong = grade(item, "grad-cam gives you a 28x28 heatmap for a 224 input")
+    assert point(wrong, "7x7").status.value == "contradicted" and point(wrong, "7x7").why == "number"
+    # A size of something else is no value of the heatmap's.
+    assert point(grade(item, "the input is 224x224 and the heatmap is 7x7"), "7x7").status.value == "matched"
+    frozen = items["keras-s6-q1-frozen-training-fail-10-accuracy"]
+    assert point(grade(frozen, "imagenet features were learned on 299x299 photos"), "ImageNet features").status.value == "contradicted"
