@@ -63,3 +63,42 @@ def reversed_order(point: str, clause: str, lexicon: Lexicon) -> tuple[str, str]
         if backwards and not forwards:
             return a, b
     return None
+
+
+# Arithmetic verbs and symbols with what they take: "multiplying by std and adding the mean",
+# "(x - mean) / std". Each operand belongs to its operation: giving one operation the other's operand
+# swaps them ("multiplying by the mean and adding the std").
+_OPERATIONS = {"multipl": "multiply", "times": "multiply", "*": "multiply", "divid": "divide", "/": "divide"}
+_OPERATIONS |= {"add": "add", "plus": "add", "+": "add", "subtract": "subtract", "minus": "subtract", "-": "subtract"}
+_OPERATION = re.compile(
+    r"(?:\b(?P<verb>multipl\w*|times|divid\w*|add(?:s|ed|ing)?|plus|subtract\w*|minus)\s+(?:back\s+)?(?:by\s+)?(?:the\s+)?"
+    r"|(?<![\w-])(?P<symbol>[*/+])\s*|(?<=[\w)\s])(?P<minus>-)\s+)(?P<operand>[A-Za-z_][\w.]*)",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def operations(text: str, lexicon: Lexicon) -> tuple[tuple[str, Side, str], ...]:
+    """(operation, operand, operand as typed) for each arithmetic step the text names."""
+    found = []
+    for match in _OPERATION.finditer(text):
+        written = (match["verb"] or match["symbol"] or match["minus"]).lower()
+        operation = next((name for prefix, name in _OPERATIONS.items() if written.startswith(prefix)), None)
+        side = _side(match["operand"], lexicon)
+        if operation and side:
+            found.append((operation, side, match["operand"]))
+    return tuple(found)
+
+
+def swapped_operands(point: str, clause: str, lexicon: Lexicon) -> tuple[str, str] | None:
+    """(the point's operand, the one the clause gives that operation instead) where the clause
+    gives one of the point's operations another of the point's operands, and not its own."""
+    ours, theirs = operations(point, lexicon), operations(clause, lexicon)
+    for operation, operand, written in ours:
+        given = [side for name, side, _ in theirs if name == operation]
+        if not given or any(operand & side for side in given):
+            continue
+        other = next((typed for name, side, typed in ours if name != operation and any(side & g for g in given)), None)
+        if other is not None:
+            return written, other
+    return None

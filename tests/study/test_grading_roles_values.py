@@ -119,3 +119,16 @@ def test_a_size_bound_to_the_same_thing_with_another_value_contradicts(items):
     assert point(grade(item, "the input is 224x224 and the heatmap is 7x7"), "7x7").status.value == "matched"
     frozen = items["keras-s6-q1-frozen-training-fail-10-accuracy"]
     assert point(grade(frozen, "imagenet features were learned on 299x299 photos"), "ImageNet features").status.value == "contradicted"
+
+
+def test_each_operand_belongs_to_its_operation(items):
+    # "(x - mean) / std": the mean is subtracted and the std divides; giving each the other's
+    # operation swaps them, though both words are there.
+    item = items["resnet-05-normalize-inputs-using-dataset-mean"]
+    said = grade(item, "per channel you take away the mean first, i.e. (x - mean) / std")
+    assert not said.contradicted
+    swapped = grade(item, "per channel you compute (x - std) / mean")
+    assert point(swapped, "x' =").status.value == "contradicted" and point(swapped, "x' =").why == "roles"
+    back = items["resnet-43-visualize-data-after-transformation"]
+    assert not grade(back, "to show them you multiply by the std and then add back the mean").contradicted
+    assert grade(back, "to show them you multiply by the mean and then add back the std").contradicted
