@@ -332,6 +332,17 @@ def _targets(point: str, claim: Claim | None, lexicon: Lexicon) -> list[Clause]:
     return [target, *(key_point_clause(wording, lexicon) for wording in claim.wordings)]
 
 
+def _mirrored(target: Clause, where: str | None, answer: list[Clause], strongest: Reversal, lexicon: Lexicon) -> bool:
+    """The point is met only through its mirror image ("train() enables dropout" for "eval() disables
+    dropout") while another clause reverses it as fully with its own subject ("eval() enables dropout
+    as well"): the direct statement is what the learner said of the point's subject."""
+    matched = next((clause for clause in answer if clause.text == where), None)
+    direct = next((clause for clause in answer if clause.text == strongest.clause), None)
+    if matched is None or direct is None or strongest.share < 1.0:
+        return False
+    return align(target, matched, lexicon).subject_mirrored and not align(target, direct, lexicon).subject_mirrored
+
+
 def grade_point(
     point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None, others: list[Clause] = (), roles: tuple[str, ...] = ()
 ) -> PointResult:
@@ -362,7 +373,7 @@ def grade_point(
     relation = key_point_clause(claim.relation, lexicon) if claim is not None and claim.relation else None
     coverage, where = max((_best_coverage(target, answer, blocked, lexicon, relation) for target in targets), key=lambda best: best[0])
     strongest = max(reversals, key=lambda r: r.share, default=None)
-    if strongest and (coverage < POINT_MATCHED or strongest.share > coverage):
+    if strongest and (coverage < POINT_MATCHED or strongest.share > coverage or _mirrored(targets[0], where, answer, strongest, lexicon)):
         return PointResult(point, PointStatus.CONTRADICTED, 0.0, strongest.clause, strongest.why, strongest.swapped)
     if coverage >= POINT_MATCHED:
         return PointResult(point, PointStatus.MATCHED, round(coverage, 3), where)

@@ -132,3 +132,36 @@ def test_each_operand_belongs_to_its_operation(items):
     back = items["resnet-43-visualize-data-after-transformation"]
     assert not grade(back, "to show them you multiply by the std and then add back the mean").contradicted
     assert grade(back, "to show them you multiply by the mean and then add back the std").contradicted
+
+
+@pytest.mark.parametrize(
+    ("said", "opposite"),
+    [
+        ("the val accuracy kept getting better", "the val accuracy was getting worse every epoch"),
+        ("the map is pretty coarse relative to the image", "the map is pretty high resolution relative to the image"),
+    ],
+)
+def test_opposites_of_this_field(items, said, opposite):
+    item = items["keras-s7-q6-training-run-all-30-epochs" if "val" in said else "keras-s9-q3-heatmap-resolution"]
+    start = "validation accuracy" if "val" in said else "coarse"
+    assert point(grade(item, said), start).status.value == "matched"
+    assert point(grade(item, opposite), start).status.value == "contradicted"
+
+
+def test_minimise_and_maximise_are_opposites(items):
+    from study.grading.lexicon import load_lexicon
+    from study.grading.text import key_point_clause
+
+    lexicon = load_lexicon()
+    minimise, maximise = (key_point_clause(text, lexicon).terms[0].key for text in ("minimise", "maximizes"))
+    assert lexicon.opposite(minimise, maximise)
+
+
+def test_a_direct_reversal_beats_a_match_through_the_mirror_image(items):
+    # "train() turns dropout on" states "eval() disables dropout" through its mirror; saying
+    # "eval() turns dropout on too" of eval itself reverses it, and the direct statement wins.
+    item = items["viva-30-purpose-model-train-model-eval"]
+    mirror = grade(item, "model.train() turns dropout on")
+    assert point(mirror, "model.eval() disables").status.value == "matched"
+    both = grade(item, "model.train() turns dropout on; model.eval() turns dropout on too")
+    assert point(both, "model.eval() disables").status.value == "contradicted"
