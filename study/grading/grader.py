@@ -291,6 +291,29 @@ def _substituted(
     return blocked, found
 
 
+def _wrong_values(claim: Claim, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """A bank claim's value: a number or True/False bound to the claim's subject with another value
+    (beyond the claim's tolerance) reverses the point: "weight_decay=1e4" where the value is 1e-4."""
+    subject = key_point_clause(claim.subject, lexicon).terms
+    name = subject[-1].key if subject else None
+    boolean = isinstance(claim.value, bool)
+    blocked: set[int] = set()
+    found = []
+    for index, clause in enumerate(answer):
+        if clause.hypothetical or name is None:
+            continue
+        for term in clause.terms:
+            if term.value is None or term.boolean != boolean or term.contrasted or not term.bound_to:
+                continue
+            if same_word(term.bound_to, name, lexicon) and not same_value(
+                term.value, term.tolerance, float(claim.value), claim.tolerance or 0.0
+            ):
+                blocked.add(index)
+                found.append(Reversal(1.0, clause.text, "value", (f"{claim.subject} = {claim.value}", term.surface)))
+                break
+    return blocked, found
+
+
 def _best_coverage(
     target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon, relation: Clause | None = None
 ) -> tuple[float, str | None]:
@@ -364,6 +387,10 @@ def grade_point(
     reversals += found
     if claim is not None and claim.subject and roles:
         more_blocked, found = _substituted(claim, targets[0], answer, roles, lexicon)
+        blocked |= more_blocked
+        reversals += found
+    if claim is not None and claim.value is not None:
+        more_blocked, found = _wrong_values(claim, answer, lexicon)
         blocked |= more_blocked
         reversals += found
     if claim is not None and claim.contrary:

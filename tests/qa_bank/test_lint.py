@@ -213,3 +213,11 @@ def test_a_claim_with_subject_and_object_gives_roles(tmp_path):
     # so it says something the free text does not; a subject alone still does not.
     path, _ = _with_claims(tmp_path, "  - {point: batch statistics, subject: batch, object: statistics}\n")
     assert run_lint(path).returncode == 0, run_lint(path).stderr
+
+
+def test_a_claims_value_needs_a_number_and_a_subject(tmp_path):
+    broken, _ = _with_claims(tmp_path, "  - {point: batch statistics, value: high}\n")
+    result = run_lint(broken)
+    assert result.returncode == 1 and "value must be a number or true/false, with the subject that takes it" in result.stderr
+    fine, _ = _with_claims(tmp_path, "  - {point: batch statistics, subject: batch, value: 0.1, tolerance: 0.05}\n")
+    assert run_lint(fine).returncode == 0, run_lint(fine).stderr

@@ -165,3 +165,14 @@ def test_a_direct_reversal_beats_a_match_through_the_mirror_image(items):
     assert point(mirror, "model.eval() disables").status.value == "matched"
     both = grade(item, "model.train() turns dropout on; model.eval() turns dropout on too")
     assert point(both, "model.eval() disables").status.value == "contradicted"
+
+
+def test_a_claims_value_bound_to_its_subject(items):
+    # resnet-11's claim gives weight_decay the value 1e-4 (within 0.01): the point does not write it.
+    item = items["resnet-11-weight-decay"]
+    assert not grade(item, "you pass weight_decay=5e-4 to the optimizer").contradicted
+    wrong = grade(item, "you pass weight_decay=1e3 to the optimizer")
+    assert point(wrong, "weight_decay argument").status.value == "contradicted" and point(wrong, "weight_decay argument").why == "value"
+    finetune = items["keras-s7-q2-use-lower-learning-rate-1e"]
+    assert not grade(finetune, "a small lr like 1e-5 doesn't wreck the pretrained weights").contradicted
+    assert grade(finetune, "an lr of 1e-2 is lower so it doesn't wreck the pretrained weights").contradicted
