@@ -14,7 +14,7 @@ from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
-from study.grading.order import reversed_order, swapped_operands
+from study.grading.order import reordered_tuple, reversed_order, swapped_operands
 from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model
@@ -227,7 +227,11 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
     for index, clause in enumerate(answer):
         if clause.hypothetical or any(t.negated for t in clause.terms):
             continue
-        swapped = reversed_order(point, clause.text, lexicon) or swapped_operands(point, clause.text, lexicon)
+        swapped = (
+            reversed_order(point, clause.text, lexicon)
+            or swapped_operands(point, clause.text, lexicon)
+            or reordered_tuple(point, clause.text)
+        )
         if swapped is not None:
             blocked.add(index)
             found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, "roles", swapped))

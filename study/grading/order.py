@@ -102,3 +102,24 @@ def swapped_operands(point: str, clause: str, lexicon: Lexicon) -> tuple[str, st
         if other is not None:
             return written, other
     return None
+
+
+_TUPLE = re.compile(r"[(\[]\s*(\d+(?:\.\d+)?(?:\s*,\s*\d+(?:\.\d+)?)+)\s*[)\]]")
+
+
+def _tuples(text: str) -> list[tuple[float, ...]]:
+    return [tuple(float(v) for v in re.split(r"\s*,\s*", match[1])) for match in _TUPLE.finditer(text)]
+
+
+def reordered_tuple(point: str, clause: str) -> tuple[str, str] | None:
+    """A shape or tuple with its entries exchanged: "torch.randn(3, 1, 32, 32)" for "(1, 3, 32, 32)".
+    Each position has its meaning (batch, channels, height, width): the same numbers in another order
+    are other roles, unless the clause also writes the point's own order."""
+    theirs = _tuples(clause)
+    for ours in _tuples(point):
+        if len(set(ours)) < 2 or ours in theirs:
+            continue
+        swapped = next((t for t in theirs if t != ours and sorted(t) == sorted(ours)), None)
+        if swapped is not None:
+            return ", ".join(f"{v:g}" for v in ours), ", ".join(f"{v:g}" for v in swapped)
+    return None

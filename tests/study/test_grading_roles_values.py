@@ -176,3 +176,11 @@ def test_a_claims_value_bound_to_its_subject(items):
     finetune = items["keras-s7-q2-use-lower-learning-rate-1e"]
     assert not grade(finetune, "a small lr like 1e-5 doesn't wreck the pretrained weights").contradicted
     assert grade(finetune, "an lr of 1e-2 is lower so it doesn't wreck the pretrained weights").contradicted
+
+
+def test_a_shape_with_its_entries_exchanged_swaps_their_roles(items):
+    item = items["viva-46-export-model-onnx-inference"]
+    said = grade(item, "make a dummy input with torch.randn(1, 3, 32, 32) and call torch.onnx.export on it")
+    assert point(said, "dummy input").status.value == "matched"
+    swapped = grade(item, "make a dummy input with torch.randn(32, 32, 3, 1) and call torch.onnx.export on it")
+    assert point(swapped, "dummy input").status.value == "contradicted" and point(swapped, "dummy input").why == "roles"
