@@ -14,7 +14,7 @@ from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
-from study.grading.order import reordered_tuple, reversed_order, swapped_operands
+from study.grading.order import crossed_key, reordered_tuple, reversed_order, swapped_operands
 from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model
@@ -220,10 +220,12 @@ def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexi
 
 def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
     """Clauses that put the point's two ordered things the other way round (order.py): a fraction
-    turned over, "B then A", "A after B" read against "A then B". A clause that negates or supposes
-    the order says nothing against it ("don't step before backward")."""
+    turned over, "B then A", "A after B" read against "A then B", an operand given another
+    operation, a tuple reordered, a call handed another receiver's entry. A clause that negates or
+    supposes the order says nothing against it ("don't step before backward")."""
     blocked: set[int] = set()
     found = []
+    whole = "\n".join(clause.text for clause in answer)
     for index, clause in enumerate(answer):
         if clause.hypothetical or any(t.negated for t in clause.terms):
             continue
@@ -231,6 +233,7 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
             reversed_order(point, clause.text, lexicon)
             or swapped_operands(point, clause.text, lexicon)
             or reordered_tuple(point, clause.text)
+            or crossed_key(point, clause.text, whole)
         )
         if swapped is not None:
             blocked.add(index)

@@ -123,3 +123,25 @@ def reordered_tuple(point: str, clause: str) -> tuple[str, str] | None:
         if swapped is not None:
             return ", ".join(f"{v:g}" for v in ours), ", ".join(f"{v:g}" for v in swapped)
     return None
+
+
+_NAMED_CALL = re.compile(r"\b(?P<receiver>[A-Za-z_]\w*)\.(?P<method>[A-Za-z_]\w*)")
+# A clause's text may end inside the brackets of the key ("model.load_state_dict(ckpt['optimizer").
+_CALL = re.compile(r"\b(?P<receiver>[A-Za-z_]\w*)\.(?P<method>\w+)\(\s*(?:\w+\[\s*['\"](?P<key>\w+))?")
+
+
+def crossed_key(point: str, clause: str, answer: str = "") -> tuple[str, str] | None:
+    """A call handed the entry saved for another receiver: "model.load_state_dict(ckpt['optimizer'])"
+    where the point calls load_state_dict on its own receivers. The key names another receiver the
+    point or the answer calls, and not its own."""
+    ours = list(_NAMED_CALL.finditer(point))  # the point may name the call without brackets
+    methods = {m["method"] for m in ours}
+    receivers = {m["receiver"].lower() for m in [*ours, *_CALL.finditer(answer or clause)] if len(m["receiver"]) >= 3}
+    for call in _CALL.finditer(clause):
+        key, receiver = (call["key"] or "").lower(), call["receiver"].lower()
+        if not key or call["method"] not in methods or receiver in key:
+            continue
+        other = next((r for r in receivers if r != receiver and r in key), None)
+        if other is not None:
+            return f"{receiver}.{call['method']}", f"{call['receiver']}.{call['method']}({call['key']!r})"
+    return None

@@ -184,3 +184,13 @@ def test_a_shape_with_its_entries_exchanged_swaps_their_roles(items):
     assert point(said, "dummy input").status.value == "matched"
     swapped = grade(item, "make a dummy input with torch.randn(32, 32, 3, 1) and call torch.onnx.export on it")
     assert point(swapped, "dummy input").status.value == "contradicted" and point(swapped, "dummy input").why == "roles"
+
+
+def test_a_call_handed_another_receivers_entry_is_a_swap(items):
+    item = items["viva-12-resume-training-saved-checkpoint-project"]
+    right = "state = torch.load(path); model.load_state_dict(state['model']); optimizer.load_state_dict(state['optimizer'])"
+    assert not grade(item, right).contradicted
+    crossed = "state = torch.load(path); model.load_state_dict(state['optimizer']); optimizer.load_state_dict(state['model'])"
+    result = grade(item, crossed)
+    assert point(result, "model.load_state_dict").status.value == "contradicted"
+    assert point(result, "model.load_state_dict").why == "roles"
