@@ -255,7 +255,10 @@ def _holder(clause: Clause, predicate: Clause, subject: Clause, others: list[Cla
     """The role a clause says the predicate of: the one named nearest before the middle of the
     predicate's words (else right after). None where the point's subject is typed in a way the
     terms do not show ("model checkpoint" for ModelCheckpoint): it cannot be placed, so nothing is swapped."""
-    where = sorted(t.index for t in clause.terms if any(same_word(p.key, t.key, lexicon) for p in predicate.terms))
+    # Each predicate word where it is last said: "call eval() before inference so ... batchnorm uses
+    # its running statistics in eval" says the predicate after batchnorm, not before dropout.
+    last = {p.key: t.index for t in clause.terms for p in predicate.terms if same_word(p.key, t.key, lexicon)}
+    where = sorted(last.values())
     named = [(i, role) for role in [subject, *others] for i in _positions(clause, role, lexicon)]
     # A role inside a longer one (DataParallel in DistributedDataParallel) is the longer one.
     keys = {id(role): {t.key for t in role.terms} for _, role in named}
@@ -266,7 +269,12 @@ def _holder(clause: Clause, predicate: Clause, subject: Clause, others: list[Cla
         return None
     middle = where[(len(where) - 1) // 2]
     before = [(i, role) for i, role in named if i < middle]
-    return max(before, key=lambda hit: hit[0])[1] if before else min(named, key=lambda hit: hit[0])[1]
+    if not before:
+        return min(named, key=lambda hit: hit[0])[1]
+    at, holder = max(before, key=lambda hit: hit[0])
+    # Subjects joined by "and" share the predicate ("dropout and batchnorm behave differently").
+    own = [i for i, role in before if role is subject]
+    return subject if own and at - max(own) <= len(key_point_clause(holder.text, lexicon).terms) else holder
 
 
 def _substituted(

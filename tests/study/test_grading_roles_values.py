@@ -194,3 +194,17 @@ def test_a_call_handed_another_receivers_entry_is_a_swap(items):
     result = grade(item, crossed)
     assert point(result, "model.load_state_dict").status.value == "contradicted"
     assert point(result, "model.load_state_dict").why == "roles"
+
+
+def test_subjects_joined_by_and_share_their_predicate(items):
+    item = items["fundamentals-15-model-trained-successfully-but-run"]
+    both = grade(item, "dropout and batchnorm act differently in train and eval, in eval batchnorm uses its running statistics")
+    assert not both.contradicted
+    swapped = grade(item, "in eval the dropout layer uses running statistics")
+    assert point(swapped, "BatchNorm uses").status.value == "contradicted" and point(swapped, "BatchNorm uses").why == "roles"
+
+
+def test_scheduler_roles(items):
+    item = items["viva-13-script-calls-scheduler-step-after"]
+    assert not grade(item, "StepLR is epoch-based, and ReduceLROnPlateau takes the validation metric in step()").contradicted
+    assert grade(item, "StepLR takes the validation metric, so you pass it val_loss").contradicted
