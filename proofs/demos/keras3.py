@@ -460,3 +460,142 @@ def keras_conv5_unfrozen(broken: bool = False) -> DemoResult:
         conv5_largest_change=conv5_change,
     )
     return result
+
+
+def _notebook_callbacks(keras: Any, checkpoint: str) -> list[Any]:
+    """The notebook's three callbacks (keras-s6-q8), all watching validation accuracy."""
+    callbacks = keras.callbacks
+    return [
+        callbacks.EarlyStopping(monitor="val_accuracy", patience=5, restore_best_weights=True),
+        callbacks.ReduceLROnPlateau(monitor="val_accuracy", factor=0.5, patience=3),
+        callbacks.ModelCheckpoint(checkpoint, monitor="val_accuracy", save_best_only=True, save_weights_only=True),
+    ]
+
+
+def _weights(model: Any) -> list[np.ndarray]:
+    return [_numpy(variable).copy() for variable in model.weights]
+
+
+def _weights_equal(one: list[np.ndarray], other: list[np.ndarray]) -> bool:
+    return len(one) == len(other) and all(np.array_equal(a, b) for a, b in zip(one, other, strict=True))
+
+
+@demo(
+    "keras-early-stopping-epoch-30",
+    "Best at epoch 25 of 30: EarlyStopping(patience=5) fires at epoch 30",
+    "Checked with Keras 3 itself (PyTorch backend): a real 30-epoch fit of a small model with the notebook's callbacks, "
+    "EarlyStopping(patience=5, restore_best_weights=True), ReduceLROnPlateau(factor=0.5, patience=3) and "
+    "ModelCheckpoint(save_best_only=True) on val_accuracy, reading the notebook's validation curve (best, 49%, at epoch "
+    "25, nothing better after; written into the logs by a callback placed first): EarlyStopping fires at epoch 30 and "
+    "hands back epoch 25's weights, the rate halves after epoch 28, the checkpoint file holds epoch 25.",
+    mistake="the answer's premise: validation accuracy kept improving to the last epoch",
+    imports=KERAS,
+    threads=1,
+)
+def keras_early_stopping_epoch_30(broken: bool = False) -> DemoResult:
+    keras = _keras()
+    result = DemoResult()
+    rising = [0.105 + (0.49 - 0.105) * epoch / 24 for epoch in range(25)]  # epochs 1-25, best 0.49 at 25
+    curve = rising + ([0.495, 0.50, 0.505, 0.51, 0.515] if broken else [0.48, 0.47, 0.485, 0.46, 0.475])
+
+    class NotebookCurve(keras.callbacks.Callback):
+        """Writes the notebook's validation accuracy into the logs before the other callbacks read them, and
+        keeps a copy of the weights at each epoch's end (the expected values for the restore)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.weights: list[list[np.ndarray]] = []
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs["val_accuracy"] = curve[epoch]
+            self.weights.append(_weights(self.model))
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    features, labels = rng.normal(size=(64, 8)).astype(np.float32), rng.integers(0, 3, 64)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    recorder = NotebookCurve()
+    with tempfile.TemporaryDirectory() as folder, _keras_to_numpy():  # EarlyStopping copies weights through NumPy
+        checkpoint = os.path.join(folder, "best.weights.h5")
+        stopping, plateau, saver = _notebook_callbacks(keras, checkpoint)
+        history = model.fit(features, labels, validation_data=(features, labels), epochs=30, batch_size=64, verbose=0,
+                            callbacks=[recorder, stopping, plateau, saver])  # fmt: skip
+        saved = keras.models.clone_model(model)
+        saved.load_weights(checkpoint)
+        saved_weights = _weights(saved)
+    final = _weights(model)
+    restored_epoch = next((e + 1 for e, w in enumerate(recorder.weights) if _weights_equal(w, final)), 0)
+    result.check(
+        "best at epoch 25: EarlyStopping fires at epoch 30 and the model ends with epoch 25's weights",
+        stopping.stopped_epoch + 1 == 30 and restored_epoch == 25,
+        fired_at_epoch=stopping.stopped_epoch + 1 if stopping.stopped_epoch else "never",
+        best_epoch=stopping.best_epoch + 1,
+        epochs_run=len(history.history["loss"]),
+        weights_restored_from_epoch=restored_epoch,
+    )
+    rates = [float(rate) for rate in history.history["learning_rate"]]
+    halved = next((e + 1 for e, rate in enumerate(rates) if rate < rates[0]), 0)
+    saved_epoch = next((e + 1 for e, w in enumerate(recorder.weights) if _weights_equal(w, saved_weights)), 0)
+    result.check(
+        "ReduceLROnPlateau halves the rate after 3 epochs without a new best (epochs 29-30 at half); the checkpoint holds epoch 25",
+        halved == 29 and abs(rates[-1] - rates[0] / 2) < 1e-7 and saved_epoch == 25,
+        first_epoch_at_lower_rate=halved,
+        last_rate=rates[-1],
+        checkpoint_epoch=saved_epoch,
+    )
+    return result
+
+
+@demo(
+    "keras-augmentation-in-model",
+    "Augmentation layers inside the model draw fresh transforms every epoch",
+    "Checked with Keras 3 itself (PyTorch backend): with RandomFlip and RandomRotation(0.1) as the model's first layers, "
+    "a 2-epoch fit on 8 images hands the network different versions of every image in each epoch, and predict() hands "
+    "it the originals. (Whether this is faster on a GPU than CPU preprocessing is not measured here.)",
+    mistake="augmenting the dataset once before training and fitting on that fixed copy",
+    imports=KERAS,
+    threads=1,
+)
+def keras_augmentation_in_model(broken: bool = False) -> DemoResult:
+    keras = _keras()
+    layers = keras.layers
+    result = DemoResult()
+    seen: list[np.ndarray] = []
+
+    class Seen(layers.Layer):
+        """Passes its input on unchanged and keeps a copy: what the network's first trainable layer receives."""
+
+        def call(self, inputs: Any) -> Any:
+            seen.append(_numpy(inputs).copy())
+            return inputs
+
+    augment = [layers.RandomFlip("horizontal", seed=0), layers.RandomRotation(0.1, seed=1)]
+    images = np.random.default_rng(0).random((8, 16, 16, 3), dtype=np.float32)
+    labels = np.arange(8) % 2
+    network = [Seen(), layers.Flatten(), layers.Dense(2, activation="softmax")]
+    if broken:  # augmented once, up front; the model has no augmentation layers
+        fixed = _numpy(keras.Sequential([keras.Input((16, 16, 3)), *augment])(images, training=True))
+        model, inputs = keras.Sequential([keras.Input((16, 16, 3)), *network]), fixed
+    else:
+        model, inputs = keras.Sequential([keras.Input((16, 16, 3)), *augment, *network]), images
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(inputs, labels, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    first, second = seen[-2], seen[-1]
+    changed = sum(not np.allclose(a, b) for a, b in zip(first, second, strict=True))
+    augmented = sum(not np.allclose(a, b) for a, b in zip(first, images, strict=True))
+    result.check(
+        "each epoch the network receives new versions: at least 7 of the 8 images differ between epoch 1 and 2",
+        changed >= 7 and augmented >= 7,
+        images_changed_between_epochs=changed,
+        epoch_1_images_augmented=augmented,
+    )
+    seen.clear()
+    with _keras_to_numpy():
+        model.predict(images, verbose=0)
+    result.check(
+        "predict() passes the originals on unchanged",
+        len(seen) == 1 and np.array_equal(seen[0], images),
+        predict_sees_originals=str(len(seen) == 1 and np.array_equal(seen[0], images)),
+    )
+    return result
