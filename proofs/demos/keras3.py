@@ -117,27 +117,26 @@ def keras_preprocess_input_range(broken: bool = False) -> DemoResult:
     imagenet_bgr = np.array(ResNet50_Weights.IMAGENET1K_V2.transforms().mean)[::-1] * 255  # a second route
     centres = out.mean(axis=(0, 1, 2))
     contrast = (out.std(axis=(0, 1, 2)) / np.abs(out).mean(axis=(0, 1, 2))).min()
+    unit = np.asarray(resnet50.preprocess_input(pixels / 255), dtype=np.float64)
+    span = (unit.max(axis=(0, 1, 2)) - unit.min(axis=(0, 1, 2))).max()
     result.check(
-        "preprocess_input subtracts ImageNet's BGR means on the 0-255 scale, so only 0-255 pixels come out centred "
-        "(channel means within 40 of 0) with their contrast (spread over 10% of the size)",
+        "preprocess_input subtracts ImageNet's BGR means on the 0-255 scale: the pixels fed come out centred (channel "
+        "means within 40 of 0) with their contrast (spread over 10% of the size); [0, 1] pixels come out within 1 of "
+        "-104, -117 or -124",
         float(subtracted.std(axis=(0, 1, 2)).max()) < 1e-3
         and float(np.abs(means - imagenet_bgr).max()) < 0.6
         and float(np.abs(centres).max()) < 40
-        and contrast > 0.1,
+        and contrast > 0.1
+        and span <= 1.0 + 1e-4
+        and float(np.abs(unit.mean(axis=(0, 1, 2)) + imagenet_bgr).max()) < 1.5,
         subtracted_b=means[0],
         subtracted_g=means[1],
         subtracted_r=means[2],
         output_mean=float(out.mean()),
         largest_channel_mean=float(np.abs(centres).max()),
         spread_over_size=float(contrast),
-    )
-    unit = np.asarray(resnet50.preprocess_input(pixels / 255), dtype=np.float64)
-    span = (unit.max(axis=(0, 1, 2)) - unit.min(axis=(0, 1, 2))).max()
-    result.check(
-        "the notebook's order: after /255 each channel spans at most 1 around -104, -117 or -124, whatever the image",
-        span <= 1.0 + 1e-4 and float(np.abs(unit.mean(axis=(0, 1, 2)) + imagenet_bgr).max()) < 1.5,
-        largest_channel_span=float(span),
-        mean=float(unit.mean()),
+        unit_range_mean=float(unit.mean()),
+        unit_range_largest_channel_span=float(span),
     )
     result.text.append(
         f"Keras subtracted B {means[0]:.3f}, G {means[1]:.3f}, R {means[2]:.3f}; torchvision's ImageNet mean x 255 gives "
@@ -186,7 +185,7 @@ def keras_rotation_zoom_ranges(broken: bool = False) -> DemoResult:
     zoom_angles, zoom_radii = _blob_polar(zoomed, rows, cols)
     zoom = offset / zoom_radii  # the blob lands at offset / z for a zoom z (z > 1: zoomed out)
     result.check(
-        "the angles reach within 3 degrees of +-(limit) and never pass it; the zoom spans 1 -+ 0.1",
+        "the angles reach within 3 degrees of the factor's limit (0.1 of a turn: +-36) and never pass it; the zoom spans 0.9 to 1.1",
         angles.max() > limit - 3 and angles.min() < -(limit - 3) and np.abs(angles).max() <= limit + 0.3
         and abs(zoom.min() - (1 - factor)) < 0.01 and abs(zoom.max() - (1 + factor)) < 0.01,
         limit_degrees=float(limit),
@@ -303,15 +302,16 @@ def keras_seed_generator(broken: bool = False) -> DemoResult:
         np.random.set_state(numpy_state)
     names = ("weights", "dropout", "flip", "rotation")
     result.check(
-        "the seeding used repeats Keras' initial weights, dropout mask, flip and rotation exactly",
-        all(repeated),
+        "the seeding used (keras.utils.set_random_seed) repeats Keras' initial weights, dropout mask, flip and rotation "
+        "exactly; NumPy's and torch's seeds alone repeat none of the weights, flip and rotation",
+        all(repeated) and not (answer_recipe[0] or answer_recipe[2] or answer_recipe[3]),
         **{f"{name}_repeated": str(same) for name, same in zip(names, repeated, strict=True)},
+        **{f"numpy_torch_{name}": str(same) for name, same in zip(names, answer_recipe, strict=True)},
     )
     result.check(
-        "Python's random decides the initial weights, flip and rotation: seeding it alone repeats them, NumPy + torch does not",
-        python_only[0] and python_only[2] and python_only[3] and not (answer_recipe[0] or answer_recipe[2] or answer_recipe[3]),
+        "Python's random decides the initial weights, flip and rotation: seeding it alone repeats them",
+        python_only[0] and python_only[2] and python_only[3],
         **{f"python_only_{name}": str(same) for name, same in zip(names, python_only, strict=True)},
-        **{f"numpy_torch_{name}": str(same) for name, same in zip(names, answer_recipe, strict=True)},
     )
     result.text.append(
         "On the PyTorch backend an unseeded Dropout draws from torch's own generator (torch.manual_seed repeats it); on "
