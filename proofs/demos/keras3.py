@@ -552,7 +552,7 @@ def keras_early_stopping_epoch_30(broken: bool = False) -> DemoResult:
     "Augmentation layers inside the model draw fresh transforms every epoch",
     "Checked with Keras 3 itself (PyTorch backend): with RandomFlip and RandomRotation(0.1) as the model's first layers, "
     "a 2-epoch fit on 8 images hands the network different versions of every image in each epoch, and predict() hands "
-    "it the originals. (Whether this is faster on a GPU than CPU preprocessing is not measured here.)",
+    "it the originals. Whether this is faster on a GPU than CPU preprocessing is not measured here.",
     mistake="augmenting the dataset once before training and fitting on that fixed copy",
     imports=KERAS,
     threads=1,
