@@ -20,5 +20,6 @@ DEMO_FAMILIES: dict[str, str] = {
     "architecture": "Architecture choices",
     "training": "The training script",
     "loop": "Around the loop: main(), schedulers, loaders, DDP",
+    "keras3": "Keras 3 (the notebook's own library)",
     "gpu": "GPU only",
 }
