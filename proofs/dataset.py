@@ -39,14 +39,17 @@ class Sample:
     files: tuple[Path, ...]  # the PNG each image was decoded from
 
 
-@cache
 def training_sample(per_class: int = 200, seed: int = 0) -> Sample:
     """`per_class` PNGs drawn without replacement from each class folder (seeded), decoded with PIL.
 
-    Cached: the demos that share it decode it once per process (each demo's first run pays it)."""
+    Cached per directory: the demos that share it decode it once per process (the first to run pays it)."""
+    return _decoded_sample(cifar10_dir() / "train", per_class, seed)
+
+
+@cache
+def _decoded_sample(train: Path, per_class: int, seed: int) -> Sample:
     from PIL import Image
 
-    train = cifar10_dir() / "train"
     classes = tuple(sorted(entry.name for entry in os.scandir(train) if entry.is_dir()))
     rng = np.random.default_rng(seed)
     files = []

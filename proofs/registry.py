@@ -174,7 +174,13 @@ _REGISTRY: dict[str, Demo] = {}
 
 
 def demo(
-    id: str, title: str, claim: str, *params: Param, mistake: str, needs_cuda: bool = False, needs_dataset: bool = False,
+    id: str,
+    title: str,
+    claim: str,
+    *params: Param,
+    mistake: str,
+    needs_cuda: bool = False,
+    needs_dataset: bool = False,
     threads: int | None = None,
 ) -> Callable:
     """Register the decorated function (its module name is the family).

@@ -48,8 +48,14 @@ def cifar10_raw_pixel_range(broken: bool = False) -> DemoResult:
     gap = (tensors.double() - expected).abs().max().item()
     result.check(
         "raw files: 8-bit RGB PNGs decoding to uint8 0-255; after ToTensor: float32 in [0, 1], raw / 255 exactly",
-        headers == {(8, 2)} and raw.dtype == np.uint8 and int(raw.min()) == 0 and int(raw.max()) == 255
-        and tensors.dtype == torch.float32 and tensors.min().item() >= 0 and tensors.max().item() <= 1 and gap < 1e-6,
+        headers == {(8, 2)}
+        and raw.dtype == np.uint8
+        and int(raw.min()) == 0
+        and int(raw.max()) == 255
+        and tensors.dtype == torch.float32
+        and tensors.min().item() >= 0
+        and tensors.max().item() <= 1
+        and gap < 1e-6,
         png_bit_depth_and_colour_type=str(sorted(headers)),
         raw_dtype=str(raw.dtype),
         raw_min=int(raw.min()),
@@ -119,8 +125,8 @@ def cifar10_normalisation_figures(broken: bool = False) -> DemoResult:
         transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
     # Four standard errors, plus half the last quoted digit (the figures are rounded to 4 decimals).
     mean_tolerance, std_tolerance = 4 * mean_se + 5e-5, 4 * std_se + 5e-5
-    batch = next(iter(torch.utils.data.DataLoader(ArrayImageDataset(sample.images, sample.labels, transform), batch_size=len(sample.labels))))
-    normalised = batch[0].double()
+    through_loader = ArrayImageDataset(sample.images, sample.labels, transform)  # the loader's dataset class, sample's pixels
+    normalised = next(iter(torch.utils.data.DataLoader(through_loader, batch_size=len(sample.labels))))[0].double()
     centre, spread = normalised.mean(dim=(0, 2, 3)).numpy(), normalised.std(dim=(0, 2, 3)).numpy()
     result.check(
         "the loader's figures are the real images' per-channel mean and std (within 4 standard errors); its transform centres them",
@@ -182,7 +188,9 @@ def cifar10_flip_direction(broken: bool = False) -> DemoResult:
     top_bottom, left_right = _half_differences(photos)
     augmented_top_bottom, augmented_left_right = _half_differences(torch.stack([augment(photo) for photo in photos]))
     vertical_top_bottom, _ = _half_differences(torch.stack([vertical(photo) for photo in photos]))
-    kept = max(abs(_shift_in_units_of_noise(top_bottom, augmented_top_bottom)), abs(_shift_in_units_of_noise(left_right, augmented_left_right)))
+    kept = max(
+        abs(_shift_in_units_of_noise(top_bottom, augmented_top_bottom)), abs(_shift_in_units_of_noise(left_right, augmented_left_right))
+    )
     vertical_shift = _shift_in_units_of_noise(top_bottom, vertical_top_bottom)
     result.check(
         "the augmentation's flip leaves the photos' top-bottom and left-right balance within 4 standard errors; "
