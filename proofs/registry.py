@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import inspect
 import textwrap
 import time
@@ -88,6 +89,8 @@ class Demo:
     mistake: str  # the mistake the checks guard against; run(..., broken=True) makes it
     needs_cuda: bool = False
     needs_dataset: bool = False  # reads a sample of the real CIFAR-10 training PNGs (proofs/dataset.py)
+    # Modules imported before the clock starts: a library's import is not the demo's time (as torch's is not).
+    preload: tuple[str, ...] = ()
     # torch intra-op threads while it runs: 1 for loops over tiny models, which gain nothing from a
     # thread pool and, on a busy machine, wait at every op for a descheduled thread (13 s of CPU
     # against 0.6 s for residual-degradation at load 10 on 2 cores). None leaves torch's setting.
@@ -182,6 +185,7 @@ def demo(
     needs_cuda: bool = False,
     needs_dataset: bool = False,
     threads: int | None = None,
+    preload: tuple[str, ...] = (),
 ) -> Callable:
     """Register the decorated function (its module name is the family).
 
@@ -194,7 +198,9 @@ def demo(
         if "broken" not in inspect.signature(function).parameters:
             raise ValueError(f"demo '{id}': {function.__name__} must take broken: bool = False")
         family = function.__module__.rsplit(".", 1)[-1]
-        _REGISTRY[id] = Demo(id, title, claim, family, params, function, mistake, needs_cuda, needs_dataset, threads)
+        _REGISTRY[id] = Demo(
+            id, title, claim, family, params, function, mistake, needs_cuda, needs_dataset, preload=preload, threads=threads
+        )
         return function
 
     return register
@@ -218,6 +224,8 @@ def run(demo_def: Demo, overrides: dict[str, Any] | None = None, broken: bool = 
     skipped = _missing_requirement(demo_def)
     if skipped:
         return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped=skipped, broken=broken)
+    for module in demo_def.preload:
+        importlib.import_module(module)
     torch.manual_seed(0)
     with _threads(demo_def.threads):
         started = time.perf_counter()
