@@ -171,8 +171,8 @@ def _shift_in_units_of_noise(before: torch.Tensor, after: torch.Tensor) -> float
     "Measured on 2,000 real CIFAR-10 training photos: the photos are brighter at the top than at the bottom (sky "
     "above, ground below) but balanced left to right, so the RandomHorizontalFlip in get_data_loaders' training "
     "transforms leaves both balances within noise of the data's, while torchvision's RandomVerticalFlip moves the "
-    "top-bottom one many standard errors away: vertically flipped photos are unlike the set. (Through torchvision, "
-    "the analogue of the notebook's Keras RandomFlip('horizontal').)",
+    "top-bottom one many standard errors away: vertically flipped photos are unlike the set. Checked through "
+    "torchvision's flips, the analogue of the notebook's Keras RandomFlip('horizontal').",
     mistake="augmenting with a vertical flip (RandomVerticalFlip in place of the horizontal one)",
     needs_dataset=True,
 )
