@@ -112,3 +112,18 @@ def test_a_single_thread_demo_restores_torch_threads():
 
     run(dataclasses.replace(demo, function=spy))
     assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_a_demo_s_preloaded_modules_are_imported_before_it_runs(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "wave", raising=False)  # a small stdlib module nothing here imports
+    demo = get_demo("dropout-train-vs-eval")
+    seen = []
+
+    def spy(**kwargs):
+        seen.append("wave" in sys.modules)
+        return demo.function(**kwargs)
+
+    run(dataclasses.replace(demo, function=spy, preload=("wave",)))
+    assert seen == [True]
