@@ -181,10 +181,12 @@ def cifar10_flip_direction(broken: bool = False) -> DemoResult:
 
     result = DemoResult()
     photos = torch.from_numpy(np.array(training_sample().images)).permute(0, 3, 1, 2).float() / 255
+    # Every flip the project's training transform applies (RandomHorizontalFlip as written), so a loader that
+    # flipped top-bottom as well would be measured too.
     training_transform = _real_cifar10_loaders().train.dataset.transform
-    flip = next(t for t in training_transform.transforms if isinstance(t, transforms.RandomHorizontalFlip))
-    vertical = transforms.RandomVerticalFlip(p=flip.p)
-    augment = vertical if broken else flip
+    flips = [t for t in training_transform.transforms if isinstance(t, transforms.RandomHorizontalFlip | transforms.RandomVerticalFlip)]
+    vertical = transforms.RandomVerticalFlip(p=0.5)
+    augment = transforms.Compose([vertical] if broken else flips)
     top_bottom, left_right = _half_differences(photos)
     augmented_top_bottom, augmented_left_right = _half_differences(torch.stack([augment(photo) for photo in photos]))
     vertical_top_bottom, _ = _half_differences(torch.stack([vertical(photo) for photo in photos]))
@@ -195,8 +197,8 @@ def cifar10_flip_direction(broken: bool = False) -> DemoResult:
     result.check(
         "the augmentation's flip leaves the photos' top-bottom and left-right balance within 4 standard errors; "
         "a vertical flip moves the top-bottom balance by more than 4",
-        kept < 4 and abs(vertical_shift) > 4,
-        augmentation=f"{type(augment).__name__}(p={augment.p})",
+        bool(augment.transforms) and kept < 4 and abs(vertical_shift) > 4,
+        augmentation=", ".join(f"{type(t).__name__}(p={t.p})" for t in augment.transforms) or "no flip",
         largest_shift_in_standard_errors=round(kept, 2),
         vertical_flip_shift_in_standard_errors=round(vertical_shift, 2),
         top_minus_bottom_brightness=top_bottom.mean(),
