@@ -225,7 +225,7 @@ KINDS: dict[str, Kind] = {
         "Keras' ResNet50 preprocess_input expects 0-255 pixels and subtracts ImageNet means of about 100; on [0, 1] inputs every "
         "image becomes nearly the same, and frozen-base training stays at chance",
         ("keras-s6-q1-frozen-training-fail-10-accuracy", "keras-s3-q1-normalize-0-1-instead-1"),
-        ("preprocess-input-on-unit-range",),
+        ("keras-preprocess-input-range",),
         ("transfer-learning", "keras"),
     ),
 }

@@ -13,6 +13,7 @@ DEMO_FAMILIES: dict[str, str] = {
     "schedules": "LR schedules",
     "augmentation": "Augmentation",
     "data": "Data",
+    "cifar10": "The CIFAR-10 files",
     "precision": "Precision",
     "evaluation": "Evaluation and Grad-CAM",
     "reproducibility": "Reproducibility",
@@ -20,5 +21,6 @@ DEMO_FAMILIES: dict[str, str] = {
     "architecture": "Architecture choices",
     "training": "The training script",
     "loop": "Around the loop: main(), schedulers, loaders, DDP",
+    "keras3": "Keras 3 (the notebook's own library)",
     "gpu": "GPU only",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import inspect
 import textwrap
 import time
@@ -87,10 +88,16 @@ class Demo:
     function: Callable[..., DemoResult]
     mistake: str  # the mistake the checks guard against; run(..., broken=True) makes it
     needs_cuda: bool = False
+    needs_dataset: bool = False  # reads a sample of the real CIFAR-10 training PNGs (proofs/dataset.py)
     # torch intra-op threads while it runs: 1 for loops over tiny models, which gain nothing from a
     # thread pool and, on a busy machine, wait at every op for a descheduled thread (13 s of CPU
     # against 0.6 s for residual-degradation at load 10 on 2 cores). None leaves torch's setting.
     threads: int | None = None
+    # Libraries the demo imports (e.g. ("keras",)): `run` imports them before its timer starts, as torch is
+    # imported before any demo runs, so a demo's time is its own work (keras' import takes about 2.6 s on top of
+    # torch's). Missing ones make the run a skip with the reason; the demo modules never import them at load, so
+    # listing or loading demos (and the app's first page) stays free of them.
+    imports: tuple[str, ...] = ()
 
     @property
     def source(self) -> str:
@@ -118,7 +125,7 @@ class DemoRun:
     passed: bool
     seconds: float
     result: DemoResult
-    skipped: str | None = None  # why a GPU-only demo did not run
+    skipped: str | None = None  # why a GPU-only or dataset demo did not run
     broken: bool = False  # run with the demo's mistake in place
     error: str | None = None  # a broken run that raised instead of failing a check
 
@@ -169,14 +176,29 @@ class DemoRun:
         }
 
 
+class SkipDemo(Exception):
+    """Raised by a demo that cannot run in this process (its one-line message says why): the run is a skip."""
+
+
 _REGISTRY: dict[str, Demo] = {}
 
 
-def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cuda: bool = False, threads: int | None = None) -> Callable:
+def demo(
+    id: str,
+    title: str,
+    claim: str,
+    *params: Param,
+    mistake: str,
+    needs_cuda: bool = False,
+    needs_dataset: bool = False,
+    threads: int | None = None,
+    imports: tuple[str, ...] = (),
+) -> Callable:
     """Register the decorated function (its module name is the family).
 
     `mistake` names the error the checks must catch; the function takes `broken: bool` and,
-    when it is true, makes that mistake, so `run-all --broken` proves each check can fail."""
+    when it is true, makes that mistake, so `run-all --broken` proves each check can fail.
+    `imports` names the libraries the demo imports, which `run` imports before timing it."""
 
     def register(function: Callable[..., DemoResult]) -> Callable[..., DemoResult]:
         if id in _REGISTRY:
@@ -184,7 +206,9 @@ def demo(id: str, title: str, claim: str, *params: Param, mistake: str, needs_cu
         if "broken" not in inspect.signature(function).parameters:
             raise ValueError(f"demo '{id}': {function.__name__} must take broken: bool = False")
         family = function.__module__.rsplit(".", 1)[-1]
-        _REGISTRY[id] = Demo(id, title, claim, family, params, function, mistake, needs_cuda, threads)
+        _REGISTRY[id] = Demo(
+            id, title, claim, family, params, function, mistake, needs_cuda, needs_dataset, threads=threads, imports=tuple(imports)
+        )
         return function
 
     return register
@@ -205,19 +229,45 @@ def run(demo_def: Demo, overrides: dict[str, Any] | None = None, broken: bool = 
         if name not in by_name:
             raise ValueError(f"demo '{demo_def.id}' has no parameter '{name}' (has: {', '.join(by_name) or 'none'})")
         values[name] = by_name[name].coerce(raw)
-    if demo_def.needs_cuda and not torch.cuda.is_available():
-        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped="needs a CUDA GPU; none is available here", broken=broken)
+    # before the timer: library import is not demo time
+    skipped = _missing_requirement(demo_def) or import_libraries(demo_def.imports)
+    if skipped:
+        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped=skipped, broken=broken)
     torch.manual_seed(0)
     with _threads(demo_def.threads):
-        started = time.perf_counter()
-        if not broken:
-            result = demo_def.function(**values)
-            return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result)
+        started, error = time.perf_counter(), None
         try:
-            result, error = demo_def.function(**values, broken=True), None
-        except Exception as exception:  # noqa: BLE001 - recorded: a crash is not a caught mistake
+            result = demo_def.function(**values, broken=True) if broken else demo_def.function(**values)
+        except SkipDemo as skip:  # the process cannot run it (say, Keras imported with another backend)
+            return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped=str(skip), broken=broken)
+        except Exception as exception:  # noqa: BLE001 - re-raised as written; recorded with the mistake
+            if not broken:
+                raise
+            # recorded: with the mistake in place a crash is not a caught mistake
             result, error = DemoResult(), f"{type(exception).__name__}: {exception}"
-        return DemoRun(demo_def.id, result.passed, time.perf_counter() - started, result, broken=True, error=error)
+        seconds = time.perf_counter() - started
+    return DemoRun(demo_def.id, result.passed, seconds, result, broken=broken, error=error)
+
+
+def import_libraries(names: tuple[str, ...]) -> str | None:
+    """Import each named library; the reason to skip (one line naming the package) if one is not installed."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            return f"needs {name}, which is not installed here ({error}); pip install -r requirements.txt"
+    return None
+
+
+def _missing_requirement(demo_def: Demo) -> str | None:
+    """Why the demo cannot run on this machine (no GPU, no CIFAR-10), or None."""
+    if demo_def.needs_cuda and not torch.cuda.is_available():
+        return "needs a CUDA GPU; none is available here"
+    if demo_def.needs_dataset:
+        from proofs.dataset import missing_reason
+
+        return missing_reason()
+    return None
 
 
 @contextlib.contextmanager

@@ -246,51 +246,6 @@ def resnet50_vs_efficientnet(broken: bool = False) -> DemoResult:
     return result
 
 
-def caffe_preprocess(images_0_255: torch.Tensor) -> torch.Tensor:
-    """What Keras' resnet50.preprocess_input does ('caffe' mode): RGB to BGR, subtract the ImageNet means (0-255 scale)."""
-    means = torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
-    return images_0_255.flip(1) - means
-
-
-@demo(
-    "preprocess-input-on-unit-range",
-    "preprocess_input expects 0-255 pixels",
-    "Keras' ResNet50 preprocess_input subtracts means of about 104-124 on the 0-255 scale (reproduced here, since Keras "
-    "is not installed). On 0-255 pixels ResNet50's pooled features differ from image to image; on images already divided "
-    "by 255 every input is about -110 everywhere and the features barely change between images.",
-    mistake="dividing by 255 first and then calling preprocess_input (the notebook's order)",
-)
-def preprocess_input_on_unit_range(broken: bool = False) -> DemoResult:
-    from cifar_core.data import make_synthetic
-
-    result = DemoResult()
-    images = torch.from_numpy(make_synthetic(16, seed=0).images).permute(0, 3, 1, 2).float()  # 0-255, as decoded
-    model = resnet50_without_top()
-
-    def feature_spread(inputs: torch.Tensor) -> tuple[float, float]:
-        """(input spread over magnitude per channel, pooled-feature spread across images over their magnitude)."""
-        with torch.no_grad():
-            features = model(inputs)
-        inputs_spread = (inputs.std((0, 2, 3)) / inputs.abs().mean((0, 2, 3))).max().item()
-        return inputs_spread, (features.std(0).mean() / features.abs().mean()).item()
-
-    used_inputs, used_features = feature_spread(caffe_preprocess(images / 255) if broken else caffe_preprocess(images))
-    unit_inputs, unit_features = feature_spread(caffe_preprocess(images / 255))
-    result.check(
-        "preprocess_input on 0-255 pixels: the features still tell images apart (spread over 5% of their size)",
-        used_features > 0.05,
-        input_spread=used_inputs,
-        feature_spread=used_features,
-    )
-    result.check(
-        "on [0, 1] pixels: inputs within 1% of a constant, features 10x closer together",
-        unit_inputs < 0.01 and unit_features * 10 < feature_spread(caffe_preprocess(images))[1],
-        input_spread=unit_inputs,
-        feature_spread=unit_features,
-    )
-    return result
-
-
 @demo(
     "frozen-base-bn-statistics",
     "A frozen base in train mode still moves BatchNorm's statistics",
