@@ -241,6 +241,36 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
     return blocked, found
 
 
+# A point that itself puts one thing in another's place names both ("replace model.fc with ..."):
+# the learner may name the old one as what was replaced.
+_SUBSTITUTION = re.compile(r"\b(?:instead of|rather than|in place of|as opposed to)\b", re.IGNORECASE)
+_REPLACING = re.compile(r"\b(?:replac|swap|substitut|chang|convert|becom|turn)", re.IGNORECASE)
+
+
+def _passed_over(point: str, target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """A clause that states the point but names one of its things only as what it chose against
+    ("batchnorm uses the batch mean instead of the running mean" for "uses running mean and
+    variance"; "model.get_layer() rather than base_model.get_layer()" for the reverse) puts another
+    thing in its place: the roles are swapped. A word the clause also says plainly is not passed over."""
+    blocked: set[int] = set()
+    found = []
+    if _REPLACING.search(point):
+        return blocked, found
+    own = [t for t in target.terms if t.value is None and not t.negated and not t.contrasted]
+    for index, clause in enumerate(answer):
+        if clause.hypothetical:
+            continue
+        plain = [t for t in own if any(same_word(t.key, c.key, lexicon) and not c.contrasted for c in clause.terms)]
+        against = [t for t in own if t not in plain and any(same_word(t.key, c.key, lexicon) and c.passed_over for c in clause.terms)]
+        if not against or not plain or len(plain) < POINT_MATCHED * (len(own) - len(against)):
+            continue
+        # What it chose instead: the words right before the substitution ("the current batch mean/var").
+        before = _SUBSTITUTION.split(clause.text, maxsplit=1)[0].split()[-3:]
+        blocked.add(index)
+        found.append(Reversal(max(len(plain) / len(own), POINT_MATCHED), clause.text, "roles", (against[0].surface, " ".join(before))))
+    return blocked, found
+
+
 def _positions(clause: Clause, role: Clause, lexicon: Lexicon) -> list[int]:
     """Where the clause names the role (all of its words; the position of its first)."""
     hits = [[t.index for t in clause.terms if same_word(r.key, t.key, lexicon)] for r in role.terms]
@@ -398,6 +428,9 @@ def grade_point(
         blocked |= more_blocked
         reversals += found
     more_blocked, found = _reordered(point, targets[0], answer, lexicon)
+    blocked |= more_blocked
+    reversals += found
+    more_blocked, found = _passed_over(point, targets[0], answer, lexicon)
     blocked |= more_blocked
     reversals += found
     if claim is not None and claim.subject and roles:

@@ -108,6 +108,7 @@ class Term:
     ident: bool = False  # a word inside an identifier ("step" in StepLR): never read through an opposite
     attached: bool = False  # a number glued to the name before it ("max(1)"): bound to that name
     modifier: bool = False  # in a participle phrase qualifying a noun ("collected in training"): never a swapped role
+    passed_over: bool = False  # under a substitution ("instead of", "rather than"): the thing the learner chose against
 
     @property
     def negated(self) -> bool:
@@ -368,6 +369,10 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
     return bound
 
 
+# Contrasts that put one thing in another's place: what follows is what the learner chose against
+# ("use the batch mean instead of the running mean"), not merely compared with ("better than Adam").
+SUBSTITUTIONS = frozenset({"instead of", "rather than", "in place of", "as opposed to"})
+
 # "the running mean collected in training": a participle right after a noun, then a preposition,
 # describes the noun (where the statistics came from), not what the sentence says it is used for.
 MODIFIER_PREPOSITIONS = frozenset({"in", "during", "at", "from", "by", "on", "over", "with", "for"})
@@ -397,6 +402,7 @@ def _modifiers(tokens: list[Token]) -> set[int]:
 def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: bool = False) -> Clause:
     negators: dict[int, list[int]] = {}
     contrasted: set[int] = set()
+    passed_over: set[int] = set()
     modifiers = _modifiers(tokens)
     # What a check looks for is named, not asserted or denied: "check the inputs don't contain nan"
     # is "check the inputs for nan". A clause that continues a check's list (`checked`) is named whole.
@@ -407,6 +413,8 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
         for index in covered:
             if tokens[marker].key == "contrast":
                 contrasted.add(index)
+                if tokens[marker].surface.lower() in SUBSTITUTIONS:
+                    passed_over.add(index)
             else:
                 negators.setdefault(index, []).append(tokens[marker].start)
     content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
@@ -427,6 +435,7 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
             t.ident,
             t.attached,
             i in modifiers,
+            i in passed_over,
         )
         for n, (i, t) in enumerate(content)
     ]

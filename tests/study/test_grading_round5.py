@@ -1,0 +1,26 @@
+"""Issue 28, fifth round: what a learner chose against, a degree said twice, values bound by
+"for", and the other readings of this round. Each test holds a learner's answer whose verdict
+depends on the rule it names, and the answer the rule must still credit."""
+
+from study.grading import grade
+
+
+def point(result, start: str):
+    return next(p for p in result.points if p.point.startswith(start))
+
+
+def test_a_thing_named_only_as_what_was_chosen_against_is_swapped(items):
+    # "X rather than Y" asserts X in Y's place: the point's Y, said only after "rather than", is reversed.
+    item = items["resnet-27-model-eval-doing"]
+    against = grade(item, "at test time batchnorm uses each batch's own mean and var instead of the running mean and var")
+    assert point(against, "BatchNorm uses running").status.value == "contradicted"
+    assert point(against, "BatchNorm uses running").why == "roles"
+    chosen = grade(item, "at test time batchnorm uses the running mean and var instead of each batch's own")
+    assert point(chosen, "BatchNorm uses running").status.value == "matched"
+
+
+def test_a_point_that_replaces_one_thing_by_another_may_name_the_old_one(items):
+    # "replace the final layer with Linear(in, 1)": naming the old layer as what goes is no swap.
+    item = items["resnet-49-can-use-resnet-regression"]
+    said = grade(item, "yes, replace it with a Linear(in, 1) in place of the final layer and train with MSE loss")
+    assert point(said, "replace the final layer").status.value != "contradicted"
