@@ -24,3 +24,12 @@ def test_a_point_that_replaces_one_thing_by_another_may_name_the_old_one(items):
     item = items["resnet-49-can-use-resnet-regression"]
     said = grade(item, "yes, replace it with a Linear(in, 1) in place of the final layer and train with MSE loss")
     assert point(said, "replace the final layer").status.value != "contradicted"
+
+
+def test_a_degree_qualified_by_its_opposite_is_the_opposite(items):
+    # "a lower peak learning rate": "peak" is a degree word too, but here a noun that "lower" qualifies.
+    item = items["resnet-14-benefits-fit-one-cycle"]
+    lowered = grade(item, "the catch is that you need much lower peak learning rates so it does not diverge")
+    assert point(lowered, "much higher maximum").status.value == "contradicted"
+    raised = grade(item, "you can use a much higher peak learning rate without it diverging")
+    assert point(raised, "much higher maximum").status.value == "matched"
