@@ -60,11 +60,14 @@ LIST_ITEM_WORDS = 3  # a fragment of at most this many content words, with no li
 # Bullets start new lines, so a newline ends them; "128 * 4" is arithmetic, not a bullet.
 _SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\b(?:whereas|but|however|although)\b", re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_AUXILIARIES = "do|does|did|is|are|was|were|can|ca|could|would|should|has|have|had|must|need|wo"
 _TOKEN = re.compile(
     r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
     # a number; a unit after it is a word, a percent sign or word is part of it
     r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*(?:%|percent\b|per\s+cent\b))?"
-    r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
+    r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't|nt)\b"
+    # "dont", "doesnt", "isnt", "wont": learners drop the apostrophe; the auxiliary and its "nt" are read as "don't"
+    rf"|(?P<word>\b(?:{_AUXILIARIES})(?=nt\b)|[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
     r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s|\u2014)",  # "SimpleCNN: three blocks", "A - B": clause joints
     re.IGNORECASE,
 )

@@ -33,3 +33,19 @@ def test_a_degree_qualified_by_its_opposite_is_the_opposite(items):
     assert point(lowered, "much higher maximum").status.value == "contradicted"
     raised = grade(item, "you can use a much higher peak learning rate without it diverging")
     assert point(raised, "much higher maximum").status.value == "matched"
+
+
+def test_a_negation_typed_without_its_apostrophe_is_a_negation(items):
+    # "dont", "doesnt", "wont": the same reading as "don't", so "dont underflow" avoids underflow.
+    item = items["interview-06-implement-mixed-precision-training-scratch"]
+    for typed in ("dont", "don't"):
+        said = grade(item, f"the GradScaler multiplies the loss up so tiny fp16 gradients {typed} underflow to zero")
+        assert point(said, "GradScaler scales").status.value == "matched", typed
+    wrong = grade(item, "the GradScaler multiplies the loss up so tiny fp16 gradients underflow to zero")
+    assert point(wrong, "GradScaler scales").status.value != "matched"
+
+
+def test_failure_to_learn_is_stated_by_does_not_learn(items):
+    item = items["keras-s3-q4-happen-skipped-normalization"]
+    said = grade(item, "with 0-255 inputs it converges very slowly or doesn't learn at all")
+    assert point(said, "slow convergence or failure").status.value == "matched"
