@@ -410,16 +410,20 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
     # What a check looks for is named, not asserted or denied: "check the inputs don't contain nan"
     # is "check the inputs for nan". A clause that continues a check's list (`checked`) is named whole.
     check = -1 if checked else next((i for i, t in enumerate(tokens) if t.surface in CHECKS), len(tokens))
-    for marker, covered in _scopes(tokens).items():
+    scopes = _scopes(tokens)
+    for marker, covered in scopes.items():
         if marker > check and tokens[marker].key != "contrast":
             continue
+        # "neither shuffles nor augments" is one negation over both verbs, not two that cancel.
+        earlier = [m for m in scopes if m < marker and tokens[m].key == "short"]
+        source = earlier[-1] if tokens[marker].surface.lower() == "nor" and earlier else marker
         for index in covered:
             if tokens[marker].key == "contrast":
                 contrasted.add(index)
                 if tokens[marker].surface.lower() in SUBSTITUTIONS:
                     passed_over.add(index)
             else:
-                negators.setdefault(index, []).append(tokens[marker].start)
+                negators.setdefault(index, []).append(tokens[source].start)
     content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
     terms = [
         Term(

@@ -49,3 +49,13 @@ def test_failure_to_learn_is_stated_by_does_not_learn(items):
     item = items["keras-s3-q4-happen-skipped-normalization"]
     said = grade(item, "with 0-255 inputs it converges very slowly or doesn't learn at all")
     assert point(said, "slow convergence or failure").status.value == "matched"
+
+
+def test_neither_nor_is_one_negation_over_both(items):
+    # "neither A nor B" denies both: said of the test loader it mirrors "train loader shuffles and
+    # augments" (two flips, subject and negation); said of the train loader it reverses it.
+    item = items["resnet-38-test-loader-differ-train-loader"]
+    mirrored = grade(item, "the eval loader neither shuffles nor augments anything")
+    assert point(mirrored, "train loader shuffles").status.value != "contradicted"
+    denied = grade(item, "the training loader neither shuffles nor augments anything")
+    assert point(denied, "train loader shuffles").status.value == "contradicted"
