@@ -105,10 +105,26 @@ def swapped_operands(point: str, clause: str, lexicon: Lexicon) -> tuple[str, st
 
 
 _TUPLE = re.compile(r"[(\[]\s*(\d+(?:\.\d+)?(?:\s*,\s*\d+(?:\.\d+)?)+)\s*[)\]]")
+# A call's positional arguments, names and numbers mixed ("Linear(in_features, 1)"): their places are
+# roles too (in and out sizes). Only a call: a bracketed list in prose ("(convs, matmuls)") has no order.
+_ENTRY = r"(?:\d+(?:\.\d+)?|[A-Za-z_][\w.]*)"
+# (A clause's text may end before the closing bracket.)
+_ARGUMENTS = re.compile(rf"\b[A-Za-z_]\w*\(\s*({_ENTRY}(?:\s*,\s*{_ENTRY})+)\s*(?:\)|$)")
 
 
-def _tuples(text: str) -> list[tuple[float, ...]]:
-    return [tuple(float(v) for v in re.split(r"\s*,\s*", match[1])) for match in _TUPLE.finditer(text)]
+def _entry(text: str) -> float | str:
+    return float(text) if re.fullmatch(r"\d+(?:\.\d+)?", text) else text.lower()
+
+
+def _tuples(text: str) -> list[tuple[float | str, ...]]:
+    numeric = [tuple(float(v) for v in re.split(r"\s*,\s*", match[1])) for match in _TUPLE.finditer(text)]
+    calls = [tuple(_entry(v) for v in re.split(r"\s*,\s*", match[1])) for match in _ARGUMENTS.finditer(text)]
+    mixed = [c for c in calls if any(isinstance(v, str) for v in c) and any(isinstance(v, float) for v in c)]
+    return numeric + mixed
+
+
+def _written(value: float | str) -> str:
+    return f"{value:g}" if isinstance(value, float) else value
 
 
 def reordered_tuple(point: str, clause: str) -> tuple[str, str] | None:
@@ -119,9 +135,9 @@ def reordered_tuple(point: str, clause: str) -> tuple[str, str] | None:
     for ours in _tuples(point):
         if len(set(ours)) < 2 or ours in theirs:
             continue
-        swapped = next((t for t in theirs if t != ours and sorted(t) == sorted(ours)), None)
+        swapped = next((t for t in theirs if t != ours and sorted(map(str, t)) == sorted(map(str, ours))), None)
         if swapped is not None:
-            return ", ".join(f"{v:g}" for v in ours), ", ".join(f"{v:g}" for v in swapped)
+            return ", ".join(_written(v) for v in ours), ", ".join(_written(v) for v in swapped)
     return None
 
 

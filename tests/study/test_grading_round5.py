@@ -59,3 +59,13 @@ def test_neither_nor_is_one_negation_over_both(items):
     assert point(mirrored, "train loader shuffles").status.value != "contradicted"
     denied = grade(item, "the training loader neither shuffles nor augments anything")
     assert point(denied, "train loader shuffles").status.value == "contradicted"
+
+
+def test_a_call_with_its_arguments_exchanged_swaps_their_roles(items):
+    # Linear(in, out): names and numbers in a call keep their places, like a shape's entries.
+    item = items["viva-24-incorporate-transfer-learning-using-torchvisions"]
+    flipped = grade(item, "load resnet18 pretrained and set model.fc = nn.Linear(10, in_features)")
+    assert point(flipped, "replace model.fc").status.value == "contradicted"
+    assert point(flipped, "replace model.fc").why == "roles"
+    kept = grade(item, "load resnet18 pretrained and set model.fc = nn.Linear(in_features, 10)")
+    assert point(kept, "replace model.fc").status.value == "matched"
