@@ -69,3 +69,15 @@ def test_a_call_with_its_arguments_exchanged_swaps_their_roles(items):
     assert point(flipped, "replace model.fc").why == "roles"
     kept = grade(item, "load resnet18 pretrained and set model.fc = nn.Linear(in_features, 10)")
     assert point(kept, "replace model.fc").status.value == "matched"
+
+
+def test_powers_and_a_range_from_zero_are_numbers():
+    from study.grading.numbers import number_spans
+
+    def values(text):
+        return [round(span.value, 9) for span in number_spans(text)]
+
+    assert values("a byte holds 2^8 = 256 levels") == [256, 256]
+    assert values("that is 2**10 entries") == [1024]
+    assert values("intensities from zero to two fifty five") == [0, 255]
+    assert values("zero the gradients, pad with zero") == []  # zero as a verb or a padding mode is no number
