@@ -402,6 +402,24 @@ def _modifiers(tokens: list[Token]) -> set[int]:
     return inside
 
 
+# "you won't", "it can't", "you cannot", "you couldn't": a consequence denied as impossible.
+CANNOT = frozenset({"wo", "ca", "could", "cannot"})
+
+
+def _requirement(tokens: list[Token], scopes: dict[int, list[int]]) -> set[int]:
+    """ "without full seeding you won't reproduce a run" says full seeding is needed: the two
+    negations, the condition's and the consequence's, cancel. Only an impossibility ("won't",
+    "can't"): "without shuffling the batches would not be correlated" is a claim about batches."""
+    for condition, covered in scopes.items():
+        if tokens[condition].surface.lower() != "without" or not covered:
+            continue
+        for consequence in scopes:
+            after = consequence > covered[0] and tokens[consequence].key == "short"
+            if after and (tokens[consequence].surface.lower() in CANNOT or tokens[consequence - 1].surface.lower() in CANNOT):
+                return {condition, consequence}
+    return set()
+
+
 def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: bool = False) -> Clause:
     negators: dict[int, list[int]] = {}
     contrasted: set[int] = set()
@@ -411,8 +429,9 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
     # is "check the inputs for nan". A clause that continues a check's list (`checked`) is named whole.
     check = -1 if checked else next((i for i, t in enumerate(tokens) if t.surface in CHECKS), len(tokens))
     scopes = _scopes(tokens)
+    cancelled = _requirement(tokens, scopes)
     for marker, covered in scopes.items():
-        if marker > check and tokens[marker].key != "contrast":
+        if (marker > check and tokens[marker].key != "contrast") or marker in cancelled:
             continue
         # "neither shuffles nor augments" is one negation over both verbs, not two that cancel.
         earlier = [m for m in scopes if m < marker and tokens[m].key == "short"]

@@ -81,3 +81,15 @@ def test_powers_and_a_range_from_zero_are_numbers():
     assert values("that is 2**10 entries") == [1024]
     assert values("intensities from zero to two fifty five") == [0, 255]
     assert values("zero the gradients, pad with zero") == []  # zero as a verb or a padding mode is no number
+
+
+def test_without_x_you_cannot_y_states_that_x_is_needed(items):
+    # Two negations, the condition's and the impossible consequence's, cancel.
+    item = items["resnet-56-images-device-non-blocking-true"]
+    needed = grade(item, "without pinned memory you can't get a truly async copy")
+    assert point(needed, "needs pinned memory").status.value == "matched"
+    needed = grade(item, "without page-locked memory the copy wont overlap with compute")
+    assert point(needed, "needs pinned memory").status.value != "contradicted"
+    # A consequence that is possible after all keeps the condition's negation: pinned memory is denied.
+    denied = grade(item, "it works without pinned memory, you still get an async copy")
+    assert point(denied, "needs pinned memory").status.value == "contradicted"
