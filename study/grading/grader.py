@@ -247,6 +247,15 @@ _SUBSTITUTION = re.compile(r"\b(?:instead of|rather than|in place of|as opposed 
 _REPLACING = re.compile(r"\b(?:replac|swap|substitut|chang|convert|becom|turn)", re.IGNORECASE)
 
 
+def _same_term(ours: Term, theirs: Term, lexicon: Lexicon) -> bool:
+    """The same word, or the same number ("two" for 2)."""
+    if ours.value is not None or theirs.value is not None:
+        return (
+            ours.value is not None and theirs.value is not None and same_value(ours.value, ours.tolerance, theirs.value, theirs.tolerance)
+        )
+    return same_word(ours.key, theirs.key, lexicon)
+
+
 def _passed_over(point: str, target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
     """A clause that states the point but names one of its things only as what it chose against
     ("batchnorm uses the batch mean instead of the running mean" for "uses running mean and
@@ -256,12 +265,15 @@ def _passed_over(point: str, target: Clause, answer: list[Clause], lexicon: Lexi
     found = []
     if _REPLACING.search(point):
         return blocked, found
-    own = [t for t in target.terms if t.value is None and not t.negated and not t.contrasted]
+    own = [t for t in target.terms if not t.negated and not t.contrasted and not t.boolean]
     for index, clause in enumerate(answer):
         if clause.hypothetical:
             continue
-        plain = [t for t in own if any(same_word(t.key, c.key, lexicon) and not c.contrasted for c in clause.terms)]
-        against = [t for t in own if t not in plain and any(same_word(t.key, c.key, lexicon) and c.passed_over for c in clause.terms)]
+        plain = [t for t in own if any(_same_term(t, c, lexicon) and not c.contrasted for c in clause.terms)]
+        against = [t for t in own if t not in plain and any(_same_term(t, c, lexicon) and c.passed_over for c in clause.terms)]
+        # "18 instead of 25 weights per pair": a number passed over shares its noun; only the numbers are exchanged.
+        if any(c.passed_over and c.value is not None for c in clause.terms):
+            against = [t for t in against if t.value is not None]
         if not against or not plain or len(plain) < POINT_MATCHED * (len(own) - len(against)):
             continue
         # What it chose instead: the words right before the substitution ("the current batch mean/var").

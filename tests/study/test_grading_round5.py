@@ -93,3 +93,14 @@ def test_without_x_you_cannot_y_states_that_x_is_needed(items):
     # A consequence that is possible after all keeps the condition's negation: pinned memory is denied.
     denied = grade(item, "it works without pinned memory, you still get an async copy")
     assert point(denied, "needs pinned memory").status.value == "contradicted"
+
+
+def test_numbers_exchanged_around_instead_of_swap_their_roles(items):
+    item = items["resnet-21-resnet-block-use-two-3"]
+    fewer = grade(item, "it has a single non-linearity instead of two")
+    assert point(fewer, "two non-linearities").status.value == "contradicted"
+    more = grade(item, "there are two non-linearities instead of only one")
+    assert point(more, "two non-linearities").status.value == "matched"
+    # A passed-over number shares its noun: "25 weights" is not a denial of weights.
+    kept = grade(item, "two stacked 3x3 convs use 18 instead of 25 weights per channel pair")
+    assert point(kept, "18 weights").status.value == "matched"
