@@ -186,6 +186,26 @@ def _another_points_number(alignment: Alignment, clause: Clause, others: list[Cl
     return False
 
 
+def _another_points_words(target: Clause, alignment: Alignment, clause: Clause, others: list[Clause], lexicon: Lexicon) -> bool:
+    """An opposite that reverses the point only because the clause states another key point, whose
+    own word it is, and says nothing of this point's own: "the 23.6M resnet50 weights are frozen"
+    states "23.6M ResNet50 parameters frozen", it does not deny "527,114 trainable parameters"
+    ("raw pixels are float32 0-1" still swaps "raw pixels are uint8 0-255": raw pixels are this point's)."""
+    said = [theirs for _, theirs, how in alignment.swaps if how in ("antonym", "roles")]
+    if not said or alignment.negation_flip:
+        return False
+    for other in others:
+        if not all(any(same_word(t.key, o.key, lexicon) for o in other.terms) for t in said):
+            continue
+        own = [t for t in target.terms if t.value is None and not any(same_word(t.key, o.key, lexicon) for o in other.terms)]
+        if any(same_word(t.key, c.key, lexicon) for t in own for c in clause.terms):
+            continue
+        reading = align(other, clause, lexicon)
+        if not reading.reversed and reading.coverage >= POINT_MATCHED:
+            return True
+    return False
+
+
 def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon, others: list[Clause] = ()) -> tuple[set[int], list[Reversal]]:
     """The clauses that reverse the point (blocked from crediting it), and how."""
     blocked: set[int] = set()
@@ -193,6 +213,8 @@ def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon, othe
     for index, clause in enumerate(answer):
         alignment = align(target, clause, lexicon)
         if not alignment.contradicts or _another_points_number(alignment, clause, others, lexicon):
+            continue
+        if _another_points_words(target, alignment, clause, others, lexicon):
             continue
         if not _cleared_by_sibling(target, clause, alignment, answer, lexicon):
             blocked.add(index)

@@ -104,3 +104,13 @@ def test_numbers_exchanged_around_instead_of_swap_their_roles(items):
     # A passed-over number shares its noun: "25 weights" is not a denial of weights.
     kept = grade(item, "two stacked 3x3 convs use 18 instead of 25 weights per channel pair")
     assert point(kept, "18 weights").status.value == "matched"
+
+
+def test_a_clause_stating_another_point_does_not_reverse_this_one_through_that_points_word(items):
+    # "frozen" is the other point's own word; the clause says nothing of the trainable head.
+    item = items["keras-s5-q5-many-parameters-trainable-frozen-base"]
+    said = grade(item, "the count is 527,114, all in the new head, and the 23.6M resnet50 weights are frozen")
+    assert point(said, "527,114 trainable").status.value != "contradicted"
+    # Said of this point's own subject, the other point's word still reverses it.
+    swapped = grade(item, "the 527,114 parameters are frozen")
+    assert point(swapped, "527,114 trainable").status.value == "contradicted"
