@@ -114,3 +114,10 @@ def test_a_clause_stating_another_point_does_not_reverse_this_one_through_that_p
     # Said of this point's own subject, the other point's word still reverses it.
     swapped = grade(item, "the 527,114 parameters are frozen")
     assert point(swapped, "527,114 trainable").status.value == "contradicted"
+
+
+def test_keeps_it_from_is_a_prevention(items):
+    # "keeps it from diverging" = "without divergence", as "prevents it diverging" is.
+    item = items["resnet-14-benefits-fit-one-cycle"]
+    said = grade(item, "you can use much higher maximum learning rates since the schedule keeps it from diverging")
+    assert point(said, "much higher maximum").status.value == "matched"
