@@ -14,7 +14,7 @@ from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
-from study.grading.order import crossed_key, reordered_tuple, reversed_order, swapped_operands
+from study.grading.order import crossed_key, rebound_values, reordered_tuple, reversed_order, swapped_operands
 from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model
@@ -256,6 +256,7 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
             or swapped_operands(point, clause.text, lexicon)
             or reordered_tuple(point, clause.text)
             or crossed_key(point, clause.text, whole)
+            or rebound_values(point, clause.text, lexicon)
         )
         if swapped is not None:
             blocked.add(index)

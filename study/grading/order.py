@@ -161,3 +161,22 @@ def crossed_key(point: str, clause: str, answer: str = "") -> tuple[str, str] | 
         if other is not None:
             return f"{receiver}.{call['method']}", f"{call['receiver']}.{call['method']}({call['key']!r})"
     return None
+
+
+# "C=3 for RGB and C=1 for grayscale", "lr 0.01 for the backbone and 0.1 for the head": each number is
+# the value for the thing after "for".
+_FOR = re.compile(r"(?P<value>\d+(?:\.\d+)?)\s+for\s+(?:the\s+|a\s+|an\s+)?(?P<name>[A-Za-z_][\w-]*)", re.IGNORECASE)
+
+
+def rebound_values(point: str, clause: str, lexicon: Lexicon) -> tuple[str, str] | None:
+    """Two values the point gives two things with "for", given the other way round: (the point's
+    "value for thing", the clause's)."""
+    ours = [(_side(m["name"], lexicon), float(m["value"]), m[0]) for m in _FOR.finditer(point)]
+    if len({value for _, value, _ in ours}) < 2:
+        return None
+    for match in _FOR.finditer(clause):
+        side, value = _side(match["name"], lexicon), float(match["value"])
+        own = next((o for o in ours if o[0] & side), None)
+        if own is not None and value != own[1] and any(v == value and not (s & side) for s, v, _ in ours):
+            return own[2], match[0]
+    return None

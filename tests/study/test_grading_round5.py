@@ -121,3 +121,12 @@ def test_keeps_it_from_is_a_prevention(items):
     item = items["resnet-14-benefits-fit-one-cycle"]
     said = grade(item, "you can use much higher maximum learning rates since the schedule keeps it from diverging")
     assert point(said, "much higher maximum").status.value == "matched"
+
+
+def test_values_given_for_two_things_the_other_way_round_are_swapped(items):
+    # "N for X": each number is the value for the thing after "for".
+    item = items["resnet-53-pytorch-handle-rgb-vs-grayscale"]
+    swapped = grade(item, "the channel count C is 3 for grayscale and 1 for RGB")
+    assert point(swapped, "C=3 for RGB").status.value == "contradicted"
+    kept = grade(item, "the channel count C is 1 for grayscale and 3 for RGB")
+    assert point(kept, "C=3 for RGB").status.value != "contradicted"
