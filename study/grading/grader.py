@@ -14,7 +14,7 @@ from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
-from study.grading.order import crossed_key, rebound_values, reordered_tuple, reversed_order, swapped_operands
+from study.grading.order import changed_argument, crossed_key, rebound_values, reordered_tuple, reversed_order, swapped_operands
 from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model
@@ -243,7 +243,8 @@ def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexi
 def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
     """Clauses that put the point's two ordered things the other way round (order.py): a fraction
     turned over, "B then A", "A after B" read against "A then B", an operand given another
-    operation, a tuple reordered, a call handed another receiver's entry. A clause that negates or
+    operation, a tuple reordered, a call handed another receiver's entry, values given "for" two
+    things the other way round; and the point's call with another number (a value). A clause that negates or
     supposes the order says nothing against it ("don't step before backward")."""
     blocked: set[int] = set()
     found = []
@@ -258,9 +259,12 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
             or crossed_key(point, clause.text, whole)
             or rebound_values(point, clause.text, lexicon)
         )
+        why = "roles"
+        if swapped is None and (swapped := changed_argument(point, clause.text)) is not None:
+            why = "value"  # the point's call with another number in it
         if swapped is not None:
             blocked.add(index)
-            found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, "roles", swapped))
+            found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, why, swapped))
     return blocked, found
 
 

@@ -180,3 +180,33 @@ def rebound_values(point: str, clause: str, lexicon: Lexicon) -> tuple[str, str]
         if own is not None and value != own[1] and any(v == value and not (s & side) for s, v, _ in ours):
             return own[2], match[0]
     return None
+
+
+_CALLED = re.compile(rf"\b(?P<callee>[A-Za-z_]\w*)\(\s*(?P<arguments>{_ENTRY}(?:\s*,\s*{_ENTRY})+)\s*(?:\)|$)")
+
+
+def _calls(text: str) -> list[tuple[str, tuple[float | str, ...], str]]:
+    return [(m["callee"].lower(), tuple(_entry(v) for v in re.split(r"\s*,\s*", m["arguments"])), m[0]) for m in _CALLED.finditer(text)]
+
+
+def _same_call(ours: tuple[float | str, ...], theirs: tuple[float | str, ...]) -> bool:
+    """The same arguments by name: a number may stand for a named one ("Linear(512, 1)" for "Linear(in, 1)")."""
+    return len(ours) == len(theirs) and all(
+        isinstance(a, float) or isinstance(b, float) or a == b for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def changed_argument(point: str, clause: str) -> tuple[str, str] | None:
+    """The point's call with another number where the point writes one ("Dense(10, ReLU)" for
+    "Dense(256, ReLU)", "Linear(in, 10)" for "Linear(in, 1)"), unless the clause also writes the
+    point's own ("replace Linear(512, 10) with Linear(512, 1)")."""
+    theirs = _calls(clause)
+    for callee, ours, written in _calls(point):
+        same = [(args, typed) for name, args, typed in theirs if name == callee and _same_call(ours, args)]
+        numbers = [i for i, a in enumerate(ours) if isinstance(a, float)]
+        if not numbers or any(all(args[i] == ours[i] for i in numbers) for args, _ in same):
+            continue
+        other = next((typed for args, typed in same if any(isinstance(args[i], float) and args[i] != ours[i] for i in numbers)), None)
+        if other is not None:
+            return written, other
+    return None

@@ -130,3 +130,15 @@ def test_values_given_for_two_things_the_other_way_round_are_swapped(items):
     assert point(swapped, "C=3 for RGB").status.value == "contradicted"
     kept = grade(item, "the channel count C is 1 for grayscale and 3 for RGB")
     assert point(kept, "C=3 for RGB").status.value != "contradicted"
+
+
+def test_the_points_call_with_another_number_is_a_wrong_value(items):
+    item = items["keras-s5-q4-custom-head-architecture"]
+    wrong = grade(item, "the hidden layer is Dense(256, softmax) and the output is Dense(10, relu)")
+    assert point(wrong, "Dense(256, ReLU)").status.value == "contradicted"
+    assert point(wrong, "Dense(256, ReLU)").why == "value"
+    # The other layer's call is no wrong value for this one, and writing the point's own call clears it.
+    right = grade(item, "Dense(256, ReLU) then Dropout(0.3) then Dense(10, softmax)")
+    assert point(right, "Dense(256, ReLU)").status.value == "matched"
+    regression = grade(items["resnet-49-can-use-resnet-regression"], "yes: swap the final Linear(512, 10) for Linear(512, 1) and use MSE")
+    assert point(regression, "replace the final layer").status.value != "contradicted"
