@@ -20,7 +20,7 @@ def _describe(demo: Demo) -> dict[str, object]:
     ]
     return {
         "id": demo.id, "title": demo.title, "claim": demo.claim, "family": demo.family,
-        "params": params, "mistake": demo.mistake, "needs_cuda": demo.needs_cuda,
+        "params": params, "mistake": demo.mistake, "needs_cuda": demo.needs_cuda, "needs_dataset": demo.needs_dataset,
     }  # fmt: skip
 
 

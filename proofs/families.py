@@ -13,6 +13,7 @@ DEMO_FAMILIES: dict[str, str] = {
     "schedules": "LR schedules",
     "augmentation": "Augmentation",
     "data": "Data",
+    "cifar10": "The CIFAR-10 files",
     "precision": "Precision",
     "evaluation": "Evaluation and Grad-CAM",
     "reproducibility": "Reproducibility",

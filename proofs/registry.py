@@ -88,6 +88,7 @@ class Demo:
     function: Callable[..., DemoResult]
     mistake: str  # the mistake the checks guard against; run(..., broken=True) makes it
     needs_cuda: bool = False
+    needs_dataset: bool = False  # reads a sample of the real CIFAR-10 training PNGs (proofs/dataset.py)
     # torch intra-op threads while it runs: 1 for loops over tiny models, which gain nothing from a
     # thread pool and, on a busy machine, wait at every op for a descheduled thread (13 s of CPU
     # against 0.6 s for residual-degradation at load 10 on 2 cores). None leaves torch's setting.
@@ -124,7 +125,7 @@ class DemoRun:
     passed: bool
     seconds: float
     result: DemoResult
-    skipped: str | None = None  # why a GPU-only demo did not run
+    skipped: str | None = None  # why a GPU-only or dataset demo did not run
     broken: bool = False  # run with the demo's mistake in place
     error: str | None = None  # a broken run that raised instead of failing a check
 
@@ -189,6 +190,7 @@ def demo(
     *params: Param,
     mistake: str,
     needs_cuda: bool = False,
+    needs_dataset: bool = False,
     threads: int | None = None,
     imports: tuple[str, ...] = (),
 ) -> Callable:
@@ -204,7 +206,9 @@ def demo(
         if "broken" not in inspect.signature(function).parameters:
             raise ValueError(f"demo '{id}': {function.__name__} must take broken: bool = False")
         family = function.__module__.rsplit(".", 1)[-1]
-        _REGISTRY[id] = Demo(id, title, claim, family, params, function, mistake, needs_cuda, threads, tuple(imports))
+        _REGISTRY[id] = Demo(
+            id, title, claim, family, params, function, mistake, needs_cuda, needs_dataset, threads=threads, imports=tuple(imports)
+        )
         return function
 
     return register
@@ -225,11 +229,10 @@ def run(demo_def: Demo, overrides: dict[str, Any] | None = None, broken: bool = 
         if name not in by_name:
             raise ValueError(f"demo '{demo_def.id}' has no parameter '{name}' (has: {', '.join(by_name) or 'none'})")
         values[name] = by_name[name].coerce(raw)
-    if demo_def.needs_cuda and not torch.cuda.is_available():
-        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped="needs a CUDA GPU; none is available here", broken=broken)
-    missing = import_libraries(demo_def.imports)  # before the timer: library import is not demo time
-    if missing:
-        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped=missing, broken=broken)
+    # before the timer: library import is not demo time
+    skipped = _missing_requirement(demo_def) or import_libraries(demo_def.imports)
+    if skipped:
+        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped=skipped, broken=broken)
     torch.manual_seed(0)
     with _threads(demo_def.threads):
         started, error = time.perf_counter(), None
@@ -253,6 +256,17 @@ def import_libraries(names: tuple[str, ...]) -> str | None:
             importlib.import_module(name)
         except ImportError as error:
             return f"needs {name}, which is not installed here ({error}); pip install -r requirements.txt"
+    return None
+
+
+def _missing_requirement(demo_def: Demo) -> str | None:
+    """Why the demo cannot run on this machine (no GPU, no CIFAR-10), or None."""
+    if demo_def.needs_cuda and not torch.cuda.is_available():
+        return "needs a CUDA GPU; none is available here"
+    if demo_def.needs_dataset:
+        from proofs.dataset import missing_reason
+
+        return missing_reason()
     return None
 
 

@@ -4,6 +4,7 @@ stratified splits, baselines, steps per epoch, patience-based callbacks and safe
 import contextlib
 import io
 import math
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -615,4 +616,67 @@ def history_saved_as_npz(broken: bool = False) -> DemoResult:
         keys=", ".join(sorted(loaded)),
         lengths=str({key: len(values) for key, values in loaded.items()}),
     )
+    return result
+
+
+@demo(
+    "onnx-export-runs-in-onnxruntime",
+    "Exporting SimpleCNN to ONNX for inference, checked in onnxruntime",
+    "cifar_core's export_onnx (torch.onnx.export with a (1, 3, 32, 32) dummy, input and output names, dynamo=True), "
+    "called on a model left in training mode as main() leaves it, writes a file that onnxruntime runs to SimpleCNN's "
+    "eval-mode logits, at the exporter's current opset (17 or later: the answer's opset 11 needs the legacy "
+    "TorchScript exporter, deprecated); the graph takes exactly the dummy's shape, so a batch of 4 is refused.",
+    mistake="following the answer's opset_version=11, which only the deprecated TorchScript exporter (dynamo=False) still writes",
+    # onnxscript and the torch.export-based exporter take 2.5 s to import, the export itself about 1 s.
+    imports=("onnx", "onnxruntime", "onnxscript", "torch.onnx._internal.exporter._core"),
+)
+def onnx_export_runs_in_onnxruntime(broken: bool = False) -> DemoResult:
+    import warnings
+
+    import onnx
+    import onnxruntime
+
+    from cifar_core.models import SimpleCNN
+    from cifar_core.train import export_onnx
+
+    result = DemoResult()
+    torch.manual_seed(0)
+    model = SimpleCNN()
+    with torch.no_grad():  # a few training-mode passes give BatchNorm running statistics unlike its initial 0 and 1
+        for _ in range(3):
+            model(torch.randn(16, 3, 32, 32) * 2 + 0.5)
+    path = Path(tempfile.mkdtemp()) / "model.onnx"
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if broken:
+            dummy = torch.randn(1, 3, 32, 32)
+            names = {"input_names": ["input"], "output_names": ["output"]}
+            torch.onnx.export(model.eval(), (dummy,), str(path), **names, opset_version=11, dynamo=False)
+        else:
+            export_onnx(model, torch.device("cpu"), path)
+    deprecations = [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning | FutureWarning)]
+    opset = next(entry.version for entry in onnx.load(str(path)).opset_import if entry.domain in ("", "ai.onnx"))
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    image = torch.randn(1, 3, 32, 32)
+    (ours,) = session.run(["output"], {"input": image.numpy()})
+    model.eval()
+    with torch.no_grad():
+        reference = model(image).numpy()
+    gap = float(np.abs(ours - reference).max())
+    result.check(
+        "onnxruntime reproduces SimpleCNN's eval-mode logits from export_onnx's file, at opset 17 or later",
+        gap < 1e-4 and opset >= 17 and not deprecations,
+        largest_logit_gap=gap,
+        logit_range=float(np.ptp(reference)),
+        opset=opset,
+        input_shape=str(session.get_inputs()[0].shape),
+        deprecation_warnings=len(deprecations),
+    )
+    try:
+        session.run(["output"], {"input": torch.randn(4, 3, 32, 32).numpy()})
+        refused = "accepted"
+    except Exception as error:  # noqa: BLE001 - onnxruntime's own error type; its message is shown
+        refused = str(error).splitlines()[0][:120]
+    result.check("the batch is fixed at the dummy's 1: a batch of 4 is refused", refused != "accepted", batch_of_4=refused)
+    shutil.rmtree(path.parent, ignore_errors=True)
     return result

@@ -24,9 +24,17 @@ def test_at_least_forty_cpu_demos_with_claims_and_source():
         assert f"def {demo.function.__name__}" in demo.source
 
 
+def _ran_or_skip(demo_id: str, broken: bool = False):
+    """The demo's run; a dataset demo where the real CIFAR-10 is absent skips with its reason (CI has the data)."""
+    outcome = demo_run(demo_id, broken=broken)
+    if outcome.skipped and get_demo(demo_id).needs_dataset:
+        pytest.skip(f"{demo_id}: {outcome.skipped}")
+    return outcome
+
+
 @pytest.mark.parametrize("demo_id", CPU_DEMOS)
 def test_demo_claim_holds(demo_id):
-    result = demo_run(demo_id)
+    result = _ran_or_skip(demo_id)
     failed = [(c.name, c.measured) for c in result.result.checks if not c.passed]
     assert result.result.checks and not failed, failed
 
@@ -34,7 +42,7 @@ def test_demo_claim_holds(demo_id):
 @pytest.mark.parametrize("demo_id", CPU_DEMOS)
 def test_demo_fails_a_named_check_with_its_mistake(demo_id):
     """A check that still passes with the mistake in place proves nothing; an exception does not count."""
-    outcome = demo_run(demo_id, broken=True)
+    outcome = _ran_or_skip(demo_id, broken=True)
     assert get_demo(demo_id).mistake
     assert outcome.error is None, outcome.error
     assert outcome.caught and outcome.failed_checks, [c.to_dict() for c in outcome.result.checks]
@@ -45,6 +53,17 @@ def test_gpu_demos_say_why_they_skip_without_cuda():
         if demo.needs_cuda and not torch.cuda.is_available():
             outcome = run_demo(demo.id)
             assert outcome.skipped and "CUDA" in outcome.skipped
+
+
+def test_dataset_demos_say_where_they_looked_when_cifar10_is_absent(monkeypatch, tmp_path):
+    dataset_demos = [d for d in all_demos() if d.needs_dataset]
+    assert len(dataset_demos) >= 3
+    monkeypatch.setenv("CIFAR10_DIR", str(tmp_path))
+    for demo in dataset_demos:
+        for broken in (False, True):
+            outcome = run(demo, broken=broken)
+            assert outcome.skipped and str(tmp_path / "train") in outcome.skipped and not outcome.result.checks
+            assert outcome.claim_verdict(demo.check_names[0]) == "skipped"
 
 
 def test_parameters_are_checked_and_coerced():
@@ -78,7 +97,7 @@ def test_every_bank_demo_link_resolves():
 @pytest.mark.parametrize("demo_id", CPU_DEMOS)
 def test_check_names_read_from_the_source_are_the_checks_a_run_reports(demo_id):
     # Lint reads claim checks from the source (no run); a run is the oracle for what it reads.
-    assert get_demo(demo_id).check_names == tuple(dict.fromkeys(c.name for c in demo_run(demo_id).result.checks))
+    assert get_demo(demo_id).check_names == tuple(dict.fromkeys(c.name for c in _ran_or_skip(demo_id).result.checks))
 
 
 def test_a_single_thread_demo_restores_torch_threads():
@@ -93,3 +112,18 @@ def test_a_single_thread_demo_restores_torch_threads():
 
     run(dataclasses.replace(demo, function=spy))
     assert seen == [1] and torch.get_num_threads() == before
+
+
+def test_a_demo_s_declared_imports_are_imported_before_it_runs(monkeypatch):
+    import sys
+
+    monkeypatch.delitem(sys.modules, "wave", raising=False)  # a small stdlib module nothing here imports
+    demo = get_demo("dropout-train-vs-eval")
+    seen = []
+
+    def spy(**kwargs):
+        seen.append("wave" in sys.modules)
+        return demo.function(**kwargs)
+
+    run(dataclasses.replace(demo, function=spy, imports=("wave",)))
+    assert seen == [True]

@@ -1,0 +1,213 @@
+"""The CIFAR-10 files themselves: their pixel format, their per-channel statistics, and which flips
+leave them alike. Each demo reads a seeded sample of 200 real training PNGs a class
+(proofs/dataset.py) and is skipped, saying where it looked, when the dataset is not there."""
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from proofs.dataset import Sample, training_sample
+from proofs.registry import DemoResult, demo
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def _png_header(path: Path) -> tuple[int, int]:
+    """(bit depth, colour type) from the file's IHDR chunk: bytes 24 and 25 of every PNG (colour type 2 is RGB)."""
+    with open(path, "rb") as handle:
+        header = handle.read(26)
+    if header[:8] != b"\x89PNG\r\n\x1a\n" or header[12:16] != b"IHDR":
+        raise ValueError(f"{path}: not a PNG file")
+    return header[24], header[25]
+
+
+@demo(
+    "cifar10-raw-pixel-range",
+    "Raw CIFAR-10 pixels are uint8 0-255; ToTensor gives float32 in [0, 1]",
+    "Measured on 2,000 real CIFAR-10 training PNGs: each file stores 8 bits per RGB channel (its PNG header), the "
+    "decoded pixels are uint8 spanning 0 to 255, and torchvision's ToTensor (the first step of get_data_loaders' "
+    "transforms) turns them into float32 in [0, 1], each value exactly the raw one divided by 255.",
+    mistake="converting with .float() alone, as if the raw pixels were already in [0, 1]: the 0-255 scale stays",
+    needs_dataset=True,
+)
+def cifar10_raw_pixel_range(broken: bool = False) -> DemoResult:
+    from PIL import Image
+    from torchvision import transforms
+
+    result = DemoResult()
+    sample = training_sample()
+    headers = {_png_header(path) for path in sample.files}
+    raw = sample.images
+    if broken:
+        tensors = torch.stack([torch.from_numpy(np.array(image)).permute(2, 0, 1).float() for image in raw])
+    else:
+        tensors = torch.stack([transforms.ToTensor()(Image.fromarray(image)) for image in raw])
+    expected = torch.from_numpy(raw.astype(np.float64) / 255).permute(0, 3, 1, 2)  # the second route: raw / 255
+    gap = (tensors.double() - expected).abs().max().item()
+    result.check(
+        "raw files: 8-bit RGB PNGs decoding to uint8 0-255; after ToTensor: float32 in [0, 1], raw / 255 exactly",
+        headers == {(8, 2)}
+        and raw.dtype == np.uint8
+        and int(raw.min()) == 0
+        and int(raw.max()) == 255
+        and tensors.dtype == torch.float32
+        and tensors.min().item() >= 0
+        and tensors.max().item() <= 1
+        and gap < 1e-6,
+        png_bit_depth_and_colour_type=str(sorted(headers)),
+        raw_dtype=str(raw.dtype),
+        raw_min=int(raw.min()),
+        raw_max=int(raw.max()),
+        tensor_dtype=str(tensors.dtype),
+        tensor_max=tensors.max(),
+        largest_gap_to_raw_over_255=gap,
+        images=len(raw),
+    )
+    return result
+
+
+def _stratified_standard_errors(sample: Sample) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-channel mean and std over every sampled pixel, with their standard errors as estimates of the
+    whole training set's: pixels of one photo are correlated, so the unit of sampling is the image, and the
+    sample is stratified (equal images a class, as in the set), so the variance is the within-class one:
+    SE^2 = sum_k (1/K)^2 s_k^2 / n_k. The std's SE linearises std = sqrt(E[x^2] - mean^2) (the delta method)."""
+    pixels = sample.images.astype(np.float64) / 255
+    image_mean, image_square = pixels.mean(axis=(1, 2)), (pixels**2).mean(axis=(1, 2))  # (N, 3) each
+    mean = image_mean.mean(axis=0)
+    std = np.sqrt(image_square.mean(axis=0) - mean**2)
+    linearised = (image_square - 2 * mean * image_mean) / (2 * std)  # the std's first-order change per image
+
+    def standard_error(values: np.ndarray) -> np.ndarray:
+        strata = [values[sample.labels == k] for k in range(len(sample.classes))]
+        return np.sqrt(sum(part.var(axis=0, ddof=1) / len(part) for part in strata)) / len(strata)
+
+    return mean, std, standard_error(image_mean), standard_error(linearised)
+
+
+def _real_cifar10_loaders():
+    """get_data_loaders on a two-images-a-class copy of the real tree: what the project does on real CIFAR-10
+    (load_splits recognises the ten class folders) without decoding all 50,000 images."""
+    from cifar_core.config import DataOptions
+    from cifar_core.train import get_data_loaders
+
+    sample = training_sample()
+    with tempfile.TemporaryDirectory() as tree:
+        for path in sample.files[:: len(sample.files) // 20]:  # two files a class
+            (Path(tree) / "train" / path.parent.name).mkdir(parents=True, exist_ok=True)
+            (Path(tree) / "train" / path.parent.name / path.name).symlink_to(path)
+        return get_data_loaders(500, None, 0, options=DataOptions(data_dir=tree, val_split=0.5, use_cache=False))
+
+
+@demo(
+    "cifar10-normalisation-figures",
+    "CIFAR-10's normalisation figures are its training images' own statistics",
+    "Measured on 2,000 real CIFAR-10 training PNGs (200 a class): the per-channel mean and std over [0, 1] agree with "
+    "the figures get_data_loaders normalises real CIFAR-10 with (cifar_core's CIFAR10_MEAN, CIFAR10_STD: 0.4914, "
+    "0.4822, 0.4465 and 0.2470, 0.2435, 0.2616) within four standard errors of the sample, and the loader's "
+    "transform then puts those pixels at mean 0, std 1 in every channel.",
+    mistake="copying ImageNet's statistics (0.485, 0.456, 0.406; 0.229, 0.224, 0.225) as CIFAR-10's",
+    needs_dataset=True,
+)
+def cifar10_normalisation_figures(broken: bool = False) -> DemoResult:
+    from torchvision import transforms
+
+    from cifar_core.train import ArrayImageDataset
+
+    result = DemoResult()
+    sample = training_sample()
+    measured_mean, measured_std, mean_se, std_se = _stratified_standard_errors(sample)
+    loaders = _real_cifar10_loaders()
+    figures_mean, figures_std, transform = np.array(loaders.mean), np.array(loaders.std), loaders.val.dataset.transform
+    if broken:
+        figures_mean, figures_std = np.array(IMAGENET_MEAN), np.array(IMAGENET_STD)
+        transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    # Four standard errors, plus half the last quoted digit (the figures are rounded to 4 decimals).
+    mean_tolerance, std_tolerance = 4 * mean_se + 5e-5, 4 * std_se + 5e-5
+    through_loader = ArrayImageDataset(sample.images, sample.labels, transform)  # the loader's dataset class, sample's pixels
+    normalised = next(iter(torch.utils.data.DataLoader(through_loader, batch_size=len(sample.labels))))[0].double()
+    centre, spread = normalised.mean(dim=(0, 2, 3)).numpy(), normalised.std(dim=(0, 2, 3)).numpy()
+    result.check(
+        "the loader's figures are the real images' per-channel mean and std (within 4 standard errors); its transform centres them",
+        bool(np.all(np.abs(measured_mean - figures_mean) < mean_tolerance) and np.all(np.abs(measured_std - figures_std) < std_tolerance))
+        and bool(np.all(np.abs(centre) < mean_tolerance / figures_std) and np.all(np.abs(spread - 1) < std_tolerance / figures_std)),
+        loader_uses=loaders.description.split(" from ")[0],
+        figures_mean=str(figures_mean.round(4).tolist()),
+        sample_mean=str(measured_mean.round(4).tolist()),
+        mean_tolerance=str(mean_tolerance.round(4).tolist()),
+        figures_std=str(figures_std.round(4).tolist()),
+        sample_std=str(measured_std.round(4).tolist()),
+        std_tolerance=str(std_tolerance.round(4).tolist()),
+        normalised_channel_means=str(centre.round(3).tolist()),
+        normalised_channel_stds=str(spread.round(3).tolist()),
+    )
+    result.text.append(
+        "The standard errors treat the photo as the unit of sampling (its pixels are correlated) and use the "
+        "within-class spread, since the sample takes 200 photos from each class as the set has 5,000 of each. "
+        "tests/cifar_core/test_data.py recomputes the figures from all 50,000 images where they are present."
+    )
+    return result
+
+
+def _half_differences(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per photo, brightness of the top half minus the bottom half, and of the left half minus the right."""
+    brightness = images.mean(dim=1)  # (N, 32, 32)
+    top_bottom = brightness[:, :16].mean(dim=(1, 2)) - brightness[:, 16:].mean(dim=(1, 2))
+    left_right = brightness[:, :, :16].mean(dim=(1, 2)) - brightness[:, :, 16:].mean(dim=(1, 2))
+    return top_bottom, left_right
+
+
+def _shift_in_units_of_noise(before: torch.Tensor, after: torch.Tensor) -> float:
+    """How far the mean of a per-photo statistic moved, in standard errors of the difference (taken as if the
+    two sets were independent, which overstates the noise for the same photos flipped or not: conservative)."""
+    noise = (before.var() / len(before) + after.var() / len(after)).sqrt()
+    return ((after.mean() - before.mean()) / noise).item()
+
+
+@demo(
+    "cifar10-flip-direction",
+    "CIFAR-10 photos are upright: a horizontal flip keeps them alike, a vertical flip does not",
+    "Measured on 2,000 real CIFAR-10 training photos: the photos are brighter at the top than at the bottom (sky "
+    "above, ground below) but balanced left to right, so the RandomHorizontalFlip in get_data_loaders' training "
+    "transforms leaves both balances within noise of the data's, while torchvision's RandomVerticalFlip moves the "
+    "top-bottom one many standard errors away: vertically flipped photos are unlike the set. Checked through "
+    "torchvision's flips, the analogue of the notebook's Keras RandomFlip('horizontal').",
+    mistake="augmenting with a vertical flip (RandomVerticalFlip in place of the horizontal one)",
+    needs_dataset=True,
+)
+def cifar10_flip_direction(broken: bool = False) -> DemoResult:
+    from torchvision import transforms
+
+    result = DemoResult()
+    photos = torch.from_numpy(np.array(training_sample().images)).permute(0, 3, 1, 2).float() / 255
+    # Every flip the project's training transform applies (RandomHorizontalFlip as written), so a loader that
+    # flipped top-bottom as well would be measured too.
+    training_transform = _real_cifar10_loaders().train.dataset.transform
+    flips = [t for t in training_transform.transforms if isinstance(t, transforms.RandomHorizontalFlip | transforms.RandomVerticalFlip)]
+    vertical = transforms.RandomVerticalFlip(p=0.5)
+    augment = transforms.Compose([vertical] if broken else flips)
+    top_bottom, left_right = _half_differences(photos)
+    augmented_top_bottom, augmented_left_right = _half_differences(torch.stack([augment(photo) for photo in photos]))
+    vertical_top_bottom, _ = _half_differences(torch.stack([vertical(photo) for photo in photos]))
+    kept = max(
+        abs(_shift_in_units_of_noise(top_bottom, augmented_top_bottom)), abs(_shift_in_units_of_noise(left_right, augmented_left_right))
+    )
+    vertical_shift = _shift_in_units_of_noise(top_bottom, vertical_top_bottom)
+    result.check(
+        "the augmentation's flip leaves the photos' top-bottom and left-right balance within 4 standard errors; "
+        "a vertical flip moves the top-bottom balance by more than 4",
+        bool(augment.transforms) and kept < 4 and abs(vertical_shift) > 4,
+        augmentation=", ".join(f"{type(t).__name__}(p={t.p})" for t in augment.transforms) or "no flip",
+        largest_shift_in_standard_errors=round(kept, 2),
+        vertical_flip_shift_in_standard_errors=round(vertical_shift, 2),
+        top_minus_bottom_brightness=top_bottom.mean(),
+        left_minus_right_brightness=left_right.mean(),
+        share_brighter_on_top=(top_bottom > 0).float().mean(),
+        share_brighter_on_left=(left_right > 0).float().mean(),
+    )
+    result.text.append(
+        "If the set held upside-down photos as often as upright ones, a vertical flip would leave every statistic as it "
+        "is, and the share of photos brighter on top would be 0.5 (within 0.011 for 2,000 photos); it is not."
+    )
+    return result
