@@ -625,10 +625,10 @@ def _relative_spread(features: np.ndarray) -> float:
     "keras-unit-range-constant-features",
     "preprocess_input on [0, 1] pixels gives every image nearly the same features, and the head stays at chance",
     "Checked with Keras 3 itself (PyTorch backend) on ResNet50(weights=None), frozen, at the notebook's 32 pixels, and "
-    "its head (Dropout 0.3, Dense 256, Dropout 0.3, Dense 10) fit by Adam(1e-3) for 10 epochs on 100 generated images: "
-    "fed 0-255 pixels through preprocess_input, the images' features differ (about 25% from their mean) and the head "
-    "fits 40-66% of its training images; fed pixels already divided by 255, every image's features lie within 0.2% of "
-    "the mean and the head gives one class to all 100, 10%, its own training images included. The base's weights are "
+    "its head (Dropout 0.3, Dense 256, Dropout 0.3, Dense 10) fit by Adam(1e-3) for 10 epochs on 60 generated images: "
+    "fed 0-255 pixels through preprocess_input, the images' features differ (about 26% from their mean) and the head "
+    "fits 73% of its training images; fed pixels already divided by 255, every image's features lie within 0.2% of "
+    "the mean and the head gives one class to all 60, 10%, its own training images included. The base's weights are "
     "random: what ImageNet's weights give at 32 pixels (the answer's cause) is not measured.",
     mistake="dividing by 255 first and then calling preprocess_input (the notebook's order)",
     imports=KERAS,
@@ -639,7 +639,7 @@ def keras_unit_range_constant_features(broken: bool = False) -> DemoResult:
     from cifar_core.data import make_synthetic
 
     result = DemoResult()
-    data = make_synthetic(100, seed=0)  # (100, 32, 32, 3) uint8 RGB, 10 a class
+    data = make_synthetic(60, seed=0)  # (60, 32, 32, 3) uint8 RGB, 6 a class
     pixels = data.images.astype(np.float32)
     keras.utils.set_random_seed(0)
     features = _frozen_features(_resnet50_base(), pixels / 255 if broken else pixels)
