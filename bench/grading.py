@@ -1,6 +1,7 @@
 """Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set
 (blind set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its
-two halves apart, see `halves`) and any other labelled files given with `--blind PATH`: the share
+two halves apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the dev-D set (blind set D, read
+from the fifth) and any other labelled files given with `--blind PATH` (a new blind set, reported apart): the share
 of each kind rated as its label expects, the ratings it got, the answers that missed, and the
 latency of one grade (p50/p95), each set apart."""
 
@@ -27,9 +28,11 @@ DEV_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_blind_a.yaml"
 # Blind set B, by the same author; blind until issue 28's third round, which developed on its first
 # half (alternate items by sorted id) and read the second only after its last rule change: dev-B.
 DEV_B_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_b.yaml"
-# Blind set C, by another helper who read only the bank; committed after round 3 and never tuned on:
-# the figure to trust (see its header).
-BLIND_C_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_c.yaml"
+# Blind set C, by another helper who read only the bank; blind until issue 28's fourth round, which
+# read its failures while writing rules: dev-C since (see its header and docs/grading.md).
+DEV_C_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_c.yaml"
+# Blind set D, measured blind before and after the fourth round; the fifth round read its failures (see its header).
+DEV_D_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_d.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -218,7 +221,14 @@ def report(result: BenchResult, evaluation: Evaluation) -> None:
 def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
     result = BenchResult("grading")
     items = load_bank().by_id()
-    sets = [("tuned", GRADING_SET), ("held-out", HELD_OUT_SET), ("dev-A", DEV_SET), ("dev-B", DEV_B_SET), ("blind-C", BLIND_C_SET)]
+    sets = [
+        ("tuned", GRADING_SET),
+        ("held-out", HELD_OUT_SET),
+        ("dev-A", DEV_SET),
+        ("dev-B", DEV_B_SET),
+        ("dev-C", DEV_C_SET),
+        ("dev-D", DEV_D_SET),
+    ]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []
     for name, path in sets:

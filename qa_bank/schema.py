@@ -27,7 +27,7 @@ UNPROVED_REASONS = {
     "demo pending": "code can check it; the demo is not written yet",
 }
 UNPROVED_KEYS = ("reason", "note")
-CLAIM_KEYS = ("point", "subject", "relation", "object", "contrary", "wordings", "tolerance")
+CLAIM_KEYS = ("point", "subject", "relation", "object", "value", "contrary", "wordings", "tolerance")
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,16 @@ class Claim:
     object: str = ""  # "the target"
     contrary: tuple[str, ...] = ()  # stating one of these contradicts the point ("start large and lower it")
     wordings: tuple[str, ...] = ()  # other ways to state it ("grab the whole card")
-    tolerance: float | None = None  # absolute tolerance on the point's numbers ("2.30" for ln 10 = 2.303)
+    tolerance: float | None = None  # absolute tolerance on the point's numbers ("2.30" for ln 10 = 2.303), and on value
+    # The value the subject takes where the point does not write it ("weight_decay argument of the
+    # optimizer": 1e-4): a number or True/False bound to the subject with another value reverses the point.
+    value: float | bool | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Claim:
         lists = {key: tuple(raw.get(key) or ()) for key in ("contrary", "wordings")}
         texts = {key: raw.get(key) or "" for key in ("subject", "relation", "object")}
-        return cls(point=raw["point"], tolerance=raw.get("tolerance"), **texts, **lists)
+        return cls(point=raw["point"], tolerance=raw.get("tolerance"), value=raw.get("value"), **texts, **lists)
 
 
 @dataclass(frozen=True)
@@ -282,11 +285,17 @@ def _claim_problem(position: int, entry: Any) -> str | None:
     for key in ("contrary", "wordings"):
         if key in entry and (not isinstance(entry[key], list) or any(_is_text(v) for v in entry[key]) or not entry[key]):
             return f"entry {position}: {key} must be a list of non-empty texts"
+    value = entry.get("value")
+    if "value" in entry and (not isinstance(value, int | float) or not entry.get("subject")):
+        return f"entry {position}: value must be a number or true/false, with the subject that takes it"
     tolerance = entry.get("tolerance")
     if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance <= 0):
         return f"entry {position}: tolerance must be a positive number"
-    if not any(key in entry for key in ("relation", "contrary", "wordings", "tolerance")):
-        return f"entry {position}: says nothing the key point does not; give relation, contrary, wordings or tolerance"
+    # A subject with an object gives the point's roles: the item's other claims' subjects must not take them.
+    roles = "subject" in entry and "object" in entry
+    if not roles and not any(key in entry for key in ("relation", "value", "contrary", "wordings", "tolerance")):
+        give = "subject and object, relation, value, contrary, wordings or tolerance"
+        return f"entry {position}: says nothing the key point does not; give {give}"
     return None
 
 

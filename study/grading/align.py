@@ -117,11 +117,18 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
         return [], miscalculated
     conflicting = {t.bound_to for t in point.terms if t.value is not None and not _same_number(t, term)}
     words = {t.key for t in point.terms} - conflicting
-    named_same = [t for t in same if t.bound_to == term.bound_to or t.bound_to in words]
-    if named_same or term.bound_to is None:
-        return named_same or same, []
     # A number named as the alternative ("18 instead of 25 weights") is not a value given for the name.
     named = [t for t in numbers if t.bound_to == term.bound_to and not _same_number(term, t) and not t.contrasted]
+    own = [t for t in same if t.bound_to == term.bound_to]
+    # The point's name carrying another value outweighs the point's number found on another of its
+    # words: "1 conv layer plus 8 linear layers" gives conv 1 where the point has "8 conv layers".
+    # Not in a derivation ("60k images / 10 classes = 6k per class"): there the other value is a step.
+    derived = re.search(r"[=/]", clause.text) is not None
+    if named and not own and term.bound_to is not None and not derived:
+        return [], named
+    named_same = own or [t for t in same if t.bound_to in words]
+    if named_same or term.bound_to is None:
+        return named_same or same, []
     if named:
         return [], named
     return [t for t in same if t.bound_to not in conflicting], []
@@ -153,6 +160,10 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     sides = [t for t in clause.terms if side is not None and t.value == side and not t.boolean and t.contrasted == term.contrasted]
     # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
     exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted] + sides
+    if _SIZE.fullmatch(term.key) and not exact:  # "a 14x14 heatmap" where the point has a "7x7 heatmap"
+        around = _around(point, term)
+        sizes = [t for t in words if _SIZE.fullmatch(t.key) and t.key != term.key and not t.contrasted]
+        return [], [t for t in sizes if any(same_word(a, b, lexicon) for a in around for b in _around(clause, t))]
     # A word inside an identifier names a thing: it can stand for a named counterpart
     # (RandomVerticalFlip for RandomHorizontalFlip) but not for an opposite (StepLR's "step" is no
     # claim about steps against epochs).
@@ -165,6 +176,11 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
         kind = _attributive(point, term)
         opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term) and _attributive(clause, t) == kind]
     return exact, opposed
+
+
+def _around(clause: Clause, term: Term) -> list[str]:
+    """The words right before and after a term: what a size is the size of."""
+    return [t.key for t in clause.terms[max(0, term.index - 1) : term.index + 2] if t.index != term.index and t.value is None]
 
 
 def _nearest(candidates: list[Term], anchor: float | None) -> Term:
@@ -330,7 +346,7 @@ def _governs(term: Term, heads: dict[int, int]) -> bool:
 
 
 def _how(point_term: Term, clause_term: Term, lexicon: Lexicon) -> str:
-    if point_term.value is not None:
+    if point_term.value is not None or _SIZE.fullmatch(point_term.key):
         return "value" if point_term.boolean or clause_term.boolean else "number"
     return "roles" if clause_term.key in lexicon.counterparts.get(point_term.key, ()) else "antonym"
 

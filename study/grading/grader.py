@@ -3,6 +3,7 @@ learner's own words, known misconceptions caught, and a suggested FSRS rating.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from functools import cache
@@ -13,6 +14,7 @@ from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
+from study.grading.order import crossed_key, reordered_tuple, reversed_order, swapped_operands
 from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model
@@ -216,6 +218,117 @@ def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexi
     return blocked, found
 
 
+def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """Clauses that put the point's two ordered things the other way round (order.py): a fraction
+    turned over, "B then A", "A after B" read against "A then B", an operand given another
+    operation, a tuple reordered, a call handed another receiver's entry. A clause that negates or
+    supposes the order says nothing against it ("don't step before backward")."""
+    blocked: set[int] = set()
+    found = []
+    whole = "\n".join(clause.text for clause in answer)
+    for index, clause in enumerate(answer):
+        if clause.hypothetical or any(t.negated for t in clause.terms):
+            continue
+        swapped = (
+            reversed_order(point, clause.text, lexicon)
+            or swapped_operands(point, clause.text, lexicon)
+            or reordered_tuple(point, clause.text)
+            or crossed_key(point, clause.text, whole)
+        )
+        if swapped is not None:
+            blocked.add(index)
+            found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, "roles", swapped))
+    return blocked, found
+
+
+def _positions(clause: Clause, role: Clause, lexicon: Lexicon) -> list[int]:
+    """Where the clause names the role (all of its words; the position of its first)."""
+    hits = [[t.index for t in clause.terms if same_word(r.key, t.key, lexicon)] for r in role.terms]
+    return hits[0] if role.terms and all(hits) else []
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _holder(clause: Clause, predicate: Clause, subject: Clause, others: list[Clause], lexicon: Lexicon) -> Clause | None:
+    """The role a clause says the predicate of: the one named nearest before the middle of the
+    predicate's words (else right after). None where the point's subject is typed in a way the
+    terms do not show ("model checkpoint" for ModelCheckpoint): it cannot be placed, so nothing is swapped."""
+    # Each predicate word where it is last said: "call eval() before inference so ... batchnorm uses
+    # its running statistics in eval" says the predicate after batchnorm, not before dropout.
+    last = {p.key: t.index for t in clause.terms for p in predicate.terms if same_word(p.key, t.key, lexicon)}
+    where = sorted(last.values())
+    named = [(i, role) for role in [subject, *others] for i in _positions(clause, role, lexicon)]
+    # A role inside a longer one (DataParallel in DistributedDataParallel) is the longer one.
+    keys = {id(role): {t.key for t in role.terms} for _, role in named}
+    named = [(i, r) for i, r in named if not any(keys[id(r)] < keys[id(o)] for _, o in named)]
+    if not where or not named:
+        return None
+    if not any(role is subject for _, role in named) and _squashed(subject.text) in _squashed(clause.text):
+        return None
+    middle = where[(len(where) - 1) // 2]
+    before = [(i, role) for i, role in named if i < middle]
+    if not before:
+        return min(named, key=lambda hit: hit[0])[1]
+    at, holder = max(before, key=lambda hit: hit[0])
+    # Subjects joined by "and" share the predicate ("dropout and batchnorm behave differently").
+    own = [i for i, role in before if role is subject]
+    return subject if own and at - max(own) <= len(key_point_clause(holder.text, lexicon).terms) else holder
+
+
+def _substituted(
+    claim: Claim, target: Clause, answer: list[Clause], roles: tuple[str, ...], lexicon: Lexicon
+) -> tuple[set[int], list[Reversal]]:
+    """A bank claim's roles: what the point says of its subject (the claim's relation and object),
+    said of another subject the item's claims name, swaps the two: "conv adds the non-linearity"
+    where ReLU does, "the crop gives left-right invariance and the flip simulates translations".
+    The predicate is said of the role named nearest before it (else right after it)."""
+    subject = key_point_clause(claim.subject, lexicon)
+    said = f"{claim.relation} {claim.object}".strip()
+    predicate = key_point_clause(said, lexicon) if said else target
+    others = [key_point_clause(role, lexicon) for role in roles]
+    # Role names are never the predicate ("F1 balances precision and recall" says "balances ... recall" of F1).
+    names = [r for role in [subject, *others] for r in role.terms]
+    predicate = replace(predicate, terms=tuple(t for t in predicate.terms if not any(same_word(t.key, n.key, lexicon) for n in names)))
+    blocked: set[int] = set()
+    found = []
+    if not subject.terms or not predicate.terms:
+        return blocked, found
+    for index, clause in enumerate(answer):
+        reading = align(predicate, clause, lexicon)
+        if clause.hypothetical or reading.reversed or reading.coverage < POINT_MATCHED:
+            continue
+        holder = _holder(clause, predicate, subject, others, lexicon)
+        if holder is not None and holder is not subject:
+            blocked.add(index)
+            found.append(Reversal(reading.coverage, clause.text, "roles", (claim.subject, holder.text)))
+    return blocked, found
+
+
+def _wrong_values(claim: Claim, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """A bank claim's value: a number or True/False bound to the claim's subject with another value
+    (beyond the claim's tolerance) reverses the point: "weight_decay=1e4" where the value is 1e-4."""
+    subject = key_point_clause(claim.subject, lexicon).terms
+    name = subject[-1].key if subject else None
+    boolean = isinstance(claim.value, bool)
+    blocked: set[int] = set()
+    found = []
+    for index, clause in enumerate(answer):
+        if clause.hypothetical or name is None:
+            continue
+        for term in clause.terms:
+            if term.value is None or term.boolean != boolean or term.contrasted or not term.bound_to:
+                continue
+            if same_word(term.bound_to, name, lexicon) and not same_value(
+                term.value, term.tolerance, float(claim.value), claim.tolerance or 0.0
+            ):
+                blocked.add(index)
+                found.append(Reversal(1.0, clause.text, "value", (f"{claim.subject} = {claim.value}", term.surface)))
+                break
+    return blocked, found
+
+
 def _best_coverage(
     target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon, relation: Clause | None = None
 ) -> tuple[float, str | None]:
@@ -257,7 +370,20 @@ def _targets(point: str, claim: Claim | None, lexicon: Lexicon) -> list[Clause]:
     return [target, *(key_point_clause(wording, lexicon) for wording in claim.wordings)]
 
 
-def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None, others: list[Clause] = ()) -> PointResult:
+def _mirrored(target: Clause, where: str | None, answer: list[Clause], strongest: Reversal, lexicon: Lexicon) -> bool:
+    """The point is met only through its mirror image ("train() enables dropout" for "eval() disables
+    dropout") while another clause reverses it as fully with its own subject ("eval() enables dropout
+    as well"): the direct statement is what the learner said of the point's subject."""
+    matched = next((clause for clause in answer if clause.text == where), None)
+    direct = next((clause for clause in answer if clause.text == strongest.clause), None)
+    if matched is None or direct is None or strongest.share < 1.0:
+        return False
+    return align(target, matched, lexicon).subject_mirrored and not align(target, direct, lexicon).subject_mirrored
+
+
+def grade_point(
+    point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None, others: list[Clause] = (), roles: tuple[str, ...] = ()
+) -> PointResult:
     """Contradiction is read clause by clause; coverage over anchored runs of clauses that contain
     no contradicting clause, so a claim is credited where the learner stated it, and only there.
     A bank claim adds wordings that state the point, contraries that reverse it, a relation that
@@ -271,6 +397,17 @@ def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim
         more_blocked, found = _contradictions(target, answer, lexicon, others)
         blocked |= more_blocked
         reversals += found
+    more_blocked, found = _reordered(point, targets[0], answer, lexicon)
+    blocked |= more_blocked
+    reversals += found
+    if claim is not None and claim.subject and roles:
+        more_blocked, found = _substituted(claim, targets[0], answer, roles, lexicon)
+        blocked |= more_blocked
+        reversals += found
+    if claim is not None and claim.value is not None:
+        more_blocked, found = _wrong_values(claim, answer, lexicon)
+        blocked |= more_blocked
+        reversals += found
     if claim is not None and claim.contrary:
         more_blocked, found = _contraries(claim, targets[0], answer, lexicon)
         blocked |= more_blocked
@@ -278,7 +415,7 @@ def grade_point(point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim
     relation = key_point_clause(claim.relation, lexicon) if claim is not None and claim.relation else None
     coverage, where = max((_best_coverage(target, answer, blocked, lexicon, relation) for target in targets), key=lambda best: best[0])
     strongest = max(reversals, key=lambda r: r.share, default=None)
-    if strongest and (coverage < POINT_MATCHED or strongest.share > coverage):
+    if strongest and (coverage < POINT_MATCHED or strongest.share > coverage or _mirrored(targets[0], where, answer, strongest, lexicon)):
         return PointResult(point, PointStatus.CONTRADICTED, 0.0, strongest.clause, strongest.why, strongest.swapped)
     if coverage >= POINT_MATCHED:
         return PointResult(point, PointStatus.MATCHED, round(coverage, 3), where)
@@ -393,7 +530,9 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     claims = {claim.point: claim for claim in item.claims}
     read = {point: key_point_clause(point, lexicon) for point in item.key_points}
     others = {point: [clause for other, clause in read.items() if other != point] for point in read}
-    points = [grade_point(point, answer_clauses, lexicon, claims.get(point), others[point]) for point in item.key_points]
+    # The subjects of the item's claims are its roles: each claim's predicate said of another one swaps them.
+    roles = {point: tuple(c.subject for c in item.claims if c.subject and c.point != point) for point in read}
+    points = [grade_point(point, answer_clauses, lexicon, claims.get(point), others[point], roles[point]) for point in item.key_points]
     score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
     # A list that names every point answered a question that asks for names ("which augmentations?").

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 # and "cut in half" are not numbers), and a scale after a number multiplies it ("25.6M", "4.1 billion").
 WORD_NUMBERS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "twenty": 20, "fifty": 50, "hundred": 100, "half": 0.5, "quarter": 0.25,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "eighteen": 18, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "eighty": 80, "hundred": 100, "half": 0.5, "quarter": 0.25,
 }  # fmt: skip
 SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 _WORD_NUMBER = r"(?<!in\s)\b(?:" + "|".join(WORD_NUMBERS) + r")\b(?![\s-]*precision)"
@@ -33,7 +34,116 @@ _OPERATORS |= {"+": "+", "plus": "+", "-": "-", "minus": "-"}
 APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "approx", "~", "\u2248", "nearly", "almost"})
 UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "byte": 1.0, "bytes": 1.0, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}
 UNITS |= {"flops": 1.0, "mflops": 1e6, "gflops": 1e9, "tflops": 1e12}  # "4.1 GFLOPs" is 4.1 billion FLOPs
+# Spoken numbers of more than one word, read to a value before anything else: "nine tenths" is 0.9,
+# "two-twenty-four" 224, "one e minus three" and "ten to the minus three" 0.001, "a quarter" 0.25,
+# "two point three" 2.3, "one in ten" 0.1. "one" alone is no number ("the one after the pooling").
+_UNITS = {w: n for n, w in enumerate(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"], start=1)}
+_TEENS = {
+    w: n
+    for n, w in enumerate(
+        ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"], start=10
+    )
+}
+_TENS = {w: 10 * n for n, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)}
+_DENOMINATORS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5}
+_DENOMINATORS |= {"tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100, "thousandth": 1000, "thousandths": 1000}
+_SPOKEN_WORDS = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_DENOMINATORS)
+_SPOKEN_WORDS |= {"a", "an", "and", "hundred", "thousand", "million", "point", "e", "minus", "negative", "to", "the", "in", "power", "of"}
+_SPOKEN_RUN = re.compile(r"[a-z]+(?:[\s-]+[a-z]+)*", re.IGNORECASE)
+_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
 SIZE_LIMIT = 1024  # "7 x 7" is a 7x7 size; "8000 x 32 x 32" is arithmetic
+
+
+class _Spoken:
+    """Reads spoken numbers from a list of lower-case words; each method returns (value, next index) or None."""
+
+    def __init__(self, words: list[str]):
+        self.words = words
+
+    def word(self, index: int) -> str:
+        return self.words[index] if index < len(self.words) else ""
+
+    def below_hundred(self, index: int) -> tuple[float, int] | None:
+        word = self.word(index)
+        if word in _TENS:
+            unit = _UNITS.get(self.word(index + 1))
+            return (_TENS[word] + unit, index + 2) if unit else (_TENS[word], index + 1)
+        if word in _TEENS or word in _UNITS:
+            return float(_TEENS.get(word) or _UNITS[word]), index + 1
+        return None
+
+    def cardinal(self, index: int) -> tuple[float, int] | None:
+        """ "twenty-four", "three hundred and six", "a hundred", "fifty thousand"."""
+        if self.word(index) in ("a", "an") and self.word(index + 1) in ("hundred", "thousand"):
+            read = (1.0, index + 1)
+        else:
+            read = self.below_hundred(index)
+        if read is None:
+            return None
+        value, index = read
+        for scale, factor in (("hundred", 100), ("thousand", 1000), ("million", 1e6)):
+            if self.word(index) == scale:
+                value, index = value * factor, index + 1
+                rest = self.below_hundred(index + (self.word(index) == "and"))
+                if rest is not None and rest[0] < factor:
+                    value, index = value + rest[0], rest[1]
+        return value, index
+
+    def exponent(self, index: int) -> tuple[float, int] | None:
+        """ "minus three" after "e" or "ten to the (power of)"."""
+        sign = -1 if self.word(index) in ("minus", "negative") else 1
+        read = self.cardinal(index + (sign < 0))
+        return (sign * read[0], read[1]) if read is not None else None
+
+    def number(self, index: int) -> tuple[float, int] | None:
+        whole = self.cardinal(index)
+        if whole is None and self.word(index) in ("a", "an", "one") and self.word(index + 1) in _DENOMINATORS:
+            whole = (1.0, index + 1)
+        if whole is None:
+            return None
+        value, after = whole
+        nxt = self.word(after)
+        if nxt in _DENOMINATORS and (value != 1 or nxt[-1] != "s" or nxt == "halves"):  # "nine tenths", "a quarter"
+            return value / _DENOMINATORS[nxt], after + 1
+        if self.word(index) in _UNITS and after == index + 1 and self.word(after) in _TENS:  # "two-twenty-four": 224
+            rest = self.below_hundred(after)
+            return value * 100 + rest[0], rest[1]
+        if nxt == "point" and self.word(after + 1) in _UNITS | {"zero": 0, "oh": 0}:  # "two point three"
+            digits, end = "", after + 1
+            while self.word(end) in _UNITS or self.word(end) in ("zero", "oh"):
+                digits += str(_UNITS.get(self.word(end), 0))
+                end += 1
+            return float(f"{value:g}.{digits}"), end
+        if nxt == "e" and (power := self.exponent(after + 1)):  # "one e minus three"
+            return value * 10.0 ** power[0], power[1]
+        tail = self.words[after : after + 2] + [""]
+        if value == 10 and tail[:2] == ["to", "the"]:  # "ten to the minus four", "ten to the power of minus four"
+            start = after + 2 + 2 * (self.words[after + 2 : after + 4] == ["power", "of"])
+            if power := self.exponent(start):
+                return 10.0 ** power[0], power[1]
+        if value == 1 and nxt == "in" and (of := self.cardinal(after + 1)):  # "one in ten"
+            return 1 / of[0], of[1]
+        if nxt == "and" and self.words[after + 1 : after + 3] == ["a", "half"]:  # "two and a half"
+            return value + 0.5, after + 3
+        return whole
+
+
+def _spoken_spans(text: str) -> list[tuple[int, int, float]]:
+    """(start, end, value) of each number spoken in more than one word ("nine tenths", "two-twenty-four")."""
+    found = []
+    for run in _SPOKEN_RUN.finditer(text):
+        matches = list(_WORD.finditer(run[0]))
+        reader = _Spoken([m[0].lower() for m in matches])
+        index = 0
+        while index < len(matches):
+            read = reader.number(index) if reader.words[index] in _SPOKEN_WORDS else None
+            if read is None or read[1] - index < 2:
+                index += 1
+                continue
+            value, end = read
+            found.append((run.start() + matches[index].start(), run.start() + matches[end - 1].end(), value))
+            index = end
+    return found
 
 
 @dataclass(frozen=True)
@@ -154,7 +264,17 @@ def _lexemes(text: str) -> list[tuple[str, str, int, int]]:
     """(kind, text, start, end) with spaces dropped, and "the" before a log ("minus the log of 0.1");
     any other "the" is a word, so "128 times the 16 classes" is no product."""
     out = []
+    spoken = _spoken_spans(text)
     for match in _LEXEME.finditer(text):
+        inside = next((span for span in spoken if span[0] <= match.start() < span[1]), None)
+        if inside is not None:  # one number lexeme for the whole spoken phrase, written as digits
+            if match.start() == inside[0]:
+                percent = re.match(r"\s*(?:%|percent\b|per\s+cent\b)", text[inside[1] :], re.IGNORECASE)
+                written = f"{inside[2]:g}" if " point " in text[inside[0] : inside[1]] else f"{inside[2]:.6e}"  # spoken is exact
+                out.append(("number", written + ("%" if percent else ""), inside[0], inside[1] + (percent.end() if percent else 0)))
+            continue
+        if out and out[-1][0] == "number" and match.start() < out[-1][3]:
+            continue  # the percent word of a spoken number
         kind = next(name for name in _KINDS if match[name] is not None)
         if kind in ("space", "the"):
             continue

@@ -206,3 +206,18 @@ def test_valid_claims_pass_and_load(tmp_path):
     assert run_lint(good).returncode == 0, run_lint(good).stderr
     claim = load_bank([good]).items[0].claims[0]
     assert (claim.relation, claim.contrary, claim.tolerance) == ("adds into", ("overwrites the gradients",), None)
+
+
+def test_a_claim_with_subject_and_object_gives_roles(tmp_path):
+    # A subject with an object names who does what (the grader reads the item's subjects as roles),
+    # so it says something the free text does not; a subject alone still does not.
+    path, _ = _with_claims(tmp_path, "  - {point: batch statistics, subject: batch, object: statistics}\n")
+    assert run_lint(path).returncode == 0, run_lint(path).stderr
+
+
+def test_a_claims_value_needs_a_number_and_a_subject(tmp_path):
+    broken, _ = _with_claims(tmp_path, "  - {point: batch statistics, value: high}\n")
+    result = run_lint(broken)
+    assert result.returncode == 1 and "value must be a number or true/false, with the subject that takes it" in result.stderr
+    fine, _ = _with_claims(tmp_path, "  - {point: batch statistics, subject: batch, value: 0.1, tolerance: 0.05}\n")
+    assert run_lint(fine).returncode == 0, run_lint(fine).stderr
