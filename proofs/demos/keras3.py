@@ -599,3 +599,108 @@ def keras_augmentation_in_model(broken: bool = False) -> DemoResult:
         predict_sees_originals=str(len(seen) == 1 and np.array_equal(seen[0], images)),
     )
     return result
+
+
+def _frozen_features(base: Any, pixels: np.ndarray) -> np.ndarray:
+    """The notebook's Phase 1 input pipeline up to the head: preprocess_input, then the frozen base in inference mode.
+
+    A frozen base maps each image to fixed features (its BatchNormalization layers use their moving statistics:
+    keras-bn-trainable-decides), so fitting the head on these features is fitting the notebook's Phase 1 model,
+    without a ResNet50 pass per epoch."""
+    import torch
+    from keras.applications import resnet50
+
+    base.trainable = False
+    with torch.no_grad():
+        return _numpy(base(resnet50.preprocess_input(pixels.copy()), training=False)).astype(np.float64)
+
+
+def _relative_spread(features: np.ndarray) -> float:
+    """How far the images' feature vectors lie from their mean, as a fraction of the mean's length."""
+    centre = features.mean(axis=0)
+    return float(np.linalg.norm(features - centre, axis=1).mean() / np.linalg.norm(centre))
+
+
+@demo(
+    "keras-unit-range-constant-features",
+    "preprocess_input on [0, 1] pixels gives every image nearly the same features, and the head stays at chance",
+    "Checked with Keras 3 itself (PyTorch backend) on ResNet50(weights=None), frozen, at the notebook's 32 pixels, and "
+    "its head (Dropout 0.3, Dense 256, Dropout 0.3, Dense 10) fit by Adam(1e-3) for 10 epochs on 60 generated images: "
+    "fed 0-255 pixels through preprocess_input, the images' features differ (about 26% from their mean) and the head "
+    "fits 73% of its training images; fed pixels already divided by 255, every image's features lie within 0.2% of "
+    "the mean and the head gives one class to all 60, 10%, its own training images included. The base's weights are "
+    "random: what ImageNet's weights give at 32 pixels (the answer's cause) is not measured.",
+    mistake="dividing by 255 first and then calling preprocess_input (the notebook's order)",
+    imports=KERAS,
+    threads=1,
+)
+def keras_unit_range_constant_features(broken: bool = False) -> DemoResult:
+    keras = _keras()
+    from cifar_core.data import make_synthetic
+
+    result = DemoResult()
+    data = make_synthetic(60, seed=0)  # (60, 32, 32, 3) uint8 RGB, 6 a class
+    pixels = data.images.astype(np.float32)
+    keras.utils.set_random_seed(0)
+    features = _frozen_features(_resnet50_base(), pixels / 255 if broken else pixels)
+    layers = keras.layers
+    head = keras.Sequential([keras.Input((2048,)), layers.Dropout(0.3), layers.Dense(256, activation="relu"),
+                             layers.Dropout(0.3), layers.Dense(10, activation="softmax")])  # fmt: skip
+    head.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    head.fit(features.astype(np.float32), data.labels, epochs=10, batch_size=32, verbose=0)
+    with _keras_to_numpy():
+        predicted = head.predict(features.astype(np.float32), verbose=0).argmax(axis=1)
+    spread = _relative_spread(features)
+    accuracy = float((predicted == data.labels).mean())
+    unit_cosine = features / np.linalg.norm(features, axis=1, keepdims=True)
+    result.check(
+        "the images' features differ (spread over 5% of their mean) and the head fit on them tells its training images "
+        "apart (accuracy at least 25%, over 2.5 times chance, with at least 4 classes predicted)",
+        spread > 0.05 and accuracy >= 0.25 and len(set(predicted.tolist())) >= 4,
+        feature_spread_over_mean=spread,
+        lowest_cosine_between_images=float((unit_cosine @ unit_cosine.T).min()),
+        head_training_accuracy=accuracy,
+        classes_predicted=len(set(predicted.tolist())),
+        images=len(features),
+    )
+    return result
+
+
+@demo(
+    "keras-resizing-keeps-constant-features",
+    "Resizing to 224 does not undo preprocess_input on [0, 1] pixels",
+    "Checked with Keras 3 itself (PyTorch backend): the notebook's Phase 1 fix, Resizing(224, 224) before ResNet50"
+    "(weights=None), frozen. Fed 0-255 pixels through preprocess_input, two generated images get features about 17% "
+    "from their mean; fed pixels already divided by 255, within 0.3% of it, as at 32 pixels (keras-unit-range-constant-"
+    "features): resizing interpolates nearly constant inputs into nearly constant inputs. The base's weights are "
+    "random: whether frozen ImageNet features transfer to CIFAR-10 is not measured.",
+    mistake="dividing by 255 first and then calling preprocess_input (the notebook's order), with the Resizing layer in place",
+    imports=KERAS,
+    threads=1,
+)
+def keras_resizing_keeps_constant_features(broken: bool = False) -> DemoResult:
+    keras = _keras()
+    import torch
+    from keras.applications import ResNet50, resnet50
+
+    from cifar_core.data import make_synthetic
+
+    result = DemoResult()
+    pixels = make_synthetic(2, seed=0).images.astype(np.float32)
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 3))
+    base = ResNet50(weights=None, include_top=False, pooling="avg", input_shape=(224, 224, 3))
+    base.trainable = False
+    model = keras.Model(inputs, base(keras.layers.Resizing(224, 224)(inputs), training=False))
+    fed = resnet50.preprocess_input((pixels / 255 if broken else pixels).copy())
+    with torch.no_grad():
+        features = _numpy(model(fed, training=False)).astype(np.float64)
+    spread = _relative_spread(features)
+    result.check(
+        "after Resizing(224) the two images' features still differ: spread over 5% of their mean",
+        spread > 0.05 and features.shape == (2, 2048),
+        feature_spread_over_mean=spread,
+        input_size_seen_by_base=str(base.input_shape[1:3]),
+        features_shape=str(features.shape),
+    )
+    return result

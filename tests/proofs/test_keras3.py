@@ -189,3 +189,39 @@ def test_s4_q7_augmentation_that_draws_the_same_transform_every_call(monkeypatch
 
     monkeypatch.setattr(SeedGenerator, "next", lambda self, ordered=True: self.state.value * 1)  # never advances
     assert not claim_passes("keras-s4-q7-augmentations-applied-keras-layer-instead")
+
+
+def _unit_range_first(monkeypatch):
+    """preprocess_input as the notebook fed it: whatever comes in is divided by 255 first."""
+    from keras.applications import resnet50
+
+    original = resnet50.preprocess_input
+    monkeypatch.setattr(resnet50, "preprocess_input", lambda x: original(x / 255))
+
+
+@pytest.mark.parametrize("item", ["keras-s6-q1-frozen-training-fail-10-accuracy", "keras-s6-q6-resizing-still-result-10-accuracy"])
+def test_s6_the_notebooks_order_inside_preprocess_input(monkeypatch, item):
+    _unit_range_first(monkeypatch)
+    assert not claim_passes(item)
+
+
+def test_s6_q1_a_head_that_cannot_learn(monkeypatch):
+    """The check's head half: with a learning rate of 0 the head keeps its random start and cannot fit the images."""
+    adam = keras.optimizers.Adam
+    monkeypatch.setattr(keras.optimizers, "Adam", lambda learning_rate=0.001, **kw: adam(0.0, **kw))
+    assert not claim_passes("keras-s6-q1-frozen-training-fail-10-accuracy")
+
+
+def test_s6_q6_a_resizing_that_hands_the_base_one_image(monkeypatch):
+    """The check's feature half: a Resizing that gives every image the first one's pixels leaves nothing to tell apart."""
+    from keras import ops
+
+    resizing = keras.layers.Resizing
+
+    class SameImage(resizing):
+        def call(self, inputs):
+            resized = super().call(inputs)
+            return ops.zeros_like(resized) + resized[:1]
+
+    monkeypatch.setattr(keras.layers, "Resizing", SameImage)
+    assert not claim_passes("keras-s6-q6-resizing-still-result-10-accuracy")

@@ -1,0 +1,69 @@
+"""Attacks on the claim checks linked in round 6 (proofs7): each breaks the code under test the way the item's
+answer rules out, and the item's claim check must then fail."""
+
+import sys
+
+import pytest
+from torch.utils.data import DataLoader
+
+import proofs.demos.loop as loop
+from tests.conftest import require_real_cifar10
+from tests.proofs.test_attacks import claim_passes
+
+WORKERS_ITEM = "resnet-23-num-workers-trade-off"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the demo reads workers' memory from Linux's /proc")
+@pytest.mark.parametrize("workers", [0, 1])
+def test_resnet_23_a_loader_that_ignores_num_workers(monkeypatch, workers):
+    """num_workers=2 asked for, `workers` given: the main process loads (0), or one process does (1)."""
+    monkeypatch.setattr(loop, "DataLoader", lambda dataset, **kw: DataLoader(dataset, **{**kw, "num_workers": workers}))
+    assert not claim_passes(WORKERS_ITEM)
+
+
+PAIRS_ITEM = "keras-s8-q7-certain-confusion-pairs-expected"
+VEHICLES_ITEM = "keras-s9-q8-vehicle-classification-more-accurate-than"
+
+
+@pytest.fixture
+def real_cifar10(monkeypatch):
+    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
+
+
+@pytest.mark.parametrize("item", [PAIRS_ITEM, VEHICLES_ITEM])
+def test_cifar10_the_project_as_written_passes(real_cifar10, item):
+    assert claim_passes(item)
+
+
+@pytest.mark.parametrize("item", [PAIRS_ITEM, VEHICLES_ITEM])
+def test_cifar10_a_training_step_that_never_steps(real_cifar10, monkeypatch, item):
+    """What the checks read is what training learned from the images: an optimizer that never moves leaves neither pattern."""
+    import cifar_core.steps
+
+    step = cifar_core.steps.training_step
+
+    def frozen(model, inputs, targets, criterion, optimizer, options=cifar_core.steps.PLAIN_STEP):
+        for group in optimizer.param_groups:
+            group["lr"] = 0.0
+        return step(model, inputs, targets, criterion, optimizer, options)
+
+    monkeypatch.setattr(cifar_core.steps, "training_step", frozen)
+    assert not claim_passes(item)
+
+
+@pytest.mark.parametrize("item", [PAIRS_ITEM, VEHICLES_ITEM])
+def test_cifar10_a_sample_whose_vehicle_names_are_swapped_with_animals(real_cifar10, monkeypatch, item):
+    """airplane<->bird, automobile<->cat, ship<->deer, truck<->dog: the class names no longer fit the pictures."""
+    import numpy as np
+
+    import proofs.dataset
+    import proofs.demos.cifar10 as demos
+
+    swap = np.array([2, 3, 0, 1, 8, 9, 6, 7, 4, 5])  # CIFAR-10's order: airplane automobile bird cat deer dog frog horse ship truck
+
+    def swapped(per_class=200, seed=0):
+        sample = proofs.dataset.training_sample(per_class, seed)
+        return proofs.dataset.Sample(sample.images, swap[sample.labels], sample.classes, sample.files)
+
+    monkeypatch.setattr(demos, "training_sample", swapped)
+    assert not claim_passes(item)
