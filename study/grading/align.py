@@ -173,9 +173,23 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     # training"), it does not stand in the point's place ("inference uses running statistics").
     opposed = [t for t in opposed if not (t.modifier and t.key in named)]
     if term.key in lexicon.degree:
+        # A degree qualified by its opposite is a noun ("much lower maximum learning rates": a maximum,
+        # lowered); the point's "higher maximum" is answered by "lower", not by "maximum".
+        qualified = [t for t in exact if t.index > 0 and _qualifies(clause.terms[t.index - 1], t, lexicon)]
+        exact = [t for t in exact if t not in qualified]
         kind = _attributive(point, term)
-        opposed = [t for t in opposed if _neighbour(clause, t) == _neighbour(point, term) and _attributive(clause, t) == kind]
+        qualifiers = {t.index - 1: t for t in qualified}
+        opposed = [
+            t
+            for t in opposed
+            if _neighbour(clause, qualifiers.get(t.index, t)) == _neighbour(point, term) and _attributive(clause, t) == kind
+        ]
     return exact, opposed
+
+
+def _qualifies(before: Term, term: Term, lexicon: Lexicon) -> bool:
+    """The word right before a degree word, its opposite, qualifies it ("lower maximum")."""
+    return before.position == term.position - 1 and lexicon.opposite(term.key, before.key)
 
 
 def _around(clause: Clause, term: Term) -> list[str]:

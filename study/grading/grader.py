@@ -14,7 +14,7 @@ from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
-from study.grading.order import crossed_key, reordered_tuple, reversed_order, swapped_operands
+from study.grading.order import changed_argument, crossed_key, rebound_values, reordered_tuple, reversed_order, swapped_operands
 from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model
@@ -186,6 +186,26 @@ def _another_points_number(alignment: Alignment, clause: Clause, others: list[Cl
     return False
 
 
+def _another_points_words(target: Clause, alignment: Alignment, clause: Clause, others: list[Clause], lexicon: Lexicon) -> bool:
+    """An opposite that reverses the point only because the clause states another key point, whose
+    own word it is, and says nothing of this point's own: "the 23.6M resnet50 weights are frozen"
+    states "23.6M ResNet50 parameters frozen", it does not deny "527,114 trainable parameters"
+    ("raw pixels are float32 0-1" still swaps "raw pixels are uint8 0-255": raw pixels are this point's)."""
+    said = [theirs for _, theirs, how in alignment.swaps if how in ("antonym", "roles")]
+    if not said or alignment.negation_flip:
+        return False
+    for other in others:
+        if not all(any(same_word(t.key, o.key, lexicon) for o in other.terms) for t in said):
+            continue
+        own = [t for t in target.terms if t.value is None and not any(same_word(t.key, o.key, lexicon) for o in other.terms)]
+        if any(same_word(t.key, c.key, lexicon) for t in own for c in clause.terms):
+            continue
+        reading = align(other, clause, lexicon)
+        if not reading.reversed and reading.coverage >= POINT_MATCHED:
+            return True
+    return False
+
+
 def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon, others: list[Clause] = ()) -> tuple[set[int], list[Reversal]]:
     """The clauses that reverse the point (blocked from crediting it), and how."""
     blocked: set[int] = set()
@@ -193,6 +213,8 @@ def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon, othe
     for index, clause in enumerate(answer):
         alignment = align(target, clause, lexicon)
         if not alignment.contradicts or _another_points_number(alignment, clause, others, lexicon):
+            continue
+        if _another_points_words(target, alignment, clause, others, lexicon):
             continue
         if not _cleared_by_sibling(target, clause, alignment, answer, lexicon):
             blocked.add(index)
@@ -221,7 +243,8 @@ def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexi
 def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
     """Clauses that put the point's two ordered things the other way round (order.py): a fraction
     turned over, "B then A", "A after B" read against "A then B", an operand given another
-    operation, a tuple reordered, a call handed another receiver's entry. A clause that negates or
+    operation, a tuple reordered, a call handed another receiver's entry, values given "for" two
+    things the other way round; and the point's call with another number (a value). A clause that negates or
     supposes the order says nothing against it ("don't step before backward")."""
     blocked: set[int] = set()
     found = []
@@ -234,10 +257,56 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
             or swapped_operands(point, clause.text, lexicon)
             or reordered_tuple(point, clause.text)
             or crossed_key(point, clause.text, whole)
+            or rebound_values(point, clause.text, lexicon)
         )
+        why = "roles"
+        if swapped is None and (swapped := changed_argument(point, clause.text)) is not None:
+            why = "value"  # the point's call with another number in it
         if swapped is not None:
             blocked.add(index)
-            found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, "roles", swapped))
+            found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, why, swapped))
+    return blocked, found
+
+
+# A point that itself puts one thing in another's place names both ("replace model.fc with ..."):
+# the learner may name the old one as what was replaced.
+_SUBSTITUTION = re.compile(r"\b(?:instead of|rather than|in place of|as opposed to)\b", re.IGNORECASE)
+_REPLACING = re.compile(r"\b(?:replac|swap|substitut|chang|convert|becom|turn)", re.IGNORECASE)
+
+
+def _same_term(ours: Term, theirs: Term, lexicon: Lexicon) -> bool:
+    """The same word, or the same number ("two" for 2)."""
+    if ours.value is not None or theirs.value is not None:
+        return (
+            ours.value is not None and theirs.value is not None and same_value(ours.value, ours.tolerance, theirs.value, theirs.tolerance)
+        )
+    return same_word(ours.key, theirs.key, lexicon)
+
+
+def _passed_over(point: str, target: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """A clause that states the point but names one of its things only as what it chose against
+    ("batchnorm uses the batch mean instead of the running mean" for "uses running mean and
+    variance"; "model.get_layer() rather than base_model.get_layer()" for the reverse) puts another
+    thing in its place: the roles are swapped. A word the clause also says plainly is not passed over."""
+    blocked: set[int] = set()
+    found = []
+    if _REPLACING.search(point):
+        return blocked, found
+    own = [t for t in target.terms if not t.negated and not t.contrasted and not t.boolean]
+    for index, clause in enumerate(answer):
+        if clause.hypothetical:
+            continue
+        plain = [t for t in own if any(_same_term(t, c, lexicon) and not c.contrasted for c in clause.terms)]
+        against = [t for t in own if t not in plain and any(_same_term(t, c, lexicon) and c.passed_over for c in clause.terms)]
+        # "18 instead of 25 weights per pair": a number passed over shares its noun; only the numbers are exchanged.
+        if any(c.passed_over and c.value is not None for c in clause.terms):
+            against = [t for t in against if t.value is not None]
+        if not against or not plain or len(plain) < POINT_MATCHED * (len(own) - len(against)):
+            continue
+        # What it chose instead: the words right before the substitution ("the current batch mean/var").
+        before = _SUBSTITUTION.split(clause.text, maxsplit=1)[0].split()[-3:]
+        blocked.add(index)
+        found.append(Reversal(max(len(plain) / len(own), POINT_MATCHED), clause.text, "roles", (against[0].surface, " ".join(before))))
     return blocked, found
 
 
@@ -398,6 +467,9 @@ def grade_point(
         blocked |= more_blocked
         reversals += found
     more_blocked, found = _reordered(point, targets[0], answer, lexicon)
+    blocked |= more_blocked
+    reversals += found
+    more_blocked, found = _passed_over(point, targets[0], answer, lexicon)
     blocked |= more_blocked
     reversals += found
     if claim is not None and claim.subject and roles:

@@ -18,12 +18,15 @@ WORD_NUMBERS = {
 }  # fmt: skip
 SCALES = {"k": 1e3, "m": 1e6, "b": 1e9, "thousand": 1e3, "million": 1e6, "billion": 1e9}
 _WORD_NUMBER = r"(?<!in\s)\b(?:" + "|".join(WORD_NUMBERS) + r")\b(?![\s-]*precision)"
+# "zero" names zero padding or zeroing gradients; it is a number only as the start of a range ("zero to 255", "zero to one").
+_ZERO_RANGE = r"\bzero\b(?=\s*(?:to|-|\u2013)\s*(?:\d|(?:one|two|three|four|five|six|seven|eight|nine|ten|a\s+hundred)\b))"
+_WORD_NUMBER = rf"{_WORD_NUMBER}|{_ZERO_RANGE}"
 # A number as typed: thousands commas, decimals, exponent, a scale suffix; a percent sign (or word) after it.
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d])|\d+(?:\.\d+)?(?:e[-+]?\d+)?|(?<![\w.])\.\d+"  # ".247" is 0.247
 _LEXEME = re.compile(
     rf"(?P<number>(?:{_NUMBER})|{_WORD_NUMBER})(?P<suffix>[kmb]\b|\s+(?:thousand|million|billion)\b)?(?P<percent>\s*(?:%|percent\b|per\s+cent\b))?"
     r"|(?P<func>\b(?:natural\s+)?(?:ln|log|exp|sqrt)\b(?:\s+of\b)?)"
-    r"|(?P<op>[*\u00d7\u00b7\u22c5/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
+    r"|(?P<op>\*\*|\^|[*\u00d7\u00b7\u22c5/+]|(?<![\w)])-(?=\s*(?:ln|log)\b)|\b(?:times|multiplied\s+by|divided\s+by|over|plus|minus)\b|\bx\b)"
     r"|(?P<by>\bby\b)|(?P<paren>[()])|(?P<the>\bthe\b(?=\s+(?:natural\s+)?(?:ln|log)\b))|(?P<space>\s+)|(?P<word>[a-z_]\w*)|(?P<other>.)",
     re.IGNORECASE,
 )
@@ -31,6 +34,7 @@ _KINDS = ("number", "func", "op", "by", "paren", "the", "space", "word", "other"
 _OPERATORS = {"*": "*", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "x": "*", "times": "*", "multiplied by": "*"}  # "2·4" as in the notes
 _OPERATORS |= {"/": "/", "over": "/", "divided by": "/"}
 _OPERATORS |= {"+": "+", "plus": "+", "-": "-", "minus": "-"}
+_OPERATORS |= {"^": "^", "**": "^"}  # "2^8 values", "2**8"
 APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "approx", "~", "\u2248", "nearly", "almost"})
 UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "byte": 1.0, "bytes": 1.0, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}
 UNITS |= {"flops": 1.0, "mflops": 1e6, "gflops": 1e9, "tflops": 1e12}  # "4.1 GFLOPs" is 4.1 billion FLOPs
@@ -172,8 +176,8 @@ def _written_tolerance(text: str) -> float:
 
 
 class _Parser:
-    """Recursive descent over lexemes: expr := term (('+'|'-') term)*; term := unary (('*'|'/') unary)*;
-    unary := '-'? (func unary | '(' expr ')' | number)."""
+    """Recursive descent over lexemes: expr := term (('+'|'-') term)*; term := power (('*'|'/') power)*;
+    power := unary ('^' power)?; unary := '-'? (func unary | '(' expr ')' | number)."""
 
     def __init__(self, lexemes: list[tuple[str, str, int, int]]):
         self.lexemes = lexemes
@@ -193,15 +197,26 @@ class _Parser:
         return value, tolerance
 
     def term(self) -> tuple[float, float]:
-        value, tolerance = self.unary()
+        value, tolerance = self.power()
         while (lexeme := self.peek()) and lexeme[0] == "op" and _OPERATORS[lexeme[1]] in "*/":
             self.position += 1
-            right, right_tolerance = self.unary()
+            right, right_tolerance = self.power()
             if right == 0 or value == 0:
                 raise ValueError("product or quotient with zero")
             relative = tolerance / abs(value) + right_tolerance / abs(right)  # relative errors add
             value = value * right if _OPERATORS[lexeme[1]] == "*" else value / right
             tolerance, self.evaluated = relative * abs(value), True
+        return value, tolerance
+
+    def power(self) -> tuple[float, float]:
+        """A power binds tighter than a product and to the right: "2^8" is 256, exactly."""
+        value, tolerance = self.unary()
+        if (lexeme := self.peek()) and lexeme[0] == "op" and _OPERATORS[lexeme[1]] == "^":
+            self.position += 1
+            exponent, _ = self.power()
+            if abs(exponent) > 64 or (value < 0 and exponent != int(exponent)):
+                raise ValueError("power out of range")
+            value, tolerance, self.evaluated = value**exponent, 0.0 if tolerance == 0 else abs(value**exponent) * 1e-3, True
         return value, tolerance
 
     def unary(self) -> tuple[float, float]:
@@ -247,6 +262,8 @@ def _number_value(text: str) -> tuple[float, float]:
     """A typed number's value and tolerance: "2k" is 1500-2500 (half the scale when no decimal is
     written), "5.3M" 5.25-5.35 million, "three" exactly 3."""
     body = text.lower().rstrip("%").strip()
+    if body == "zero":
+        return 0.0, 0.0
     if body in WORD_NUMBERS:
         return float(WORD_NUMBERS[body]), 0.0
     digits, _, scale_word = body.partition(" ")

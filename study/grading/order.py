@@ -105,10 +105,26 @@ def swapped_operands(point: str, clause: str, lexicon: Lexicon) -> tuple[str, st
 
 
 _TUPLE = re.compile(r"[(\[]\s*(\d+(?:\.\d+)?(?:\s*,\s*\d+(?:\.\d+)?)+)\s*[)\]]")
+# A call's positional arguments, names and numbers mixed ("Linear(in_features, 1)"): their places are
+# roles too (in and out sizes). Only a call: a bracketed list in prose ("(convs, matmuls)") has no order.
+_ENTRY = r"(?:\d+(?:\.\d+)?|[A-Za-z_][\w.]*)"
+# (A clause's text may end before the closing bracket.)
+_ARGUMENTS = re.compile(rf"\b[A-Za-z_]\w*\(\s*({_ENTRY}(?:\s*,\s*{_ENTRY})+)\s*(?:\)|$)")
 
 
-def _tuples(text: str) -> list[tuple[float, ...]]:
-    return [tuple(float(v) for v in re.split(r"\s*,\s*", match[1])) for match in _TUPLE.finditer(text)]
+def _entry(text: str) -> float | str:
+    return float(text) if re.fullmatch(r"\d+(?:\.\d+)?", text) else text.lower()
+
+
+def _tuples(text: str) -> list[tuple[float | str, ...]]:
+    numeric = [tuple(float(v) for v in re.split(r"\s*,\s*", match[1])) for match in _TUPLE.finditer(text)]
+    calls = [tuple(_entry(v) for v in re.split(r"\s*,\s*", match[1])) for match in _ARGUMENTS.finditer(text)]
+    mixed = [c for c in calls if any(isinstance(v, str) for v in c) and any(isinstance(v, float) for v in c)]
+    return numeric + mixed
+
+
+def _written(value: float | str) -> str:
+    return f"{value:g}" if isinstance(value, float) else value
 
 
 def reordered_tuple(point: str, clause: str) -> tuple[str, str] | None:
@@ -119,9 +135,9 @@ def reordered_tuple(point: str, clause: str) -> tuple[str, str] | None:
     for ours in _tuples(point):
         if len(set(ours)) < 2 or ours in theirs:
             continue
-        swapped = next((t for t in theirs if t != ours and sorted(t) == sorted(ours)), None)
+        swapped = next((t for t in theirs if t != ours and sorted(map(str, t)) == sorted(map(str, ours))), None)
         if swapped is not None:
-            return ", ".join(f"{v:g}" for v in ours), ", ".join(f"{v:g}" for v in swapped)
+            return ", ".join(_written(v) for v in ours), ", ".join(_written(v) for v in swapped)
     return None
 
 
@@ -144,4 +160,53 @@ def crossed_key(point: str, clause: str, answer: str = "") -> tuple[str, str] | 
         other = next((r for r in receivers if r != receiver and r in key), None)
         if other is not None:
             return f"{receiver}.{call['method']}", f"{call['receiver']}.{call['method']}({call['key']!r})"
+    return None
+
+
+# "C=3 for RGB and C=1 for grayscale", "lr 0.01 for the backbone and 0.1 for the head": each number is
+# the value for the thing after "for".
+_FOR = re.compile(r"(?P<value>\d+(?:\.\d+)?)\s+for\s+(?:the\s+|a\s+|an\s+)?(?P<name>[A-Za-z_][\w-]*)", re.IGNORECASE)
+
+
+def rebound_values(point: str, clause: str, lexicon: Lexicon) -> tuple[str, str] | None:
+    """Two values the point gives two things with "for", given the other way round: (the point's
+    "value for thing", the clause's)."""
+    ours = [(_side(m["name"], lexicon), float(m["value"]), m[0]) for m in _FOR.finditer(point)]
+    if len({value for _, value, _ in ours}) < 2:
+        return None
+    for match in _FOR.finditer(clause):
+        side, value = _side(match["name"], lexicon), float(match["value"])
+        own = next((o for o in ours if o[0] & side), None)
+        if own is not None and value != own[1] and any(v == value and not (s & side) for s, v, _ in ours):
+            return own[2], match[0]
+    return None
+
+
+_CALLED = re.compile(rf"\b(?P<callee>[A-Za-z_]\w*)\(\s*(?P<arguments>{_ENTRY}(?:\s*,\s*{_ENTRY})+)\s*(?:\)|$)")
+
+
+def _calls(text: str) -> list[tuple[str, tuple[float | str, ...], str]]:
+    return [(m["callee"].lower(), tuple(_entry(v) for v in re.split(r"\s*,\s*", m["arguments"])), m[0]) for m in _CALLED.finditer(text)]
+
+
+def _same_call(ours: tuple[float | str, ...], theirs: tuple[float | str, ...]) -> bool:
+    """The same arguments by name: a number may stand for a named one ("Linear(512, 1)" for "Linear(in, 1)")."""
+    return len(ours) == len(theirs) and all(
+        isinstance(a, float) or isinstance(b, float) or a == b for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def changed_argument(point: str, clause: str) -> tuple[str, str] | None:
+    """The point's call with another number where the point writes one ("Dense(10, ReLU)" for
+    "Dense(256, ReLU)", "Linear(in, 10)" for "Linear(in, 1)"), unless the clause also writes the
+    point's own ("replace Linear(512, 10) with Linear(512, 1)")."""
+    theirs = _calls(clause)
+    for callee, ours, written in _calls(point):
+        same = [(args, typed) for name, args, typed in theirs if name == callee and _same_call(ours, args)]
+        numbers = [i for i, a in enumerate(ours) if isinstance(a, float)]
+        if not numbers or any(all(args[i] == ours[i] for i in numbers) for args, _ in same):
+            continue
+        other = next((typed for args, typed in same if any(isinstance(args[i], float) and args[i] != ours[i] for i in numbers)), None)
+        if other is not None:
+            return written, other
     return None

@@ -60,11 +60,14 @@ LIST_ITEM_WORDS = 3  # a fragment of at most this many content words, with no li
 # Bullets start new lines, so a newline ends them; "128 * 4" is arithmetic, not a bullet.
 _SENTENCE_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n+|\b(?:whereas|but|however|although)\b", re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_AUXILIARIES = "do|does|did|is|are|was|were|can|ca|could|would|should|has|have|had|must|need|wo"
 _TOKEN = re.compile(
     r"(?P<dims>\d+(?:x\d+)+)\b"  # 32x32, 3x3: one word
     # a number; a unit after it is a word, a percent sign or word is part of it
     r"|(?P<number>(?:\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?![\d.,]\d))(?P<percent>\s*(?:%|percent\b|per\s+cent\b))?"
-    r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't)\b|(?P<word>[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
+    r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't|nt)\b"
+    # "dont", "doesnt", "isnt", "wont": learners drop the apostrophe; the auxiliary and its "nt" are read as "don't"
+    rf"|(?P<word>\b(?:{_AUXILIARIES})(?=nt\b)|[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
     r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s|\u2014)",  # "SimpleCNN: three blocks", "A - B": clause joints
     re.IGNORECASE,
 )
@@ -108,6 +111,7 @@ class Term:
     ident: bool = False  # a word inside an identifier ("step" in StepLR): never read through an opposite
     attached: bool = False  # a number glued to the name before it ("max(1)"): bound to that name
     modifier: bool = False  # in a participle phrase qualifying a noun ("collected in training"): never a swapped role
+    passed_over: bool = False  # under a substitution ("instead of", "rather than"): the thing the learner chose against
 
     @property
     def negated(self) -> bool:
@@ -368,6 +372,10 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
     return bound
 
 
+# Contrasts that put one thing in another's place: what follows is what the learner chose against
+# ("use the batch mean instead of the running mean"), not merely compared with ("better than Adam").
+SUBSTITUTIONS = frozenset({"instead of", "rather than", "in place of", "as opposed to"})
+
 # "the running mean collected in training": a participle right after a noun, then a preposition,
 # describes the noun (where the statistics came from), not what the sentence says it is used for.
 MODIFIER_PREPOSITIONS = frozenset({"in", "during", "at", "from", "by", "on", "over", "with", "for"})
@@ -394,21 +402,47 @@ def _modifiers(tokens: list[Token]) -> set[int]:
     return inside
 
 
+# "you won't", "it can't", "you cannot", "you couldn't": a consequence denied as impossible.
+CANNOT = frozenset({"wo", "ca", "could", "cannot"})
+
+
+def _requirement(tokens: list[Token], scopes: dict[int, list[int]]) -> set[int]:
+    """ "without full seeding you won't reproduce a run" says full seeding is needed: the two
+    negations, the condition's and the consequence's, cancel. Only an impossibility ("won't",
+    "can't"): "without shuffling the batches would not be correlated" is a claim about batches."""
+    for condition, covered in scopes.items():
+        if tokens[condition].surface.lower() != "without" or not covered:
+            continue
+        for consequence in scopes:
+            after = consequence > covered[0] and tokens[consequence].key == "short"
+            if after and (tokens[consequence].surface.lower() in CANNOT or tokens[consequence - 1].surface.lower() in CANNOT):
+                return {condition, consequence}
+    return set()
+
+
 def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: bool = False) -> Clause:
     negators: dict[int, list[int]] = {}
     contrasted: set[int] = set()
+    passed_over: set[int] = set()
     modifiers = _modifiers(tokens)
     # What a check looks for is named, not asserted or denied: "check the inputs don't contain nan"
     # is "check the inputs for nan". A clause that continues a check's list (`checked`) is named whole.
     check = -1 if checked else next((i for i, t in enumerate(tokens) if t.surface in CHECKS), len(tokens))
-    for marker, covered in _scopes(tokens).items():
-        if marker > check and tokens[marker].key != "contrast":
+    scopes = _scopes(tokens)
+    cancelled = _requirement(tokens, scopes)
+    for marker, covered in scopes.items():
+        if (marker > check and tokens[marker].key != "contrast") or marker in cancelled:
             continue
+        # "neither shuffles nor augments" is one negation over both verbs, not two that cancel.
+        earlier = [m for m in scopes if m < marker and tokens[m].key == "short"]
+        source = earlier[-1] if tokens[marker].surface.lower() == "nor" and earlier else marker
         for index in covered:
             if tokens[marker].key == "contrast":
                 contrasted.add(index)
+                if tokens[marker].surface.lower() in SUBSTITUTIONS:
+                    passed_over.add(index)
             else:
-                negators.setdefault(index, []).append(tokens[marker].start)
+                negators.setdefault(index, []).append(tokens[source].start)
     content = [(i, t) for i, t in enumerate(tokens) if t.kind in ("word", "number")]
     terms = [
         Term(
@@ -427,6 +461,7 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
             t.ident,
             t.attached,
             i in modifiers,
+            i in passed_over,
         )
         for n, (i, t) in enumerate(content)
     ]
