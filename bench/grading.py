@@ -1,9 +1,10 @@
 """Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set
 (blind set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its
-two halves apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the dev-D set (blind set D, read
-from the fifth) and any other labelled files given with `--blind PATH` (a new blind set, reported apart): the share
-of each kind rated as its label expects, the ratings it got, the answers that missed, and the
-latency of one grade (p50/p95), each set apart."""
+two halves apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the
+dev-D set (blind set D, read from the fifth), blind set E (read by no one changing the grader)
+and any other labelled files given with `--blind PATH` (a new blind set, reported apart): the
+share of each kind rated as its label expects, the ratings it got, the answers that missed, and
+the latency of one grade (p50/p95), each set apart."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ DEV_B_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_b.yaml"
 DEV_C_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_c.yaml"
 # Blind set D, measured blind before and after the fourth round; the fifth round read its failures (see its header).
 DEV_D_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_d.yaml"
+# Blind set E: measured after rounds 4 and 5, read by no one changing the grader (see its header): the figure to trust.
+BLIND_E_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_e.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -228,6 +231,7 @@ def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
         ("dev-B", DEV_B_SET),
         ("dev-C", DEV_C_SET),
         ("dev-D", DEV_D_SET),
+        ("blind-E", BLIND_E_SET),
     ]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []
