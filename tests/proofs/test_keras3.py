@@ -117,6 +117,45 @@ def test_s4_q4_a_flip_that_ignores_the_flag(monkeypatch, forced):
     assert not claim_passes("keras-s4-q4-training-true-control-augmentation-behavior")
 
 
+def _fit_batch_order(seed) -> np.ndarray:
+    """The order in which fit(shuffle=True) hands 32 numbered samples to the model, after `seed()`."""
+    import warnings
+
+    import torch
+
+    seen = []
+
+    class Recorder(keras.layers.Layer):
+        def call(self, inputs):
+            if inputs.device.type != "meta":  # Keras infers output shapes with a pass on the meta device first
+                seen.append(inputs.detach()[:, 0].clone())
+            return inputs
+
+    seed()
+    model = keras.Sequential([keras.Input((1,)), Recorder(), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    samples = np.arange(32, dtype=np.float32)[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Keras' NumPy conversion on NumPy 2.4
+        model.fit(samples, np.zeros(32, dtype=np.float32), batch_size=8, epochs=1, shuffle=True, verbose=0)
+    return torch.cat(seen).numpy()
+
+
+def test_s1_q5_note_fit_shuffles_with_the_backends_generator_not_numpys():
+    """The note's correction of 'NumPy controls data shuffling': on the PyTorch backend fit's shuffle follows
+    torch's seed, and NumPy's seed does not repeat it (on TensorFlow it is tf.random.shuffle)."""
+    import torch
+
+    def numpy_seed():
+        np.random.seed(0)
+
+    def torch_seed():
+        torch.manual_seed(0)
+
+    assert not np.array_equal(_fit_batch_order(numpy_seed), _fit_batch_order(numpy_seed))
+    assert np.array_equal(_fit_batch_order(torch_seed), _fit_batch_order(torch_seed))
+
+
 def test_s1_q5_a_seed_generator_that_follows_numpy(monkeypatch):
     from keras.src.random import seed_generator
 
