@@ -14,16 +14,13 @@ import study.grading.text as text_module
 from study.grading import grade
 from study.grading.lexicon import LEXICON_PATH, build_lexicon
 from study.grading.numbers import number_spans
+from tests.study.grading_points import point
 
 RAW = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
 GOOD = ("Good", "Easy")
 
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")  # tests/study/conftest.py
-
-
-def point(result, start: str):
-    return next(p for p in result.points if p.point.startswith(start))
 
 
 def lexicon_without(section: str, *entries: str):

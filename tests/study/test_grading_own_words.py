@@ -5,10 +5,7 @@ reversed answer the rule must not let through."""
 from study.grading import grade
 from study.grading.grader import PointResult, PointStatus, suggest_rating
 from study.grading.numbers import number_spans
-
-
-def point(result, start: str):
-    return next(p for p in result.points if p.point.startswith(start))
+from tests.study.grading_points import point
 
 
 def test_not_just_adds_rather_than_denies(items):

@@ -11,6 +11,7 @@ import yaml
 import study.grading.text as text_module
 from study.grading import grade
 from study.grading.lexicon import LEXICON_PATH, build_lexicon
+from tests.study.grading_points import point
 
 RAW = yaml.safe_load(LEXICON_PATH.read_text(encoding="utf-8"))
 
@@ -28,10 +29,6 @@ def without_identifiers(monkeypatch):
     monkeypatch.setattr(text_module, "_in_identifiers", lambda tokens, text, offset: tokens)
     key_point_clause.cache_clear()
     _item_terms.cache_clear()
-
-
-def point(result, start: str):
-    return next(p for p in result.points if p.point.startswith(start))
 
 
 def test_a_word_inside_an_identifier_is_no_claim(items, monkeypatch):

@@ -7,10 +7,7 @@ import pytest
 
 from study.grading import grade
 from study.grading.numbers import number_spans
-
-
-def point(result, start: str):
-    return next(p for p in result.points if p.point.startswith(start))
+from tests.study.grading_points import point
 
 
 @pytest.mark.parametrize(

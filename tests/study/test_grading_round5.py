@@ -3,10 +3,7 @@
 depends on the rule it names, and the answer the rule must still credit."""
 
 from study.grading import grade
-
-
-def point(result, start: str):
-    return next(p for p in result.points if p.point.startswith(start))
+from tests.study.grading_points import point
 
 
 def test_a_thing_named_only_as_what_was_chosen_against_is_swapped(items):
