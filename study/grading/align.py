@@ -55,7 +55,18 @@ class Alignment:
         """Any flip reverses the meaning, except an even number that includes the subject: a mirror
         image ("train() enables dropout" for "eval() disables dropout"). Two flips without the
         subject are two mistakes ("train() disables dropout and uses running statistics")."""
-        return self.flips > 0 and not (self.flips % 2 == 0 and self.subject_mirrored)
+        return self.flips > 0 and not (self.flips % 2 == 0 and (self.subject_mirrored or self.negated_role))
+
+    @property
+    def negated_role(self) -> bool:
+        """One role swapped inside the reach of a negation that the point does not have: the mirror
+        image said through its counterpart ("dropout is off at val time" for "dropout active only in
+        training"). A negation elsewhere in the clause is a second mistake ("train() disables dropout
+        and BatchNorm uses running statistics")."""
+        if not self.negation_flip or len(self.swaps) != 1:
+            return False
+        point_term, clause_term, how = self.swaps[0]
+        return how == "roles" and clause_term.negated and not point_term.negated
 
     @property
     def contradicts(self) -> bool:

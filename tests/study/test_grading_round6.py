@@ -9,6 +9,7 @@ import pytest
 
 from study.grading import calibration, grade, grader
 from study.grading.calibration import FEATURES, CalibrationError, build_calibration, load_calibration
+from tests.study.grading_points import point
 
 ACCUMULATE = "fundamentals-04-pytorch-accumulates-gradients-default-optimizer"
 
@@ -83,3 +84,15 @@ def test_a_calibration_file_naming_the_wrong_features_is_one_clear_line():
     weights = dict.fromkeys(FEATURES, 0.0) | {"focus": "high"}
     with pytest.raises(CalibrationError, match=r"calibration.yaml: intercept, threshold and every weight must be numbers"):
         build_calibration({"intercept": 0, "threshold": 0.7, "weights": weights})
+
+
+def test_a_role_swapped_under_a_negation_is_the_mirror_image(items):
+    # "off during validation" is "active only in training" said through its counterpart: the negation
+    # and the swap cancel. Either one alone still reverses the point.
+    item = items["resnet-26-validation-accuracy-might-higher-than"]
+    for said in ("dropout and augmentation are switched off at validation time", "dropout and augmentation are not used for validation"):
+        assert point(grade(item, said), "dropout and augmentation").status.value == "matched", said
+    swapped = grade(item, "dropout and augmentation are switched on during validation")
+    assert point(swapped, "dropout and augmentation").why == "roles"
+    negated = grade(item, "dropout and augmentation are not used in training")
+    assert point(negated, "dropout and augmentation").why == "negation"
