@@ -122,7 +122,9 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     Numbers that moved with a swapped name ("the std is (0.4914, ...)") line up, so the clause is
     read as the swap it is."""
     numbers = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent == term.percent]
-    same = [t for t in numbers if _same_number(term, t)] + _sizes(term, clause)
+    # A percent and its fraction are one number ("0.489" for "48.9 percent"); only the same kind can conflict.
+    fractions = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent != term.percent]
+    same = [t for t in numbers + fractions if _same_number(term, t) and _fraction_of(term, t)] + _sizes(term, clause)
     miscalculated = [t for t in same if t.claimed is not None]  # "128*4*4 = 512" says the size is 512
     if miscalculated:
         return [], miscalculated
@@ -143,6 +145,15 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     if named:
         return [], named
     return [t for t in same if t.bound_to not in conflicting], []
+
+
+def _fraction_of(a: Term, b: Term) -> bool:
+    """Numbers of one kind, or a percent against the fraction it stands for ("10.5 percent" and
+    0.105), not against the bare number it is written with ("10.5")."""
+    if a.percent == b.percent:
+        return True
+    percent, plain = (a, b) if a.percent else (b, a)
+    return abs(plain.value) <= 1 and same_value(percent.value / 100, percent.tolerance / 100, plain.value, plain.tolerance)
 
 
 def _sizes(term: Term, clause: Clause) -> list[Term]:

@@ -96,3 +96,13 @@ def test_a_role_swapped_under_a_negation_is_the_mirror_image(items):
     assert point(swapped, "dropout and augmentation").why == "roles"
     negated = grade(item, "dropout and augmentation are not used in training")
     assert point(negated, "dropout and augmentation").why == "negation"
+
+
+def test_a_percent_is_stated_by_the_fraction_it_stands_for(items):
+    # "48.9 percent" is 0.489: a learner who reads accuracy as a fraction states the same numbers,
+    # and both count (a wrong one leaves the point short of full coverage).
+    item = items["keras-s8-q1-test-accuracy-compare-validation"]
+    said = grade(item, "test 0.489 vs validation 0.490, nearly identical, so it generalises consistently")
+    assert point(said, "test 48.9 percent").coverage == 1.0
+    other = grade(item, "test 0.389 vs validation 0.490, nearly identical, so it generalises consistently")
+    assert point(other, "test 48.9 percent").coverage < 1.0
