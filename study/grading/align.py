@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from study.grading.lexicon import Lexicon
+from study.grading.lexicon import Lexicon, negative_prefix
 from study.grading.numbers import same_value, unit_scale
 from study.grading.text import Clause, Term
 
@@ -55,7 +55,17 @@ class Alignment:
         """Any flip reverses the meaning, except an even number that includes the subject: a mirror
         image ("train() enables dropout" for "eval() disables dropout"). Two flips without the
         subject are two mistakes ("train() disables dropout and uses running statistics")."""
-        return self.flips > 0 and not (self.flips % 2 == 0 and (self.subject_mirrored or self.negated_role))
+        return self.flips > 0 and not (self.flips % 2 == 0 and (self.subject_mirrored or self.negated_role)) and not self.mirrored_whole
+
+    @property
+    def mirrored_whole(self) -> bool:
+        """The subject swapped and every other part of the predicate turned over with it, each on its
+        own: "model.eval() disables dropout and uses running stats" for "model.train() enables dropout
+        and BatchNorm batch statistics" (eval for train, disables for enables, running for batch). A
+        conjunction flips each of its parts, so parity does not apply; only named things swapped
+        (roles) and one negation count, never an antonym or a number."""
+        roles = [how for _, _, how in self.swaps]
+        return self.subject_mirrored and self.negation_flip and self.flips >= 3 and all(how == "roles" for how in roles)
 
     @property
     def negated_role(self) -> bool:
@@ -271,7 +281,7 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
         # A true opposite cancels a negation anywhere in its reach ("doesn't load anything in
         # parallel" is "loads in the main process"); one of several named things only where the
         # negation governs it ("does not use batch statistics", not "do not apply softmax" for sigmoid).
-        binary = occurrence.key in lexicon.opposites.get(terms[index].key, ())
+        binary = occurrence.key in lexicon.opposites.get(terms[index].key, ()) or negative_prefix(occurrence.key, terms[index].key)
         governed = _governs(occurrence, clause_heads) or _governs(terms[index], point_heads)
         if (occurrence.negated or occurrence.contrasted) != terms[index].negated and occurrence.value is None and (binary or governed):
             consumed.update(occurrence.negated_by, terms[index].negated_by)
@@ -285,12 +295,19 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     # reliable stats" for "have no reliable batch statistics").
     clause_markers |= {m for i, (o, opposite) in chosen.items() if not opposite and o.negated and terms[i].negated for m in o.negated_by}
     clause_markers -= consumed
+    cancelled = _supposed_away(clause, clause_markers, swaps)
+    clause_markers -= cancelled
+    if cancelled:
+        swaps = [swap for swap in swaps if swap[2] != "antonym"]
+        opposed_terms = [point_term.key for point_term, _, _ in swaps]
     taken_away, agreeing = _privative(point, clause, chosen, clause_markers, lexicon)
     clause_markers -= agreeing
-    point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
+    bearing = bool(clause_markers) or clause.counterfactual  # the clause's own polarity is in play
+    point_markers = {m for i, t in terms.items() for m in t.negated_by if point_heads[m] in chosen or bearing}
+    point_markers -= consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
-    negation_flip = (len(clause_markers) + len(point_markers)) % 2 == 1
+    negation_flip = (len(clause_markers) + len(point_markers) + clause.counterfactual) % 2 == 1
     return Alignment(
         total=len(point.terms),
         supported=sum(not is_opposite for _, is_opposite in chosen.values()) + taken_away,
@@ -354,6 +371,20 @@ def _privative(
                 agreeing.add(found[0])
                 break
     return stated, agreeing
+
+
+def _supposed_away(clause: Clause, clause_markers: set[int], swaps: list[tuple[Term, Term, str]]) -> set[int]:
+    """ "without relu the stacked layers would collapse into one linear map" states "ReLU adds
+    non-linearity": a "without" that bears on the point supposes its subject away, and the one
+    opposite said of what would follow, outside that reach, is the same claim turned over twice.
+    Both cancel. Said inside the reach ("without relu or non-linearity") or twice, nothing cancels."""
+    for marker in clause.without:
+        if marker not in clause_markers:
+            continue
+        outside = [c for _, c, how in swaps if how == "antonym" and marker not in c.negated_by and not c.negated]
+        if len(outside) == 1 and len(swaps) == 1:
+            return {marker}
+    return set()
 
 
 def _heads(terms: tuple[Term, ...]) -> dict[int, int]:

@@ -1,0 +1,91 @@
+"""Issue 28, seventh round: readings of a clause's claim that make reversed answers fail without
+losing correct ones, and the bank's own model answers pinned at Good or better. Each test holds a
+learner's answer whose verdict depends on one rule, and the reversed answer the rule must not let
+through (each test fails with its rule removed: checked, see docs/grading.md, round 7)."""
+
+from study.grading import grade
+from study.grading.grader import PointStatus
+from study.grading.lexicon import negative_prefix
+from tests.study.grading_points import point
+
+FLIP = "keras-s4-q2-horizontal-flip-but-vertical-flip"
+MEMORY = "keras-s1-q1-enable-gpu-memory-growth"
+SIMPLE_CNN = "viva-01-simplecnn-class-implement-batchnorm-relu"
+BALANCED = "keras-s2-q8-1000-images-per-class-test"
+MODES = "viva-30-purpose-model-train-model-eval"
+VAL_HIGHER = "resnet-26-validation-accuracy-might-higher-than"
+
+
+def test_a_negative_prefix_makes_a_word_the_opposite_of_its_stem():
+    assert negative_prefix("unrealist", "realist") and negative_prefix("nondeterminist", "determinist")
+    assert negative_prefix("imbalanc", "balanc")
+    # Not a prefix: the rest is no word of its own, or is another word.
+    assert not negative_prefix("under", "der") and not negative_prefix("inform", "form") and not negative_prefix("unit", "it")
+
+
+def test_realistic_reverses_unrealistic_and_not_realistic_states_it(items):
+    item = items[FLIP]
+    said = "cifar objects dont appear upside down, but vertical flips still give realistic images, its just slower to train"
+    reversed_ = grade(item, said)
+    assert point(reversed_, "vertical flip").status is PointStatus.CONTRADICTED
+    assert reversed_.suggested_rating in ("Again", "Hard")
+    said = grade(item, "a vertical flip gives images that are not realistic, objects are upright in real photos")
+    assert point(said, "vertical flip").status is PointStatus.MATCHED
+
+
+def test_without_the_subject_an_opposite_consequence_states_the_point(items):
+    # "without relu ... linear" is "relu adds non-linearity": the condition's negation and the opposite cancel.
+    item = items[SIMPLE_CNN]
+    said = grade(item, "without relu the stacked layers would collapse into one linear map")
+    assert point(said, "ReLU adds").status is PointStatus.MATCHED
+    # The opposite said of ReLU itself, or the consequence kept non-linear, still reverses it.
+    assert point(grade(item, "relu makes the stacked layers one linear map"), "ReLU adds").status is PointStatus.CONTRADICTED
+    kept = grade(item, "without relu the stacked layers would still be non-linear")
+    assert point(kept, "ReLU adds").status is PointStatus.CONTRADICTED
+
+
+def test_a_bare_without_this_makes_the_rest_of_the_sentence_counterfactual(items):
+    item = items[MEMORY]
+    said = grade(item, "Without this, TensorFlow grabs all of the VRAM at once, which can cause OOM errors for other processes.")
+    assert point(said, "avoids out-of-memory").status is PointStatus.MATCHED
+    assert said.suggested_rating in ("Good", "Easy")
+    # Said as a fact, the same words reverse both points.
+    fact = grade(item, "With memory growth, TensorFlow grabs all of the VRAM at once, which can cause OOM errors for other processes.")
+    assert point(fact, "avoids out-of-memory").status is PointStatus.CONTRADICTED
+    assert fact.suggested_rating == "Again"
+
+
+def test_a_number_right_before_a_counterpart_stays_with_it(items):
+    item = items[BALANCED]
+    said = grade(item, "it is balanced by design: 6000 images per class (5000 train + 1000 test)")
+    assert point(said, "5,000 train").status is PointStatus.MATCHED
+    swapped = grade(item, "it is balanced by design: 6000 images per class, 1000 train and 5000 test")
+    assert point(swapped, "5,000 train").status is PointStatus.CONTRADICTED
+
+
+def test_a_whole_predicate_mirrored_with_its_subject_agrees(items):
+    # eval for train, disables for enables, running for batch statistics: each part turned over.
+    item = items[MODES]
+    said = grade(item, "model.eval() disables dropout and uses running stats in batchnorm")
+    assert point(said, "model.train()").status is not PointStatus.CONTRADICTED
+    # One part left as it was is a mistake ("enables", with the subject swapped).
+    wrong = grade(item, "model.eval() enables dropout and BatchNorm uses batch statistics")
+    assert point(wrong, "model.train()").status is PointStatus.CONTRADICTED
+    assert wrong.suggested_rating in ("Again", "Hard")
+
+
+def test_at_the_start_of_is_before_and_reverses_after(items):
+    item = items[VAL_HIGHER]
+    early = grade(item, "the val accuracy is measured at the start of the epoch")
+    assert point(early, "validation measured").status is PointStatus.CONTRADICTED
+    late = grade(item, "the val accuracy is measured at the end of the epoch")
+    assert point(late, "validation measured").status is PointStatus.MATCHED
+
+
+def test_during_does_not_end_a_negations_reach(items):
+    # "turned off during validation": the negation reaches "validation", so "training" is not swapped in.
+    item = items[VAL_HIGHER]
+    said = grade(item, "because dropout is turned off during validation")
+    assert point(said, "dropout and augmentation").status is not PointStatus.CONTRADICTED
+    assert said.suggested_rating in ("Hard", "Good")
+    assert point(grade(item, "because dropout is turned on during validation"), "dropout and").status is PointStatus.CONTRADICTED
