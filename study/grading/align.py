@@ -295,6 +295,7 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     # reliable stats" for "have no reliable batch statistics").
     clause_markers |= {m for i, (o, opposite) in chosen.items() if not opposite and o.negated and terms[i].negated for m in o.negated_by}
     clause_markers -= consumed
+    clause_markers -= _before_the_reason(clause, clause_markers, chosen)
     cancelled = _supposed_away(clause, clause_markers, swaps)
     clause_markers -= cancelled
     if cancelled:
@@ -371,6 +372,29 @@ def _privative(
                 agreeing.add(found[0])
                 break
     return stated, agreeing
+
+
+def _before_the_reason(clause: Clause, clause_markers: set[int], chosen: dict[int, tuple[Term, bool]]) -> set[int]:
+    """ "the layer will not update because optimizer.step() only iterates over the parameters passed
+    to it" states "optimizer.step only updates the parameters it was given": a negation before
+    "because" is the consequence; where most of the point lines up in the reason after it, the
+    point is the reason, and that negation does not bear on it. Not where an opposite lines up: then
+    the negation is part of how the clause reads it (a swap it may mirror)."""
+    if clause.reason is None or any(opposite for _, opposite in chosen.values()):
+        return set()
+    lined_up = [occurrence for occurrence, _ in chosen.values()]
+    after = sum(t.position > clause.reason for t in lined_up)
+    indices = {t.index for t in lined_up}
+    dropped = set()
+    for marker in clause_markers:
+        reach = [t for t in clause.terms if marker in t.negated_by]
+        if not reach or any(t.position > clause.reason for t in reach):
+            continue
+        # Most of the point is in the reason, or the negation denies a word the point lacks ("don't
+        # use a batch size of 1 because it is slow and noisy") and the point goes on in the reason.
+        if 2 * after > len(lined_up) or (after and reach[0].index not in indices):
+            dropped.add(marker)
+    return dropped
 
 
 def _supposed_away(clause: Clause, clause_markers: set[int], swaps: list[tuple[Term, Term, str]]) -> set[int]:

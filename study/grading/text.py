@@ -132,6 +132,7 @@ class Clause:
     # After a bare "Without this," the rest of the sentence says what would happen in its absence: its
     # polarity is the reverse of the claim ("Without this, TensorFlow reserves 100% of VRAM" = it stops that).
     counterfactual: bool = False
+    reason: int | None = None  # token position of "because": what follows is the reason, a statement of its own
 
 
 def _words(surface: str, start: int, lexicon: Lexicon) -> list[Token]:
@@ -475,7 +476,8 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
     hypothetical = checked or any(t.surface in HYPOTHETICAL for t in tokens)
     supposing = [m for m in scopes if tokens[m].surface.lower() == WITHOUT and m not in cancelled and m < check]
     without = tuple(tokens[m].start for m in supposing)
-    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens), without)
+    reason = next((i for i, t in enumerate(tokens) if t.surface == "because"), None)
+    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens), without, reason=reason)
 
 
 def _short(tokens: list[Token]) -> bool:

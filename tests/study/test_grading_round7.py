@@ -3,6 +3,8 @@ losing correct ones, and the bank's own model answers pinned at Good or better. 
 learner's answer whose verdict depends on one rule, and the reversed answer the rule must not let
 through (each test fails with its rule removed: checked, see docs/grading.md, round 7)."""
 
+from pathlib import Path
+
 from study.grading import grade
 from study.grading.grader import PointStatus
 from study.grading.lexicon import negative_prefix
@@ -89,3 +91,35 @@ def test_during_does_not_end_a_negations_reach(items):
     assert point(said, "dropout and augmentation").status is not PointStatus.CONTRADICTED
     assert said.suggested_rating in ("Hard", "Good")
     assert point(grade(item, "because dropout is turned on during validation"), "dropout and").status is PointStatus.CONTRADICTED
+
+
+FROZEN = "fundamentals-06-freezing-example-set-param-requires"
+BATCH_ONE = "fundamentals-13-general-relationship-between-increasing-batch"
+
+
+def test_a_negation_before_because_does_not_deny_the_reason(items):
+    # The point is the reason: "won't update" is its consequence, not a denial of "step updates".
+    item = items[FROZEN]
+    said = grade(item, "the layer won't update because optimizer.step() only updates the parameters you passed to it")
+    assert point(said, "optimizer.step").status is PointStatus.MATCHED
+    denied = grade(item, "optimizer.step() doesn't update the parameters it was given because requires_grad is False")
+    assert point(denied, "optimizer.step").status is PointStatus.CONTRADICTED
+    # The negation denies a word the point lacks ("use"); the point's predicate is in the reason.
+    item = items[BATCH_ONE]
+    why = grade(item, "nobody uses a batch size of 1 because training is very slow and the gradient is very noisy")
+    assert point(why, "batch size 1").status is PointStatus.MATCHED
+    denied = grade(item, "a batch size of 1 is not slow because each step is tiny")
+    assert point(denied, "batch size 1").status is not PointStatus.MATCHED
+
+
+MODEL_ANSWERS_GOOD = Path(__file__).parent / "data" / "model_answers_good.txt"
+
+
+def test_model_answers_with_no_correcting_note_stay_good_or_better(items):
+    # Never tuned on: the bank's own answer, typed verbatim, is correct where no note corrects it.
+    lines = MODEL_ANSWERS_GOOD.read_text(encoding="utf-8").splitlines()
+    ids = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert len(ids) >= 118
+    below = [item_id for item_id in ids if grade(items[item_id], items[item_id].answer).suggested_rating not in ("Good", "Easy")]
+    assert not below, f"model answers fell below Good: {below}"
+    assert all(not items[item_id].notes for item_id in ids)
