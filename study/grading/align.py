@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from study.grading.lexicon import Lexicon, negative_prefix
+from study.grading.lexicon import Lexicon
 from study.grading.numbers import same_value, unit_scale
 from study.grading.text import Clause, Term
 
@@ -281,7 +281,7 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
         # A true opposite cancels a negation anywhere in its reach ("doesn't load anything in
         # parallel" is "loads in the main process"); one of several named things only where the
         # negation governs it ("does not use batch statistics", not "do not apply softmax" for sigmoid).
-        binary = occurrence.key in lexicon.opposites.get(terms[index].key, ()) or negative_prefix(occurrence.key, terms[index].key)
+        binary = occurrence.key in lexicon.opposites.get(terms[index].key, ())
         governed = _governs(occurrence, clause_heads) or _governs(terms[index], point_heads)
         if (occurrence.negated or occurrence.contrasted) != terms[index].negated and occurrence.value is None and (binary or governed):
             consumed.update(occurrence.negated_by, terms[index].negated_by)

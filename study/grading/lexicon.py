@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import snowballstemmer
@@ -91,30 +91,10 @@ class Lexicon:
         return frozenset(self.concepts.values()) | frozenset(self.opposites) | frozenset(self.counterparts)
 
     def opposite(self, concept: str, other: str) -> bool:
-        return other in self.opposites.get(concept, ()) or other in self.counterparts.get(concept, ()) or negative_prefix(concept, other)
+        return other in self.opposites.get(concept, ()) or other in self.counterparts.get(concept, ())
 
     def has_opposite(self, concept: str) -> bool:
         return concept in self.opposites or concept in self.counterparts
-
-
-# A word made of a negative prefix and another word is that word's opposite ("unrealistic" and
-# "realistic", "nondeterministic" and "deterministic", "imbalanced" and "balanced"): polarity read
-# from the word's form, for every word, not one lexicon pair each. The rest must be a word of its
-# own (PREFIXED_MIN letters), so "under" is not "un" + "der" and "inform" not "in" + "form".
-NEGATIVE_PREFIXES = ("non", "un", "in", "im", "ir", "il", "dis")
-PREFIXED_MIN = 5
-
-
-@lru_cache(maxsize=65536)
-def negative_prefix(a: str, b: str) -> bool:
-    """One word is the other with a negative prefix (stems or concept names; '_' and '-' ignored)."""
-    a, b = a.replace("_", "").replace("-", ""), b.replace("_", "").replace("-", "")
-    for longer, shorter in ((a, b), (b, a)):
-        for prefix in NEGATIVE_PREFIXES:
-            rest = longer[len(prefix) :]
-            if longer.startswith(prefix) and len(shorter) >= PREFIXED_MIN and rest.startswith(shorter) and len(rest) - len(shorter) <= 3:
-                return True
-    return False
 
 
 class LexiconError(ValueError):

@@ -7,10 +7,8 @@ from pathlib import Path
 
 from study.grading import grade
 from study.grading.grader import PointStatus
-from study.grading.lexicon import negative_prefix
 from tests.study.grading_points import point
 
-FLIP = "keras-s4-q2-horizontal-flip-but-vertical-flip"
 MEMORY = "keras-s1-q1-enable-gpu-memory-growth"
 SIMPLE_CNN = "viva-01-simplecnn-class-implement-batchnorm-relu"
 BALANCED = "keras-s2-q8-1000-images-per-class-test"
@@ -18,32 +16,15 @@ MODES = "viva-30-purpose-model-train-model-eval"
 VAL_HIGHER = "resnet-26-validation-accuracy-might-higher-than"
 
 
-def test_a_negative_prefix_makes_a_word_the_opposite_of_its_stem():
-    assert negative_prefix("unrealist", "realist") and negative_prefix("nondeterminist", "determinist")
-    assert negative_prefix("imbalanc", "balanc")
-    # Not a prefix: the rest is no word of its own, or is another word.
-    assert not negative_prefix("under", "der") and not negative_prefix("inform", "form") and not negative_prefix("unit", "it")
-
-
-def test_realistic_reverses_unrealistic_and_not_realistic_states_it(items):
-    item = items[FLIP]
-    said = "cifar objects dont appear upside down, but vertical flips still give realistic images, its just slower to train"
-    reversed_ = grade(item, said)
-    assert point(reversed_, "vertical flip").status is PointStatus.CONTRADICTED
-    assert reversed_.suggested_rating in ("Again", "Hard")
-    said = grade(item, "a vertical flip gives images that are not realistic, objects are upright in real photos")
-    assert point(said, "vertical flip").status is PointStatus.MATCHED
-
-
 def test_without_the_subject_an_opposite_consequence_states_the_point(items):
-    # "without relu ... linear" is "relu adds non-linearity": the condition's negation and the opposite cancel.
+    # "without batchnorm ... unstable" is "batchnorm stabilises training": the condition's negation and the opposite cancel.
     item = items[SIMPLE_CNN]
-    said = grade(item, "without relu the stacked layers would collapse into one linear map")
-    assert point(said, "ReLU adds").status is PointStatus.MATCHED
-    # The opposite said of ReLU itself, or the consequence kept non-linear, still reverses it.
-    assert point(grade(item, "relu makes the stacked layers one linear map"), "ReLU adds").status is PointStatus.CONTRADICTED
-    kept = grade(item, "without relu the stacked layers would still be non-linear")
-    assert point(kept, "ReLU adds").status is PointStatus.CONTRADICTED
+    said = grade(item, "without batchnorm the activations drift and training would be unstable")
+    assert point(said, "BatchNorm stabilises").status is PointStatus.MATCHED
+    # The opposite said of BatchNorm itself, or the consequence kept stable, still reverses it.
+    assert point(grade(item, "batchnorm makes training unstable"), "BatchNorm stabilises").status is PointStatus.CONTRADICTED
+    kept = grade(item, "without batchnorm training would still be stable")
+    assert point(kept, "BatchNorm stabilises").status is PointStatus.CONTRADICTED
 
 
 def test_a_bare_without_this_makes_the_rest_of_the_sentence_counterfactual(items):
@@ -74,14 +55,6 @@ def test_a_whole_predicate_mirrored_with_its_subject_agrees(items):
     wrong = grade(item, "model.eval() enables dropout and BatchNorm uses batch statistics")
     assert point(wrong, "model.train()").status is PointStatus.CONTRADICTED
     assert wrong.suggested_rating in ("Again", "Hard")
-
-
-def test_at_the_start_of_is_before_and_reverses_after(items):
-    item = items[VAL_HIGHER]
-    early = grade(item, "the val accuracy is measured at the start of the epoch")
-    assert point(early, "validation measured").status is PointStatus.CONTRADICTED
-    late = grade(item, "the val accuracy is measured at the end of the epoch")
-    assert point(late, "validation measured").status is PointStatus.MATCHED
 
 
 def test_during_does_not_end_a_negations_reach(items):
