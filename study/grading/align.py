@@ -296,11 +296,6 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     clause_markers |= {m for i, (o, opposite) in chosen.items() if not opposite and o.negated and terms[i].negated for m in o.negated_by}
     clause_markers -= consumed
     clause_markers -= _before_the_reason(clause, clause_markers, chosen)
-    cancelled = _supposed_away(clause, clause_markers, swaps)
-    clause_markers -= cancelled
-    if cancelled:
-        swaps = [swap for swap in swaps if swap[2] != "antonym"]
-        opposed_terms = [point_term.key for point_term, _, _ in swaps]
     taken_away, agreeing = _privative(point, clause, chosen, clause_markers, lexicon)
     clause_markers -= agreeing
     bearing = bool(clause_markers) or clause.counterfactual  # the clause's own polarity is in play
@@ -395,20 +390,6 @@ def _before_the_reason(clause: Clause, clause_markers: set[int], chosen: dict[in
         if 2 * after > len(lined_up) or (after and reach[0].index not in indices):
             dropped.add(marker)
     return dropped
-
-
-def _supposed_away(clause: Clause, clause_markers: set[int], swaps: list[tuple[Term, Term, str]]) -> set[int]:
-    """ "without relu the stacked layers would collapse into one linear map" states "ReLU adds
-    non-linearity": a "without" that bears on the point supposes its subject away, and the one
-    opposite said of what would follow, outside that reach, is the same claim turned over twice.
-    Both cancel. Said inside the reach ("without relu or non-linearity") or twice, nothing cancels."""
-    for marker in clause.without:
-        if marker not in clause_markers:
-            continue
-        outside = [c for _, c, how in swaps if how == "antonym" and marker not in c.negated_by and not c.negated]
-        if len(outside) == 1 and len(swaps) == 1:
-            return {marker}
-    return set()
 
 
 def _heads(terms: tuple[Term, ...]) -> dict[int, int]:

@@ -128,7 +128,6 @@ class Clause:
     sentence: int = 0  # clauses split from one sentence share this number
     hypothetical: bool = False  # "if ...", "forgetting ...": it supposes, so it cannot contradict
     listed: bool = False  # one short item of a list of terms ("BatchNorm, stabilises, training"): it states no claim
-    without: tuple[int, ...] = ()  # its "without" negations (offsets): a condition supposed away ("without relu ...")
     # After a bare "Without this," the rest of the sentence says what would happen in its absence: its
     # polarity is the reverse of the claim ("Without this, TensorFlow reserves 100% of VRAM" = it stops that).
     counterfactual: bool = False
@@ -474,10 +473,8 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
         for n, (i, t) in enumerate(content)
     ]
     hypothetical = checked or any(t.surface in HYPOTHETICAL for t in tokens)
-    supposing = [m for m in scopes if tokens[m].surface.lower() == WITHOUT and m not in cancelled and m < check]
-    without = tuple(tokens[m].start for m in supposing)
     reason = next((i for i, t in enumerate(tokens) if t.surface == "because"), None)
-    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens), without, reason=reason)
+    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens), reason=reason)
 
 
 def _short(tokens: list[Token]) -> bool:
@@ -500,9 +497,9 @@ def _renumbered(terms: list[Term]) -> tuple[Term, ...]:
 def merge(parts: list[Clause], text: str) -> Clause:
     """Clauses of one sentence read together again (terms renumbered, scopes and bindings kept)."""
     terms = _renumbered([term for part in parts for term in part.terms])
-    without = tuple(m for part in parts for m in part.without)
     counterfactual = bool(parts) and all(part.counterfactual for part in parts)
-    return Clause(text, terms, parts[0].sentence if parts else 0, without=without, counterfactual=counterfactual)
+    reason = parts[0].reason if len(parts) == 1 else None  # token positions are each clause's own
+    return Clause(text, terms, parts[0].sentence if parts else 0, counterfactual=counterfactual, reason=reason)
 
 
 def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:

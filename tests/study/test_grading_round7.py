@@ -16,8 +16,9 @@ MODES = "viva-30-purpose-model-train-model-eval"
 VAL_HIGHER = "resnet-26-validation-accuracy-might-higher-than"
 
 
-def test_without_the_subject_an_opposite_consequence_states_the_point(items):
-    # "without batchnorm ... unstable" is "batchnorm stabilises training": the condition's negation and the opposite cancel.
+def test_a_claims_relation_said_through_its_opposite_under_without_states_it(items):
+    # viva-01's claim gives "stabilises" as the relation a clause must state; "without batchnorm ...
+    # unstable" states it through its opposite, supposed away (the whole point's reading composes it).
     item = items[SIMPLE_CNN]
     said = grade(item, "without batchnorm the activations drift and training would be unstable")
     assert point(said, "BatchNorm stabilises").status is PointStatus.MATCHED
@@ -73,13 +74,13 @@ BATCH_ONE = "fundamentals-13-general-relationship-between-increasing-batch"
 def test_a_negation_before_because_does_not_deny_the_reason(items):
     # The point is the reason: "won't update" is its consequence, not a denial of "step updates".
     item = items[FROZEN]
-    said = grade(item, "the layer won't update because optimizer.step() only updates the parameters you passed to it")
+    said = grade(item, "it won't update because optimizer.step() only loops over the parameters you passed to it")
     assert point(said, "optimizer.step").status is PointStatus.MATCHED
     denied = grade(item, "optimizer.step() doesn't update the parameters it was given because requires_grad is False")
     assert point(denied, "optimizer.step").status is PointStatus.CONTRADICTED
     # The negation denies a word the point lacks ("use"); the point's predicate is in the reason.
     item = items[BATCH_ONE]
-    why = grade(item, "nobody uses a batch size of 1 because training is very slow and the gradient is very noisy")
+    why = grade(item, "people don't use a batch size of 1 because it is very slow and the gradient is very noisy")
     assert point(why, "batch size 1").status is PointStatus.MATCHED
     denied = grade(item, "a batch size of 1 is not slow because each step is tiny")
     assert point(denied, "batch size 1").status is not PointStatus.MATCHED
