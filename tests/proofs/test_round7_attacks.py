@@ -40,3 +40,30 @@ def test_s5_q1_taps_taken_for_idle_that_meet_data(monkeypatch):
 
     monkeypatch.setattr(keras3, "_dead_taps", with_centres)
     assert not claim_passes(IDLE_ITEM)
+
+
+def test_s7_q4_a_conv4_that_costs_nothing_to_unfreeze(monkeypatch):
+    """As if conv4 added no weights and no work: a base whose layer3 is a parameter-free stand-in giving layer4 the
+    input it expects, so unfreezing it too costs what conv5 alone costs."""
+    import proofs.demos.transfer as transfer
+
+    build = transfer.resnet50_without_top
+
+    def without_conv4(device: str = "cpu") -> nn.Module:
+        model = build(device)
+        model.layer3 = _Widen(512, 1024)
+        return model
+
+    monkeypatch.setattr(transfer, "resnet50_without_top", without_conv4)
+    assert not claim_passes("keras-s7-q4-unfreeze-conv5-specifically-conv4-conv5")
+
+
+class _Widen(nn.Module):
+    """Repeat channels to the width layer4 expects and halve the map, with no parameters."""
+
+    def __init__(self, channels: int, width: int) -> None:
+        super().__init__()
+        self.times = width // channels
+
+    def forward(self, x):
+        return x.repeat(1, self.times, 1, 1)[:, :, ::2, ::2]
