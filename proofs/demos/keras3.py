@@ -733,7 +733,7 @@ def _resnet9_dead_weights(images: np.ndarray, labels: np.ndarray) -> tuple[int, 
     "keras-resnet50-idle-at-32",
     "At 32 pixels a quarter of ResNet50's weights can never learn; a CIFAR network uses all of its own",
     "Checked with Keras 3 itself (PyTorch backend) on the notebook's model, ResNet50(weights=None) and its head, one "
-    "backward pass of the cross-entropy on 4 generated 32-pixel images: 6.6M of the base's 23.6M weights (28%) get a "
+    "backward pass of the cross-entropy on 4 generated 32-pixel images: 6.6M of the base's 23.5M trainable weights (28%) get a "
     "gradient of exactly zero, and redrawing them changes no output. Keras' shapes say why: conv5's three 3x3 kernels "
     "work on a 1x1 map, so their 8 outer taps only ever meet zero padding (3 x 8 x 512 x 512 = 6,291,456), and "
     "conv5's strided 1x1 convs read one of conv4's four positions (5 more taps of conv4's last 3x3 kernel). cifar_core's "
