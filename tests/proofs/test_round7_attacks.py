@@ -1,6 +1,8 @@
 """Attacks on the claim checks linked in round 7 (proofs9): each breaks the code under test the way the item's
 answer rules out, and the item's claim check must then fail."""
 
+import dataclasses
+
 import pytest
 from torch import nn
 
@@ -67,3 +69,47 @@ class _Widen(nn.Module):
 
     def forward(self, x):
         return x.repeat(1, self.times, 1, 1)[:, :, ::2, ::2]
+
+
+PRECISION_ITEM = "keras-s8-q2-best-worst-performing-classes"
+
+
+@pytest.fixture
+def real_cifar10(monkeypatch):
+    from tests.conftest import require_real_cifar10
+
+    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
+
+
+def test_s8_q2_the_project_as_written_passes(real_cifar10):
+    assert claim_passes(PRECISION_ITEM)
+
+
+def test_s8_q2_metrics_whose_precision_is_the_recall(real_cifar10, monkeypatch):
+    """cifar_core.metrics with precision computed over the class's images instead of over its predictions."""
+    import cifar_core.metrics
+
+    report = cifar_core.metrics.report_from_logits
+
+    def recall_as_precision(logits, targets, classes):
+        computed = report(logits, targets, classes)
+        return dataclasses.replace(computed, precision=dict(computed.per_class))
+
+    monkeypatch.setattr(cifar_core.metrics, "report_from_logits", recall_as_precision)
+    assert not claim_passes(PRECISION_ITEM)
+
+
+def test_s8_q2_a_model_whose_confidence_means_nothing(real_cifar10, monkeypatch):
+    """A training step whose optimizer never moves: the margins are noise, so withholding the less confident half of a
+    class's predictions does not make the rest more precise."""
+    import cifar_core.steps
+
+    step = cifar_core.steps.training_step
+
+    def frozen(model, inputs, targets, criterion, optimizer, options=cifar_core.steps.PLAIN_STEP):
+        for group in optimizer.param_groups:
+            group["lr"] = 0.0
+        return step(model, inputs, targets, criterion, optimizer, options)
+
+    monkeypatch.setattr(cifar_core.steps, "training_step", frozen)
+    assert not claim_passes(PRECISION_ITEM)
