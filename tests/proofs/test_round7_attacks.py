@@ -1,0 +1,128 @@
+"""Attacks on the DataLoader-worker claim checks made strict in round 7 (resnet-23, viva-17): each builds the world
+where the item's claim is false (workers started before the timer, one core, metadata that is not Python objects,
+a get_data_loaders that ignores num_workers) and the item's claim check must then fail, at the part the world breaks.
+
+The demos need two free cores (they measure it and skip otherwise), so on a busy machine these tests skip."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+from torch.utils.data import DataLoader
+
+import proofs.demos.loop as loop
+from proofs.catalogue import get_demo
+from proofs.registry import Check, run
+from qa_bank.loader import load_bank
+from tests.conftest import require_real_cifar10
+
+ITEMS = load_bank().by_id()
+WORKERS_ITEM = "resnet-23-num-workers-trade-off"
+LOADERS_ITEM = "viva-17-training-slow-due-data-loading"
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the demos pin cores and read /proc (Linux)")
+
+
+def claim(item_id: str) -> Check:
+    """The item's claim check from a run of its demo as written (the code under attack); skips where the demo does."""
+    outcome = run(get_demo(ITEMS[item_id].demo))
+    if outcome.skipped:
+        pytest.skip(outcome.skipped)
+    check = outcome.named(ITEMS[item_id].claim_check)
+    assert check is not None, [c.name for c in outcome.result.checks]
+    return check
+
+
+@pytest.fixture
+def real_cifar10(monkeypatch):
+    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
+
+
+@pytest.fixture
+def one_core_posing_as_two(monkeypatch):
+    """This process pinned to one core while the demo is told both cores are free: the world with no parallelism."""
+    before = os.sched_getaffinity(0)
+    if len(before) < 2:
+        pytest.skip("needs 2 cores to take one away")
+    os.sched_setaffinity(0, {min(before)})
+    monkeypatch.setattr(loop, "_cores_or_skip", lambda: before)
+    yield
+    os.sched_setaffinity(0, before)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_resnet_23_a_loader_that_ignores_num_workers(real_cifar10, monkeypatch, workers):
+    """num_workers=2 asked for, `workers` given: the main process loads (0), or one process does (1)."""
+    monkeypatch.setattr(loop, "DataLoader", lambda dataset, **kw: DataLoader(dataset, **{**kw, "num_workers": workers}))
+    check = claim(WORKERS_ITEM)
+    assert not check.passed and check.measured["worker_processes"] == workers
+
+
+def test_resnet_23_workers_started_before_the_timer(real_cifar10, monkeypatch):
+    """Every loader's workers already running when the demo calls iter(loader): no start-up is left to measure."""
+
+    def prestarted(dataset, **kw):
+        if not kw.get("num_workers"):
+            return DataLoader(dataset, **kw)
+        loader = DataLoader(dataset, **{**kw, "persistent_workers": True})
+        iter(loader)  # forks the workers now; the demo's iter() only resets them
+        return loader
+
+    monkeypatch.setattr(loop, "DataLoader", prestarted)
+    check = claim(WORKERS_ITEM)
+    measured = check.measured
+    assert not check.passed
+    assert measured["first_batch_s_new_workers"] - measured["first_batch_s_running_workers"] < 0.010, measured
+
+
+def test_resnet_23_on_one_core(real_cifar10, one_core_posing_as_two):
+    check = claim(WORKERS_ITEM)
+    measured = check.measured
+    assert not check.passed
+    assert measured["epoch_s_two_workers_free_cores"] >= 0.75 * measured["epoch_s_no_workers"], measured
+
+
+def test_resnet_23_metadata_that_is_not_python_objects(real_cifar10, monkeypatch):
+    """ImageFolder's (path, class) entries kept in NumPy arrays, a known fix: reading them touches no reference count,
+    so the workers copy nothing however long the list is."""
+    from torchvision.datasets import ImageFolder
+
+    class ArrayFolder(ImageFolder):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.paths = np.array([path for path, _ in self.samples])
+            self.labels = np.array([label for _, label in self.samples])
+
+        def __getitem__(self, index):
+            return self.loader(str(self.paths[index])), int(self.labels[index])
+
+    monkeypatch.setattr("torchvision.datasets.ImageFolder", ArrayFolder)
+    check = claim(WORKERS_ITEM)
+    assert not check.passed
+    growth = [float(mib) for mib in check.measured["private_mib_growth_per_worker"].strip("[]").split(",")]
+    assert min(growth) <= 0.3 * check.measured["metadata_mib"], check.measured
+
+
+def test_resnet_23_as_written_passes(real_cifar10):
+    assert claim(WORKERS_ITEM).passed
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_viva_17_a_get_data_loaders_that_ignores_num_workers(monkeypatch, workers):
+    import cifar_core.train
+
+    real = cifar_core.train.DataLoader
+    monkeypatch.setattr(cifar_core.train, "DataLoader", lambda dataset, **kw: real(dataset, **{**kw, "num_workers": workers}))
+    check = claim(LOADERS_ITEM)
+    assert not check.passed and check.measured["loader_workers"] == workers
+
+
+def test_viva_17_on_one_core(one_core_posing_as_two):
+    check = claim(LOADERS_ITEM)
+    assert not check.passed
+    assert check.measured["images_per_s_two_workers_free_cores"] <= 1.3 * check.measured["images_per_s_no_workers"], check.measured
+
+
+def test_viva_17_as_written_passes():
+    assert claim(LOADERS_ITEM).passed
