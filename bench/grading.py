@@ -1,10 +1,10 @@
 """Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set
 (blind set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its
 two halves apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the
-dev-D set (blind set D, read from the fifth), blind set E (read by no one changing the grader)
-and any other labelled files given with `--blind PATH` (a new blind set, reported apart): the
-share of each kind rated as its label expects, the ratings it got, the answers that missed, and
-the latency of one grade (p50/p95), each set apart."""
+dev-D set (blind set D, read from the fifth), the dev-E set (blind set E, read from the sixth; its
+two halves apart, as dev-B's) and any other labelled files given with `--blind PATH` (a new blind
+set, reported apart): the share of each kind rated as its label expects, the ratings it got, the
+answers that missed, and the latency of one grade (p50/p95), each set apart."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ DEV_B_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_b.yaml"
 DEV_C_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_c.yaml"
 # Blind set D, measured blind before and after the fourth round; the fifth round read its failures (see its header).
 DEV_D_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_d.yaml"
-# Blind set E: measured after rounds 4 and 5, read by no one changing the grader (see its header): the figure to trust.
-BLIND_E_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_e.yaml"
+# Blind set E, measured blind after rounds 4 and 5; the sixth round developed on its first half and read its
+# failures (see its header): dev-E since.
+DEV_E_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_e.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -231,7 +232,7 @@ def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
         ("dev-B", DEV_B_SET),
         ("dev-C", DEV_C_SET),
         ("dev-D", DEV_D_SET),
-        ("blind-E", BLIND_E_SET),
+        ("dev-E", DEV_E_SET),
     ]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []
@@ -242,9 +243,9 @@ def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
             evaluation.latencies_ms = evaluate(labelled, name).latencies_ms
         report(result, evaluation)
         evaluations.append(evaluation)
-        if name == "dev-B":
+        if name in ("dev-B", "dev-E"):
             for half, rows in zip(("half 1 (developed on)", "half 2 (read after)"), halves(evaluation.graded), strict=True):
-                result.add(f"dev-B {half}: all answers", 100 * sum(g.accepted for g in rows) / len(rows), "%", f"n={len(rows)}")
+                result.add(f"{name} {half}: all answers", 100 * sum(g.accepted for g in rows) / len(rows), "%", f"n={len(rows)}")
     own = check_model_answers()
     note = f"of {own.key_points} key points, grading each item's own model answer; never tuned on"
     result.add("model answers: points contradicted", len(own.contradicted), "points", note)

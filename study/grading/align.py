@@ -55,7 +55,18 @@ class Alignment:
         """Any flip reverses the meaning, except an even number that includes the subject: a mirror
         image ("train() enables dropout" for "eval() disables dropout"). Two flips without the
         subject are two mistakes ("train() disables dropout and uses running statistics")."""
-        return self.flips > 0 and not (self.flips % 2 == 0 and self.subject_mirrored)
+        return self.flips > 0 and not (self.flips % 2 == 0 and (self.subject_mirrored or self.negated_role))
+
+    @property
+    def negated_role(self) -> bool:
+        """One role swapped inside the reach of a negation that the point does not have: the mirror
+        image said through its counterpart ("dropout is off at val time" for "dropout active only in
+        training"). A negation elsewhere in the clause is a second mistake ("train() disables dropout
+        and BatchNorm uses running statistics")."""
+        if not self.negation_flip or len(self.swaps) != 1:
+            return False
+        point_term, clause_term, how = self.swaps[0]
+        return how == "roles" and clause_term.negated and not point_term.negated
 
     @property
     def contradicts(self) -> bool:
@@ -111,7 +122,9 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     Numbers that moved with a swapped name ("the std is (0.4914, ...)") line up, so the clause is
     read as the swap it is."""
     numbers = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent == term.percent]
-    same = [t for t in numbers if _same_number(term, t)] + _sizes(term, clause)
+    # A percent and its fraction are one number ("0.489" for "48.9 percent"); only the same kind can conflict.
+    fractions = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent != term.percent]
+    same = [t for t in numbers + fractions if _same_number(term, t) and _fraction_of(term, t)] + _sizes(term, clause)
     miscalculated = [t for t in same if t.claimed is not None]  # "128*4*4 = 512" says the size is 512
     if miscalculated:
         return [], miscalculated
@@ -132,6 +145,15 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     if named:
         return [], named
     return [t for t in same if t.bound_to not in conflicting], []
+
+
+def _fraction_of(a: Term, b: Term) -> bool:
+    """Numbers of one kind, or a percent against the fraction it stands for ("10.5 percent" and
+    0.105), not against the bare number it is written with ("10.5")."""
+    if a.percent == b.percent:
+        return True
+    percent, plain = (a, b) if a.percent else (b, a)
+    return abs(plain.value) <= 1 and same_value(percent.value / 100, percent.tolerance / 100, plain.value, plain.tolerance)
 
 
 def _sizes(term: Term, clause: Clause) -> list[Term]:

@@ -12,6 +12,7 @@ from fsrs import Rating
 
 from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
+from study.grading.calibration import features, load_calibration
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
 from study.grading.order import changed_argument, crossed_key, rebound_values, reordered_tuple, reversed_order, swapped_operands
@@ -85,6 +86,8 @@ class GradeResult:
     listed_terms: bool = False  # the answer is mostly a list of terms with no claim relating them
     on_topic: float = 0.0  # 0-1: share of the answer's words found in the item's own text
     hint: str = ""  # what to say next: for a term list, "say what X does to Y"
+    features: tuple[float, ...] = ()  # the calibration's inputs (calibration.FEATURES)
+    raised: bool = False  # the calibration raised the rules' Hard to Good
 
     @property
     def matched(self) -> list[str]:
@@ -595,8 +598,9 @@ def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) ->
     return f"You listed the terms; say how they relate{relation}"
 
 
-def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeResult:
-    """Grade `answer` against the item's key points and misconceptions (see the module doc)."""
+def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None, calibrate: bool = True) -> GradeResult:
+    """Grade `answer` against the item's key points and misconceptions (see the module doc);
+    `calibrate=False` gives the rules' rating alone (what the calibration is fitted on)."""
     lexicon = lexicon or load_lexicon()
     answer_clauses = clauses(answer, lexicon)
     claims = {claim.point: claim for claim in item.claims}
@@ -611,5 +615,20 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None) -> GradeRes
     listed = listed_terms(answer_clauses) and any(p.status is not PointStatus.MATCHED for p in points)
     hint = term_list_hint(item, points, lexicon) if listed else ""
     topic = round(on_topic(item, answer_clauses, lexicon), 3)
-    rating = suggest_rating(score, points, hits, listed, topic, focus(item, answer_clauses, lexicon))
-    return GradeResult(round(score, 3), rating.name, points, hits, listed, topic, hint)
+    about = focus(item, answer_clauses, lexicon)
+    rating = suggest_rating(score, points, hits, listed, topic, about)
+    statuses = [p.status.value for p in points]
+    coverages = [p.coverage for p in points if p.status is not PointStatus.CONTRADICTED]
+    shape = features(score, statuses, coverages, bool(hits), listed, topic, about, len(answer_clauses))
+    raised = calibrate and _raised(rating, points, hits, listed, shape)
+    rating = Rating.Good if raised else rating
+    return GradeResult(round(score, 3), rating.name, points, hits, listed, topic, hint, shape, raised)
+
+
+def _raised(rating: Rating, points: list[PointResult], hits: list[MisconceptionHit], listed: bool, shape: tuple[float, ...]) -> bool:
+    """The learned calibration (calibration.py) raises a Hard with nothing against it to Good: never
+    an answer with a contradicted point, a stated misconception or a term list."""
+    if rating is not Rating.Hard or hits or listed or any(p.status is PointStatus.CONTRADICTED for p in points):
+        return False
+    calibration = load_calibration()
+    return calibration.probability(shape) >= calibration.threshold
