@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -152,12 +152,6 @@ class _PidImages(_TinyImages):
 
     def __getitem__(self, index: int):
         return super().__getitem__(index)[0], os.getpid()
-
-
-def _seconds(function: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    function()
-    return time.perf_counter() - started
 
 
 def _epoch_seconds(loader: DataLoader) -> tuple[float, set[int]]:

@@ -54,8 +54,13 @@ def one_core_posing_as_two(monkeypatch):
 
 @pytest.mark.parametrize("workers", [0, 1])
 def test_resnet_23_a_loader_that_ignores_num_workers(real_cifar10, monkeypatch, workers):
-    """num_workers=2 asked for, `workers` given: the main process loads (0), or one process does (1)."""
-    monkeypatch.setattr(loop, "DataLoader", lambda dataset, **kw: DataLoader(dataset, **{**kw, "num_workers": workers}))
+    """num_workers=2 asked for, `workers` given: the main process loads (0, with nothing to keep persistent), or one
+    process does (1)."""
+
+    def ignoring(dataset, **kw):
+        return DataLoader(dataset, **{**kw, "num_workers": workers, "persistent_workers": bool(workers and kw.get("persistent_workers"))})
+
+    monkeypatch.setattr(loop, "DataLoader", ignoring)
     check = claim(WORKERS_ITEM)
     assert not check.passed and check.measured["worker_processes"] == workers
 
@@ -67,7 +72,8 @@ def test_resnet_23_workers_started_before_the_timer(real_cifar10, monkeypatch):
         if not kw.get("num_workers"):
             return DataLoader(dataset, **kw)
         loader = DataLoader(dataset, **{**kw, "persistent_workers": True})
-        iter(loader)  # forks the workers now; the demo's iter() only resets them
+        for _ in loader:  # one epoch now: the workers are forked and running; the demo's iter() only resets them
+            pass
         return loader
 
     monkeypatch.setattr(loop, "DataLoader", prestarted)
