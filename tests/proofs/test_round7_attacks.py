@@ -162,3 +162,22 @@ def test_on_a_one_core_machine_the_demos_skip_and_say_why(real_cifar10, item_id)
     finally:
         os.sched_setaffinity(0, before)
     assert outcome.skipped == "needs 2 CPU cores to show work in parallel; this process may run on 1 (os.sched_getaffinity)"
+
+
+def test_a_run_counts_only_if_the_cores_were_free_before_and_after(monkeypatch):
+    """A job that starts beside a free-core demo can hide its gain or fake one: that run is a skip, whatever it found."""
+    from proofs.registry import Demo, DemoResult
+
+    answers = iter([None, "needs 2 free CPU cores; two processes working at once got 1.10x the work of one"])
+    monkeypatch.setattr("proofs.cores.missing_cores_reason", lambda count: next(answers))
+    ran = []
+
+    def measures(broken=False):
+        ran.append(broken)
+        result = DemoResult()
+        result.check("a gain", True)
+        return result
+
+    outcome = run(Demo("d", "t", "c.", "loop", (), measures, "m", needs_free_cores=2))
+    assert ran == [False] and outcome.skipped.startswith("the cores were taken during the run: needs 2 free CPU cores")
+    assert not outcome.result.checks
