@@ -78,12 +78,12 @@ def _resnet50_base() -> Any:
     return ResNet50(weights=None, include_top=False, pooling="avg", input_shape=(32, 32, 3))
 
 
-def _notebook_model(base: Any, training_flag: bool = True) -> Any:
+def _notebook_model(base: Any, training_flag: bool = True, side: int = 32) -> Any:
     """inputs -> base(x, training=False) -> Dropout(0.3) -> Dense(256, relu) -> Dropout(0.3) -> Dense(10, softmax),
     the notebook's Functional model with ResNet50 nested as one layer (`training_flag=False` leaves the flag out)."""
     keras = _keras()
     layers = keras.layers
-    inputs = keras.Input((32, 32, 3))
+    inputs = keras.Input((side, side, 3))
     features = base(inputs, training=False) if training_flag else base(inputs)
     hidden = layers.Dense(256, activation="relu")(layers.Dropout(0.3)(features))
     return keras.Model(inputs, layers.Dense(10, activation="softmax")(layers.Dropout(0.3)(hidden)))
@@ -704,3 +704,108 @@ def keras_resizing_keeps_constant_features(broken: bool = False) -> DemoResult:
         features_shape=str(features.shape),
     )
     return result
+
+
+def _dead_taps(kernel_grad: Any) -> Any:
+    """Which (row, col) taps of a Keras conv kernel's gradient, shaped (kh, kw, in, out), are exactly zero for every
+    input and output channel: weights that learnt nothing from the batch."""
+    return kernel_grad.abs().amax(dim=(2, 3)) == 0
+
+
+def _resnet9_dead_weights(images: np.ndarray, labels: np.ndarray) -> tuple[int, int]:
+    """cifar_core's ResNet9 at 32 pixels: the weights of its 3x3 convs whose taps get no gradient, and its size."""
+    import torch
+    from torch import nn
+
+    from cifar_core.models import ResNet9, count_parameters
+
+    model = ResNet9().train()
+    pixels = torch.from_numpy(images).permute(0, 3, 1, 2) / 255
+    nn.functional.cross_entropy(model(pixels), torch.from_numpy(labels)).backward()
+    dead = 0
+    for conv in (m for m in model.modules() if isinstance(m, nn.Conv2d)):
+        taps = conv.weight.grad.abs().amax(dim=(0, 1)) == 0  # (kh, kw): torch keeps taps last
+        dead += int(taps.sum()) * conv.in_channels * conv.out_channels
+    return dead, count_parameters(model)
+
+
+@demo(
+    "keras-resnet50-idle-at-32",
+    "At 32 pixels a quarter of ResNet50's weights can never learn; a CIFAR network uses all of its own",
+    "Checked with Keras 3 itself (PyTorch backend) on the notebook's model, ResNet50(weights=None) and its head, one "
+    "backward pass of the cross-entropy on 4 generated 32-pixel images: 6.6M of the base's 23.5M trainable weights (28%) get a "
+    "gradient of exactly zero, and redrawing them changes no output. Keras' shapes say why: conv5's three 3x3 kernels "
+    "work on a 1x1 map, so their 8 outer taps only ever meet zero padding (3 x 8 x 512 x 512 = 6,291,456), and "
+    "conv5's strided 1x1 convs read one of conv4's four positions (5 more taps of conv4's last 3x3 kernel). cifar_core's "
+    "ResNet9, built for 32 pixels (6.6M weights, last maps 4x4), gets a gradient at every tap.",
+    mistake="judging ResNet50 at the 224 pixels it was designed for, where every tap meets data, instead of at CIFAR's 32",
+    imports=KERAS,
+    threads=1,
+)
+def keras_resnet50_idle_at_32(broken: bool = False) -> DemoResult:
+    keras = _keras()
+    import torch
+    from keras.applications import ResNet50, resnet50
+
+    from cifar_core.data import make_synthetic
+
+    result = DemoResult()
+    side, count = (224, 1) if broken else (32, 4)  # one image at 224: a pass there costs about 0.3 s an image
+    data = make_synthetic(4, seed=0)
+    keras.utils.set_random_seed(0)
+    base = ResNet50(weights=None, include_top=False, pooling="avg", input_shape=(side, side, 3))
+    model = _notebook_model(base, side=side)  # base(x, training=False): BatchNorm on its moving statistics, as the notebook fine-tunes
+    pixels = keras.ops.image.resize(data.images[:count].astype(np.float32), (side, side)) if broken else data.images
+    images = torch.from_numpy(np.ascontiguousarray(resnet50.preprocess_input(_numpy(pixels).astype(np.float32))))
+    outputs = model(images)
+    keras.losses.sparse_categorical_crossentropy(torch.from_numpy(data.labels[:count]), outputs).mean().backward()
+    convs = [layer for layer in base.layers if isinstance(layer, keras.layers.Conv2D)]
+    dead = {layer.name: _dead_taps(layer.kernel.value.grad) for layer in convs}
+    dead_weights = sum(int(dead[layer.name].sum()) * layer.kernel.shape[2] * layer.kernel.shape[3] for layer in convs)
+    # The second route: Keras' own shape inference. A 3x3 'same' kernel on a 1x1 map meets data only at its centre.
+    on_one_pixel = [layer for layer in convs if layer.kernel.shape[:2] == (3, 3) and tuple(layer.input.shape[1:3]) == (1, 1)]
+    expected = sum(8 * layer.kernel.shape[2] * layer.kernel.shape[3] for layer in on_one_pixel)
+    outer_dead = all(int(dead[layer.name].sum()) == 8 and not dead[layer.name][1, 1] for layer in on_one_pixel)
+    moved, weights_moved = _redrawn_outputs_move(model, base, images, outputs.detach(), dead) if dead_weights else (0.0, 0.0)
+    trainable = sum(int(np.prod(weight.shape)) for weight in base.trainable_weights)
+    resnet9_dead, resnet9_size = _resnet9_dead_weights(data.images[:2], data.labels[:2])
+    result.check(
+        "at 32 pixels at least the outer taps of every 3x3 kernel on a 1x1 map (Keras' shapes: conv5's three, "
+        "6,291,456 weights) get exactly zero gradient, over 25% of the base, and redrawing them changes no output; "
+        "every tap of cifar_core's ResNet9 gets gradient",
+        expected > 0
+        and outer_dead
+        and dead_weights >= expected
+        and dead_weights / trainable > 0.25
+        and moved < 1e-6
+        and weights_moved > 0.5
+        and resnet9_dead == 0,
+        input_side=side,
+        weights_with_zero_gradient=dead_weights,
+        expected_from_shapes=expected,
+        kernels_on_a_1x1_map=len(on_one_pixel),
+        share_of_trainable=dead_weights / trainable,
+        base_trainable=trainable,
+        outputs_moved_by_redrawing_them=moved,
+        redrawn_weights_moved=weights_moved,
+        resnet9_weights_with_zero_gradient=resnet9_dead,
+        resnet9_parameters=resnet9_size,
+    )
+    return result
+
+
+def _redrawn_outputs_move(model: Any, base: Any, images: Any, outputs: Any, dead: dict[str, Any]) -> tuple[float, float]:
+    """Redraw every weight that got no gradient at its kernel's scale: how far the model's outputs then move (largest
+    change over the largest output), and how far the redrawn weights moved (the same measure on the kernels)."""
+    import torch
+
+    changed = 0.0
+    with torch.no_grad():
+        for name, taps in dead.items():
+            if taps.any():
+                kernel = base.get_layer(name).kernel.value
+                before = kernel[taps].clone()
+                kernel[taps] = torch.randn_like(before) * kernel.std()
+                changed = max(changed, float((kernel[taps] - before).abs().max() / before.abs().max()))
+        after = model(images)
+    return float((after - outputs).abs().max() / outputs.abs().max()), changed

@@ -331,3 +331,56 @@ def bilinear_upscale(broken: bool = False) -> DemoResult:
     recovered = (F.interpolate(large, size=32, mode="area") - small).abs().mean().item()
     result.check("area-downsampled back: close to the original (no detail added)", recovered < 0.15, mean_abs_difference=recovered)
     return result
+
+
+def _fine_tuning_step_cost(base: nn.Module, head: nn.Module, stages: tuple[str, ...]) -> tuple[int, int, float]:
+    """Unfreeze `stages` of the (meta) base, then one Adam step of the notebook's batch of 8 images at 32 pixels under
+    FlopCounterMode: trainable parameters, the floats Adam keeps for them, and the step's GFLOPs."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    for name, parameter in base.named_parameters():
+        parameter.requires_grad = name.split(".")[0] in stages
+    trainable = [p for p in (*base.parameters(), *head.parameters()) if p.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=1e-4)
+    images, labels = torch.randn(8, 3, 32, 32, device="meta"), torch.zeros(8, dtype=torch.long, device="meta")
+    with FlopCounterMode(display=False) as counter:
+        nn.functional.nll_loss(head(base(images)).log(), labels).backward()
+    optimizer.step()
+    state = sum(v.numel() for values in optimizer.state.values() for v in values.values() if v.dim() > 0)  # not the step count
+    for parameter in trainable:
+        parameter.grad = None
+    return sum(p.numel() for p in trainable), state, counter.get_total_flops() / 1e9
+
+
+@demo(
+    "conv4-unfrozen-costs",
+    "Unfreezing conv4 as well: about 1.5 times the trainable weights, Adam state and step FLOPs",
+    "Through torchvision's ResNet50 (the Keras notebook's base, weights=None, on the meta device: shapes only) and the "
+    "notebook's head: unfreezing conv5 (layer4) trains 15.5M parameters, for which Adam keeps 31.0M floats, and a "
+    "training step on 8 images at 32 pixels takes 1.8 GFLOPs by torch's FlopCounterMode; unfreezing conv4 (layer3) "
+    "too trains 22.6M, Adam keeps 45.2M floats and the step takes 2.8 GFLOPs: conv5 alone costs about two thirds. "
+    "Whether conv4 + conv5 would overfit the 8,000 images, and which block holds the most task-specific features, "
+    "are not measured.",
+    mistake="unfreezing conv4 as well as conv5 (what the answer chose against)",
+)
+def conv4_unfrozen_costs(broken: bool = False) -> DemoResult:
+    result = DemoResult()
+    base, head = resnet50_without_top("meta"), keras_style_head().to("meta")
+    chosen = ("layer3", "layer4") if broken else ("layer4",)
+    trainable, adam_floats, gflops = _fine_tuning_step_cost(base, head, chosen)
+    more_trainable, more_adam_floats, more_gflops = _fine_tuning_step_cost(base, head, ("layer3", "layer4"))
+    ratios = (trainable / more_trainable, adam_floats / more_adam_floats, gflops / more_gflops)
+    result.check(
+        "the chosen unfreezing (conv5) trains the notebook's 15.5M parameters, Adam keeps 2 floats for each, and "
+        "parameters, Adam's state and a step's FLOPs are each at most 3/4 of what conv4 + conv5 costs",
+        abs(trainable - 15.5e6) < 0.1e6 and adam_floats == 2 * trainable and max(ratios) <= 0.75,
+        unfrozen=" + ".join(chosen),
+        trainable=trainable,
+        adam_floats=adam_floats,
+        step_gflops=gflops,
+        conv4_and_conv5_trainable=more_trainable,
+        conv4_and_conv5_adam_floats=more_adam_floats,
+        conv4_and_conv5_step_gflops=more_gflops,
+        largest_ratio=max(ratios),
+    )
+    return result

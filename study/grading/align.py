@@ -55,7 +55,17 @@ class Alignment:
         """Any flip reverses the meaning, except an even number that includes the subject: a mirror
         image ("train() enables dropout" for "eval() disables dropout"). Two flips without the
         subject are two mistakes ("train() disables dropout and uses running statistics")."""
-        return self.flips > 0 and not (self.flips % 2 == 0 and (self.subject_mirrored or self.negated_role))
+        return self.flips > 0 and not (self.flips % 2 == 0 and (self.subject_mirrored or self.negated_role)) and not self.mirrored_whole
+
+    @property
+    def mirrored_whole(self) -> bool:
+        """The subject swapped and every other part of the predicate turned over with it, each on its
+        own: "model.eval() disables dropout and uses running stats" for "model.train() enables dropout
+        and BatchNorm batch statistics" (eval for train, disables for enables, running for batch). A
+        conjunction flips each of its parts, so parity does not apply; only named things swapped
+        (roles) and one negation count, never an antonym or a number."""
+        roles = [how for _, _, how in self.swaps]
+        return self.subject_mirrored and self.negation_flip and self.flips >= 3 and all(how == "roles" for how in roles)
 
     @property
     def negated_role(self) -> bool:
@@ -285,12 +295,15 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     # reliable stats" for "have no reliable batch statistics").
     clause_markers |= {m for i, (o, opposite) in chosen.items() if not opposite and o.negated and terms[i].negated for m in o.negated_by}
     clause_markers -= consumed
+    clause_markers -= _before_the_reason(clause, clause_markers, chosen)
     taken_away, agreeing = _privative(point, clause, chosen, clause_markers, lexicon)
     clause_markers -= agreeing
-    point_markers = {m for i, t in terms.items() for m in t.negated_by if (point_heads[m] in chosen or clause_markers)} - consumed
+    bearing = bool(clause_markers) or clause.counterfactual  # the clause's own polarity is in play
+    point_markers = {m for i, t in terms.items() for m in t.negated_by if point_heads[m] in chosen or bearing}
+    point_markers -= consumed
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
-    negation_flip = (len(clause_markers) + len(point_markers)) % 2 == 1
+    negation_flip = (len(clause_markers) + len(point_markers) + clause.counterfactual) % 2 == 1
     return Alignment(
         total=len(point.terms),
         supported=sum(not is_opposite for _, is_opposite in chosen.values()) + taken_away,
@@ -354,6 +367,29 @@ def _privative(
                 agreeing.add(found[0])
                 break
     return stated, agreeing
+
+
+def _before_the_reason(clause: Clause, clause_markers: set[int], chosen: dict[int, tuple[Term, bool]]) -> set[int]:
+    """ "the layer will not update because optimizer.step() only iterates over the parameters passed
+    to it" states "optimizer.step only updates the parameters it was given": a negation before
+    "because" is the consequence; where most of the point lines up in the reason after it, the
+    point is the reason, and that negation does not bear on it. Not where an opposite lines up: then
+    the negation is part of how the clause reads it (a swap it may mirror)."""
+    if clause.reason is None or any(opposite for _, opposite in chosen.values()):
+        return set()
+    lined_up = [occurrence for occurrence, _ in chosen.values()]
+    after = sum(t.position > clause.reason for t in lined_up)
+    indices = {t.index for t in lined_up}
+    dropped = set()
+    for marker in clause_markers:
+        reach = [t for t in clause.terms if marker in t.negated_by]
+        if not reach or any(t.position > clause.reason for t in reach):
+            continue
+        # Most of the point is in the reason, or the negation denies a word the point lacks ("don't
+        # use a batch size of 1 because it is slow and noisy") and the point goes on in the reason.
+        if 2 * after > len(lined_up) or (after and reach[0].index not in indices):
+            dropped.add(marker)
+    return dropped
 
 
 def _heads(terms: tuple[Term, ...]) -> dict[int, int]:

@@ -414,7 +414,9 @@ def _best_coverage(
         parts = [answer[i] for i in run]
         text = parts[0].text if len(parts) == 1 else f"{parts[0].text} … {parts[-1].text}"
         merged = merge(parts, text)
-        if relation is not None and not align(relation, merged, lexicon).coverage:
+        # The relation must be said, in either polarity: whether it is reversed is the whole point's reading
+        # ("without batchnorm training would be unstable" says "stabilises" through its opposite).
+        if relation is not None and not align(relation, merged, lexicon).aligned:
             continue
         coverage = align(target, merged, lexicon).coverage
         if coverage > best[0] or (coverage == best[0] and best[1] is not None and len(text) < len(best[1])):

@@ -39,6 +39,9 @@ COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
 ADDITIVE = frozenset({"just", "only", "merely", "simply", "solely"})
 SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
 PHRASE_SCOPE = 3
+# Prepositions that end like a gerund but go on to their object: "turned off during validation"
+# negates "during validation", where "without zeroing" ends at its gerund.
+ING_PREPOSITIONS = frozenset({"during", "including", "regarding", "concerning", "following", "according"})
 # "doesn't load anything in parallel": a negation reaches the verb and what qualifies it. Reading a
 # clause's negations by parity keeps a wide scope harmless ("does not overwrite gradients" flips once).
 SHORT_SCOPE = 3  # content words a "no"/"without" negates: a noun phrase
@@ -125,6 +128,10 @@ class Clause:
     sentence: int = 0  # clauses split from one sentence share this number
     hypothetical: bool = False  # "if ...", "forgetting ...": it supposes, so it cannot contradict
     listed: bool = False  # one short item of a list of terms ("BatchNorm, stabilises, training"): it states no claim
+    # After a bare "Without this," the rest of the sentence says what would happen in its absence: its
+    # polarity is the reverse of the claim ("Without this, TensorFlow reserves 100% of VRAM" = it stops that).
+    counterfactual: bool = False
+    reason: int | None = None  # token position of "because": what follows is the reason, a statement of its own
 
 
 def _words(surface: str, start: int, lexicon: Lexicon) -> list[Token]:
@@ -337,9 +344,8 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
                 break
             if tokens[later].kind in ("word", "number") and not (token.key == "short" and tokens[later].surface in TRANSPARENT):
                 covered.append(later)
-                if (
-                    tokens[later].surface.endswith("ing") and token.key == "phrase"
-                ):  # "without zeroing, old gradients add up": the gerund is the phrase
+                gerund = tokens[later].surface.endswith("ing") and tokens[later].surface not in ING_PREPOSITIONS
+                if gerund and token.key == "phrase":  # "without zeroing, old gradients add up": the gerund is the phrase
                     break
         scopes[index] = covered
     return scopes
@@ -402,6 +408,7 @@ def _modifiers(tokens: list[Token]) -> set[int]:
     return inside
 
 
+WITHOUT = "without"
 # "you won't", "it can't", "you cannot", "you couldn't": a consequence denied as impossible.
 CANNOT = frozenset({"wo", "ca", "could", "cannot"})
 
@@ -466,7 +473,8 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
         for n, (i, t) in enumerate(content)
     ]
     hypothetical = checked or any(t.surface in HYPOTHETICAL for t in tokens)
-    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens))
+    reason = next((i for i, t in enumerate(tokens) if t.surface == "because"), None)
+    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens), reason=reason)
 
 
 def _short(tokens: list[Token]) -> bool:
@@ -488,7 +496,10 @@ def _renumbered(terms: list[Term]) -> tuple[Term, ...]:
 
 def merge(parts: list[Clause], text: str) -> Clause:
     """Clauses of one sentence read together again (terms renumbered, scopes and bindings kept)."""
-    return Clause(text, _renumbered([term for part in parts for term in part.terms]), parts[0].sentence if parts else 0)
+    terms = _renumbered([term for part in parts for term in part.terms])
+    counterfactual = bool(parts) and all(part.counterfactual for part in parts)
+    reason = parts[0].reason if len(parts) == 1 else None  # token positions are each clause's own
+    return Clause(text, terms, parts[0].sentence if parts else 0, counterfactual=counterfactual, reason=reason)
 
 
 def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
@@ -504,7 +515,13 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
             if not between:
                 continue
             joints = [i for i in range(first + 1, second) if tokens[i].kind == "comma" or tokens[i].key in CONJUNCTIONS]
-            return joints[-1] if joints else second
+            if joints:
+                return joints[-1]
+            # A number right before the second name is its own ("5000 train + 1000 test"): it goes with it.
+            start = second
+            while start - 1 > first and tokens[start - 1].kind == "number" and not tokens[start - 1].boolean:
+                start -= 1
+            return start if start - 1 > first else second
     return None
 
 
@@ -563,13 +580,16 @@ def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
     out = []
     for number, (offset, sentence) in enumerate(sentences(text)):
         checking = False  # "check the data, that the loss isn't far from ..., that grads aren't exploding"
+        supposed = False  # after a bare "Without this," the rest of the sentence is counterfactual
         for part in split_counterparts(tokenize(sentence, lexicon, offset), lexicon):
             for piece in _split_commas(part, text):
                 continued = checking and _continues_check(piece, text)
                 clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,:-"), number, continued)
                 checking = continued or any(t.surface in CHECKS for t in piece)
                 if clause.terms:
-                    out.append(clause)
+                    out.append(replace(clause, counterfactual=supposed))
+                elif piece[0].surface.lower() == WITHOUT:  # "Without this," / "Without it,": the condition names nothing
+                    supposed = True
     short = [c.listed for c in out]  # build_clause stores shortness; listing needs a short neighbour
     return [replace(c, listed=short[i] and ((i > 0 and short[i - 1]) or (i + 1 < len(out) and short[i + 1]))) for i, c in enumerate(out)]
 

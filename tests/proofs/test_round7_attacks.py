@@ -1,183 +1,115 @@
-"""Attacks on the DataLoader-worker claim checks made strict in round 7 (resnet-23, viva-17): each builds the world
-where the item's claim is false (workers started before the timer, one core, metadata that is not Python objects,
-a get_data_loaders that ignores num_workers) and the item's claim check must then fail, at the part the world breaks.
+"""Attacks on the claim checks linked in round 7 (proofs9): each breaks the code under test the way the item's
+answer rules out, and the item's claim check must then fail."""
 
-The demos need two free cores (proofs/cores.py measures it before the run and skips otherwise), so on a busy machine these tests skip."""
+import dataclasses
 
-import os
-import sys
-
-import numpy as np
 import pytest
-import torch
-from torch.utils.data import DataLoader
+from torch import nn
 
-import proofs.demos.loop as loop
-from proofs.catalogue import get_demo
-from proofs.registry import Check, run
-from qa_bank.loader import load_bank
-from tests.conftest import require_real_cifar10
+import proofs.demos.keras3 as keras3
+from cifar_core import models
+from tests.proofs.test_attacks import claim_passes
 
-ITEMS = load_bank().by_id()
-WORKERS_ITEM = "resnet-23-num-workers-trade-off"
-LOADERS_ITEM = "viva-17-training-slow-due-data-loading"
+pytest.importorskip("keras", reason="requirements.txt installs keras; the keras3 demos skip without it")
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the demos pin cores and read /proc (Linux)")
+IDLE_ITEM = "keras-s5-q1-use-resnet50-cifar-10"
 
 
-def claim(item_id: str) -> Check:
-    """The item's claim check from a run of its demo as written (the code under attack); skips where the demo does."""
-    outcome = run(get_demo(ITEMS[item_id].demo))
-    if outcome.skipped:
-        pytest.skip(outcome.skipped)
-    check = outcome.named(ITEMS[item_id].claim_check)
-    assert check is not None, [c.name for c in outcome.result.checks]
-    return check
+def test_s5_q1_a_cifar_network_whose_last_stage_works_on_one_pixel(monkeypatch):
+    """ResNet9 with a 4x4 max pool before its last residual block: those convs meet only padding outside their centre,
+    as ResNet50's conv5 does at 32 pixels, and the CIFAR network no longer uses all its weights."""
+
+    class PooledToOnePixel(models.ResNet9):
+        def __init__(self) -> None:
+            super().__init__()
+            layers = list(self.net)
+            self.net = nn.Sequential(*layers[:5], nn.MaxPool2d(4), *layers[5:])
+
+    monkeypatch.setattr(models, "ResNet9", PooledToOnePixel)
+    assert not claim_passes(IDLE_ITEM)
+
+
+def test_s5_q1_taps_taken_for_idle_that_meet_data(monkeypatch):
+    """The forward route checks the gradient route: if the centre taps of conv2-conv4's 3x3 kernels (which all get
+    gradient) were counted as idle too, the count only grows, but redrawing them moves the outputs and the check fails."""
+    dead_taps = keras3._dead_taps
+
+    def with_centres(kernel_grad):
+        taps = dead_taps(kernel_grad)
+        if taps.shape == (3, 3) and not taps.any():
+            taps[1, 1] = True
+        return taps
+
+    monkeypatch.setattr(keras3, "_dead_taps", with_centres)
+    assert not claim_passes(IDLE_ITEM)
+
+
+def test_s7_q4_a_conv4_that_costs_nothing_to_unfreeze(monkeypatch):
+    """As if conv4 added no weights and no work: a base whose layer3 is a parameter-free stand-in giving layer4 the
+    input it expects, so unfreezing it too costs what conv5 alone costs."""
+    import proofs.demos.transfer as transfer
+
+    build = transfer.resnet50_without_top
+
+    def without_conv4(device: str = "cpu") -> nn.Module:
+        model = build(device)
+        model.layer3 = _Widen(512, 1024)
+        return model
+
+    monkeypatch.setattr(transfer, "resnet50_without_top", without_conv4)
+    assert not claim_passes("keras-s7-q4-unfreeze-conv5-specifically-conv4-conv5")
+
+
+class _Widen(nn.Module):
+    """Repeat channels to the width layer4 expects and halve the map, with no parameters."""
+
+    def __init__(self, channels: int, width: int) -> None:
+        super().__init__()
+        self.times = width // channels
+
+    def forward(self, x):
+        return x.repeat(1, self.times, 1, 1)[:, :, ::2, ::2]
+
+
+PRECISION_ITEM = "keras-s8-q2-best-worst-performing-classes"
 
 
 @pytest.fixture
 def real_cifar10(monkeypatch):
+    from tests.conftest import require_real_cifar10
+
     monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
 
 
-@pytest.fixture
-def one_core_posing_as_two(monkeypatch):
-    """This process pinned to one core while the demo is told both cores are free: the world with no parallelism."""
-    before = os.sched_getaffinity(0)
-    if len(before) < 2:
-        pytest.skip("needs 2 cores to take one away")
-    os.sched_setaffinity(0, {min(before)})
-    monkeypatch.setattr("proofs.cores.missing_cores_reason", lambda count: None)
-    yield
-    os.sched_setaffinity(0, before)
+def test_s8_q2_the_project_as_written_passes(real_cifar10):
+    assert claim_passes(PRECISION_ITEM)
 
 
-@pytest.mark.parametrize("workers", [0, 1])
-def test_resnet_23_a_loader_that_ignores_num_workers(real_cifar10, monkeypatch, workers):
-    """num_workers=2 asked for, `workers` given: the main process loads (0, with nothing to keep persistent), or one
-    process does (1)."""
+def test_s8_q2_metrics_whose_precision_is_the_recall(real_cifar10, monkeypatch):
+    """cifar_core.metrics with precision computed over the class's images instead of over its predictions."""
+    import cifar_core.metrics
 
-    def ignoring(dataset, **kw):
-        return DataLoader(dataset, **{**kw, "num_workers": workers, "persistent_workers": bool(workers and kw.get("persistent_workers"))})
+    report = cifar_core.metrics.report_from_logits
 
-    monkeypatch.setattr(loop, "DataLoader", ignoring)
-    check = claim(WORKERS_ITEM)
-    assert not check.passed and check.measured["worker_processes"] == workers
+    def recall_as_precision(logits, targets, classes):
+        computed = report(logits, targets, classes)
+        return dataclasses.replace(computed, precision=dict(computed.per_class))
 
-
-def test_resnet_23_workers_started_before_the_timer(real_cifar10, monkeypatch):
-    """Every loader's workers already running when the demo calls iter(loader): no start-up is left to measure."""
-
-    def prestarted(dataset, **kw):
-        if not kw.get("num_workers"):
-            return DataLoader(dataset, **kw)
-        loader = DataLoader(dataset, **{**kw, "persistent_workers": True})
-        for _ in loader:  # one epoch now: the workers are forked and running; the demo's iter() only resets them
-            pass
-        return loader
-
-    monkeypatch.setattr(loop, "DataLoader", prestarted)
-    check = claim(WORKERS_ITEM)
-    measured = check.measured
-    assert not check.passed
-    assert measured["first_batch_s_new_workers"] - measured["first_batch_s_running_workers"] < 0.010, measured
+    monkeypatch.setattr(cifar_core.metrics, "report_from_logits", recall_as_precision)
+    assert not claim_passes(PRECISION_ITEM)
 
 
-@pytest.mark.filterwarnings("ignore:This DataLoader will create:UserWarning")  # torch sees one core: the point
-def test_resnet_23_on_one_core(real_cifar10, one_core_posing_as_two):
-    check = claim(WORKERS_ITEM)
-    measured = check.measured
-    assert not check.passed
-    assert measured["epoch_s_two_workers_free_cores"] >= 0.75 * measured["epoch_s_no_workers"], measured
+def test_s8_q2_a_model_whose_confidence_means_nothing(real_cifar10, monkeypatch):
+    """A training step whose optimizer never moves: the margins are noise, so withholding the less confident half of a
+    class's predictions does not make the rest more precise."""
+    import cifar_core.steps
 
+    step = cifar_core.steps.training_step
 
-def test_resnet_23_sleep_as_the_loading_work(real_cifar10, monkeypatch):
-    """The issue's complaint about the old demo: time.sleep per sample overlaps even on one core, so a check that
-    cannot tell waiting from CPU work would pass. Here the one-core epoch gets faster too, and that fails it."""
-    import time
+    def frozen(model, inputs, targets, criterion, optimizer, options=cifar_core.steps.PLAIN_STEP):
+        for group in optimizer.param_groups:
+            group["lr"] = 0.0
+        return step(model, inputs, targets, criterion, optimizer, options)
 
-    def sleeping(self, index):
-        time.sleep(0.002)
-        return torch.zeros(3, 32, 32), os.getpid()
-
-    monkeypatch.setattr(loop.DecodingDataset, "__getitem__", sleeping)
-    check = claim(WORKERS_ITEM)
-    assert not check.passed
-    assert check.measured["epoch_s_two_workers_one_core"] <= 0.9 * check.measured["epoch_s_no_workers"], check.measured
-
-
-def test_resnet_23_metadata_that_is_not_python_objects(real_cifar10, monkeypatch):
-    """ImageFolder's (path, class) entries kept in NumPy arrays, a known fix: reading them touches no reference count,
-    so the workers copy nothing however long the list is."""
-    from torchvision.datasets import ImageFolder
-
-    class ArrayFolder(ImageFolder):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.paths = np.array([path for path, _ in self.samples])
-            self.labels = np.array([label for _, label in self.samples])
-
-        def __getitem__(self, index):
-            return self.loader(str(self.paths[index])), int(self.labels[index])
-
-    monkeypatch.setattr("torchvision.datasets.ImageFolder", ArrayFolder)
-    check = claim(WORKERS_ITEM)
-    assert not check.passed
-    growth = [float(mib) for mib in check.measured["private_mib_growth_per_worker"].strip("[]").split(",")]
-    assert min(growth) <= 0.3 * check.measured["metadata_mib"], check.measured
-
-
-def test_resnet_23_as_written_passes(real_cifar10):
-    assert claim(WORKERS_ITEM).passed
-
-
-@pytest.mark.parametrize("workers", [0, 1])
-def test_viva_17_a_get_data_loaders_that_ignores_num_workers(monkeypatch, workers):
-    import cifar_core.train
-
-    real = cifar_core.train.DataLoader
-    monkeypatch.setattr(cifar_core.train, "DataLoader", lambda dataset, **kw: real(dataset, **{**kw, "num_workers": workers}))
-    check = claim(LOADERS_ITEM)
-    assert not check.passed and check.measured["loader_workers"] == workers
-
-
-@pytest.mark.filterwarnings("ignore:This DataLoader will create:UserWarning")  # torch sees one core: the point
-def test_viva_17_on_one_core(one_core_posing_as_two):
-    check = claim(LOADERS_ITEM)
-    assert not check.passed
-    assert check.measured["images_per_s_two_workers_free_cores"] <= 1.25 * check.measured["images_per_s_no_workers"], check.measured
-
-
-def test_viva_17_as_written_passes():
-    assert claim(LOADERS_ITEM).passed
-
-
-@pytest.mark.parametrize("item_id", [WORKERS_ITEM, LOADERS_ITEM])
-def test_on_a_one_core_machine_the_demos_skip_and_say_why(real_cifar10, item_id):
-    """taskset -c 0, or a one-core machine: nothing can load in parallel, so the demo says so instead of failing."""
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(before)})
-    try:
-        outcome = run(get_demo(ITEMS[item_id].demo))
-    finally:
-        os.sched_setaffinity(0, before)
-    assert outcome.skipped == "needs 2 CPU cores to show work in parallel; this process may run on 1 (os.sched_getaffinity)"
-
-
-def test_a_run_counts_only_if_the_cores_were_free_before_and_after(monkeypatch):
-    """A job that starts beside a free-core demo can hide its gain or fake one: that run is a skip, whatever it found."""
-    from proofs.registry import Demo, DemoResult
-
-    answers = iter([None, "needs 2 free CPU cores; two processes working at once got 1.10x the work of one"])
-    monkeypatch.setattr("proofs.cores.missing_cores_reason", lambda count: next(answers))
-    ran = []
-
-    def measures(broken=False):
-        ran.append(broken)
-        result = DemoResult()
-        result.check("a gain", True)
-        return result
-
-    outcome = run(Demo("d", "t", "c.", "loop", (), measures, "m", needs_free_cores=2))
-    assert ran == [False] and outcome.skipped.startswith("the cores were taken during the run: needs 2 free CPU cores")
-    assert not outcome.result.checks
+    monkeypatch.setattr(cifar_core.steps, "training_step", frozen)
+    assert not claim_passes(PRECISION_ITEM)
