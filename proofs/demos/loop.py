@@ -818,7 +818,7 @@ def _images_per_second(loader: DataLoader, pin_to: int | None = None) -> tuple[f
     "get_data_loaders(num_workers=2): more training images a second, where free cores run the workers",
     "Through cifar_core's own get_data_loaders (the offline synthetic set, its real training transforms: RandomCrop with "
     "padding 4, RandomHorizontalFlip, ToTensor, Normalize): raising num_workers from 0 to 2 serves the training loader's "
-    "images over 1.25 times as fast on two free cores, and not faster with the workers pinned to one core, so the "
+    "images over 1.15 times as fast on two free cores, and not faster with the workers pinned to one core, so the "
     "gain is the parallel loading the answer asks for. Skipped with fewer than 2 free cores, where workers cannot help.",
     mistake="num_workers left at 0 in get_data_loaders (the change not made)",
     needs_free_cores=2,
@@ -837,9 +837,9 @@ def get_data_loaders_num_workers_throughput(broken: bool = False) -> DemoResult:
     free, first_batch = _images_per_second(parallel)
     one_core, _ = _images_per_second(parallel, pin_to=min(cores))
     result.check(
-        "get_data_loaders(num_workers=2) serves over 1.25 times the training images a second of num_workers=0 on free "
+        "get_data_loaders(num_workers=2) serves over 1.15 times the training images a second of num_workers=0 on free "
         "cores, and no more pinned to one core",
-        free > 1.25 * alone and one_core < alone,
+        free > 1.15 * alone and one_core < alone,
         cores=len(cores),
         loader_workers=parallel.num_workers,
         images_per_s_no_workers=alone,

@@ -145,7 +145,7 @@ def test_viva_17_a_get_data_loaders_that_ignores_num_workers(monkeypatch, worker
 def test_viva_17_on_one_core(one_core_posing_as_two):
     check = claim(LOADERS_ITEM)
     assert not check.passed
-    assert check.measured["images_per_s_two_workers_free_cores"] <= 1.25 * check.measured["images_per_s_no_workers"], check.measured
+    assert check.measured["images_per_s_two_workers_free_cores"] <= 1.15 * check.measured["images_per_s_no_workers"], check.measured
 
 
 def test_viva_17_as_written_passes():
