@@ -65,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--blind", action="append", default=[], metavar="PATH", help="grading: a labelled YAML file of answers, reported apart (repeatable)"
     )
+    parser.add_argument(
+        "--show-blind-failures",
+        action="store_true",
+        help="grading: also list the blind sets' missed answers (whoever reads them to change the grader ends their blindness)",
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHES]
     if unknown:
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     info, results = machine(), []
     for name in args.names or list(BENCHES):
         start = time.perf_counter()
-        options = {"blind": args.blind} if name == "grading" else {}
+        options = {"blind": args.blind, "show_blind_failures": args.show_blind_failures} if name == "grading" else {}
         result = importlib.import_module(BENCHES[name]).run(args.quick, **options)
         result.seconds = time.perf_counter() - start
         results.append(result)

@@ -2,9 +2,11 @@
 (blind set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its
 two halves apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the
 dev-D set (blind set D, read from the fifth), the dev-E set (blind set E, read from the sixth; its
-two halves apart, as dev-B's) and any other labelled files given with `--blind PATH` (a new blind
-set, reported apart): the share of each kind rated as its label expects, the ratings it got, the
-answers that missed, and the latency of one grade (p50/p95), each set apart."""
+two halves apart, as dev-B's), the blind-F set (written blind, read by nobody changing the grader)
+and any other labelled files given with `--blind PATH` (a new blind set, reported apart): the share
+of each kind rated as its label expects, the ratings it got, the answers that missed, and the
+latency of one grade (p50/p95), each set apart. A blind set's missed answers are not printed unless
+asked for (`show_blind_failures`): reading them to change the grader is what ends its blindness."""
 
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ DEV_D_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_d.yaml"
 # Blind set E, measured blind after rounds 4 and 5; the sixth round developed on its first half and read its
 # failures (see its header): dev-E since.
 DEV_E_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_e.yaml"
+# Blind set F, written from the bank alone and measured by the lead only, after rounds 6 and 7 (see its header).
+BLIND_F_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_f.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -208,6 +212,14 @@ def failures_markdown(evaluation: Evaluation, limit: int = 60) -> str:
     return "\n".join(lines)
 
 
+def withheld(evaluation: Evaluation) -> str:
+    return (
+        f"{evaluation.name}: {len(evaluation.failures())} answers rated outside their label, not listed: "
+        "this set stays blind while nobody changing the grader reads them (--show-blind-failures lists them "
+        "and makes it a development set)."
+    )
+
+
 def report(result: BenchResult, evaluation: Evaluation) -> None:
     """One figure per kind present, overall share, and latency, each named after the set."""
     for kind, target in KINDS.items():
@@ -222,7 +234,20 @@ def report(result: BenchResult, evaluation: Evaluation) -> None:
     result.add(f"{evaluation.name}: grade p95", p95, "ms", "target < 50 ms")
 
 
-def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
+def is_blind(set_name: str) -> bool:
+    return set_name.startswith("blind")
+
+
+def details_markdown(evaluations: list[Evaluation], show_blind_failures: bool = False) -> str:
+    """Each set's ratings per kind and its missed answers; a blind set's missed answers only when asked."""
+    parts = []
+    for e in evaluations:
+        listed = show_blind_failures or not is_blind(e.name)
+        parts += [kinds_markdown(e), failures_markdown(e) if listed else withheld(e)]
+    return "\n\n".join(parts)
+
+
+def run(quick: bool, blind: list[str] | None = None, show_blind_failures: bool = False) -> BenchResult:
     result = BenchResult("grading")
     items = load_bank().by_id()
     sets = [
@@ -233,6 +258,7 @@ def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
         ("dev-C", DEV_C_SET),
         ("dev-D", DEV_D_SET),
         ("dev-E", DEV_E_SET),
+        ("blind-F", BLIND_F_SET),
     ]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []
@@ -251,5 +277,5 @@ def run(quick: bool, blind: list[str] | None = None) -> BenchResult:
     result.add("model answers: points contradicted", len(own.contradicted), "points", note)
     result.add("model answers: rated Again or Hard", len(own.below_good), "items", f"of {len(items)}")
     result.add("model answers: misconceptions flagged", len(own.misconceptions), "hits", ", ".join(i for i, _ in own.misconceptions))
-    result.details = "\n\n".join(part for e in evaluations for part in (kinds_markdown(e), failures_markdown(e)))
+    result.details = details_markdown(evaluations, show_blind_failures)
     return result

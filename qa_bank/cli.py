@@ -42,7 +42,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    item = load_bank().by_id().get(args.id)
+    item = load_bank().find(args.id)
     if item is None:
         print(f"error: no item with id '{args.id}' (try `python -m qa_bank list`)", file=sys.stderr)
         return 1

@@ -432,3 +432,12 @@ class Bank:
 
     def by_id(self) -> dict[str, QAItem]:
         return {item.id: item for item in self.items}
+
+    def find(self, ref: str) -> QAItem | None:
+        """An item by its id or by the short form notes cite it by ("keras-s6-q7" for
+        "keras-s6-q7-long-phase-1-training-take"): the first words of exactly one id."""
+        exact = self.by_id().get(ref)
+        if exact is not None:
+            return exact
+        matches = [item for item in self.items if item.id.startswith(ref + "-")]
+        return matches[0] if len(matches) == 1 else None

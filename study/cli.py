@@ -16,7 +16,7 @@ from qa_bank.loader import BankError, load_bank
 def _cmd_grade(args: argparse.Namespace) -> int:
     from study.grading import grade
 
-    item = load_bank().by_id().get(args.id)
+    item = load_bank().find(args.id)
     if item is None:
         print(f"error: no item with id '{args.id}'", file=sys.stderr)
         return 1

@@ -95,6 +95,16 @@ def test_cli_show_unknown_id_is_one_line_error():
     assert result.stderr.strip().count("\n") == 0 and "no-such-item" in result.stderr
 
 
+def test_an_item_is_found_by_the_short_id_notes_cite_it_by(bank):
+    # Notes say "see keras-s6-q7"; the full id adds the question's words. Only a unique head resolves:
+    # "keras-s6" heads several items, and "keras-s6-q" is not a whole word of any id.
+    assert bank.find("keras-s6-q7").id == "keras-s6-q7-long-phase-1-training-take"
+    assert bank.find("keras-s6-q7-long-phase-1-training-take").id == "keras-s6-q7-long-phase-1-training-take"
+    assert bank.find("keras-s6") is None and bank.find("keras-s6-q") is None and bank.find("viva-99") is None
+    shown = subprocess.run([sys.executable, "-m", "qa_bank", "show", "viva-30", "--json"], capture_output=True, text=True, check=True)
+    assert json.loads(shown.stdout)["id"] == "viva-30-purpose-model-train-model-eval"
+
+
 def test_items_about_the_training_script_link_to_its_code(bank):
     viva = [item for item in bank.items if item.id.startswith("viva-")]
     linked = [item for item in viva if item.code_refs]
