@@ -89,6 +89,8 @@ class Demo:
     mistake: str  # the mistake the checks guard against; run(..., broken=True) makes it
     needs_cuda: bool = False
     needs_dataset: bool = False  # reads a sample of the real CIFAR-10 training PNGs (proofs/dataset.py)
+    # free CPU cores it needs (DataLoader workers' parallel loading): measured before the timer (proofs/cores.py)
+    needs_free_cores: int = 0
     # torch intra-op threads while it runs: 1 for loops over tiny models, which gain nothing from a
     # thread pool and, on a busy machine, wait at every op for a descheduled thread (13 s of CPU
     # against 0.6 s for residual-degradation at load 10 on 2 cores). None leaves torch's setting.
@@ -191,6 +193,7 @@ def demo(
     mistake: str,
     needs_cuda: bool = False,
     needs_dataset: bool = False,
+    needs_free_cores: int = 0,
     threads: int | None = None,
     imports: tuple[str, ...] = (),
 ) -> Callable:
@@ -207,7 +210,18 @@ def demo(
             raise ValueError(f"demo '{id}': {function.__name__} must take broken: bool = False")
         family = function.__module__.rsplit(".", 1)[-1]
         _REGISTRY[id] = Demo(
-            id, title, claim, family, params, function, mistake, needs_cuda, needs_dataset, threads=threads, imports=tuple(imports)
+            id,
+            title,
+            claim,
+            family,
+            params,
+            function,
+            mistake,
+            needs_cuda,
+            needs_dataset,
+            needs_free_cores=needs_free_cores,
+            threads=threads,
+            imports=tuple(imports),
         )
         return function
 
@@ -246,7 +260,18 @@ def run(demo_def: Demo, overrides: dict[str, Any] | None = None, broken: bool = 
             # recorded: with the mistake in place a crash is not a caught mistake
             result, error = DemoResult(), f"{type(exception).__name__}: {exception}"
         seconds = time.perf_counter() - started
+    if demo_def.needs_free_cores and (busy := _cores_taken_during_run(demo_def.needs_free_cores)):
+        # a job that started beside the demo can hide a gain or fake one (a slow baseline): neither run counts
+        return DemoRun(demo_def.id, True, 0.0, DemoResult(), skipped=busy, broken=broken)
     return DemoRun(demo_def.id, result.passed, seconds, result, broken=broken, error=error)
+
+
+def _cores_taken_during_run(count: int) -> str | None:
+    """Asked again after a demo that needs free cores: were they still free when it ended?"""
+    from proofs.cores import missing_cores_reason
+
+    reason = missing_cores_reason(count)
+    return f"the cores were taken during the run: {reason}" if reason else None
 
 
 def import_libraries(names: tuple[str, ...]) -> str | None:
@@ -260,13 +285,18 @@ def import_libraries(names: tuple[str, ...]) -> str | None:
 
 
 def _missing_requirement(demo_def: Demo) -> str | None:
-    """Why the demo cannot run on this machine (no GPU, no CIFAR-10), or None."""
+    """Why the demo cannot run on this machine (no GPU, no CIFAR-10, no two free cores), or None."""
     if demo_def.needs_cuda and not torch.cuda.is_available():
         return "needs a CUDA GPU; none is available here"
     if demo_def.needs_dataset:
         from proofs.dataset import missing_reason
 
-        return missing_reason()
+        if reason := missing_reason():
+            return reason
+    if demo_def.needs_free_cores:
+        from proofs.cores import missing_cores_reason
+
+        return missing_cores_reason(demo_def.needs_free_cores)
     return None
 
 
