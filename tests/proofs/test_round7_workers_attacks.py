@@ -174,3 +174,34 @@ def test_a_run_counts_only_if_the_cores_were_free_before_and_after(monkeypatch):
     outcome = run(Demo("d", "t", "c.", "loop", (), measures, "m", needs_free_cores=2))
     assert ran == [False] and outcome.skipped.startswith("the cores were taken during the run: needs 2 free CPU cores")
     assert not outcome.result.checks
+
+
+def test_a_timed_gain_is_the_best_of_three_runs_and_its_mistake_gets_one(monkeypatch):
+    """Wall-clock gains on shared cores: the demo as written may retry a failed run twice; the broken run never retries,
+    so a retry can hide a loss but never makes the mistake pass."""
+    from proofs.registry import TIMED_GAIN_ATTEMPTS, Demo, DemoResult
+
+    monkeypatch.setattr("proofs.cores.missing_cores_reason", lambda count: None)
+    verdicts = iter([False, False, True, True])
+
+    def measures(broken=False):
+        result = DemoResult()
+        result.check("a gain", False if broken else next(verdicts))
+        return result
+
+    timed = Demo("d", "t", "c.", "loop", (), measures, "m", needs_free_cores=2)
+    outcome = run(timed)
+    assert outcome.passed and outcome.attempts == 3 == TIMED_GAIN_ATTEMPTS
+    assert run(timed).attempts == 1  # passed at once: no further runs
+    broken = run(timed, broken=True)
+    assert not broken.passed and broken.attempts == 1
+    untimed = Demo("u", "t", "c.", "loop", (), lambda broken=False: DemoResult([]) if broken else _failing(), "m")
+    assert run(untimed).attempts == 1
+
+
+def _failing():
+    from proofs.registry import DemoResult
+
+    result = DemoResult()
+    result.check("a deterministic claim", False)
+    return result
