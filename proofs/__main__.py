@@ -21,6 +21,7 @@ def _describe(demo: Demo) -> dict[str, object]:
     return {
         "id": demo.id, "title": demo.title, "claim": demo.claim, "family": demo.family,
         "params": params, "mistake": demo.mistake, "needs_cuda": demo.needs_cuda, "needs_dataset": demo.needs_dataset,
+        "needs_free_cores": demo.needs_free_cores,
     }  # fmt: skip
 
 

@@ -33,8 +33,8 @@ class ItemProof:
 
 
 def _missed_because(claim_check: str, normal: DemoRun, broken: DemoRun) -> str:
-    if normal.skipped:
-        return normal.skipped
+    if normal.skipped or broken.skipped:
+        return normal.skipped or broken.skipped
     if normal.named(claim_check) is None:
         return f"the demo reports no check named {claim_check!r}"
     if normal.claim_verdict(claim_check) == "failed":

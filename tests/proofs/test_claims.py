@@ -21,8 +21,8 @@ LINKED = [item for item in load_bank().items if item.demo]
 @pytest.mark.parametrize("item", LINKED, ids=[item.id for item in LINKED])
 def test_claim_check_passes_as_written_and_fails_with_the_mistake(item):
     normal, broken = demo_run(item.demo), demo_run(item.demo, broken=True)
-    if normal.skipped:
-        pytest.skip(f"{item.demo}: {normal.skipped}")
+    if normal.skipped or broken.skipped:  # a demo that needs free cores may find them busy in one of its two runs
+        pytest.skip(f"{item.demo}: {normal.skipped or broken.skipped}")
     claim = normal.named(item.claim_check)
     assert claim is not None, f"{item.demo} reports no check {item.claim_check!r}: {[c.name for c in normal.result.checks]}"
     assert claim.passed, claim.measured
