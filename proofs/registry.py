@@ -234,9 +234,10 @@ def registered() -> dict[str, Demo]:
 
 
 # A demo that times a gain on free cores (needs_free_cores) measures wall-clock time, which a job
-# starting beside it can shorten or stretch between the core checks before and after. As benchmarks
-# do, its verdict as written is the best of up to three runs; its mistake gets one run, and shows no
-# gain in any (docs/proofs.md, round 7): retrying would only hide a real loss, never invent a gain.
+# starting beside it can shorten or stretch between the core checks before and after. Its verdict as
+# written is the best of up to three runs, so a passing job does not fail CI; its mistake gets one run.
+# The price: where the gain is truly absent but timing noise can fake one (one core posing as two, which
+# the core probe is there to rule out), three tries fake it more often than one (docs/proofs.md).
 TIMED_GAIN_ATTEMPTS = 3
 
 

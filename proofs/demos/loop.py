@@ -793,6 +793,9 @@ def train_vs_eval_loader(broken: bool = False) -> DemoResult:
     return result
 
 
+EPOCHS_PER_SETTING = 2
+
+
 def _images_per_second(loader: DataLoader, pin_to: int | None = None) -> tuple[float, float]:
     """(training images per second once the first batch is in, seconds to that first batch) over one epoch; with
     `pin_to`, the loader's workers are started from this process pinned to that one core, and inherit it."""
@@ -833,9 +836,11 @@ def get_data_loaders_num_workers_throughput(broken: bool = False) -> DemoResult:
     options = DataOptions(dataset="synthetic", synthetic_size=1200, val_split=0.1)
     serial = get_data_loaders(64, None, 0, options=options).train
     parallel = get_data_loaders(64, None, 0 if broken else 2, options=options).train
-    alone, _ = _images_per_second(serial)
-    free, first_batch = _images_per_second(parallel)
-    one_core, _ = _images_per_second(parallel, pin_to=min(cores))
+    # Each figure is the best of two epochs, as benchmarks take steady-state throughput: one epoch is only about
+    # 0.17 s, and one slow baseline epoch (a job passing by) would otherwise pass for a gain.
+    alone = max(_images_per_second(serial)[0] for _ in range(EPOCHS_PER_SETTING))
+    free, first_batch = max(_images_per_second(parallel) for _ in range(EPOCHS_PER_SETTING))
+    one_core = max(_images_per_second(parallel, pin_to=min(cores))[0] for _ in range(EPOCHS_PER_SETTING))
     result.check(
         "get_data_loaders(num_workers=2) serves over 1.15 times the training images a second of num_workers=0 on free "
         "cores, and no more pinned to one core",
