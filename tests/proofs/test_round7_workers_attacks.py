@@ -1,4 +1,4 @@
-"""Attacks on the DataLoader-worker claim checks made strict in round 7 (resnet-23, viva-17): each builds the world
+"""Attacks on the DataLoader-worker claim checks made strict in round 7 (resnet-23): each builds the world
 where the item's claim is false (workers started before the timer, one core, metadata that is not Python objects,
 a get_data_loaders that ignores num_workers) and the item's claim check must then fail, at the part the world breaks.
 
@@ -21,7 +21,6 @@ from tests.conftest import require_real_cifar10
 
 ITEMS = load_bank().by_id()
 WORKERS_ITEM = "resnet-23-num-workers-trade-off"
-LOADERS_ITEM = "viva-17-training-slow-due-data-loading"
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the demos pin cores and read /proc (Linux)")
 
@@ -128,24 +127,7 @@ def test_resnet_23_metadata_that_is_not_python_objects(real_cifar10, monkeypatch
     assert min(growth) <= 0.3 * check.measured["metadata_mib"], check.measured
 
 
-@pytest.mark.parametrize("workers", [0, 1])
-def test_viva_17_a_get_data_loaders_that_ignores_num_workers(monkeypatch, workers):
-    import cifar_core.train
-
-    real = cifar_core.train.DataLoader
-    monkeypatch.setattr(cifar_core.train, "DataLoader", lambda dataset, **kw: real(dataset, **{**kw, "num_workers": workers}))
-    check = claim(LOADERS_ITEM)
-    assert not check.passed and check.measured["loader_workers"] == workers
-
-
-@pytest.mark.filterwarnings("ignore:This DataLoader will create:UserWarning")  # torch sees one core: the point
-def test_viva_17_on_one_core(one_core_posing_as_two):
-    check = claim(LOADERS_ITEM)
-    assert not check.passed
-    assert check.measured["images_per_s_two_workers_free_cores"] <= 1.15 * check.measured["images_per_s_no_workers"], check.measured
-
-
-@pytest.mark.parametrize("item_id", [WORKERS_ITEM, LOADERS_ITEM])
+@pytest.mark.parametrize("item_id", [WORKERS_ITEM])
 def test_on_a_one_core_machine_the_demos_skip_and_say_why(real_cifar10, item_id):
     """taskset -c 0, or a one-core machine: nothing can load in parallel, so the demo says so instead of failing."""
     before = os.sched_getaffinity(0)
