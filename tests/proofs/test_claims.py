@@ -70,7 +70,8 @@ def test_run_all_broken_json_reports_every_linked_item():
     for entry, item in zip(report["items"], LINKED, strict=True):
         assert (entry["demo"], entry["claim_check"]) == (item.demo, item.claim_check)
         assert entry["normal"] in ("passed", "failed", "skipped") and entry["broken"] in ("failed", "passed", "skipped")
-    ran_items = [entry for entry in report["items"] if entry["normal"] != "skipped"]
+    # a demo that needs free cores may find them busy in either of its two runs: either skip is a SKIP (prove_item)
+    ran_items = [entry for entry in report["items"] if "skipped" not in (entry["normal"], entry["broken"])]
     missed = [entry["id"] for entry in ran_items if (entry["normal"], entry["broken"]) != ("passed", "failed")]
     assert ran.returncode == (1 if missed else 0) and not missed, missed
     assert report["summary"]["items_caught"] + report["summary"]["items_skipped"] == len(LINKED)
