@@ -50,10 +50,9 @@ def rows_of(path) -> list[Row]:
     return [Row(e.item, e.kind, e.expect, grade(items[e.item], e.answer, calibrate=False)) for e in load_labelled(path, items)]
 
 
-def fit(rows: list[Row], threshold: float) -> Calibration:
-    train = [r for r in rows if r.expect != "hard_or_good"]
-    x = np.array([r.result.features for r in train])
-    y = np.array([1.0 if r.expect == "good_or_easy" else 0.0 for r in train])
+def logistic_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """L2-penalised logistic regression by Newton's method: (intercept, weights) on the features' own
+    scale, so whoever applies it needs no means (shared with bench/grading_lowering.py)."""
     mean, std = x.mean(0), x.std(0) + 1e-9
     z = np.c_[np.ones(len(x)), (x - mean) / std]
     penalty = L2 * np.diag(np.r_[0.0, np.ones(z.shape[1] - 1)])
@@ -61,8 +60,15 @@ def fit(rows: list[Row], threshold: float) -> Calibration:
     for _ in range(50):
         p = 1 / (1 + np.exp(-z @ w))
         w -= np.linalg.solve((z * (p * (1 - p))[:, None]).T @ z + penalty, z.T @ (p - y) + penalty @ w)
-    weights = w[1:] / std  # back on the features' own scale, so the grader needs no means
-    return Calibration(float(w[0] - (w[1:] * mean / std).sum()), tuple(float(v) for v in weights), threshold)
+    return float(w[0] - (w[1:] * mean / std).sum()), w[1:] / std
+
+
+def fit(rows: list[Row], threshold: float) -> Calibration:
+    train = [r for r in rows if r.expect != "hard_or_good"]
+    x = np.array([r.result.features for r in train])
+    y = np.array([1.0 if r.expect == "good_or_easy" else 0.0 for r in train])
+    intercept, weights = logistic_fit(x, y)
+    return Calibration(intercept, tuple(float(v) for v in weights), threshold)
 
 
 def calibrated_rating(row: Row, calibration: Calibration) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.grading import EXPECT, load_labelled
-from bench.grading_calibration import L2, SETS
+from bench.grading_calibration import SETS, logistic_fit
 from qa_bank.loader import load_bank
 from qa_bank.schema import QAItem
 from study.grading import grade
@@ -83,14 +83,7 @@ def fit(rows: list[Row]) -> tuple[float, np.ndarray]:
     train = [r for r in rows if r.rating in ("Good", "Easy") and r.expect != "hard_or_good"]
     x = np.array([r.x for r in train])
     y = np.array([0.0 if r.expect == "good_or_easy" else 1.0 for r in train])
-    mean, std = x.mean(0), x.std(0) + 1e-9
-    z = np.c_[np.ones(len(x)), (x - mean) / std]
-    penalty = L2 * np.diag(np.r_[0.0, np.ones(z.shape[1] - 1)])
-    w = np.zeros(z.shape[1])
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-z @ w))
-        w -= np.linalg.solve((z * (p * (1 - p))[:, None]).T @ z + penalty, z.T @ (p - y) + penalty @ w)
-    return float(w[0] - (w[1:] * mean / std).sum()), w[1:] / std
+    return logistic_fit(x, y)
 
 
 def lowered(row: Row, model: tuple[float, np.ndarray], threshold: float) -> str:
