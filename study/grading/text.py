@@ -351,6 +351,14 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
     return scopes
 
 
+def _in_name_value_list(number: Term, next_name: Term, terms: list[Term]) -> bool:
+    """A number between two names that each sit right before a number of their own ("factor 0.5
+    patience 3"): a list of name-value pairs, so the number is the value of the name before it."""
+    named_before = any(t.value is None and t.index == number.index - 1 and t.position == number.position - 1 for t in terms)
+    valued_after = any(t.value is not None and t.index == next_name.index + 1 and t.position == next_name.position + 1 for t in terms)
+    return named_before and valued_after
+
+
 def _bind_numbers(terms: list[Term]) -> list[Term]:
     """Each number takes the word right after it ("4 channels", "10 epochs"), else the nearest
     preceding name within reach ("momentum 0.9", "step_size=10"), else the nearest following. A
@@ -365,6 +373,8 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
         previous = bound[-1] if bound else None
         adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1 and not term.boolean]
         before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
+        if adjacent and _in_name_value_list(term, adjacent[0], terms):
+            adjacent = []  # "factor 0.5 patience 3": each number follows its own name
         if term.attached and before:  # "outputs.max(1) gives": the argument of max, not of "gives"
             bound.append(replace(term, bound_to=before[-1].key))
             continue

@@ -1,0 +1,19 @@
+"""Issue 28, ninth round: numbers in a list of name-value pairs belong to the name before them. The test
+holds a reversed answer the rule catches and the correct one it keeps (it fails with the rule removed:
+checked, see docs/grading.md, round 9)."""
+
+from study.grading import grade
+from study.grading.grader import PointStatus
+from tests.study.grading_points import point
+
+CALLBACKS = "keras-s6-q8-callbacks-were-used"
+PLATEAU = "ReduceLROnPlateau factor 0.5 patience 3"
+
+
+def test_a_number_between_two_named_values_is_the_value_of_the_name_before_it(items):
+    # The key point writes "factor 0.5 patience 3": 0.5 is the factor, not a patience of 0.5.
+    item = items[CALLBACKS]
+    wrong = grade(item, "EarlyStopping patience 5; ReduceLROnPlateau with factor 0.1 and patience 3; ModelCheckpoint on the best val_accuracy")
+    assert point(wrong, PLATEAU).status is PointStatus.CONTRADICTED
+    right = grade(item, "EarlyStopping patience 5; ReduceLROnPlateau with factor 0.5 and patience 3; ModelCheckpoint on the best val_accuracy")
+    assert point(right, PLATEAU).status is PointStatus.MATCHED
