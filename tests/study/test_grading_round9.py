@@ -13,7 +13,8 @@ PLATEAU = "ReduceLROnPlateau factor 0.5 patience 3"
 def test_a_number_between_two_named_values_is_the_value_of_the_name_before_it(items):
     # The key point writes "factor 0.5 patience 3": 0.5 is the factor, not a patience of 0.5.
     item = items[CALLBACKS]
-    wrong = grade(item, "EarlyStopping patience 5; ReduceLROnPlateau with factor 0.1 and patience 3; ModelCheckpoint on the best val_accuracy")
+    said = "EarlyStopping patience 5; ReduceLROnPlateau with factor {} and patience 3; ModelCheckpoint on the best val_accuracy"
+    wrong = grade(item, said.format("0.1"))
     assert point(wrong, PLATEAU).status is PointStatus.CONTRADICTED
-    right = grade(item, "EarlyStopping patience 5; ReduceLROnPlateau with factor 0.5 and patience 3; ModelCheckpoint on the best val_accuracy")
+    right = grade(item, said.format("0.5"))
     assert point(right, PLATEAU).status is PointStatus.MATCHED
