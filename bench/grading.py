@@ -1,12 +1,13 @@
-"""Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set
-(blind set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its
-two halves apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the
-dev-D set (blind set D, read from the fifth), the dev-E set (blind set E, read from the sixth; its
-two halves apart, as dev-B's), the dev-F set (blind set F, read from the ninth), the blind-G set
-(written blind, read by nobody changing the grader) and any other labelled files given with `--blind PATH` (a new blind set, reported apart): the share
-of each kind rated as its label expects, the ratings it got, the answers that missed, and the
-latency of one grade (p50/p95), each set apart. A blind set's missed answers are not printed unless
-asked for (`show_blind_failures`): reading them to change the grader is what ends its blindness."""
+"""Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set (blind
+set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its two halves
+apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the dev-D set (blind set
+D, read from the fifth), the dev-E set (blind set E, read from the sixth; its two halves apart, as
+dev-B's), the dev-F set (blind set F, read from the ninth), the blind-G set (written blind, read by
+nobody changing the grader) and any other labelled files given with `--blind PATH` (a new blind set,
+reported apart): the share of each kind rated as its label expects, the ratings it got, the answers that
+missed, and the latency of one grade (p50/p95), each set apart. A blind set's missed answers are not
+printed unless asked for (`show_blind_failures`): reading them to change the grader is what ends its
+blindness."""
 
 from __future__ import annotations
 
