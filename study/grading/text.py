@@ -347,8 +347,31 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
                 gerund = tokens[later].surface.endswith("ing") and tokens[later].surface not in ING_PREPOSITIONS
                 if gerund and token.key == "phrase":  # "without zeroing, old gradients add up": the gerund is the phrase
                     break
+        if _denies_necessity(tokens, index):
+            covered = _subject_before(tokens, index) or covered
         scopes[index] = covered
     return scopes
+
+
+NECESSITY = frozenset({"need", "needs", "needed", "required", "necessary", "essential"})
+
+
+def _denies_necessity(tokens: list[Token], marker: int) -> bool:
+    """ "human review isn't needed", "a softmax is not required before the loss": the negated
+    predicate is only that something is needed, so what it denies is the thing before it."""
+    following = next((t for t in tokens[marker + 1 :] if t.kind in ("word", "number", "stop", "comma")), None)
+    return following is not None and following.surface in NECESSITY
+
+
+def _subject_before(tokens: list[Token], marker: int) -> list[int]:
+    """The content words between the clause's last joint and the negation: its subject."""
+    covered = []
+    for earlier in range(marker - 1, -1, -1):
+        if tokens[earlier].kind == "comma" or tokens[earlier].surface in SCOPE_BREAKS:
+            break
+        if tokens[earlier].kind in ("word", "number"):
+            covered.append(earlier)
+    return sorted(covered)
 
 
 def _in_name_value_list(number: Term, next_name: Term, terms: list[Term]) -> bool:

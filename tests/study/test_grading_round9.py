@@ -18,3 +18,17 @@ def test_a_number_between_two_named_values_is_the_value_of_the_name_before_it(it
     assert point(wrong, PLATEAU).status is PointStatus.CONTRADICTED
     right = grade(item, said.format("0.5"))
     assert point(right, PLATEAU).status is PointStatus.MATCHED
+
+
+MONITORING = "keras-general-q5-monitoring-add-production"
+REVIEW = "human review of low-confidence predictions"
+
+
+def test_a_denied_need_denies_the_thing_said_before_it(items):
+    # "X isn't needed" negates X: the negation's own predicate ("needed") is a stopword with no terms.
+    item = items[MONITORING]
+    wrong = grade(item, "track per-class accuracy and confidence drift; a human review of low-confidence predictions isn't needed")
+    assert point(wrong, REVIEW).status is PointStatus.CONTRADICTED
+    # A need denied for something else leaves the point standing.
+    right = grade(item, "send low-confidence predictions to a human for review; retraining every week isn't needed")
+    assert point(right, REVIEW).status is PointStatus.MATCHED
