@@ -32,3 +32,17 @@ def test_a_denied_need_denies_the_thing_said_before_it(items):
     # A need denied for something else leaves the point standing.
     right = grade(item, "send low-confidence predictions to a human for review; retraining every week isn't needed")
     assert point(right, REVIEW).status is PointStatus.MATCHED
+
+
+SPLITS = "keras-s2-q3-exact-split-sizes"
+TEST_IMAGES = "10,000 test images from the CIFAR-10 test set"
+
+
+def test_a_number_for_the_same_noun_phrase_in_another_order_is_its_value(items):
+    # "test 1,000 images" gives the count of "10,000 test images" with the name first.
+    item = items[SPLITS]
+    said = "8,000 training images (80%), 2,000 validation images (20%), and test {} images from the CIFAR-10 test set"
+    wrong = grade(item, said.format("1,000"))
+    assert point(wrong, TEST_IMAGES).status is PointStatus.CONTRADICTED
+    right = grade(item, said.format("10,000"))
+    assert point(right, TEST_IMAGES).status is PointStatus.MATCHED
