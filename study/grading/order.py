@@ -163,6 +163,17 @@ def crossed_key(point: str, clause: str, answer: str = "") -> tuple[str, str] | 
     return None
 
 
+def other_receiver(point: str, clause: str) -> bool:
+    """The clause calls the point's method only on another receiver ("optimizer.load_state_dict(...)"
+    for the point "model.load_state_dict"): it says nothing of the point's own call."""
+    ours = {(m["receiver"].lower(), m["method"]) for m in _NAMED_CALL.finditer(point)}
+    if len(ours) != 1:
+        return False
+    (receiver, method), = ours
+    calls = [(m["receiver"].lower(), m["method"]) for m in _NAMED_CALL.finditer(clause) if m["method"] == method]
+    return bool(calls) and all(r != receiver for r, _ in calls)
+
+
 # "C=3 for RGB and C=1 for grayscale", "lr 0.01 for the backbone and 0.1 for the head": each number is
 # the value for the thing after "for".
 _FOR = re.compile(r"(?P<value>\d+(?:\.\d+)?)\s+for\s+(?:the\s+|a\s+|an\s+)?(?P<name>[A-Za-z_][\w-]*)", re.IGNORECASE)
