@@ -15,7 +15,15 @@ from study.grading.align import Alignment, align, same_word, states
 from study.grading.calibration import features, load_calibration
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
-from study.grading.order import changed_argument, crossed_key, other_receiver, rebound_values, reordered_tuple, reversed_order, swapped_operands
+from study.grading.order import (
+    changed_argument,
+    crossed_key,
+    other_receiver,
+    rebound_values,
+    reordered_tuple,
+    reversed_order,
+    swapped_operands,
+)
 from study.grading.text import Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model

@@ -169,7 +169,7 @@ def other_receiver(point: str, clause: str) -> bool:
     ours = {(m["receiver"].lower(), m["method"]) for m in _NAMED_CALL.finditer(point)}
     if len(ours) != 1:
         return False
-    (receiver, method), = ours
+    ((receiver, method),) = ours
     calls = [(m["receiver"].lower(), m["method"]) for m in _NAMED_CALL.finditer(clause) if m["method"] == method]
     return bool(calls) and all(r != receiver for r, _ in calls)
 

@@ -55,7 +55,7 @@ def test_a_call_on_another_receiver_says_nothing_of_the_points_own_call(items):
     # "optimizer.load_state_dict(...)" is no statement of "model.load_state_dict": with the model handed
     # the optimizer's entry, the model's point is contradicted, not credited by the optimizer's call.
     item = items[RESUME]
-    said = "ckpt = torch.load(path); model.load_state_dict(ckpt['{}']); optimizer.load_state_dict(ckpt['{}']); start_epoch = ckpt['epoch'] + 1"
+    said = "ckpt = torch.load(path); model.load_state_dict(ckpt['{}']); optimizer.load_state_dict(ckpt['{}']); start at ckpt['epoch'] + 1"
     wrong = grade(item, said.format("optimizer", "weights"))
     assert point(wrong, "model.load_state_dict").status is PointStatus.CONTRADICTED
     right = grade(item, said.format("weights", "optimizer"))
