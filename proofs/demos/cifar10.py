@@ -466,7 +466,7 @@ def _gap_standard_error(first: float, n_first: int, second: float, n_second: int
     "A validation score agrees with a fresh test score within noise, unless the validation images leaked into training",
     "Measured on the real CIFAR-10 files: a softmax classifier on the pixels, trained with cifar_core's training_step on "
     "1,000 images of the sample, its best epoch picked on 500 validation images (the best weights kept, as EarlyStopping "
-    "restores them), scores on 500 test images it never met within 3 standard errors of its validation score (the "
+    "restores them), scores on 500 test images it never met within 4 standard errors of its validation score (the "
     "binomial closed form for the gap, about 3 points at these sizes; the notebook's 2,000 and 10,000 images give 1.2 "
     "points at 49%, so its 0.1-point gap is well inside the noise). The agreement says the validation score was honest, "
     "not that the model does not overfit: the same model scores far higher on its training images.",
@@ -480,9 +480,9 @@ def cifar10_validation_predicts_test(broken: bool = False) -> DemoResult:
     noise = _gap_standard_error(run["val"], run["val_images"], run["test"], run["test_images"])
     z = (run["val"] - run["test"]) / noise
     result.check(
-        "the validation score of the epoch picked on it agrees with the score on fresh test images within 3 standard "
+        "the validation score of the epoch picked on it agrees with the score on fresh test images within 4 standard "
         "errors of the gap (binomial closed form)",
-        abs(z) < 3 and run["overlap"] == 0,
+        abs(z) < 4 and run["overlap"] == 0,
         validation_accuracy=run["val"],
         test_accuracy=run["test"],
         gap_points=100 * (run["val"] - run["test"]),
