@@ -209,13 +209,20 @@ def _another_points_words(target: Clause, alignment: Alignment, clause: Clause, 
     return False
 
 
-def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon, others: list[Clause] = ()) -> tuple[set[int], list[Reversal]]:
-    """The clauses that reverse the point (blocked from crediting it), and how."""
+def _contradictions(
+    target: Clause, answer: list[Clause], lexicon: Lexicon, others: list[Clause] = (), point_terms: Clause | None = None
+) -> tuple[set[int], list[Reversal]]:
+    """The clauses that reverse the point (blocked from crediting it), and how. A bank wording
+    (`point_terms` is then the point itself) reverses the point only through a word the point has:
+    "raise it exponentially for one epoch" words "over a short run", and "every batch" contradicts
+    the wording's detail, not the point."""
     blocked: set[int] = set()
     found = []
     for index, clause in enumerate(answer):
         alignment = align(target, clause, lexicon)
         if not alignment.contradicts or _another_points_number(alignment, clause, others, lexicon):
+            continue
+        if point_terms is not None and not _reverses_point_word(alignment, point_terms, lexicon):
             continue
         if _another_points_words(target, alignment, clause, others, lexicon):
             continue
@@ -223,6 +230,30 @@ def _contradictions(target: Clause, answer: list[Clause], lexicon: Lexicon, othe
             blocked.add(index)
             found.append(Reversal(alignment.aligned / alignment.total, clause.text, alignment.why, _swapped_words(alignment)))
     return blocked, found
+
+
+def _reverses_point_word(alignment: Alignment, point: Clause, lexicon: Lexicon) -> bool:
+    """Whether what reversed a wording is a word of the point itself (a negation always is)."""
+    reversed_words = [ours.key for ours, _, _ in alignment.swaps] + list(alignment.opposed_terms)
+    if not reversed_words:
+        return True
+    return any(same_word(word, term.key, lexicon) for word in reversed_words for term in point.terms)
+
+
+def _states_point_too(point_own: Clause, contrary_own: Clause, clause: Clause, lexicon: Lexicon) -> bool:
+    """The clause also says, unreversed and in a predicate of its own, the words that set the point
+    apart from its contrary ("whatever constant it adds is removed when bn subtracts the mean" has the
+    contrary's "adds" and the point's "subtracts"): two directions said of two things are no reversal
+    of the point. Joined as one list ("balances false positives and false negatives") they are: the
+    learner claims both."""
+    if not point_own.terms or not contrary_own.terms:
+        return False
+    alignment = align(point_own, clause, lexicon)
+    if alignment.supported < len(point_own.terms) or alignment.reversed:
+        return False
+    ours = [t.index for t in clause.terms if any(same_word(t.key, p.key, lexicon) for p in point_own.terms)]
+    theirs = [t.index for t in clause.terms if any(same_word(t.key, c.key, lexicon) for c in contrary_own.terms)]
+    return all(abs(i - j) > 2 for i in ours for j in theirs)
 
 
 def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
@@ -234,9 +265,12 @@ def _contraries(claim: Claim, point: Clause, answer: list[Clause], lexicon: Lexi
     for contrary in claim.contrary:
         target = key_point_clause(contrary, lexicon)
         own = replace(target, terms=tuple(t for t in target.terms if not any(same_word(t.key, p.key, lexicon) for p in point.terms)))
+        point_own = replace(point, terms=tuple(t for t in point.terms if not any(same_word(t.key, c.key, lexicon) for c in target.terms)))
         for index, clause in enumerate(answer):
             alignment = align(target, clause, lexicon)
             distinct = not own.terms or align(own, clause, lexicon).aligned > 0
+            if _states_point_too(point_own, own, clause, lexicon):
+                continue
             if not clause.hypothetical and distinct and alignment.aligned >= 2 and alignment.coverage >= POINT_MATCHED:
                 blocked.add(index)
                 found.append(Reversal(alignment.coverage, clause.text, "antonym", (claim.relation or claim.point, contrary)))
@@ -468,7 +502,7 @@ def grade_point(
     blocked: set[int] = set()
     reversals: list[Reversal] = []
     for target in targets:
-        more_blocked, found = _contradictions(target, answer, lexicon, others)
+        more_blocked, found = _contradictions(target, answer, lexicon, others, point_terms=None if target is targets[0] else targets[0])
         blocked |= more_blocked
         reversals += found
     more_blocked, found = _reordered(point, targets[0], answer, lexicon)
