@@ -17,6 +17,7 @@ from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
 from study.grading.order import (
     changed_argument,
+    changed_extension,
     crossed_key,
     other_receiver,
     rebound_values,
@@ -305,8 +306,8 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
             or rebound_values(point, clause.text, lexicon)
         )
         why = "roles"
-        if swapped is None and (swapped := changed_argument(point, clause.text)) is not None:
-            why = "value"  # the point's call with another number in it
+        if swapped is None and (swapped := changed_argument(point, clause.text) or changed_extension(point, clause.text)) is not None:
+            why = "value"  # the point's call with another number in it, or its file in another format
         if swapped is not None:
             blocked.add(index)
             found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, why, swapped))

@@ -163,6 +163,21 @@ def crossed_key(point: str, clause: str, answer: str = "") -> tuple[str, str] | 
     return None
 
 
+_EXTENSIONS = "png|jpe?g|pdf|svg|pth|pt|ckpt|npz|npy|json|csv|ya?ml|txt|onnx|keras|h5"
+_FILE = re.compile(rf"\b(?P<stem>[A-Za-z_][\w-]*)\.(?P<extension>{_EXTENSIONS})\b", re.IGNORECASE)
+
+
+def changed_extension(point: str, clause: str) -> tuple[str, str] | None:
+    """The point's file named with another extension ("training_curves.pdf" for "training_curves.png"):
+    another format, a value of its own, not the point's file."""
+    ours = {m["stem"].lower(): m[0] for m in _FILE.finditer(point)}
+    for match in _FILE.finditer(clause):
+        own = ours.get(match["stem"].lower())
+        if own is not None and own.lower() != match[0].lower():
+            return own, match[0]
+    return None
+
+
 def other_receiver(point: str, clause: str) -> bool:
     """The clause calls the point's method only on another receiver ("optimizer.load_state_dict(...)"
     for the point "model.load_state_dict"): it says nothing of the point's own call."""

@@ -60,3 +60,14 @@ def test_a_call_on_another_receiver_says_nothing_of_the_points_own_call(items):
     assert point(wrong, "model.load_state_dict").status is PointStatus.CONTRADICTED
     right = grade(item, said.format("weights", "optimizer"))
     assert point(right, "model.load_state_dict").status is PointStatus.MATCHED
+
+
+CURVES = "viva-19-training-curves-plotted-saved"
+SAVED = "saves training_curves.png in the checkpoint directory"
+
+
+def test_the_points_file_in_another_format_is_a_wrong_value(items):
+    item = items[CURVES]
+    said = "plot_curves(history, out_dir) with matplotlib, it writes training_curves.{} into the checkpoint directory"
+    assert point(grade(item, said.format("svg")), SAVED).status is PointStatus.CONTRADICTED
+    assert point(grade(item, said.format("png")), SAVED).status is PointStatus.MATCHED
