@@ -18,6 +18,7 @@ from study.grading.numbers import same_value
 from study.grading.order import (
     changed_argument,
     changed_extension,
+    changed_sign,
     crossed_key,
     other_receiver,
     rebound_values,
@@ -306,8 +307,9 @@ def _reordered(point: str, target: Clause, answer: list[Clause], lexicon: Lexico
             or rebound_values(point, clause.text, lexicon)
         )
         why = "roles"
-        if swapped is None and (swapped := changed_argument(point, clause.text) or changed_extension(point, clause.text)) is not None:
-            why = "value"  # the point's call with another number in it, or its file in another format
+        changed = changed_argument(point, clause.text) or changed_extension(point, clause.text) or changed_sign(point, clause.text)
+        if swapped is None and (swapped := changed) is not None:
+            why = "value"  # the point's call with another number, its file in another format, its offset with another sign
         if swapped is not None:
             blocked.add(index)
             found.append(Reversal(max(align(target, clause, lexicon).coverage, POINT_MATCHED), clause.text, why, swapped))

@@ -178,6 +178,19 @@ def changed_extension(point: str, clause: str) -> tuple[str, str] | None:
     return None
 
 
+_OFFSET = re.compile(r"(?P<name>[A-Za-z_]\w*)['\"\]\)]*\s*(?P<sign>[+-])\s*(?P<value>\d+(?:\.\d+)?)\b")
+
+
+def changed_sign(point: str, clause: str) -> tuple[str, str] | None:
+    """The point's offset with the other sign ("ckpt['epoch'] - 1" for "epoch + 1"): another value."""
+    ours = {(m["name"].lower(), m["value"]): m for m in _OFFSET.finditer(point)}
+    for match in _OFFSET.finditer(clause):
+        own = ours.get((match["name"].lower(), match["value"]))
+        if own is not None and own["sign"] != match["sign"]:
+            return own[0], match[0]
+    return None
+
+
 def other_receiver(point: str, clause: str) -> bool:
     """The clause calls the point's method only on another receiver ("optimizer.load_state_dict(...)"
     for the point "model.load_state_dict"): it says nothing of the point's own call."""

@@ -71,3 +71,11 @@ def test_the_points_file_in_another_format_is_a_wrong_value(items):
     said = "plot_curves(history, out_dir) with matplotlib, it writes training_curves.{} into the checkpoint directory"
     assert point(grade(item, said.format("svg")), SAVED).status is PointStatus.CONTRADICTED
     assert point(grade(item, said.format("png")), SAVED).status is PointStatus.MATCHED
+
+
+def test_the_points_offset_with_the_other_sign_is_a_wrong_value(items):
+    # "ckpt['epoch'] - 1" for the point's "epoch + 1": the same offset with the other sign is another value.
+    item = items[RESUME]
+    said = "torch.load it, call model.load_state_dict and optimizer.load_state_dict, resume from start_epoch = ckpt['epoch'] {} 1"
+    assert point(grade(item, said.format("-")), "start_epoch = epoch + 1").status is PointStatus.CONTRADICTED
+    assert point(grade(item, said.format("+")), "start_epoch = epoch + 1").status is PointStatus.MATCHED
