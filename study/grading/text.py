@@ -71,7 +71,8 @@ _TOKEN = re.compile(
     r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't|nt)\b"
     # "dont", "doesnt", "isnt", "wont": learners drop the apostrophe; the auxiliary and its "nt" are read as "don't"
     rf"|(?P<word>\b(?:{_AUXILIARIES})(?=nt\b)|[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
-    r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s|\u2014)",  # "SimpleCNN: three blocks", "A - B": clause joints
+    # "SimpleCNN: three blocks", "A - B": clause joints; "epoch - 1" is arithmetic
+    r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s(?!\d)|\u2014)",
     re.IGNORECASE,
 )
 
