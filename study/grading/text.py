@@ -354,7 +354,8 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
     return scopes
 
 
-NECESSITY = frozenset({"need", "needs", "needed", "required", "necessary", "essential"})
+# Passive or adjectival only: "doesn't need gradients" denies its object, "isn't needed" its subject.
+NECESSITY = frozenset({"needed", "required", "necessary", "essential"})
 
 
 def _denies_necessity(tokens: list[Token], marker: int) -> bool:
