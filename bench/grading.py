@@ -1,12 +1,13 @@
-"""Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set
-(blind set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its
-two halves apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the
-dev-D set (blind set D, read from the fifth), the dev-E set (blind set E, read from the sixth; its
-two halves apart, as dev-B's), the blind-F set (written blind, read by nobody changing the grader)
-and any other labelled files given with `--blind PATH` (a new blind set, reported apart): the share
-of each kind rated as its label expects, the ratings it got, the answers that missed, and the
-latency of one grade (p50/p95), each set apart. A blind set's missed answers are not printed unless
-asked for (`show_blind_failures`): reading them to change the grader is what ends its blindness."""
+"""Grading quality per kind of answer, on the tuned labelled set, the held-out set, the dev-A set (blind
+set A, tuned on since), the dev-B set (blind set B, read from issue 28's third round; its two halves
+apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the dev-D set (blind set
+D, read from the fifth), the dev-E set (blind set E, read from the sixth; its two halves apart, as
+dev-B's), the dev-F set (blind set F, read from the ninth), the blind-G set (written blind, read by
+nobody changing the grader) and any other labelled files given with `--blind PATH` (a new blind set,
+reported apart): the share of each kind rated as its label expects, the ratings it got, the answers that
+missed, and the latency of one grade (p50/p95), each set apart. A blind set's missed answers are not
+printed unless asked for (`show_blind_failures`): reading them to change the grader is what ends its
+blindness."""
 
 from __future__ import annotations
 
@@ -39,8 +40,10 @@ DEV_D_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_d.yaml"
 # Blind set E, measured blind after rounds 4 and 5; the sixth round developed on its first half and read its
 # failures (see its header): dev-E since.
 DEV_E_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_e.yaml"
-# Blind set F, written from the bank alone and measured by the lead only, after rounds 6 and 7 (see its header).
-BLIND_F_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_f.yaml"
+# Blind set F, written from the bank alone, measured blind after rounds 6 to 8; round 9 read its failures: dev-F.
+DEV_F_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_f.yaml"
+# Blind set G, written from the bank alone and measured by the lead only (see its header).
+BLIND_G_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_g.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -258,7 +261,8 @@ def run(quick: bool, blind: list[str] | None = None, show_blind_failures: bool =
         ("dev-C", DEV_C_SET),
         ("dev-D", DEV_D_SET),
         ("dev-E", DEV_E_SET),
-        ("blind-F", BLIND_F_SET),
+        ("dev-F", DEV_F_SET),
+        ("blind-G", BLIND_G_SET),
     ]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []

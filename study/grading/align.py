@@ -141,7 +141,11 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     conflicting = {t.bound_to for t in point.terms if t.value is not None and not _same_number(t, term)}
     words = {t.key for t in point.terms} - conflicting
     # A number named as the alternative ("18 instead of 25 weights") is not a value given for the name.
-    named = [t for t in numbers if t.bound_to == term.bound_to and not _same_number(term, t) and not t.contrasted]
+    named = [
+        t
+        for t in numbers
+        if (t.bound_to == term.bound_to or _same_phrase(term, point, t, clause)) and not _same_number(term, t) and not t.contrasted
+    ]
     own = [t for t in same if t.bound_to == term.bound_to]
     # The point's name carrying another value outweighs the point's number found on another of its
     # words: "1 conv layer plus 8 linear layers" gives conv 1 where the point has "8 conv layers".
@@ -155,6 +159,20 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     if named:
         return [], named
     return [t for t in same if t.bound_to not in conflicting], []
+
+
+def _phrase(number: Term, clause: Clause) -> set[str]:
+    """The names right around a number: the word before it and the two after ("test 5,000 images")."""
+    near = {number.index - 1, number.index + 1, number.index + 2}
+    return {t.key for t in clause.terms if t.value is None and t.index in near and abs(t.position - number.position) <= 2}
+
+
+def _same_phrase(ours: Term, point: Clause, theirs: Term, clause: Clause) -> bool:
+    """Two numbers for one noun phrase said in another order: "test 5,000 images" gives the number of
+    "10,000 test images" (each number's name is in the other's phrase)."""
+    if ours.bound_to is None or theirs.bound_to is None:
+        return False
+    return ours.bound_to in _phrase(theirs, clause) and theirs.bound_to in _phrase(ours, point)
 
 
 def _fraction_of(a: Term, b: Term) -> bool:

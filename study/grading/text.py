@@ -347,8 +347,39 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
                 gerund = tokens[later].surface.endswith("ing") and tokens[later].surface not in ING_PREPOSITIONS
                 if gerund and token.key == "phrase":  # "without zeroing, old gradients add up": the gerund is the phrase
                     break
+        if _denies_necessity(tokens, index):
+            covered = _subject_before(tokens, index) or covered
         scopes[index] = covered
     return scopes
+
+
+NECESSITY = frozenset({"need", "needs", "needed", "required", "necessary", "essential"})
+
+
+def _denies_necessity(tokens: list[Token], marker: int) -> bool:
+    """ "human review isn't needed", "a softmax is not required before the loss": the negated
+    predicate is only that something is needed, so what it denies is the thing before it."""
+    following = next((t for t in tokens[marker + 1 :] if t.kind in ("word", "number", "stop", "comma")), None)
+    return following is not None and following.surface in NECESSITY
+
+
+def _subject_before(tokens: list[Token], marker: int) -> list[int]:
+    """The content words between the clause's last joint and the negation: its subject."""
+    covered = []
+    for earlier in range(marker - 1, -1, -1):
+        if tokens[earlier].kind == "comma" or tokens[earlier].surface in SCOPE_BREAKS:
+            break
+        if tokens[earlier].kind in ("word", "number"):
+            covered.append(earlier)
+    return sorted(covered)
+
+
+def _in_name_value_list(number: Term, next_name: Term, terms: list[Term]) -> bool:
+    """A number between two names that each sit right before a number of their own ("factor 0.5
+    patience 3"): a list of name-value pairs, so the number is the value of the name before it."""
+    named_before = any(t.value is None and t.index == number.index - 1 and t.position == number.position - 1 for t in terms)
+    valued_after = any(t.value is not None and t.index == next_name.index + 1 and t.position == next_name.position + 1 for t in terms)
+    return named_before and valued_after
 
 
 def _bind_numbers(terms: list[Term]) -> list[Term]:
@@ -365,6 +396,8 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
         previous = bound[-1] if bound else None
         adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1 and not term.boolean]
         before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
+        if adjacent and _in_name_value_list(term, adjacent[0], terms):
+            adjacent = []  # "factor 0.5 patience 3": each number follows its own name
         if term.attached and before:  # "outputs.max(1) gives": the argument of max, not of "gives"
             bound.append(replace(term, bound_to=before[-1].key))
             continue

@@ -142,13 +142,13 @@ def test_the_simulated_clock_bench_is_deterministic_and_puts_the_trainer_back(tm
 def test_grading_bench_lists_a_dev_sets_misses_but_withholds_a_blind_sets():
     # A blind set stays blind only while nobody changing the grader reads its misses: the bench prints its
     # figures per kind, and its missed answers only when asked (--show-blind-failures).
-    from bench.grading import BLIND_F_SET, DEV_E_SET, details_markdown, evaluate, load_labelled
+    from bench.grading import BLIND_G_SET, DEV_E_SET, details_markdown, evaluate, load_labelled
 
     dev = evaluate(load_labelled(DEV_E_SET)[:60], "dev-E")
-    blind = evaluate(load_labelled(BLIND_F_SET)[:60], "blind-F")
+    blind = evaluate(load_labelled(BLIND_G_SET)[:60], "blind-G")
     dev_miss, blind_miss = dev.failures()[0].labelled.answer, blind.failures()[0].labelled.answer
 
     default = details_markdown([dev, blind])
     assert dev_miss in default and blind_miss not in default
-    assert "blind-F: ratings per kind of answer" in default and "not listed" in default
+    assert "blind-G: ratings per kind of answer" in default and "not listed" in default
     assert blind_miss in details_markdown([dev, blind], show_blind_failures=True)
