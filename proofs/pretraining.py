@@ -1,0 +1,226 @@
+"""Weights pretrained here, in the demo, on part of the real CIFAR-10 sample: the analogue of ImageNet pretraining
+for the transfer-learning items, with no weights downloaded. A small conv net (global-pooled, so any input size
+runs) is trained with cifar_core's training_step on a SOURCE task, five of the ten classes of the seeded sample
+(proofs/dataset.py), and transferred to a TARGET task, the other five classes of the same sample.
+
+What it is not: ImageNet. Source and target share CIFAR-10's photos, size and camera style (near domains), the
+source is 750 images, and the net is small; the demos measure the direction of an effect, not its size on ResNet50.
+Round 9c measured with it the three items that had been unlinked for "pretrained weights" (keras-s7-q2, resnet-29,
+keras-s6-q4); none holds with a margin a two-second check could keep, and their notes give the figures, which
+`python -m proofs.pretraining ITEM` reproduces (2 samples x 10 seeds; minutes on a busy machine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from proofs.dataset import Sample
+
+SOURCE_CLASSES = ("airplane", "bird", "deer", "frog", "ship")  # every other class: both tasks mix vehicles and animals
+TARGET_CLASSES = ("automobile", "cat", "dog", "horse", "truck")
+SIZE = 16  # the images averaged to 16 x 16: four times cheaper than 32, so pretraining fits inside a demo's time
+FEATURES = 64
+
+
+@dataclass(frozen=True)
+class Task:
+    inputs: torch.Tensor  # (N, 3, size, size), normalised with cifar_core's CIFAR-10 figures
+    labels: torch.Tensor  # (N,) 0..4, in the order of `classes`
+    train: np.ndarray  # indices carved with cifar_core's stratified_split
+    test: np.ndarray
+    classes: tuple[str, ...]
+
+
+def task(sample: Sample, classes: tuple[str, ...], train_per_class: int, seed: int = 0, size: int = SIZE) -> Task:
+    """The sample's images of `classes`, relabelled 0..len-1, split per class into `train_per_class` training images
+    and the rest held out (cifar_core's stratified_split); averaged to `size` pixels (torch's area interpolation)."""
+    from cifar_core.data import CIFAR10_MEAN, CIFAR10_STD, stratified_split
+
+    names = np.array(sample.classes)[sample.labels]
+    keep = np.flatnonzero(np.isin(names, classes))
+    labels = np.array([classes.index(name) for name in names[keep]])
+    train, test = stratified_split(labels, 1 - train_per_class / (len(keep) // len(classes)), seed=seed)
+    pixels = torch.from_numpy(np.array(sample.images[keep])).permute(0, 3, 1, 2).float() / 255
+    inputs = (pixels - torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1)) / torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
+    if size != inputs.shape[-1]:
+        inputs = nn.functional.interpolate(inputs, size=size, mode="area")
+    return Task(inputs, torch.from_numpy(labels), train, test, classes)
+
+
+def small_convnet(classes: int, seed: int) -> nn.Sequential:
+    """Three 3x3 conv layers (16, 32, 64 channels, ReLU; the first two with stride 2, cheaper than max-pooling),
+    global average pooling and a linear head: body = model[:-1], head = model[-1]. Seeded."""
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, 32, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(32, FEATURES, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(FEATURES, classes),
+    )
+
+
+def accuracy(model: nn.Module, data: Task, part: str = "test") -> float:
+    """Accuracy on the task's held-out (or training) images, with cifar_core.metrics."""
+    from cifar_core.metrics import report_from_logits
+
+    at = data.test if part == "test" else data.train
+    model.eval()
+    with torch.no_grad():
+        return report_from_logits(model(data.inputs[at]), data.labels[at], data.classes).accuracy
+
+
+def fit(model: nn.Module, data: Task, steps: int, lr: float, seed: int = 0, batch: int = 32, every: int = 0) -> list[float]:
+    """`steps` Adam steps of cifar_core's training_step on the task's training images, reshuffled each pass (seeded).
+    With `every`, returns the held-out accuracy after each `every` steps (the learning curve)."""
+    from cifar_core.steps import training_step
+
+    generator = torch.Generator().manual_seed(seed)
+    optimizer, criterion = torch.optim.Adam(model.parameters(), lr=lr), nn.CrossEntropyLoss()
+    train, done, curve = torch.from_numpy(data.train), 0, []
+    while done < steps:
+        for indices in train[torch.randperm(len(train), generator=generator)].split(batch)[: steps - done]:
+            model.train()
+            training_step(model, data.inputs[indices], data.labels[indices], criterion, optimizer)
+            done += 1
+            if every and done % every == 0:
+                curve.append(accuracy(model, data))
+    return curve
+
+
+def pretrained(
+    sample: Sample, seed: int = 0, steps: int = 300, lr: float = 2e-3, size: int = SIZE, shuffle_labels: bool = False
+) -> tuple[nn.Sequential, Task]:
+    """The small conv net trained on the SOURCE task: 150 images a class of the sample (50 a class held out). With
+    `shuffle_labels` its training labels are permuted first, so what it learns says nothing about the classes."""
+    source = task(sample, SOURCE_CLASSES, 150, seed, size)
+    fitted = source
+    if shuffle_labels:
+        labels = source.labels.clone()
+        labels[source.train] = labels[source.train][torch.randperm(len(source.train), generator=torch.Generator().manual_seed(seed + 1000))]
+        fitted = Task(source.inputs, labels, source.train, source.test, source.classes)
+    model = small_convnet(len(SOURCE_CLASSES), seed)
+    fit(model, fitted, steps, lr, seed)
+    return model, source
+
+
+def with_new_head(model: nn.Sequential, classes: int, seed: int) -> nn.Sequential:
+    """The model's body under a fresh linear head for `classes` classes (seeded: every variant gets the same head)."""
+    torch.manual_seed(seed)
+    return nn.Sequential(*model[:-1], nn.Linear(FEATURES, classes))
+
+
+def _flat(module: nn.Module) -> torch.Tensor:
+    return torch.cat([parameter.detach().flatten() for parameter in module.parameters()])
+
+
+def forgetting_by_lr(sample: Sample, seed: int, steps: int = 300, rates: tuple[float, ...] = (1e-3, 1e-4)) -> dict:
+    """keras-s7-q2: the pretrained net's body under a new head for the target classes (the head trained alone for 60
+    steps, the notebook's Phase 1), then all layers fine-tuned `steps` Adam steps at each rate. Per rate: how far the
+    body moved (norm of the change over the norm of the pretrained weights), the source head's held-out accuracy on
+    the fine-tuned body, the share of source images whose predicted class it kept, and the target accuracy."""
+    import copy
+
+    model, source = pretrained(sample, seed)
+    model.eval()
+    with torch.no_grad():
+        before = model(source.inputs).argmax(dim=1)
+    target, weights = task(sample, TARGET_CLASSES, 150, seed), _flat(model[:-1])
+    figures: dict = {"source_accuracy_pretrained": accuracy(model, source)}
+    for lr in rates:
+        tuned = with_new_head(copy.deepcopy(model), len(TARGET_CLASSES), seed + 7)
+        tuned[:-1].requires_grad_(False)
+        fit(tuned, target, 60, 1e-3, seed)
+        head_only = accuracy(tuned, target)
+        tuned.requires_grad_(True)
+        fit(tuned, target, steps, lr, seed + 1)
+        on_source = nn.Sequential(*tuned[:-1], model[-1]).eval()
+        with torch.no_grad():
+            kept = (on_source(source.inputs).argmax(dim=1) == before).float().mean().item()
+        figures[lr] = {
+            "moved": ((_flat(tuned[:-1]) - weights).norm() / weights.norm()).item(),
+            "source_accuracy": accuracy(on_source, source),
+            "source_predictions_kept": kept,
+            "target_accuracy_head_only": head_only,
+            "target_accuracy": accuracy(tuned, target),
+        }
+    return figures
+
+
+def pretrained_against_scratch(sample: Sample, seed: int, start: str = "pretrained", lr: float = 1e-3, steps: int = 150) -> dict:
+    """resnet-29: the target's 100 training images (20 a class), fine-tuned `steps` steps from `start` weights
+    ("pretrained", "shuffled": pretrained on shuffled labels, "random": another initialisation) and from scratch,
+    same head, rate and batches. The held-out accuracy every 15 steps, both curves."""
+    target = task(sample, TARGET_CLASSES, 20, seed)
+    if start == "random":
+        body = small_convnet(len(SOURCE_CLASSES), seed + 500)
+    else:
+        body = pretrained(sample, seed, shuffle_labels=start == "shuffled")[0]
+    curves = {}
+    for name, model in ((start, body), ("scratch", small_convnet(len(TARGET_CLASSES), seed))):
+        curves[name] = fit(with_new_head(model, len(TARGET_CLASSES), seed + 7), target, steps, lr, seed, every=15)
+    return curves
+
+
+def resizing_for_frozen_features(sample: Sample, seed: int, small: int = 8) -> dict:
+    """keras-s6-q4: the net pretrained at 32 pixels and the same net with random weights, frozen; the target images
+    given at `small` pixels (torch's bilinear interpolate, antialiased) as they are, resized back up to 32, and at 32
+    as decoded; a linear head trained on each set of standardised features. Held-out accuracies."""
+    model = pretrained(sample, seed, size=32)[0]
+    target = task(sample, TARGET_CLASSES, 150, seed, size=32)
+    shrunk = nn.functional.interpolate(target.inputs, size=small, mode="bilinear", antialias=True, align_corners=False)
+    feeds = {
+        "small": shrunk,
+        "resized": nn.functional.interpolate(shrunk, size=32, mode="bilinear", align_corners=False),
+        "full": target.inputs,
+    }
+    figures = {}
+    for weights, net in (("pretrained", model), ("random", small_convnet(len(SOURCE_CLASSES), seed))):
+        body = net[:-1].eval()
+        for feed, images in feeds.items():
+            with torch.no_grad():
+                features = body(images)
+            train = features[target.train]
+            features = (features - train.mean(dim=0)) / (train.std(dim=0) + 1e-6)
+            torch.manual_seed(seed)
+            head = nn.Linear(FEATURES, len(TARGET_CLASSES))
+            on_features = Task(features, target.labels, target.train, target.test, target.classes)
+            fit(head, on_features, 200, 1e-2, seed)
+            figures[f"{weights}_{feed}"] = accuracy(head, on_features)
+    return figures
+
+
+MEASUREMENTS = {"keras-s7-q2": forgetting_by_lr, "resnet-29": pretrained_against_scratch, "keras-s6-q4": resizing_for_frozen_features}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print one JSON line a run: `python -m proofs.pretraining ITEM [--samples 2] [--seeds 10] [--start random]`."""
+    import argparse
+    import json
+
+    from proofs.dataset import training_sample
+
+    parser = argparse.ArgumentParser(prog="python -m proofs.pretraining", description=main.__doc__)
+    parser.add_argument("item", choices=sorted(MEASUREMENTS))
+    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--start", default="pretrained", choices=("pretrained", "shuffled", "random"), help="resnet-29's start")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    for sample_seed in range(args.samples):
+        sample = training_sample(seed=sample_seed)
+        for seed in range(args.seeds):
+            extra = {"start": args.start} if args.item == "resnet-29" else {}
+            figures = MEASUREMENTS[args.item](sample, seed, **extra)
+            print(json.dumps({"sample": sample_seed, "seed": seed, **{str(k): v for k, v in figures.items()}}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
