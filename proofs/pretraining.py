@@ -197,7 +197,101 @@ def resizing_for_frozen_features(sample: Sample, seed: int, small: int = 8) -> d
     return figures
 
 
-MEASUREMENTS = {"keras-s7-q2": forgetting_by_lr, "resnet-29": pretrained_against_scratch, "keras-s6-q4": resizing_for_frozen_features}
+def linear_probe(features: torch.Tensor, data: Task, seed: int, standardise: bool = True, steps: int = 200, lr: float = 1e-2) -> float:
+    """Held-out accuracy of a linear head trained on frozen `features` of the task's images (standardised with the
+    training images' mean and std unless `standardise` is False: then the head sees them as the net gives them,
+    as the notebook's Dense layer on GlobalAveragePooling does)."""
+    if standardise:
+        train = features[data.train]
+        features = (features - train.mean(dim=0)) / (train.std(dim=0) + 1e-6)
+    torch.manual_seed(seed)
+    head = nn.Linear(features.shape[1], len(data.classes))
+    on_features = Task(features, data.labels, data.train, data.test, data.classes)
+    fit(head, on_features, steps, lr, seed)
+    return accuracy(head, on_features)
+
+
+def _frozen(body: nn.Module, inputs: torch.Tensor, upto: int | None = None) -> torch.Tensor:
+    """The body's output (or its first `upto` layers', averaged over positions), weights frozen."""
+    body.eval()
+    with torch.no_grad():
+        out = body[:upto](inputs) if upto else body(inputs)
+    return out.mean(dim=(2, 3)) if out.dim() == 4 else out
+
+
+def frozen_features_transfer(sample: Sample, seed: int) -> dict:
+    """keras-s6-q6: the pretrained body frozen, a linear head on the target task (150 images a class), against the
+    same body with random weights and one pretrained on shuffled labels; and the pretrained body fed the target
+    images scaled twice (the 0-1 pixels divided by 255 again before the mean and std subtraction meant for them,
+    the notebook's /255 before preprocess_input). Each with the head on standardised features and on raw ones."""
+    from cifar_core.data import CIFAR10_MEAN, CIFAR10_STD
+
+    target = task(sample, TARGET_CLASSES, 150, seed)
+    mean, std = torch.tensor(CIFAR10_MEAN).view(1, 3, 1, 1), torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
+    twice = ((target.inputs * std + mean) / 255 - mean) / std
+    bodies = {
+        "pretrained": pretrained(sample, seed)[0][:-1],
+        "random": small_convnet(len(SOURCE_CLASSES), seed + 500)[:-1],
+        "shuffled": pretrained(sample, seed, shuffle_labels=True)[0][:-1],
+    }
+    feeds = {name: _frozen(body, target.inputs) for name, body in bodies.items()}
+    feeds["pretrained_scaled_twice"] = _frozen(bodies["pretrained"], twice)
+    figures = {}
+    for name, features in feeds.items():
+        figures[f"{name}_standardised"] = linear_probe(features, target, seed)
+        figures[f"{name}_raw"] = linear_probe(features, target, seed, standardise=False, steps=300, lr=1e-3)
+    spread = feeds["pretrained_scaled_twice"]
+    figures["scaled_twice_spread_over_mean"] = (spread.std(dim=0).mean() / spread.mean(dim=0).abs().mean()).item()
+    return figures
+
+
+def block_specificity(sample: Sample, seed: int) -> dict:
+    """keras-s7-q4 (Yosinski et al. 2014's transferability): a standardised linear probe on each conv block's frozen
+    features (averaged over positions), on the SOURCE task's held-out images and the TARGET task's (150 a class),
+    for the pretrained net and the same net with random weights. Per block: source and target accuracy, and what
+    pretraining adds to each (pretrained minus random)."""
+    model, source = pretrained(sample, seed)
+    target = task(sample, TARGET_CLASSES, 150, seed)
+    random = small_convnet(len(SOURCE_CLASSES), seed + 500)
+    figures = {}
+    for block, upto in ((1, 2), (2, 4), (3, 6)):
+        for name, data in (("source", source), ("target", target)):
+            trained = linear_probe(_frozen(model, data.inputs, upto), data, seed)
+            untrained = linear_probe(_frozen(random, data.inputs, upto), data, seed)
+            figures[f"block{block}_{name}"] = trained
+            figures[f"block{block}_{name}_gain"] = trained - untrained
+        figures[f"block{block}_specificity"] = figures[f"block{block}_source_gain"] - figures[f"block{block}_target_gain"]
+    return figures
+
+
+def unfreeze_depth(sample: Sample, seed: int, steps: int = 150, per_class: int = 20) -> dict:
+    """keras-s7-q4 (overfitting on small data): the pretrained body under a new head on a small target set
+    (`per_class` images a class), fine-tuned `steps` Adam steps at 1e-3 with the last conv block unfrozen, or the
+    last two; the rest frozen. Training and held-out accuracy of each."""
+    import copy
+
+    model = pretrained(sample, seed)[0]
+    target = task(sample, TARGET_CLASSES, per_class, seed)
+    figures = {}
+    for name, unfrozen in (("last", (4,)), ("last_two", (2, 4))):
+        tuned = with_new_head(copy.deepcopy(model), len(TARGET_CLASSES), seed + 7)
+        tuned[:-1].requires_grad_(False)
+        for layer in unfrozen:
+            tuned[layer].requires_grad_(True)
+        fit(tuned, target, steps, 1e-3, seed)
+        figures[f"{name}_train"], figures[f"{name}_test"] = accuracy(tuned, target, "train"), accuracy(tuned, target)
+        figures[f"{name}_gap"] = figures[f"{name}_train"] - figures[f"{name}_test"]
+    return figures
+
+
+MEASUREMENTS = {
+    "keras-s7-q2": forgetting_by_lr,
+    "resnet-29": pretrained_against_scratch,
+    "keras-s6-q4": resizing_for_frozen_features,
+    "keras-s6-q6": frozen_features_transfer,
+    "keras-s7-q4-specificity": block_specificity,
+    "keras-s7-q4-unfreeze": unfreeze_depth,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
