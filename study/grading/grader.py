@@ -423,6 +423,37 @@ def _substituted(
     return blocked, found
 
 
+# What a clause denies of a thing when it says it is absent: "the optimizer state isn't saved".
+PRESENCE = frozenset({"includ", "store", "print", "log", "kept", "return", "record", "track", "report", "shown", "written", "contain"})
+_MEMBER_JOINTS = re.compile(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
+def _denied_members(point: str, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """A clause that names one member of the point's list, or the whole of a bare noun-phrase point, and
+    says only that it is absent ("the optimizer state isn't saved" for "state holds epoch, state_dict,
+    best_acc and optimizer state"; "the validation loss and accuracy aren't included" for "validation
+    loss and accuracy") denies it: the point says it is there."""
+    members = [key_point_clause(part, lexicon) for part in _MEMBER_JOINTS.split(point) if part.strip()]
+    members = [m for m in members if m.terms] + [key_point_clause(point, lexicon)]
+    whole = key_point_clause(point, lexicon)
+    blocked: set[int] = set()
+    found = []
+    for index, clause in enumerate(answer):
+        if clause.hypothetical or clause.counterfactual:
+            continue
+        named = [t for t in clause.terms if not t.negated and any(same_word(t.key, w.key, lexicon) for w in whole.terms)]
+        denial = [t for t in clause.terms if t.negated and t.key in PRESENCE]
+        rest = [t for t in clause.terms if t not in named and t not in denial]
+        if not named or not denial or rest or any(t.index < n.index for t in denial for n in named):
+            continue
+        for member in members:
+            if len(member.terms) >= 2 and all(any(same_word(m.key, n.key, lexicon) for n in named) for m in member.terms):
+                blocked.add(index)
+                found.append(Reversal(1.0, clause.text, "negation", None))
+                break
+    return blocked, found
+
+
 def _wrong_values(claim: Claim, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
     """A bank claim's value: a number or True/False bound to the claim's subject with another value
     (beyond the claim's tolerance) reverses the point: "weight_decay=1e4" where the value is 1e-4."""
@@ -452,9 +483,13 @@ def _best_coverage(
     """The best share of the point stated by an anchored run of clauses; where the bank gives the
     point's relation, only runs that state it count ("BatchNorm ... training" without "stabilises")."""
     best: tuple[float, str | None] = (0.0, None)
-    talks = [align(target, clause, lexicon).aligned > 0 for clause in answer]
+    readings = [align(target, clause, lexicon) for clause in answer]
+    talks = [reading.aligned > 0 for reading in readings]
+    # A clause that reverses the point on its own ("they don't get the same gradient") is not turned round by
+    # a reversal in its neighbour ("so only some of them learn"): flips cancel within a clause, not across.
+    turned = {i for i, reading in enumerate(readings) if reading.reversed and reading.negation_flip and reading.aligned >= 2}
     for run in _windows(answer):
-        if blocked.intersection(run) or not _anchored(run, answer, talks):
+        if blocked.intersection(run) or not _anchored(run, answer, talks) or (len(run) > 1 and turned.intersection(run)):
             continue
         parts = [answer[i] for i in run]
         text = parts[0].text if len(parts) == 1 else f"{parts[0].text} … {parts[-1].text}"
@@ -518,6 +553,9 @@ def grade_point(
         reversals += found
     more_blocked, found = _reordered(point, targets[0], answer, lexicon)
     blocked |= more_blocked | {index for index, clause in enumerate(answer) if other_receiver(point, clause.text)}
+    reversals += found
+    more_blocked, found = _denied_members(point, answer, lexicon)
+    blocked |= more_blocked
     reversals += found
     more_blocked, found = _passed_over(point, targets[0], answer, lexicon)
     blocked |= more_blocked

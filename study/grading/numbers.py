@@ -35,6 +35,7 @@ _OPERATORS = {"*": "*", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "x": "*", "
 _OPERATORS |= {"/": "/", "over": "/", "divided by": "/"}
 _OPERATORS |= {"+": "+", "plus": "+", "-": "-", "minus": "-"}
 _OPERATORS |= {"^": "^", "**": "^"}  # "2^8 values", "2**8"
+APPROXIMATE_SHARE = 0.03  # "about 50 minutes" covers 49: a stated approximation is within 3% of its value
 APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "approx", "~", "\u2248", "nearly", "almost"})
 UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "byte": 1.0, "bytes": 1.0, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}
 UNITS |= {"flops": 1.0, "mflops": 1e6, "gflops": 1e9, "tflops": 1e12}  # "4.1 GFLOPs" is 4.1 billion FLOPs
@@ -51,6 +52,7 @@ _TEENS = {
 _TENS = {w: 10 * n for n, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)}
 _DENOMINATORS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5}
 _DENOMINATORS |= {"tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100, "thousandth": 1000, "thousandths": 1000}
+_ORDINALS = {w: n for n, w in enumerate(["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"], start=1)}
 _SPOKEN_WORDS = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_DENOMINATORS)
 _SPOKEN_WORDS |= {"a", "an", "and", "hundred", "thousand", "million", "point", "e", "minus", "negative", "to", "the", "in", "power", "of"}
 _SPOKEN_RUN = re.compile(r"[a-z]+(?:[\s-]+[a-z]+)*", re.IGNORECASE)
@@ -107,6 +109,8 @@ class _Spoken:
             return None
         value, after = whole
         nxt = self.word(after)
+        if self.word(index) in _TENS and after == index + 1 and nxt in _ORDINALS:  # "the twenty fifth epoch": 25th, not 20/5
+            return value + _ORDINALS[nxt], after + 1
         if nxt in _DENOMINATORS and (value != 1 or nxt[-1] != "s" or nxt == "halves"):  # "nine tenths", "a quarter"
             return value / _DENOMINATORS[nxt], after + 1
         if self.word(index) in _UNITS and after == index + 1 and self.word(after) in _TENS:  # "two-twenty-four": 224
@@ -351,8 +355,15 @@ def _plain(lexeme: tuple[str, str, int, int]) -> NumberSpan:
     return NumberSpan(lexeme[2], lexeme[3], value, tolerance, lexeme[1].endswith("%"))
 
 
+# "just under fifty minutes" is about fifty: a bound said to be close is an approximation.
+_NEAR_BOUND = frozenset({"under", "over", "below", "above", "short"})
+_CLOSE = frozenset({"just", "slightly", "bit", "little"})
+
+
 def _approximate(text: str, start: int) -> bool:
-    before = re.findall(r"[a-z~\u2248]+|[~\u2248]", text[max(0, start - 16) : start].lower())
+    before = re.findall(r"[a-z~\u2248]+|[~\u2248]", text[max(0, start - 24) : start].lower())
+    if len(before) >= 2 and before[-1] in _NEAR_BOUND and before[-2] in _CLOSE:
+        return True
     return bool(before) and before[-1] in APPROXIMATE
 
 
@@ -416,7 +427,7 @@ def _longest_expression(text: str, lexemes: list, index: int) -> tuple[NumberSpa
         start, stop = inner[0][2], inner[-1][3]  # "(80%)" is the number 80%, shown without its brackets
         percent = len(inner) == 1 and inner[0][1].endswith("%")
         if _approximate(text, start):
-            tolerance = max(tolerance, 0.02 * abs(value), 0.5 if value == int(value) and abs(value) >= 10 else 0.0)
+            tolerance = max(tolerance, APPROXIMATE_SHARE * abs(value), 0.5 if value == int(value) and abs(value) >= 10 else 0.0)
         return NumberSpan(start, stop, value, tolerance, percent, computed=parser.evaluated), end - index
     return None, 1
 

@@ -39,6 +39,8 @@ COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
 ADDITIVE = frozenset({"just", "only", "merely", "simply", "solely"})
 SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
 PHRASE_SCOPE = 3
+DISJUNCTIONS = frozenset({"or", "nor"})
+DISJUNCT_REACH = 2  # content words of the noun phrase after "or" that a negation before it still covers
 # Prepositions that end like a gerund but go on to their object: "turned off during validation"
 # negates "during validation", where "without zeroing" ends at its gerund.
 ING_PREPOSITIONS = frozenset({"during", "including", "regarding", "concerning", "following", "according"})
@@ -94,6 +96,7 @@ class Token:
     claimed: float | None = None  # an expression the learner equates to another value (numbers.py)
     ident: bool = False  # part of a typed identifier (StepLR, step_size): it names the thing, it claims nothing
     attached: bool = False  # a number glued to the name before it: "max(1)", "step_size=10"
+    positional: bool = False  # a call's argument after a comma ("Linear(in_features, 10)"): the name before it is another argument
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class Term:
     attached: bool = False  # a number glued to the name before it ("max(1)"): bound to that name
     modifier: bool = False  # in a participle phrase qualifying a noun ("collected in training"): never a swapped role
     passed_over: bool = False  # under a substitution ("instead of", "rather than"): the thing the learner chose against
+    positional: bool = False  # a call's argument after a comma: no name before it is its own
 
     @property
     def negated(self) -> bool:
@@ -201,7 +205,24 @@ def _raw_tokens(text: str, offset: int, lexicon: Lexicon) -> list[Token]:
             tokens.extend(_words(match["word"], start, lexicon))
         else:
             tokens.append(Token("comma", ",", start, end))
-    return _with_units(tokens)
+    return _shared_percent(_with_units(tokens))
+
+
+_RANGE_LINKS = frozenset({"to", "-", "\u2013", "->", "\u2192"})
+
+
+def _shared_percent(tokens: list[Token]) -> list[Token]:
+    """A percent sign at the end of a range holds for both ends: "from 10.5 to 49 percent", "10.5-49%"."""
+    out = list(tokens)
+    for index in range(len(out) - 2, -1, -1):
+        number, after = out[index], out[index + 1]
+        if number.kind != "number" or number.percent or number.value is None or number.value > 100:
+            continue
+        # The dash of "10.5-49%" is dropped by the tokenizer: the two numbers then touch.
+        end = out[index + 2] if after.surface.lower() in _RANGE_LINKS else after if after.start - number.end <= 1 else None
+        if end is not None and end.kind == "number" and end.percent:
+            out[index] = replace(number, percent=True)
+    return out
 
 
 def _expand_abbreviations(tokens: list[Token], lexicon: Lexicon) -> list[Token]:
@@ -300,6 +321,8 @@ def tokenize(text: str, lexicon: Lexicon, offset: int = 0) -> list[Token]:
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_]+")
+# Inside an open call, after a comma: "Linear(in_features, " before the 10.
+_POSITIONAL = re.compile(r"[A-Za-z_]\w*\([^()]*,\s*$")
 
 
 def _in_identifiers(tokens: list[Token], text: str, offset: int) -> list[Token]:
@@ -311,8 +334,10 @@ def _in_identifiers(tokens: list[Token], text: str, offset: int) -> list[Token]:
     for token in tokens:
         start, end = token.start - offset, token.end - offset
         if token.kind == "number":
-            glued = re.search(r"[A-Za-z0-9_\]]\s*[(=]\s*$", text[max(0, start - 24) : start]) is not None
-            out.append(replace(token, attached=glued) if glued else token)
+            before = text[max(0, start - 64) : start]
+            glued = re.search(r"[A-Za-z0-9_\]]\s*[(=]\s*$", before) is not None
+            positional = _POSITIONAL.search(before) is not None
+            out.append(replace(token, attached=glued, positional=positional) if glued or positional else token)
             continue
         run = next((m for m in _IDENTIFIER.finditer(text, max(0, start - 64)) if m.start() <= start < m.end()), None)
         part = run is not None and (run.start() < start or run.end() > end) and not text[run.start() : run.end()].isdigit()
@@ -339,6 +364,10 @@ def _scopes(tokens: list[Token]) -> dict[int, list[int]]:
         reach = {"short": SHORT_SCOPE if not copula else PHRASE_SCOPE, "phrase": PHRASE_SCOPE, "contrast": len(tokens)}[token.key]
         covered = []
         for later in range(index + 1, len(tokens)):
+            # "don't cost any extra CPU or memory" denies both: a negation distributes over "or" ("not (A or B)").
+            if tokens[later].surface in DISJUNCTIONS and covered and token.key != "contrast" and later + 1 < len(tokens):
+                reach = len(covered) + DISJUNCT_REACH
+                continue
             if tokens[later].kind == "comma" or tokens[later].surface in SCOPE_BREAKS or len(covered) == reach:
                 break
             if token.key == "contrast" and covered and tokens[later].surface in SUBJECT_PRONOUNS:
@@ -394,6 +423,9 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
     for term in terms:
         if term.value is None:
             bound.append(term)
+            continue
+        if term.positional:  # "Linear(in_features, 10)": 10 is no value of in_features
+            bound.append(replace(term, bound_to=None))
             continue
         previous = bound[-1] if bound else None
         adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1 and not term.boolean]
@@ -504,6 +536,7 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
             t.attached,
             i in modifiers,
             i in passed_over,
+            t.positional,
         )
         for n, (i, t) in enumerate(content)
     ]
