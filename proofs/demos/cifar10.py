@@ -602,6 +602,15 @@ def _two_dropouts_against_one(sample: Sample, seed: int = 0, both_fitted_in_eval
     }
 
 
+TWO_DROPOUT_SEEDS = (0, 1, 2)
+
+
+def _mean_scores(runs: list[dict]) -> dict:
+    """Train and validation accuracy, gap and eval-mode difference averaged over runs of one head."""
+    keys = ("train", "val", "gap", "eval_mode_gap")
+    return {key: sum(run[key] for run in runs) / len(runs) for key in keys}
+
+
 def _relative_distance(first: torch.Tensor, second: torch.Tensor) -> float:
     """|first - second| / |second| over all trained weights: 0 when two heads trained to the same weights."""
     return float((first - second).norm() / second.norm())
@@ -679,9 +688,13 @@ def _notebook_head(inputs: int, after_features: float, after_hidden: float, seed
     "Dropout layers taken out (what eval mode, and Keras' evaluate, do) on its 500 training images and on 1,500 others, "
     "so the dropouts act only through the weights they trained. With both dropouts the train-validation gap is "
     "narrower than with either one alone (about 5 points below the one after the pooled features, 9 below the one "
-    "after the hidden layer, and 14 below no dropout) and the trained weights differ from each single's by about a "
-    "third: the two add up. Validation accuracy stays within 2 points of the single dropouts', so here the double "
-    "regularisation buys a narrower gap by lowering training accuracy, not a better score.",
+    "after the hidden layer, and 14 below no dropout), averaged over three seeds because on one the difference sits "
+    "within the spread between two runs of the same head (an independent audit: a second dropout that does nothing "
+    "passed one seed in six at a 1-point bar; averaged over three at 2.5 points, none of 20). The trained weights "
+    "must differ from each single's (a dropout that changes nothing in training would leave them identical), though "
+    "how far apart they are says nothing more: two runs of one head differ as much. Validation accuracy stays within "
+    "2 points of the single dropouts', so here the double regularisation buys a narrower gap by lowering training "
+    "accuracy, not a better score.",
     mistake=(
         "the head fitted in inference mode, where neither Dropout acts (in torch: left in eval() during fit; in Keras: "
         "training=False, which the notebook passes to its frozen base, carried over to the head)"
@@ -691,22 +704,27 @@ def _notebook_head(inputs: int, after_features: float, after_hidden: float, seed
 )
 def two_dropouts_regularise_more(broken: bool = False) -> DemoResult:
     result = DemoResult()
-    heads = _two_dropouts_against_one(training_sample(), both_fitted_in_eval_mode=broken)
-    both, features_only, hidden_only = heads["both"], heads["features_only"], heads["hidden_only"]
+    # Three seeds (split, start and batch order): on one seed the comparison of two nearby gaps sits inside the noise
+    # between two runs of the same head (about 1.4 points; the round-7a audit), averaged over three it does not.
+    runs = [_two_dropouts_against_one(training_sample(), seed, both_fitted_in_eval_mode=broken) for seed in TWO_DROPOUT_SEEDS]
+    both, features_only, hidden_only = (_mean_scores([run[name] for run in runs]) for name in ("both", "features_only", "hidden_only"))
     narrower = min(features_only["gap"], hidden_only["gap"]) - both["gap"]
     better_single_val = max(features_only["val"], hidden_only["val"])
-    apart = min(_relative_distance(both["weights"], single["weights"]) for single in (features_only, hidden_only))
+    singles = ("features_only", "hidden_only")
+    apart = min(_relative_distance(run["both"]["weights"], run[single]["weights"]) for run in runs for single in singles)
     result.check(
-        "two Dropout(0.3) layers regularise more than one: scored with the dropouts taken out, the head trained with "
-        "both has a train-validation gap at least 1 point narrower than with only the one after the pooled features "
-        "and than with only the one after the hidden layer, validation accuracy at most 3 points below the better "
-        "single, and trained weights at least 5% away from each single's",
-        narrower >= 0.01 and both["val"] >= better_single_val - 0.03 and apart >= 0.05,
+        "two Dropout(0.3) layers regularise more than one: scored with the dropouts taken out and averaged over three "
+        "seeds, the head trained with both has a train-validation gap at least 2.5 points narrower than with only the "
+        "one after the pooled features and than with only the one after the hidden layer, validation accuracy at most 3 "
+        "points below the better single, and trained weights at least 5% away from each single's",
+        narrower >= 0.025 and both["val"] >= better_single_val - 0.03 and apart >= 0.05,
         head="both Dropout(0.3), fitted in eval mode" if broken else "Dropout(0.3) after the features and after the hidden layer",
+        seeds=len(runs),
         gap_with_both=both["gap"],
         gap_dropout_after_features_only=features_only["gap"],
         gap_dropout_after_hidden_only=hidden_only["gap"],
         narrower_than_the_better_single=narrower,
+        narrower_per_seed=[min(run["features_only"]["gap"], run["hidden_only"]["gap"]) - run["both"]["gap"] for run in runs],
         train_accuracy_with_both=both["train"],
         train_accuracy_features_only=features_only["train"],
         train_accuracy_hidden_only=hidden_only["train"],

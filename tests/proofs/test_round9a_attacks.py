@@ -67,3 +67,32 @@ def test_one_dropout_taken_for_two(real_cifar10, monkeypatch):
 
     monkeypatch.setattr(cifar10, "_notebook_head", first_left_out)
     assert not claim_passes(TWO_DROPOUTS_ITEM)
+
+
+class _MasksDrawnNoneApplied(torch.nn.Dropout):
+    """Still an nn.Dropout (so scoring takes it out), drawing its masks in training as dropout would (so the other
+    dropout's masks change with it) but applying none: a second dropout that adds nothing."""
+
+    def forward(self, inputs):
+        if self.training and self.p > 0:
+            torch.empty_like(inputs).bernoulli_(1 - self.p)
+        return inputs
+
+
+@pytest.mark.parametrize("inert", [0, 3], ids=["first-inert", "second-inert"])
+def test_a_second_dropout_that_adds_nothing(real_cifar10, monkeypatch, inert):
+    """The round-7a audit's claim-false world: in the two-dropout head one of its dropouts does nothing, so it is a
+    single-dropout head run with other masks. On one seed it passed a 1-point bar one time in six (two runs of one
+    head differ by about 1.4 points); averaged over three seeds at 2.5 points it must fail."""
+    from proofs.demos import cifar10
+
+    head = cifar10._notebook_head
+
+    def one_inert(inputs, first, second, seed=0):
+        built = head(inputs, first, second, seed)
+        if first and second:
+            built[inert] = _MasksDrawnNoneApplied(built[inert].p)
+        return built
+
+    monkeypatch.setattr(cifar10, "_notebook_head", one_inert)
+    assert not claim_passes(TWO_DROPOUTS_ITEM)
