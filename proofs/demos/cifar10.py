@@ -688,7 +688,7 @@ def _notebook_head(inputs: int, after_features: float, after_hidden: float, seed
     "Dropout layers taken out (what eval mode, and Keras' evaluate, do) on its 500 training images and on 1,500 others, "
     "so the dropouts act only through the weights they trained. With both dropouts the train-validation gap is "
     "narrower than with either one alone (about 5 points below the one after the pooled features, 9 below the one "
-    "after the hidden layer, and 14 below no dropout), averaged over three seeds because on one the difference sits "
+    "after the hidden layer, and about 15 below no dropout), averaged over three seeds because on one the difference sits "
     "within the spread between two runs of the same head (an independent audit: a second dropout that does nothing "
     "passed one seed in six at a 1-point bar; averaged over three at 2.5 points, none of 20). The trained weights "
     "must differ from each single's (a dropout that changes nothing in training would leave them identical), though "
