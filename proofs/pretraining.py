@@ -201,7 +201,7 @@ MEASUREMENTS = {"keras-s7-q2": forgetting_by_lr, "resnet-29": pretrained_against
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print one JSON line a run: `python -m proofs.pretraining ITEM [--samples 2] [--seeds 10] [--start random]`."""
+    """Print one JSON line a run: `python -m proofs.pretraining ITEM [--samples 2] [--seeds 10] [--start random] [--lr 3e-3]`."""
     import argparse
     import json
 
@@ -212,12 +212,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--start", default="pretrained", choices=("pretrained", "shuffled", "random"), help="resnet-29's start")
+    parser.add_argument("--lr", type=float, default=1e-3, help="resnet-29's fine-tuning rate")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     for sample_seed in range(args.samples):
         sample = training_sample(seed=sample_seed)
         for seed in range(args.seeds):
-            extra = {"start": args.start} if args.item == "resnet-29" else {}
+            extra = {"start": args.start, "lr": args.lr} if args.item == "resnet-29" else {}
             figures = MEASUREMENTS[args.item](sample, seed, **extra)
             print(json.dumps({"sample": sample_seed, "seed": seed, **{str(k): v for k, v in figures.items()}}), flush=True)
 
