@@ -1,10 +1,10 @@
-"""Weights pretrained here, in the demo, on part of the real CIFAR-10 sample: the analogue of ImageNet pretraining
+"""Weights pretrained here, on part of the real CIFAR-10 sample: the analogue of ImageNet pretraining
 for the transfer-learning items, with no weights downloaded. A small conv net (global-pooled, so any input size
 runs) is trained with cifar_core's training_step on a SOURCE task, five of the ten classes of the seeded sample
 (proofs/dataset.py), and transferred to a TARGET task, the other five classes of the same sample.
 
 What it is not: ImageNet. Source and target share CIFAR-10's photos, size and camera style (near domains), the
-source is 750 images, and the net is small; the demos measure the direction of an effect, not its size on ResNet50.
+source is 750 images, and the net is small; a figure here gives the direction of an effect, not its size on ResNet50.
 Round 9c measured with it the three items that had been unlinked for "pretrained weights" (keras-s7-q2, resnet-29,
 keras-s6-q4); none holds with a margin a two-second check could keep, and their notes give the figures, which
 `python -m proofs.pretraining ITEM` reproduces (2 samples x 10 seeds; minutes on a busy machine)."""
