@@ -1,13 +1,15 @@
-"""Weights pretrained here, in the demo, on part of the real CIFAR-10 sample: the analogue of ImageNet pretraining
+"""Weights pretrained here, on part of the real CIFAR-10 sample: the analogue of ImageNet pretraining
 for the transfer-learning items, with no weights downloaded. A small conv net (global-pooled, so any input size
 runs) is trained with cifar_core's training_step on a SOURCE task, five of the ten classes of the seeded sample
 (proofs/dataset.py), and transferred to a TARGET task, the other five classes of the same sample.
 
 What it is not: ImageNet. Source and target share CIFAR-10's photos, size and camera style (near domains), the
-source is 750 images, and the net is small; the demos measure the direction of an effect, not its size on ResNet50.
+source is 750 images, and the net is small; a figure here gives the direction of an effect, not its size on ResNet50.
 Round 9c measured with it the three items that had been unlinked for "pretrained weights" (keras-s7-q2, resnet-29,
 keras-s6-q4); none holds with a margin a two-second check could keep, and their notes give the figures, which
-`python -m proofs.pretraining ITEM` reproduces (2 samples x 10 seeds; minutes on a busy machine)."""
+`python -m proofs.pretraining ITEM` reproduces (2 samples x 10 seeds; minutes on a busy machine). Round 9d
+re-tried two partials with it (keras-s6-q6: frozen features; keras-s7-q4: unfreezing depth and each block's
+task-specificity); neither held with a margin either, and their `tried` lines in proofs/audit.yaml give the figures."""
 
 from __future__ import annotations
 
@@ -295,7 +297,7 @@ MEASUREMENTS = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print one JSON line a run: `python -m proofs.pretraining ITEM [--samples 2] [--seeds 10] [--start random]`."""
+    """Print one JSON line a run: `python -m proofs.pretraining ITEM [--samples 2] [--seeds 10] [--start random] [--lr 3e-3]`."""
     import argparse
     import json
 
@@ -306,12 +308,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--start", default="pretrained", choices=("pretrained", "shuffled", "random"), help="resnet-29's start")
+    parser.add_argument("--lr", type=float, default=1e-3, help="resnet-29's fine-tuning rate")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     for sample_seed in range(args.samples):
         sample = training_sample(seed=sample_seed)
         for seed in range(args.seeds):
-            extra = {"start": args.start} if args.item == "resnet-29" else {}
+            extra = {"start": args.start, "lr": args.lr} if args.item == "resnet-29" else {}
             figures = MEASUREMENTS[args.item](sample, seed, **extra)
             print(json.dumps({"sample": sample_seed, "seed": seed, **{str(k): v for k, v in figures.items()}}), flush=True)
 

@@ -57,3 +57,15 @@ def test_a_new_head_keeps_the_body_and_a_fine_tune_moves_it(sample):
     curve = pretraining.fit(tuned, pretraining.task(sample, pretraining.TARGET_CLASSES, 20), steps=30, lr=1e-3, every=15)
     assert len(curve) == 2 and all(0 <= value <= 1 for value in curve)
     assert not torch.equal(before, tuned[0].weight)
+
+
+def test_the_forgetting_measurement_behind_keras_s7_q2(sample):
+    """What held in every run (2 samples x 10 seeds) and is pinned here for one: at 1e-3 the pretrained body moves
+    further and keeps fewer of its source predictions than at 1e-4, while the target is learned at both rates. (What
+    did not hold in every run, source accuracy kept, is why the item stays unlinked: see its note.)"""
+    torch.set_num_threads(1)
+    figures = pretraining.forgetting_by_lr(sample, seed=0)
+    high, low = figures[1e-3], figures[1e-4]
+    assert high["moved"] > 2 * low["moved"] > 0
+    assert high["source_predictions_kept"] < low["source_predictions_kept"] <= 1
+    assert min(high["target_accuracy"], low["target_accuracy"]) > low["target_accuracy_head_only"] == high["target_accuracy_head_only"]
