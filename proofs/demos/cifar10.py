@@ -515,9 +515,19 @@ def _dropout_data(sample: Sample, train_fraction: float, seed: int = 0) -> tuple
     return _normalised_pixels(sample, pool=4), torch.from_numpy(sample.labels), train, val
 
 
-def _fit_and_score(head: torch.nn.Sequential, data: tuple, classes: tuple[str, ...], seed: int = 0, epochs: int = 15) -> dict[str, float]:
-    """Train `head` on the training part with cifar_core's training_step (Adam 2e-3, batches of 128, dropout on), then
-    score it in eval mode (dropout off) with cifar_core.metrics on its training images and on the validation images."""
+def _without_dropout(head: torch.nn.Sequential) -> torch.nn.Sequential:
+    """The trained head with its Dropout layers taken out (the same parameter tensors): what eval mode should leave,
+    built without asking the Dropout modules, so a layer that misbehaves at scoring cannot move the scores."""
+    return torch.nn.Sequential(*(layer for layer in head if not isinstance(layer, torch.nn.Dropout)))
+
+
+def _fit_and_score(
+    head: torch.nn.Sequential, data: tuple, classes: tuple[str, ...], seed: int = 0, epochs: int = 15, fit_in_train_mode: bool = True
+) -> dict:
+    """Train `head` on the training part with cifar_core's training_step (Adam 2e-3, batches of 128, dropout on unless
+    `fit_in_train_mode` is False), then score the trained weights with the Dropout layers taken out, with
+    cifar_core.metrics, on its training images and on the validation images. Also returns the trained weights, flat,
+    and how far head.eval() strays from the dropout-free head (torch's eval-mode Dropout is the identity: 0)."""
     from cifar_core.metrics import report_from_logits
     from cifar_core.steps import training_step
 
@@ -525,14 +535,17 @@ def _fit_and_score(head: torch.nn.Sequential, data: tuple, classes: tuple[str, .
     generator = torch.Generator().manual_seed(seed)
     optimizer, criterion = torch.optim.Adam(head.parameters(), lr=2e-3), torch.nn.CrossEntropyLoss()
     fitted = torch.from_numpy(train)
-    head.train()
+    head.train(fit_in_train_mode)
     for _epoch in range(epochs):
         for batch in fitted[torch.randperm(len(fitted), generator=generator)].split(128):
             training_step(head, inputs[batch], labels[batch], criterion, optimizer)
-    head.eval()
+    scoring = _without_dropout(head)
     with torch.no_grad():
-        scores = {part: report_from_logits(head(inputs[at]), labels[at], classes).accuracy for part, at in (("train", train), ("val", val))}
-    return {**scores, "gap": scores["train"] - scores["val"]}
+        parts = {"train": train, "val": val}
+        scores = {part: report_from_logits(scoring(inputs[at]), labels[at], classes).accuracy for part, at in parts.items()}
+        eval_mode_gap = (head.eval()(inputs[val]) - scoring(inputs[val])).abs().max().item()
+    weights = torch.cat([parameter.detach().flatten() for parameter in head.parameters()])
+    return {**scores, "gap": scores["train"] - scores["val"], "weights": weights, "eval_mode_gap": eval_mode_gap}
 
 
 def _half_the_units_cost(head: torch.nn.Sequential, data: tuple, repeats: int = 20) -> float:
@@ -576,13 +589,31 @@ def _dropout_against_none(sample: Sample, rate: float, seed: int = 0) -> tuple[d
     return figures[0], figures[1]
 
 
-def _two_dropouts_against_one(sample: Sample, first_rate: float, seed: int = 0) -> dict[str, dict[str, float]]:
-    """The notebook's head with Dropout(`first_rate`) after the features and Dropout(0.3) after the hidden layer, and
-    with only one of the two Dropout(0.3), each trained on 500 images of the sample and scored on the other 1,500."""
+def _two_dropouts_against_one(sample: Sample, seed: int = 0, both_fitted_in_eval_mode: bool = False) -> dict[str, dict]:
+    """The notebook's head with both Dropout(0.3) layers and with only one of the two, each trained on 500 images of
+    the sample and scored on the other 1,500; `both_fitted_in_eval_mode` fits the two-dropout head in eval mode."""
     data = _dropout_data(sample, train_fraction=0.25, seed=seed)
     width = data[0].shape[1]
-    variants = {"both": (first_rate, 0.3), "features_only": (0.3, 0.0), "hidden_only": (0.0, 0.3)}
-    return {name: _fit_and_score(_notebook_head(width, *rates, seed), data, sample.classes, seed) for name, rates in variants.items()}
+    variants = {"both": (0.3, 0.3), "features_only": (0.3, 0.0), "hidden_only": (0.0, 0.3)}
+    in_train_mode = {name: not (both_fitted_in_eval_mode and name == "both") for name in variants}
+    return {
+        name: _fit_and_score(_notebook_head(width, *rates, seed), data, sample.classes, seed, fit_in_train_mode=in_train_mode[name])
+        for name, rates in variants.items()
+    }
+
+
+TWO_DROPOUT_SEEDS = (0, 1, 2)
+
+
+def _mean_scores(runs: list[dict]) -> dict:
+    """Train and validation accuracy, gap and eval-mode difference averaged over runs of one head."""
+    keys = ("train", "val", "gap", "eval_mode_gap")
+    return {key: sum(run[key] for run in runs) / len(runs) for key in keys}
+
+
+def _relative_distance(first: torch.Tensor, second: torch.Tensor) -> float:
+    """|first - second| / |second| over all trained weights: 0 when two heads trained to the same weights."""
+    return float((first - second).norm() / second.norm())
 
 
 @demo(
@@ -652,35 +683,64 @@ def _notebook_head(inputs: int, after_features: float, after_hidden: float, seed
     "Two Dropout(0.3) layers regularise more than one",
     "Measured on the real CIFAR-10 files with torch's nn.Dropout, the analogue of Keras' Dropout: the notebook's head "
     "(Dropout(0.3), Dense(256, ReLU), Dropout(0.3), Dense(10)) on the pixels averaged to 8 x 8 in place of ResNet50's "
-    "pooled features, trained with cifar_core's training_step on a small set (500 images of the sample) and scored on "
-    "1,500 others. With both dropouts the train-validation gap is narrower than with either one alone (about 5 points "
-    "below the one after the pooled features, 9 below the one after the hidden layer, and 14 below no dropout): the two "
-    "add up. Validation accuracy stays within 2 points of the single dropouts', so here the double regularisation "
-    "buys a narrower gap by lowering training accuracy, not a better score.",
-    mistake="one dropout taken for two: the head's first Dropout left out, so only the one after the hidden layer acts",
+    "pooled features, trained with cifar_core's training_step on a small set (500 images of the sample), against the "
+    "same head, same start and same batches with only one of its two dropouts. Each trained head is scored with its "
+    "Dropout layers taken out (what eval mode, and Keras' evaluate, do) on its 500 training images and on 1,500 others, "
+    "so the dropouts act only through the weights they trained. With both dropouts the train-validation gap is "
+    "narrower than with either one alone (about 5 points below the one after the pooled features, 9 below the one "
+    "after the hidden layer, and about 15 below no dropout), averaged over three seeds because on one the difference sits "
+    "within the spread between two runs of the same head (an independent audit: a second dropout that does nothing "
+    "passed one seed in six at a 1-point bar; averaged over three at 2.5 points, none of 20). The trained weights "
+    "must differ from each single's (a dropout that changes nothing in training would leave them identical), though "
+    "how far apart they are says nothing more: two runs of one head differ as much. Validation accuracy stays within "
+    "2 points of the single dropouts', so here the double regularisation buys a narrower gap by lowering training "
+    "accuracy, not a better score.",
+    mistake=(
+        "the head fitted in inference mode, where neither Dropout acts (in torch: left in eval() during fit; in Keras: "
+        "training=False, which the notebook passes to its frozen base, carried over to the head)"
+    ),
     needs_dataset=True,
     threads=1,
 )
 def two_dropouts_regularise_more(broken: bool = False) -> DemoResult:
     result = DemoResult()
-    heads = _two_dropouts_against_one(training_sample(), first_rate=0.0 if broken else 0.3)
-    both, features_only, hidden_only = heads["both"], heads["features_only"], heads["hidden_only"]
+    # Three seeds (split, start and batch order): on one seed the comparison of two nearby gaps sits inside the noise
+    # between two runs of the same head (about 1.4 points; the round-7a audit), averaged over three it does not.
+    runs = [_two_dropouts_against_one(training_sample(), seed, both_fitted_in_eval_mode=broken) for seed in TWO_DROPOUT_SEEDS]
+    both, features_only, hidden_only = (_mean_scores([run[name] for run in runs]) for name in ("both", "features_only", "hidden_only"))
     narrower = min(features_only["gap"], hidden_only["gap"]) - both["gap"]
+    better_single_val = max(features_only["val"], hidden_only["val"])
+    singles = ("features_only", "hidden_only")
+    apart = min(_relative_distance(run["both"]["weights"], run[single]["weights"]) for run in runs for single in singles)
     result.check(
-        "two Dropout(0.3) layers regularise more than one: with both, the train-validation gap is at least 1 point "
-        "narrower than with only the one after the pooled features and than with only the one after the hidden "
-        "layer, with validation accuracy at most 3 points below the better single",
-        narrower >= 0.01 and both["val"] >= max(features_only["val"], hidden_only["val"]) - 0.03,
-        head="Dropout(0.3) only after the hidden layer" if broken else "Dropout(0.3) after the features and after the hidden layer",
+        "two Dropout(0.3) layers regularise more than one: scored with the dropouts taken out and averaged over three "
+        "seeds, the head trained with both has a train-validation gap at least 2.5 points narrower than with only the "
+        "one after the pooled features and than with only the one after the hidden layer, validation accuracy at most 3 "
+        "points below the better single, and trained weights at least 5% away from each single's",
+        narrower >= 0.025 and both["val"] >= better_single_val - 0.03 and apart >= 0.05,
+        head="both Dropout(0.3), fitted in eval mode" if broken else "Dropout(0.3) after the features and after the hidden layer",
+        seeds=len(runs),
         gap_with_both=both["gap"],
         gap_dropout_after_features_only=features_only["gap"],
         gap_dropout_after_hidden_only=hidden_only["gap"],
         narrower_than_the_better_single=narrower,
+        narrower_per_seed=[min(run["features_only"]["gap"], run["hidden_only"]["gap"]) - run["both"]["gap"] for run in runs],
         train_accuracy_with_both=both["train"],
         train_accuracy_features_only=features_only["train"],
         train_accuracy_hidden_only=hidden_only["train"],
         val_accuracy_with_both=both["val"],
         val_accuracy_features_only=features_only["val"],
         val_accuracy_hidden_only=hidden_only["val"],
+        weights_distance_to_nearest_single=apart,
+    )
+    result.check(
+        "the note: validation accuracy does not rise with the second dropout (at most 2 points above the better single)",
+        both["val"] <= better_single_val + 0.02,
+        val_gain_over_the_better_single=both["val"] - better_single_val,
+    )
+    result.check(
+        "dropout acts only in training: head.eval() gives exactly the scores of the head with its dropouts taken out",
+        both["eval_mode_gap"] == 0.0,
+        largest_logit_difference=both["eval_mode_gap"],
     )
     return result
