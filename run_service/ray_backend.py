@@ -1,8 +1,10 @@
 """The Ray backend (`VIVA_RAY_ADDRESS`): each run is a Ray task asking for `num_cpus` (or one
 GPU), so Ray's scheduler queues the runs and a cluster gains capacity by adding nodes.
 
-Step and epoch updates come back through one small actor that buffers them; cancel is `ray.cancel`
-(a pending task never starts; a running one gets KeyboardInterrupt). Training data reaches each
+Step and epoch updates come back through one small actor that buffers them. Cancel marks the run
+there, which the running task reads between steps and stops on, as a local run does; `ray.cancel`
+also goes out (a pending task never starts; a running one gets KeyboardInterrupt, which on a busy
+machine has taken over a minute to arrive, long enough for a short run to finish first). Training data reaches each
 Ray worker once: workers read it from a path every node sees (a shared disk) and keep it for the
 next run (run_service/execution.py), so nothing moves per step. Ray is optional: requirements-cluster.txt."""
 
@@ -21,6 +23,7 @@ from run_service.settings import RunServiceSettings
 PROJECT = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.2
 FLUSH_SECONDS = 0.5  # a task sends its steps in batches, not one actor call per step
+CANCEL_CHECK_SECONDS = 0.5  # how often a running task asks whether it was cancelled
 # What a worker node needs of the project: the code, not the environment, history or pictures.
 NOT_SHIPPED = [".venv", ".git", "docs", "bench_out", "tests", "*.db", "*.db-wal", "*.db-shm", "__pycache__"]
 
@@ -30,6 +33,7 @@ class EventBuffer:
 
     def __init__(self) -> None:
         self.events: list[tuple] = []
+        self.cancelled: set[str] = set()
 
     def push(self, batch: list[tuple]) -> None:
         self.events.extend(batch)
@@ -37,6 +41,30 @@ class EventBuffer:
     def drain(self) -> list[tuple]:
         taken, self.events = self.events, []
         return taken
+
+    def cancel(self, run_id: str) -> None:
+        self.cancelled.add(run_id)
+
+    def is_cancelled(self, run_id: str) -> bool:
+        return run_id in self.cancelled
+
+
+def _cancel_poller(run_id: str, events):
+    """`should_stop` for a Ray task: asks the buffer at most every CANCEL_CHECK_SECONDS and never waits for the
+    answer (a task blocked in ray.get lends its CPUs to the next queued task); it reads the answer once it is in."""
+    import ray
+
+    asked, answer, last = None, False, 0.0
+
+    def should_stop() -> bool:
+        nonlocal asked, answer, last
+        if asked is not None and ray.wait([asked], timeout=0)[0]:
+            answer, asked = ray.get(asked), None
+        if not answer and asked is None and time.monotonic() - last > CANCEL_CHECK_SECONDS:
+            asked, last = events.is_cancelled.remote(run_id), time.monotonic()
+        return answer
+
+    return should_stop
 
 
 def _train_on_ray(run_id: str, cfg, threads: int, events) -> RunOutcome:
@@ -61,7 +89,7 @@ def _train_on_ray(run_id: str, cfg, threads: int, events) -> RunOutcome:
 
     emit("started", f"Ray node {ray.util.get_node_ip_address()} (pid {os.getpid()})")
     try:
-        return run_one(cfg, emit, lambda: False)  # a cancel arrives as KeyboardInterrupt
+        return run_one(cfg, emit, _cancel_poller(run_id, events))
     finally:
         ray.get(events.push.remote(pending))  # the last steps land before the result is seen
 
@@ -106,6 +134,7 @@ class RayBackend:
         with self._lock:
             ref = next((r for r, rec in self._running.items() if rec is record), None)
         if ref is not None:
+            self._events.cancel.remote(record.run_id)  # read by the running task between steps
             ray.cancel(ref)
 
     def close(self) -> None:

@@ -81,3 +81,15 @@ def test_cancel_on_ray_while_queued_and_while_running(service):
     assert stopped.status == "stopped" and stopped.message == "stopped by you"
     assert outcome(service, queued, timeout=180).message == "cancelled while queued"
     assert service.update(queued).steps == []
+
+
+def test_a_running_ray_task_stops_on_the_cancel_mark_alone(service, monkeypatch):
+    # ray.cancel's KeyboardInterrupt once took so long on CI's busy cores that a short run finished first: the
+    # running task also reads the cancel mark between steps. With ray.cancel doing nothing, that mark alone stops it
+    # (a LONG run would otherwise train for its whole 120 s budget and finish).
+    monkeypatch.setattr(ray, "cancel", lambda *args, **kwargs: None)
+    running = service.submit("ana", replace(LONG, seed=2))
+    wait_for(lambda: training(service, running), timeout=180, what="the run to train on Ray")
+    service.cancel(running)
+    stopped = outcome(service, running, timeout=100)
+    assert stopped.status == "stopped" and stopped.message == "stopped by you"
