@@ -9,3 +9,11 @@ def _restore_determinism_switch():
     before = torch.are_deterministic_algorithms_enabled()
     yield
     torch.use_deterministic_algorithms(before)
+
+
+@pytest.fixture
+def real_cifar10(monkeypatch):
+    """The real CIFAR-10 folders for the demos that read them (skipped, saying where it looked, where absent)."""
+    from tests.conftest import require_real_cifar10
+
+    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))

@@ -9,7 +9,6 @@ import cifar_core.train
 from proofs.catalogue import get_demo
 from proofs.registry import run
 from qa_bank.loader import load_bank
-from tests.conftest import require_real_cifar10
 
 
 def _claim(item_id: str):
@@ -17,11 +16,6 @@ def _claim(item_id: str):
     outcome = run(get_demo(item.demo))
     assert outcome.error is None and not outcome.skipped, outcome.skipped
     return outcome.named(item.claim_check)
-
-
-@pytest.fixture
-def real_cifar10(monkeypatch):
-    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
 
 
 NORMALISATION = "viva-04-normalization-values-applied-cifar-10"

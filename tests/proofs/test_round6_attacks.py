@@ -3,16 +3,10 @@ answer rules out, and the item's claim check must then fail."""
 
 import pytest
 
-from tests.conftest import require_real_cifar10
 from tests.proofs.test_attacks import claim_passes
 
 PAIRS_ITEM = "keras-s8-q7-certain-confusion-pairs-expected"
 VEHICLES_ITEM = "keras-s9-q8-vehicle-classification-more-accurate-than"
-
-
-@pytest.fixture
-def real_cifar10(monkeypatch):
-    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
 
 
 @pytest.mark.parametrize("item", [PAIRS_ITEM, VEHICLES_ITEM])

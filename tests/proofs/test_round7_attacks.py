@@ -74,13 +74,6 @@ class _Widen(nn.Module):
 PRECISION_ITEM = "keras-s8-q2-best-worst-performing-classes"
 
 
-@pytest.fixture
-def real_cifar10(monkeypatch):
-    from tests.conftest import require_real_cifar10
-
-    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
-
-
 def test_s8_q2_the_project_as_written_passes(real_cifar10):
     assert claim_passes(PRECISION_ITEM)
 

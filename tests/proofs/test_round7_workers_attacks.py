@@ -17,7 +17,6 @@ import proofs.demos.loop as loop
 from proofs.catalogue import get_demo
 from proofs.registry import Check, run
 from qa_bank.loader import load_bank
-from tests.conftest import require_real_cifar10
 
 ITEMS = load_bank().by_id()
 WORKERS_ITEM = "resnet-23-num-workers-trade-off"
@@ -33,11 +32,6 @@ def claim(item_id: str) -> Check:
     check = outcome.named(ITEMS[item_id].claim_check)
     assert check is not None, [c.name for c in outcome.result.checks]
     return check
-
-
-@pytest.fixture
-def real_cifar10(monkeypatch):
-    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
 
 
 @pytest.fixture

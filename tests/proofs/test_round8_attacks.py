@@ -2,18 +2,10 @@
 answer (or its note) rules out, and the item's claim check must then fail."""
 
 import numpy as np
-import pytest
 
 from tests.proofs.test_attacks import claim_passes
 
 VALIDATION_ITEM = "keras-s8-q1-test-accuracy-compare-validation"
-
-
-@pytest.fixture
-def real_cifar10(monkeypatch):
-    from tests.conftest import require_real_cifar10
-
-    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
 
 
 def test_s8_q1_the_project_as_written_passes(real_cifar10):

@@ -11,13 +11,6 @@ DROPOUT_ITEM = "viva-49-dropout-rate-0-5-may"
 TWO_DROPOUTS_ITEM = "keras-s5-q8-two-dropout-layers"
 
 
-@pytest.fixture
-def real_cifar10(monkeypatch):
-    from tests.conftest import require_real_cifar10
-
-    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
-
-
 def _dropout_does_nothing(monkeypatch) -> None:
     """Every nn.Dropout passes its input through in training too (as a layer left in eval mode would)."""
     monkeypatch.setattr(torch.nn.Dropout, "forward", lambda self, inputs: inputs)

@@ -12,13 +12,6 @@ TWO_DROPOUTS_ITEM = "keras-s5-q8-two-dropout-layers"
 DROPOUT_ITEM = "viva-49-dropout-rate-0-5-may"
 
 
-@pytest.fixture
-def real_cifar10(monkeypatch):
-    from tests.conftest import require_real_cifar10
-
-    monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
-
-
 def test_the_project_as_written_passes(real_cifar10):
     assert claim_passes(TWO_DROPOUTS_ITEM)
 
