@@ -433,9 +433,8 @@ def _denied_members(point: str, answer: list[Clause], lexicon: Lexicon) -> tuple
     says only that it is absent ("the optimizer state isn't saved" for "state holds epoch, state_dict,
     best_acc and optimizer state"; "the validation loss and accuracy aren't included" for "validation
     loss and accuracy") denies it: the point says it is there."""
-    members = [key_point_clause(part, lexicon) for part in _MEMBER_JOINTS.split(point) if part.strip()]
-    members = [m for m in members if m.terms] + [key_point_clause(point, lexicon)]
     whole = key_point_clause(point, lexicon)
+    members = [key_point_clause(part, lexicon) for part in _MEMBER_JOINTS.split(point) if part.strip()] + [whole]
     blocked: set[int] = set()
     found = []
     for index, clause in enumerate(answer):

@@ -205,22 +205,23 @@ def _raw_tokens(text: str, offset: int, lexicon: Lexicon) -> list[Token]:
             tokens.extend(_words(match["word"], start, lexicon))
         else:
             tokens.append(Token("comma", ",", start, end))
-    return _shared_percent(_with_units(tokens))
+    return _shared_percent(_with_units(tokens), text, offset)
 
 
-_RANGE_LINKS = frozenset({"to", "-", "\u2013", "->", "\u2192"})
+# What joins the two ends of a range: "10.5 to 49%", "10.5-49%", "10.5 -> 49%".
+_RANGE_LINK = re.compile(r"\s*(?:to|-|\u2013|->|\u2192)\s*", re.IGNORECASE)
 
 
-def _shared_percent(tokens: list[Token]) -> list[Token]:
+def _shared_percent(tokens: list[Token], text: str, offset: int) -> list[Token]:
     """A percent sign at the end of a range holds for both ends: "from 10.5 to 49 percent", "10.5-49%"."""
     out = list(tokens)
-    for index in range(len(out) - 2, -1, -1):
-        number, after = out[index], out[index + 1]
+    for index in range(len(out) - 1):
+        number, end = out[index], out[index + 1]
         if number.kind != "number" or number.percent or number.value is None or number.value > 100:
             continue
-        # The dash of "10.5-49%" is dropped by the tokenizer: the two numbers then touch.
-        end = out[index + 2] if after.surface.lower() in _RANGE_LINKS else after if after.start - number.end <= 1 else None
-        if end is not None and end.kind == "number" and end.percent:
+        end = out[index + 2] if end.surface.lower() == "to" and index + 2 < len(out) else end
+        between = text[number.end - offset : end.start - offset]
+        if end.kind == "number" and end.percent and _RANGE_LINK.fullmatch(between):
             out[index] = replace(number, percent=True)
     return out
 

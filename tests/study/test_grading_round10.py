@@ -115,3 +115,16 @@ def test_regularisation_against_a_thing_prevents_it(items):
     assert _status(items, dropout, right, co_adaptation) is PointStatus.MATCHED
     wrong = "dropout 0.5 is strong regularisation; it causes co-adaptation in the dense layer"
     assert _status(items, dropout, wrong, co_adaptation) is PointStatus.CONTRADICTED
+
+
+def test_a_range_shares_its_percent_only_across_a_range_link():
+    from study.grading.lexicon import load_lexicon
+    from study.grading.text import tokenize
+
+    def percents(text: str) -> list[bool]:
+        return [t.percent for t in tokenize(text, load_lexicon()) if t.kind == "number"]
+
+    for linked in ("10.5 to 49%", "10.5-49%", "10.5 - 49%", "0.105 -> 0.49%", "10.5 \u2192 49%"):
+        assert percents(linked) == [True, True], linked
+    for apart in ("8000 images and 20%", "it went 10.5, then 49%"):
+        assert percents(apart) == [False, True], apart
