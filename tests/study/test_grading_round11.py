@@ -87,3 +87,15 @@ def test_formulas_read_as_said():
     assert _one("correct divided by total times 100").same(_one("100 * correct / total"))
     # A minus glued to the value after a word is its sign: "should be -log(...)" is -log(...), not "be - log(...)".
     assert _one("should be -log(1/num_classes)").names == frozenset({"num_classes"})
+
+
+FLATTEN = "viva-02-models-classifier-nn-linear-128"
+POOLS = "three MaxPool2d(2) layers halve 32 to 16 to 8 to 4"
+
+
+def test_a_count_is_not_a_calls_argument(items):
+    # "two maxpools" counts the pools; the 2 of "MaxPool2d(2)" is its window: the point's three pools are contradicted.
+    wrong = grade(items[FLATTEN], "128 channels times 4x4, because two maxpools halve 32 -> 16 -> 4")
+    assert point(wrong, POOLS).status is PointStatus.CONTRADICTED
+    right = grade(items[FLATTEN], "128 channels times 4x4, because three maxpools halve 32 -> 16 -> 8 -> 4")
+    assert point(right, POOLS).status is PointStatus.MATCHED
