@@ -99,3 +99,14 @@ def test_a_count_is_not_a_calls_argument(items):
     assert point(wrong, POOLS).status is PointStatus.CONTRADICTED
     right = grade(items[FLATTEN], "128 channels times 4x4, because three maxpools halve 32 -> 16 -> 8 -> 4")
     assert point(right, POOLS).status is PointStatus.MATCHED
+
+
+EPOCHS = "resnet-35-epoch-vs-batch-vs-iteration"
+STEPS = "50000 / 256 gives about 196 steps per epoch"
+
+
+def test_a_result_said_to_be_about_a_wrong_value_is_the_claim(items):
+    # "50000/256 ≈ 1960" states 1960 steps, ten times too many; "≈ 195" is the point.
+    said = "epoch one pass over the dataset, batch 256 images processed together, iteration one update, so 50000/256 ≈ {} steps per epoch"
+    assert point(grade(items[EPOCHS], said.format(1960)), STEPS).status is PointStatus.CONTRADICTED
+    assert point(grade(items[EPOCHS], said.format(195)), STEPS).status is PointStatus.MATCHED
