@@ -131,7 +131,9 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     anywhere, unless bound to a name the point gives another number ("gamma=10" for "gamma=0.1").
     Numbers that moved with a swapped name ("the std is (0.4914, ...)") line up, so the clause is
     read as the swap it is."""
+    # A call's argument ("MaxPool2d(2)") is not answered by a count of what it names ("two maxpools").
     numbers = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent == term.percent]
+    numbers = [t for t in numbers if term.boolean or t.bound_to != term.bound_to or not (term.attached and _count(t, clause))]
     # A percent and its fraction are one number ("0.489" for "48.9 percent"); only the same kind can conflict.
     fractions = [t for t in clause.terms if t.value is not None and t.boolean == term.boolean and t.percent != term.percent]
     same = [t for t in numbers + fractions if _same_number(term, t) and _fraction_of(term, t)] + _sizes(term, clause)
@@ -159,6 +161,12 @@ def _number_occurrences(term: Term, point: Clause, clause: Clause) -> tuple[list
     if named:
         return [], named
     return [t for t in same if t.bound_to not in conflicting], []
+
+
+def _count(number: Term, clause: Clause) -> bool:
+    """A number right before the name it counts ("two maxpools")."""
+    following = clause.terms[number.index + 1 : number.index + 2]
+    return not number.attached and bool(following) and following[0].key == number.bound_to and following[0].position == number.position + 1
 
 
 def _phrase(number: Term, clause: Clause) -> set[str]:

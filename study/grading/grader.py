@@ -13,6 +13,7 @@ from fsrs import Rating
 from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.calibration import features, load_calibration
+from study.grading.formulas import formulas
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
 from study.grading.order import (
@@ -26,7 +27,7 @@ from study.grading.order import (
     reversed_order,
     swapped_operands,
 )
-from study.grading.text import Clause, Term, clauses, key_point_clause, merge
+from study.grading.text import LINKS, Clause, Term, clauses, key_point_clause, merge
 
 # An answer is on topic by the share of its words found in the item's own text (question, model
 # answer, key points): a weak answer counts as Hard only when it is on topic (an off-topic answer
@@ -476,6 +477,72 @@ def _wrong_values(claim: Claim, answer: list[Clause], lexicon: Lexicon) -> tuple
     return blocked, found
 
 
+def _other_formulas(point: str, answer: list[Clause]) -> tuple[set[int], list[Reversal]]:
+    """A formula over the point's own names with another value ("y - p" for "p - y", "1/(2*fan_in)"
+    for "2/fan_in") reverses the point, unless the answer also writes the point's formula. Where
+    the point says what the formula is of ("initial loss should be ..."), the clause must say it
+    too: "each class gets 1/num_classes" is a step on the way, not the loss."""
+    ours = [f for f in formulas(point) if len(f.names) + _operators(f.text) >= 2]
+    if not ours:
+        return set(), []
+    said = [(index, f) for index, clause in enumerate(answer) if not clause.hypothetical for f in formulas(_closed(clause.text))]
+    subject = _formula_subject(point, ours)
+    blocked: set[int] = set()
+    found = []
+    for mine in ours:
+        if any(mine.same(theirs) for _, theirs in said):
+            continue
+        for index, theirs in said:
+            if theirs.names != mine.names or (subject and not subject & _sentence_words(answer, index)):
+                continue
+            blocked.add(index)
+            found.append(Reversal(1.0, answer[index].text, "number", (mine.text, theirs.text)))
+    return blocked, found
+
+
+def _formula_written(point: str, answer: list[Clause], blocked: set[int]) -> str | None:
+    """The clause that writes every formula of the point, in any form of the same value ("ln(num_classes)"
+    for "-log(1/num_classes)"), where its sentence names what the formula is of: the point is stated."""
+    ours = [f for f in formulas(point) if len(f.names) + _operators(f.text) >= 2]
+    if not ours:
+        return None
+    subject = _formula_subject(point, ours)
+    for index, clause in enumerate(answer):
+        # A check states what to expect ("check the initial loss is ln(num_classes)"): it counts here.
+        if index in blocked or (subject and not subject & _sentence_words(answer, index)):
+            continue
+        theirs = formulas(_closed(clause.text))
+        if all(any(mine.same(f) for f in theirs) for mine in ours):
+            return clause.text
+    return None
+
+
+def _closed(text: str) -> str:
+    """A clause as shown ends at its last word: "ln(num_classes" gets back the brackets it opened."""
+    return text + ")" * max(0, text.count("(") - text.count(")"))
+
+
+def _sentence_words(answer: list[Clause], index: int) -> set[str]:
+    """The words of the clause's sentence up to it: "check the initial loss, it should be 1/num_classes"
+    says the formula of the loss."""
+    sentence = answer[index].sentence
+    return {w for clause in answer[: index + 1] if clause.sentence == sentence for w in re.findall(r"[a-z]+", clause.text.lower())}
+
+
+def _operators(text: str) -> int:
+    return len(re.findall(r"[-+*/^]|\b(?:log|ln|exp|sqrt)\b", text))
+
+
+def _formula_subject(point: str, ours: list) -> set[str]:
+    """The point's words outside its formulas that name what the formula is ("loss"), if any."""
+    rest = point
+    for formula in ours:
+        rest = rest.replace(formula.text, " ")
+    words = set(re.findall(r"[a-z]+", rest.lower())) - LINKS - {"the", "of", "with", "per", "equals", "gives"}
+    names = {name for formula in ours for name in formula.names}
+    return {w for w in words if w not in names and len(w) > 2}
+
+
 def _best_coverage(
     target: Clause, answer: list[Clause], blocked: set[int], lexicon: Lexicon, relation: Clause | None = None
 ) -> tuple[float, str | None]:
@@ -571,8 +638,14 @@ def grade_point(
         more_blocked, found = _contraries(claim, targets[0], answer, lexicon)
         blocked |= more_blocked
         reversals += found
+    more_blocked, found = _other_formulas(point, answer)
+    blocked |= more_blocked
+    reversals += found
     relation = key_point_clause(claim.relation, lexicon) if claim is not None and claim.relation else None
     coverage, where = max((_best_coverage(target, answer, blocked, lexicon, relation) for target in targets), key=lambda best: best[0])
+    written = _formula_written(point, answer, blocked)
+    if written is not None and coverage < POINT_MATCHED:
+        coverage, where = POINT_MATCHED, written
     strongest = max(reversals, key=lambda r: r.share, default=None)
     if strongest and (coverage < POINT_MATCHED or strongest.share > coverage or _mirrored(targets[0], where, answer, strongest, lexicon)):
         return PointResult(point, PointStatus.CONTRADICTED, 0.0, strongest.clause, strongest.why, strongest.swapped)

@@ -397,12 +397,16 @@ def number_spans(text: str) -> list[NumberSpan]:
     return _equations(text, spans)
 
 
+# What joins an expression to the value the learner says it has: "128*4*4 = 2048", "50000/256 ≈ 195".
+EQUATED = frozenset({"=", "==", "is", "gives", "equals", "\u2248", "~", "~=", "= about", "is about", "gives about", "is roughly", "= ~"})
+
+
 def _equations(text: str, spans: list[NumberSpan]) -> list[NumberSpan]:
     """An expression equated to a value it does not have ("128*4*4 = 512") carries the claim, so
     the arithmetic error can contradict a key point that states the right result."""
     out = list(spans)
     for index, (left, right) in enumerate(zip(spans, spans[1:], strict=False)):
-        joined = text[left.end : right.start].strip() in ("=", "==", "is", "gives", "equals")
+        joined = re.sub(r"\s+", " ", text[left.end : right.start].strip().lower()) in EQUATED
         if left.computed and joined and not same_value(left.value, left.tolerance, right.value, right.tolerance):
             out[index] = replace(left, claimed=right.value)
     return out

@@ -73,8 +73,9 @@ _TOKEN = re.compile(
     r"|(?P<symbol>[+*\u00d7\u00b7\u22c5])|(?P<nt>n't|nt)\b"
     # "dont", "doesnt", "isnt", "wont": learners drop the apostrophe; the auxiliary and its "nt" are read as "don't"
     rf"|(?P<word>\b(?:{_AUXILIARIES})(?=nt\b)|[a-z][a-z0-9]*?(?=n't\b)|[a-z][a-z0-9]*)"
-    # "SimpleCNN: three blocks", "A - B": clause joints; "epoch - 1" is arithmetic
-    r"|(?P<comma>,|:(?=\s)|\s[-\u2013\u2014]+\s(?!\d)|\u2014)",
+    # "SimpleCNN: three blocks", "A - B": clause joints; "epoch - 1", "p - y", "F(x) - x" and
+    # "(mean - x)" are arithmetic: a minus after a bracket or a one-letter name, or before one
+    r"|(?P<comma>,|:(?=\s)|(?<!\))(?<!\b[b-hj-z])(?<!\b[a-z]')\s[-\u2013\u2014]+\s(?!\d|[b-hj-z]\b(?!'))|\u2014)",
     re.IGNORECASE,
 )
 
@@ -581,7 +582,8 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
             if not _counterparts(tokens[first], tokens[second], lexicon):
                 continue
             between = [i for i in range(first + 1, second) if tokens[i].kind in ("word", "number")]
-            if not between:
+            # Only one-letter names between them: one formula ("(mean - x) / std"), not two claims.
+            if not between or all(len(tokens[i].surface) == 1 for i in between):
                 continue
             joints = [i for i in range(first + 1, second) if tokens[i].kind == "comma" or tokens[i].key in CONJUNCTIONS]
             if joints:
