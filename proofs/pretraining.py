@@ -301,8 +301,8 @@ STORED_EPOCHS = 40
 
 
 def stored_pretrained() -> nn.Sequential:
-    """The small conv net pretrained offline (`python -m proofs.pretraining build-weights`, about 90 s) on every real
-    training image of the SOURCE classes outside the samples of seeds 0-2 (23,000 images at 16 pixels, 40 epochs of
+    """The small conv net pretrained offline (`python -m proofs.pretraining build-weights`, about a minute on a quiet machine) on every real
+    training image of the SOURCE classes outside the samples of seeds 0-2 (22,106 images at 16 pixels, 40 epochs of
     Adam): pretraining with 30 times the images and 100 times the steps that fit inside a demo. The file is 0.1 MB."""
     saved = torch.load(STORED_WEIGHTS, weights_only=True)
     if tuple(saved["classes"]) != SOURCE_CLASSES or saved["size"] != SIZE:

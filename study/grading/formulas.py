@@ -40,7 +40,6 @@ ASSIGNMENTS = 2  # two sets of made-up values: a coincidence in one is not in bo
 @dataclass(frozen=True)
 class Formula:
     text: str  # as typed
-    start: int  # where it was typed
     names: frozenset[str]
     values: tuple[float, ...]  # one per assignment of made-up values to the names
 
@@ -202,7 +201,7 @@ def _longest_formula(run: list, text: str) -> tuple[Formula | None, int]:
             continue
         names, values = read
         start, stop = window[0][2], window[-1][2] + len(window[-1][1])
-        return Formula(text[start:stop], start, names, values), end
+        return Formula(text[start:stop], names, values), end
     return None, 1
 
 

@@ -13,7 +13,7 @@ from fsrs import Rating
 from qa_bank.schema import Claim, QAItem
 from study.grading.align import Alignment, align, same_word, states
 from study.grading.calibration import features, load_calibration
-from study.grading.formulas import formulas
+from study.grading.formulas import Formula, formulas
 from study.grading.lexicon import Lexicon, load_lexicon
 from study.grading.numbers import same_value
 from study.grading.order import (
@@ -482,11 +482,10 @@ def _other_formulas(point: str, answer: list[Clause]) -> tuple[set[int], list[Re
     for "2/fan_in") reverses the point, unless the answer also writes the point's formula. Where
     the point says what the formula is of ("initial loss should be ..."), the clause must say it
     too: "each class gets 1/num_classes" is a step on the way, not the loss."""
-    ours = [f for f in formulas(point) if len(f.names) + _operators(f.text) >= 2]
+    ours, subject = _point_formulas(point)
     if not ours:
         return set(), []
     said = [(index, f) for index, clause in enumerate(answer) if not clause.hypothetical for f in formulas(_closed(clause.text))]
-    subject = _formula_subject(point, ours)
     blocked: set[int] = set()
     found = []
     for mine in ours:
@@ -503,10 +502,9 @@ def _other_formulas(point: str, answer: list[Clause]) -> tuple[set[int], list[Re
 def _formula_written(point: str, answer: list[Clause], blocked: set[int]) -> str | None:
     """The clause that writes every formula of the point, in any form of the same value ("ln(num_classes)"
     for "-log(1/num_classes)"), where its sentence names what the formula is of: the point is stated."""
-    ours = [f for f in formulas(point) if len(f.names) + _operators(f.text) >= 2]
+    ours, subject = _point_formulas(point)
     if not ours:
         return None
-    subject = _formula_subject(point, ours)
     for index, clause in enumerate(answer):
         # A check states what to expect ("check the initial loss is ln(num_classes)"): it counts here.
         if index in blocked or (subject and not subject & _sentence_words(answer, index)):
@@ -533,8 +531,15 @@ def _operators(text: str) -> int:
     return len(re.findall(r"[-+*/^]|\b(?:log|ln|exp|sqrt)\b", text))
 
 
-def _formula_subject(point: str, ours: list) -> set[str]:
-    """The point's words outside its formulas that name what the formula is ("loss"), if any."""
+@cache
+def _point_formulas(point: str) -> tuple[tuple[Formula, ...], frozenset[str]]:
+    """A key point's formulas (a name and an operator at least: "2/fan_in", not "x") and the words outside
+    them that name what they are of ("loss"), if any."""
+    ours = tuple(f for f in formulas(point) if len(f.names) + _operators(f.text) >= 2)
+    return ours, frozenset(_formula_subject(point, ours))
+
+
+def _formula_subject(point: str, ours: tuple[Formula, ...]) -> set[str]:
     rest = point
     for formula in ours:
         rest = rest.replace(formula.text, " ")
