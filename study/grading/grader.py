@@ -477,6 +477,48 @@ def _wrong_values(claim: Claim, answer: list[Clause], lexicon: Lexicon) -> tuple
     return blocked, found
 
 
+_ASSIGNED = re.compile(r"[A-Za-z_][\w.]*\s*=\s*(\S+)")
+
+
+def _assigned_values(point: str, lexicon: Lexicon) -> list[Term]:
+    """The point's values written as assignments ("gamma=0.1", "weights_only=True"), with their names."""
+    assigned = {match.group(1).rstrip(",.;)").lower() for match in _ASSIGNED.finditer(point)}
+    return [
+        term
+        for term in key_point_clause(point, lexicon).terms
+        if term.value is not None and term.bound_to and term.surface.lower() in assigned
+    ]
+
+
+def _rebound_values(point: str, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
+    """A value the point assigns to a name ("gamma=0.1"), given that name with another value in the
+    answer ("gamma=0.5") and never its own, reverses the point: the learner set the parameter wrong."""
+    blocked: set[int] = set()
+    found = []
+    assigned = _assigned_values(point, lexicon)
+    for ours in assigned:
+        if sum(same_word(other.bound_to, ours.bound_to, lexicon) for other in assigned) > 1:
+            continue  # "C=3 for RGB and C=1 for grayscale": the name takes a value per case
+        bound = [
+            (index, term)
+            for index, clause in enumerate(answer)
+            if not clause.hypothetical
+            for term in clause.terms
+            if term.value is not None
+            and term.boolean == ours.boolean
+            and term.bound_to
+            and same_word(term.bound_to, ours.bound_to, lexicon)
+        ]
+        if any(same_value(term.value, term.tolerance, ours.value, ours.tolerance) for _, term in bound):
+            continue
+        for index, term in bound:
+            if term.contrasted:
+                continue  # named as the alternative ("gamma=0.5 rather than 0.1"), not asserted
+            blocked.add(index)
+            found.append(Reversal(1.0, answer[index].text, "value", (ours.surface, term.surface)))
+    return blocked, found
+
+
 def _other_formulas(point: str, answer: list[Clause]) -> tuple[set[int], list[Reversal]]:
     """A formula over the point's own names with another value ("y - p" for "p - y", "1/(2*fan_in)"
     for "2/fan_in") reverses the point, unless the answer also writes the point's formula. Where
@@ -646,6 +688,10 @@ def grade_point(
     more_blocked, found = _other_formulas(point, answer)
     blocked |= more_blocked
     reversals += found
+    if not any(reversal.share >= 1.0 for reversal in reversals):  # a full reversal already names the conflict
+        more_blocked, found = _rebound_values(point, answer, lexicon)
+        blocked |= more_blocked
+        reversals += found
     relation = key_point_clause(claim.relation, lexicon) if claim is not None and claim.relation else None
     coverage, where = max((_best_coverage(target, answer, blocked, lexicon, relation) for target in targets), key=lambda best: best[0])
     written = _formula_written(point, answer, blocked)

@@ -1,0 +1,36 @@
+"""Issue 28, twelfth round: a value the key point assigns to a name ("gamma=0.1") and the answer
+assigns another ("gamma=0.5") reverses the point, unless the answer also gives the point's value
+or names the other value as the alternative. Each reversed case fails with the rule removed."""
+
+from study.grading import grade
+from study.grading.grader import PointStatus
+from tests.study.grading_points import point
+
+STEPLR = "viva-10-scheduler-used-change-learning-rate"
+STEPLR_POINT = "StepLR with step_size=10 and gamma=0.1"
+CHANNELS = "resnet-53-pytorch-handle-rgb-vs-grayscale"
+
+
+def test_another_value_for_an_assigned_name_reverses_the_point(items):
+    result = grade(items[STEPLR], "StepLR with step_size=10, gamma=0.5, so the rate drops every 10 epochs")
+    graded = point(result, STEPLR_POINT)
+    assert graded.status is PointStatus.CONTRADICTED
+    assert graded.why == "value"
+    assert graded.swapped == ("0.1", "0.5")
+
+
+def test_the_points_own_value_keeps_the_point(items):
+    result = grade(items[STEPLR], "StepLR with step_size=10 and gamma=0.1, so the rate drops tenfold every 10 epochs")
+    assert point(result, STEPLR_POINT).status is PointStatus.MATCHED
+
+
+def test_a_value_named_as_the_alternative_is_not_asserted(items):
+    result = grade(items[STEPLR], "StepLR with step_size=10 rather than gamma=0.5 style decay")
+    assert point(result, STEPLR_POINT).status is not PointStatus.CONTRADICTED
+
+
+def test_a_name_the_point_gives_a_value_per_case_is_not_read_as_one_value(items):
+    both = grade(items[CHANNELS], "only the channel dim differs: C=3 for rgb vs C=1 for grey, each conv kernel spans all input channels")
+    assert point(both, "C=3 for RGB").status is PointStatus.MATCHED
+    one_case = grade(items[CHANNELS], "only the channel dim differs: an rgb image has C=3")
+    assert point(one_case, "C=3 for RGB").status is not PointStatus.CONTRADICTED
