@@ -483,15 +483,18 @@ CANNOT = frozenset({"wo", "ca", "could", "cannot"})
 
 
 def _requirement(tokens: list[Token], scopes: dict[int, list[int]]) -> set[int]:
-    """ "without full seeding you won't reproduce a run" says full seeding is needed: the two
-    negations, the condition's and the consequence's, cancel. Only an impossibility ("won't",
+    """ "without full seeding you won't reproduce a run" and "you can't reproduce a run without full
+    seeding" say full seeding is needed: the two negations, the condition's and the consequence's, cancel. Only an impossibility ("won't",
     "can't"): "without shuffling the batches would not be correlated" is a claim about batches."""
     for condition, covered in scopes.items():
         if tokens[condition].surface.lower() != "without" or not covered:
             continue
         for consequence in scopes:
-            after = consequence > covered[0] and tokens[consequence].key == "short"
-            if after and (tokens[consequence].surface.lower() in CANNOT or tokens[consequence - 1].surface.lower() in CANNOT):
+            impossible = tokens[consequence].key == "short" and (
+                tokens[consequence].surface.lower() in CANNOT or tokens[consequence - 1].surface.lower() in CANNOT
+            )
+            # "without seeding you won't reproduce it", or the other way round: "it can't plan the curve without the steps".
+            if impossible and (consequence > covered[0] or consequence < condition):
                 return {condition, consequence}
     return set()
 

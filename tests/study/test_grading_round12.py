@@ -34,3 +34,13 @@ def test_a_name_the_point_gives_a_value_per_case_is_not_read_as_one_value(items)
     assert point(both, "C=3 for RGB").status is PointStatus.MATCHED
     one_case = grade(items[CHANNELS], "only the channel dim differs: an rgb image has C=3")
     assert point(one_case, "C=3 for RGB").status is not PointStatus.CONTRADICTED
+
+
+def test_cannot_y_without_x_states_that_y_needs_x(items):
+    # The impossible consequence first, its condition after: the two negations still cancel.
+    item = items["resnet-46-compute-len-train-loader"]
+    needed = grade(item, "a cyclic scheduler can't plan the lr curve without knowing the total number of steps")
+    assert point(needed, "cyclic schedules plan over the total number of steps").status is PointStatus.MATCHED
+    # A possible consequence keeps its negation: planning without the steps denies the point.
+    denied = grade(item, "a cyclic scheduler can plan the lr curve without the total number of steps")
+    assert point(denied, "cyclic schedules plan over the total number of steps").status is PointStatus.CONTRADICTED
