@@ -300,21 +300,23 @@ STORED_EXCLUDES = (0, 1, 2)  # the seeds of the samples the demos and measuremen
 STORED_EPOCHS = 40
 
 
-def stored_pretrained() -> nn.Sequential:
+def stored_pretrained(path: Path = STORED_WEIGHTS) -> nn.Sequential:
     """The small conv net pretrained offline (`python -m proofs.pretraining build-weights`, about a minute on a quiet machine) on every real
     training image of the SOURCE classes outside the samples of seeds 0-2 (22,106 images at 16 pixels, 40 epochs of
-    Adam): pretraining with 30 times the images and 100 times the steps that fit inside a demo. The file is 0.1 MB."""
-    saved = torch.load(STORED_WEIGHTS, weights_only=True)
+    Adam): pretraining with 30 times the images and 100 times the steps that fit inside a demo. The file is 0.1 MB.
+    `path` reads another build (`build_weights(seed=..., path=...)`), as the audits do to try other weights."""
+    saved = torch.load(path, weights_only=True)
     if tuple(saved["classes"]) != SOURCE_CLASSES or saved["size"] != SIZE:
-        raise ValueError(f"{STORED_WEIGHTS}: pretrained on {saved['classes']} at {saved['size']} pixels; rebuild it")
+        raise ValueError(f"{path}: pretrained on {saved['classes']} at {saved['size']} pixels; rebuild it")
     model = small_convnet(len(SOURCE_CLASSES), 0)
     model.load_state_dict(saved["state_dict"])
     return model
 
 
-def build_weights(epochs: int = STORED_EPOCHS, seed: int = 1234) -> dict:
+def build_weights(epochs: int = STORED_EPOCHS, seed: int = 1234, path: Path = STORED_WEIGHTS) -> dict:
     """Pretrain the stored weights: all SOURCE-class PNGs of $CIFAR10_DIR/train except the demos' samples, decoded,
-    normalised and averaged to SIZE pixels as `task` does; a tenth held out to report the source accuracy reached."""
+    normalised and averaged to SIZE pixels as `task` does; a tenth held out to report the source accuracy reached.
+    Another `seed` with another `path` gives other weights of the same recipe (the stored file is seed 1234's)."""
     import os
 
     from PIL import Image
@@ -339,10 +341,10 @@ def build_weights(epochs: int = STORED_EPOCHS, seed: int = 1234) -> dict:
     model = small_convnet(len(SOURCE_CLASSES), seed)
     fit(model, source, epochs * -(-len(source.train) // 128), 2e-3, seed, batch=128)
     figures = {"images": len(labels), "held_out_accuracy": accuracy(model, source), "epochs": epochs}
-    STORED_WEIGHTS.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(exist_ok=True)
     state = {"state_dict": model.state_dict(), "classes": list(SOURCE_CLASSES), "size": SIZE, **figures}
     state["excluded_sample_seeds"] = list(STORED_EXCLUDES)
-    torch.save(state, STORED_WEIGHTS)
+    torch.save(state, path)
     return figures
 
 
@@ -356,27 +358,46 @@ MEASUREMENTS = {
 }
 
 
+def fine_tuning_rates_on_stored(sample_seed: int, seed: int, lr: float, steps: int, weights: Path = STORED_WEIGHTS) -> dict:
+    """keras-s7-q2's demo measurement (proofs.demos.transfer.fine_tuned_at) on `weights` for one run, with the verdict
+    its claim check gives."""
+    from proofs.demos.transfer import fine_tuned_at, gentle_fine_tune_holds
+
+    figures = fine_tuned_at(lr, seed=seed, sample_seed=sample_seed, start=stored_pretrained(weights), steps=steps)
+    return {"lr": lr, **figures, "claim_check_passes": gentle_fine_tune_holds(figures)}
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Print one JSON line a run: `python -m proofs.pretraining ITEM [--samples 2] [--seeds 10] [--start random] [--lr 3e-3]`."""
+    """Print one JSON line a run: `python -m proofs.pretraining ITEM [--samples 2] [--seeds 10] [--start random] [--lr 3e-3]`;
+    `keras-s7-q2-stored --lr 1e-4 --steps 150 300 [--weights FILE]` runs keras-s7-q2's demo measurement per run and
+    length; `build-weights [--build-seed 1 --weights FILE]` pretrains (other seeds into other files, for audits)."""
     import argparse
     import json
 
     from proofs.dataset import training_sample
 
     parser = argparse.ArgumentParser(prog="python -m proofs.pretraining", description=main.__doc__)
-    parser.add_argument("item", choices=[*sorted(MEASUREMENTS), "build-weights"])
+    parser.add_argument("item", choices=[*sorted(MEASUREMENTS), "keras-s7-q2-stored", "build-weights"])
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--start", default="pretrained", choices=("pretrained", "shuffled", "random", "stored"), help="resnet-29's start")
-    parser.add_argument("--lr", type=float, default=1e-3, help="resnet-29's fine-tuning rate")
+    parser.add_argument("--lr", type=float, default=1e-3, help="resnet-29's fine-tuning rate; keras-s7-q2-stored's Phase 2 rate")
+    parser.add_argument("--steps", type=int, nargs="+", default=[150], help="keras-s7-q2-stored's Phase 2 lengths")
+    parser.add_argument("--weights", type=Path, default=STORED_WEIGHTS, help="the weights file to read (or build)")
+    parser.add_argument("--build-seed", type=int, default=1234, help="build-weights' seed (the stored file's is 1234)")
     args = parser.parse_args(argv)
     if args.item == "build-weights":
-        print(json.dumps(build_weights()))
+        print(json.dumps(build_weights(seed=args.build_seed, path=args.weights)))
         return
     torch.set_num_threads(1)
     for sample_seed in range(args.samples):
         sample = training_sample(seed=sample_seed)
         for seed in range(args.seeds):
+            if args.item == "keras-s7-q2-stored":
+                for steps in args.steps:
+                    figures = fine_tuning_rates_on_stored(sample_seed, seed, args.lr, steps, args.weights)
+                    print(json.dumps({"weights": args.weights.name, "sample": sample_seed, "seed": seed, **figures}), flush=True)
+                continue
             extra = {"start": args.start, "lr": args.lr} if args.item == "resnet-29" else {}
             figures = MEASUREMENTS[args.item](sample, seed, **extra)
             print(json.dumps({"sample": sample_seed, "seed": seed, **{str(k): v for k, v in figures.items()}}), flush=True)

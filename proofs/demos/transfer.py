@@ -448,68 +448,85 @@ def pretrained_start_transfers(broken: bool = False) -> DemoResult:
     return result
 
 
-def fine_tuned_at(lr: float, seed: int = 0, sample_seed: int = 0, start: nn.Sequential | None = None) -> dict:
-    """keras-s7-q2's measurement, the notebook's two phases on the weights pretrained offline: a new head trained
-    alone 60 Adam steps at 1e-3 on 150 real images a class of the five TARGET classes (Phase 1), then every layer
-    150 steps at `lr` (Phase 2). Then the pretrained SOURCE head is put back on the fine-tuned body and asked about
-    the sample's 1,000 source-class images, none of which the pretraining saw: how many keep their pretrained class."""
+def fine_tuned_at(lr: float, seed: int = 0, sample_seed: int = 0, start: nn.Sequential | None = None, steps: int = 150) -> dict:
+    """keras-s7-q2's measurement on the weights pretrained offline: a new head trained alone 60 Adam steps at 1e-3 on
+    150 real images a class of the five TARGET classes (Phase 1), then every layer `steps` steps at `lr` (Phase 2).
+
+    Forgetting: the pretrained SOURCE head is put back on the fine-tuned body and asked about the sample's 1,000
+    source-class images, none of which the pretraining saw: how many keep their pretrained class, and the KL divergence
+    of its predictions from the pretrained ones. Adaptation: a control keeps the body frozen while the head trains the
+    same steps at the same rate on the same batches; what the body itself adds is the control's held-out target loss
+    minus the fine-tuned net's (a head trained longer adds nothing to it, since the control's head trains as long)."""
     import copy
 
     from proofs.dataset import training_sample
-    from proofs.pretraining import SOURCE_CLASSES, TARGET_CLASSES, accuracy, fit, stored_pretrained, task, with_new_head
+    from proofs.pretraining import SOURCE_CLASSES, TARGET_CLASSES, Task, accuracy, fit, stored_pretrained, task, with_new_head
 
     sample = training_sample(seed=sample_seed)
     pretrained = (stored_pretrained() if start is None else start).eval()
     source, target = task(sample, SOURCE_CLASSES, 150, seed), task(sample, TARGET_CLASSES, 150, seed)
     with torch.no_grad():
-        before = pretrained(source.inputs).argmax(dim=1)
+        before = pretrained(source.inputs).log_softmax(dim=1)
     tuned = with_new_head(copy.deepcopy(pretrained), len(TARGET_CLASSES), seed + 7)
     tuned[:-1].requires_grad_(False)
     fit(tuned, target, 60, 1e-3, seed)
     head_only = accuracy(tuned, target)
+    # The control: Phase 2 with the body frozen, i.e. its head trained on the body's fixed features (same batches).
+    with torch.no_grad():
+        frozen_features = tuned[:-1].eval()(target.inputs)
+    control = Task(frozen_features, target.labels, target.train, target.test, target.classes)
+    control_head = copy.deepcopy(tuned[-1])
+    fit(control_head, control, steps, lr, seed + 1)
     weights = torch.cat([p.detach().flatten() for p in pretrained[:-1].parameters()])
     tuned.requires_grad_(True)
-    fit(tuned, target, 150, lr, seed + 1)
+    fit(tuned, target, steps, lr, seed + 1)
     moved = torch.cat([p.detach().flatten() for p in tuned[:-1].parameters()]) - weights
     on_source = nn.Sequential(*tuned[:-1], pretrained[-1]).eval()
+    held_out = target.inputs[target.test], target.labels[target.test]
     with torch.no_grad():
-        after = on_source(source.inputs).argmax(dim=1)
+        after = on_source(source.inputs).log_softmax(dim=1)
+        loss_after = nn.functional.cross_entropy(tuned.eval()(held_out[0]), held_out[1]).item()
+        loss_frozen = nn.functional.cross_entropy(control_head.eval()(frozen_features[target.test]), held_out[1]).item()
     return {
-        "source_predictions_kept": (after == before).float().mean().item(),
-        "source_accuracy_pretrained": (before == source.labels).float().mean().item(),
-        "source_accuracy_after": (after == source.labels).float().mean().item(),
+        "source_predictions_kept": (after.argmax(dim=1) == before.argmax(dim=1)).float().mean().item(),
+        "source_kl_from_pretrained": nn.functional.kl_div(after, before, log_target=True, reduction="batchmean").item(),
+        "source_accuracy_pretrained": (before.argmax(dim=1) == source.labels).float().mean().item(),
+        "source_accuracy_after": (after.argmax(dim=1) == source.labels).float().mean().item(),
+        "body_gain_nats": loss_frozen - loss_after,
+        "target_loss_after": loss_after,
+        "target_loss_frozen_body": loss_frozen,
         "target_accuracy_head_only": head_only,
+        "target_accuracy_frozen_body": accuracy(control_head, control),
         "target_accuracy_after": accuracy(tuned, target),
         "body_moved": (moved.norm() / weights.norm()).item(),
+        "phase_2_steps": steps,
         "source_images": len(source.labels),
     }
 
 
 def gentle_fine_tune_holds(figures: dict) -> bool:
-    """The pretrained net knows the source task (0.5 or more, chance 0.2), fine-tuning kept 80% or more of its source
-    predictions, and it still adapted: the body's weights moved (by 1% of their norm or more) and the target accuracy
-    rose above the head alone's."""
-    return (
-        figures["source_accuracy_pretrained"] >= 0.5
-        and figures["source_predictions_kept"] >= 0.8
-        and figures["body_moved"] >= 0.01
-        and figures["target_accuracy_after"] > figures["target_accuracy_head_only"]
-    )
+    """The pretrained net knows the source task (0.5 or more, chance 0.2); after Phase 2 the source head on the
+    fine-tuned body keeps 80% or more of its predictions; and the body itself adapted: the held-out target loss is at
+    least 0.05 nats below the frozen-body control's (a frozen body adds 0, a body only jolted by noise adds less than 0)."""
+    return figures["source_accuracy_pretrained"] >= 0.5 and figures["source_predictions_kept"] >= 0.8 and figures["body_gain_nats"] >= 0.05
 
 
 @demo(
     "lower-lr-keeps-pretrained",
-    "Fine-tuning at 1e-4 adapts without forgetting; 1e-3 overwrites what pretraining learned",
+    "Fine-tuning at 1e-4: the body adapts and keeps most of what pretraining learned; 1e-3 forgets more",
     "Through an analogue of ImageNet pretraining, not ImageNet: the small conv net pretrained offline on 22,106 real "
-    "CIFAR-10 images of five classes (proofs/weights/source_convnet.pt, as for resnet-29) goes through two "
-    "phases like the notebook's (which unfroze conv5 only, for 30 epochs) on 750 real images of the five other "
-    "classes: a new head trained alone (60 Adam steps at 1e-3), then "
-    "every layer 150 steps at 1e-4. The pretrained source head, put back on the fine-tuned body, still gives at least "
-    "80% of the sample's 1,000 unseen source images the class it gave them before (0.835-0.900 over 2 samples x 10 "
-    "seeds), while the target accuracy rose above the head alone's; at 1e-3 it keeps 0.485-0.762 and the source "
-    "accuracy falls from 0.68-0.70 to 0.43-0.62 (1e-3 learns the target faster: the trade-off the lower rate makes). "
-    "Partial: the bar fits this weight file and this length (lr x steps is what it separates), and a body that is "
-    "only jolted, not trained, passes it too: the gradual adaptation is not measured.",
+    "CIFAR-10 images of five classes (proofs/weights/source_convnet.pt, as for resnet-29) gets a new head for 750 real "
+    "images of the five other classes, trained alone (60 Adam steps at 1e-3, as the notebook's Phase 1 trains the head "
+    "first), then every layer 150 steps at 1e-4 (the notebook unfroze conv5 only, for 30 epochs). Kept: the pretrained "
+    "source head, put back on the fine-tuned body, gives at least 80% of the sample's 1,000 unseen source images the "
+    "class it gave them before (0.835-0.900 over 2 samples x 10 seeds; at 1e-3, 0.485-0.762, source accuracy from "
+    "0.67-0.70 down to 0.43-0.62: forgetting, not a catastrophe). Adapted: the body itself lowers the held-out target "
+    "loss at least 0.05 nats below a control whose body stays frozen while its head trains the same 150 steps at the "
+    "same rate on the same batches (0.084-0.138; a frozen body adds 0, one jolted by noise of 2% of its norm -0.003 to "
+    "+0.003). Partial: the 80% bar separates lr x steps at this length, not the rate (1e-4 for 300 steps passes 11 of "
+    "20, 1e-3 for 15 steps 19 of 20), and weights rebuilt with build seed 1 pass 11 of 20; at equal adaptation the "
+    "rate itself counts for less (1e-3 for 15 steps loses a median 1.27 times the source predictions per nat that 1e-4 "
+    "for 150 steps loses, more in 57 of 60 paired runs over three weight files, 0.91-2.50 times: no one-run margin).",
     mistake="fine-tuning every layer at 1e-3, Phase 1's rate, instead of 1e-4",
     needs_dataset=True,
     threads=1,
@@ -519,8 +536,8 @@ def lower_lr_keeps_pretrained(broken: bool = False) -> DemoResult:
     figures = fine_tuned_at(1e-3 if broken else 1e-4)
     result.check(
         "fine-tuned at 1e-4: the source head on the fine-tuned body keeps at least 80% of its pretrained predictions "
-        "(a net that scored 0.5 or more there), while the body adapted: its weights moved and the target accuracy rose "
-        "above the head alone's",
+        "(a net that scored 0.5 or more there), while the body itself adapted: the held-out target loss is at least "
+        "0.05 nats below that of the same head trained as long with the body frozen",
         gentle_fine_tune_holds(figures),
         learning_rate=1e-3 if broken else 1e-4,
         **figures,
