@@ -209,6 +209,11 @@ def _attributive(clause: Clause, term: Term) -> bool:
     return term.index + 1 < len(clause.terms)
 
 
+def _chosen_against(term: Term, occurrence: Term) -> bool:
+    """The point denies the word; the learner named it as what they chose against."""
+    return term.negated and not term.contrasted and occurrence.passed_over and not occurrence.negated
+
+
 def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> tuple[list[Term], list[Term]]:
     """The clause's terms that say this term (exact) and that say its opposite (opposed)."""
     if term.value is not None:
@@ -217,7 +222,10 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
     side = _square_side(term.key)
     sides = [t for t in clause.terms if side is not None and t.value == side and not t.boolean and t.contrasted == term.contrasted]
     # A contrasted word ("instead of 25") matches only a contrasted one ("versus 25").
-    exact = [t for t in words if same_word(term.key, t.key, lexicon) and t.contrasted == term.contrasted] + sides
+    # A word the point denies ("avoids catastrophic forgetting") is said by one the learner chose against
+    # ("nudged gradually rather than catastrophically forgotten").
+    said = [t for t in words if same_word(term.key, t.key, lexicon)]
+    exact = [t for t in said if t.contrasted == term.contrasted or _chosen_against(term, t)] + sides
     if _SIZE.fullmatch(term.key) and not exact:  # "a 14x14 heatmap" where the point has a "7x7 heatmap"
         around = _around(point, term)
         sizes = [t for t in words if _SIZE.fullmatch(t.key) and t.key != term.key and not t.contrasted]
@@ -327,6 +335,9 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     bearing = bool(clause_markers) or clause.counterfactual  # the clause's own polarity is in play
     point_markers = {m for i, t in terms.items() for m in t.negated_by if point_heads[m] in chosen or bearing}
     point_markers -= consumed
+    # The point's denial is matched by what the learner chose against: the two agree.
+    agreed = [terms[i] for i, (o, opposite) in chosen.items() if not opposite and _chosen_against(terms[i], o)]
+    point_markers -= {m for t in agreed for m in t.negated_by}
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
     negation_flip = (len(clause_markers) + len(point_markers) + clause.counterfactual) % 2 == 1

@@ -44,3 +44,13 @@ def test_cannot_y_without_x_states_that_y_needs_x(items):
     # A possible consequence keeps its negation: planning without the steps denies the point.
     denied = grade(item, "a cyclic scheduler can plan the lr curve without the total number of steps")
     assert point(denied, "cyclic schedules plan over the total number of steps").status is PointStatus.CONTRADICTED
+
+
+def test_what_the_learner_chose_against_states_a_point_that_denies_it(items):
+    # "avoids catastrophic forgetting" denies the forgetting; "rather than catastrophic forgetting" chooses against it.
+    item = items["keras-s7-q2-use-lower-learning-rate-1e"]
+    said = grade(item, "a lower lr gives gradual adaptation rather than catastrophic forgetting")
+    assert point(said, "avoids catastrophic forgetting").status is PointStatus.MATCHED
+    # The other way round the learner chose the forgetting: no credit for avoiding it.
+    turned = grade(item, "a lower lr gives catastrophic forgetting rather than gradual adaptation")
+    assert point(turned, "avoids catastrophic forgetting").status is not PointStatus.MATCHED
