@@ -308,6 +308,12 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     terms = {t.index: t for t in point.terms}
     point_heads, clause_heads = _heads(point.terms), _heads(clause.terms)
     consumed: set[int] = set()
+    # Another value denied ("doesn't expect [0, 1]" where the point has "expects 0-255") neither states
+    # the point's value nor reverses it: the denial and the number leave the reading.
+    for index, (occurrence, is_opposite) in list(chosen.items()):
+        if is_opposite and occurrence.value is not None and occurrence.negated and not terms[index].negated:
+            del chosen[index]
+            consumed.update(occurrence.negated_by)
     opposed_terms, swaps = [], []
     for index, (occurrence, is_opposite) in chosen.items():
         if not is_opposite:

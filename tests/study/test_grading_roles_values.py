@@ -139,10 +139,19 @@ def test_each_operand_belongs_to_its_operation(items):
     ],
 )
 def test_opposites_of_this_field(items, said, opposite):
-    item = items["keras-s7-q6-training-run-all-30-epochs" if "val" in said else "keras-s9-q3-heatmap-resolution"]
-    start = "validation accuracy" if "val" in said else "coarse"
-    assert point(grade(item, said), start).status.value == "matched"
-    assert point(grade(item, opposite), start).status.value == "contradicted"
+    if "val" in said:
+        # keras-s7-q6's seed answer said this; its key points now follow the note that corrects it, so the point is read alone.
+        from study.grading.grader import grade_point
+        from study.grading.lexicon import load_lexicon
+        from study.grading.text import clauses
+
+        lexicon = load_lexicon()
+        for answer, status in ((said, "matched"), (opposite, "contradicted")):
+            assert grade_point("validation accuracy kept improving", clauses(answer, lexicon), lexicon).status.value == status
+        return
+    item = items["keras-s9-q3-heatmap-resolution"]
+    assert point(grade(item, said), "coarse").status.value == "matched"
+    assert point(grade(item, opposite), "coarse").status.value == "contradicted"
 
 
 def test_minimise_and_maximise_are_opposites(items):

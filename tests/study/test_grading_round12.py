@@ -1,6 +1,9 @@
 """Issue 28, twelfth round: a value the key point assigns to a name ("gamma=0.1") and the answer
-assigns another ("gamma=0.5") reverses the point, unless the answer also gives the point's value
-or names the other value as the alternative. Each reversed case fails with the rule removed."""
+assigns another ("gamma=0.5") reverses the point; "can't Y without X" states that Y needs X; what the
+learner chose against states a point that denies it; another value denied is no reversal; and the key
+points of answers a note corrects follow the note. Each test fails with its rule removed."""
+
+import pytest
 
 from study.grading import grade
 from study.grading.grader import PointStatus
@@ -54,3 +57,35 @@ def test_what_the_learner_chose_against_states_a_point_that_denies_it(items):
     # The other way round the learner chose the forgetting: no credit for avoiding it.
     turned = grade(item, "a lower lr gives catastrophic forgetting rather than gradual adaptation")
     assert point(turned, "avoids catastrophic forgetting").status is not PointStatus.MATCHED
+
+
+def test_another_value_denied_neither_states_nor_reverses_the_points_value(items):
+    item = items["keras-s3-q1-normalize-0-1-instead-1"]
+    said = grade(item, "preprocess_input doesn't expect [0,1], it expects 0..255 and subtracts the imagenet means")
+    assert point(said, "preprocess_input expects 0-255 pixels").status is PointStatus.MATCHED
+    flipped = grade(item, "preprocess_input expects [0,1] inputs and subtracts the imagenet means")
+    assert point(flipped, "preprocess_input expects 0-255 pixels").status is not PointStatus.MATCHED
+
+
+CORRECTED = [
+    # (item, the seed answer the note corrects, an answer that follows the note)
+    (
+        "keras-s10-q2-architecture-choice-matter-more-than",
+        "Fundamental mismatch (ResNet50 for 224x224 on 32x32 images) creates a ceiling that no amount of tuning can overcome.",
+        "there's no architecture ceiling: fine-tuned from imagenet on upscaled images resnet50 passes 95% on cifar-10; the 49% "
+        "comes from the pipeline, and a cifar-specific net would mainly be cheaper and faster",
+    ),
+    (
+        "keras-s6-q6-resizing-still-result-10-accuracy",
+        "Even with correctly-sized inputs, frozen ImageNet features don't transfer well to CIFAR-10's domain. Fine-tuning is required.",
+        "frozen imagenet features do transfer to cifar-10 (a linear head gets 85-90%), so staying at chance points to a bug: "
+        "preprocess_input on already rescaled images makes the inputs nearly constant",
+    ),
+]
+
+
+@pytest.mark.parametrize(("item_id", "seed_answer", "corrected"), CORRECTED)
+def test_key_points_follow_the_note_that_corrects_the_answer(items, item_id, seed_answer, corrected):
+    # The bank keeps the seed answer as written; its key points and misconceptions follow the note.
+    assert grade(items[item_id], seed_answer).suggested_rating in ("Again", "Hard")
+    assert grade(items[item_id], corrected).suggested_rating in ("Good", "Easy")
