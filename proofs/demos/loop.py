@@ -796,7 +796,7 @@ def train_vs_eval_loader(broken: bool = False) -> DemoResult:
 
 
 LOADER_BATCH = 128  # get_data_loaders' default, and the training script's
-HIDE_GAIN = 1.25  # an epoch with 2 workers must run this many times as fast as with none, on one core (1.36-1.62 measured)
+HIDE_GAIN = 1.25  # an epoch with 2 workers must run this many times as fast as with none, on one core (1.35-1.64 measured)
 
 
 @dataclass(frozen=True)
@@ -814,7 +814,7 @@ def _training_epoch(loader: DataLoader, step_s: float, step: Callable[[float], N
     (`step`, time.sleep: blocked without using a core, as a host waits for a GPU's forward and backward pass).
 
     The window starts when the first batch arrives and ends after the last step, the same for every setting. The
-    workers' start before it (0.10-0.13 s here) and their shutdown after it (about 15 ms) are paid once an epoch:
+    workers' start before it (0.10-0.14 s here) and their shutdown after it (about 15 ms) are paid once an epoch:
     about 2% of a 45,000-image epoch, but as long as the rest of this 900-image one, so they are reported apart."""
     others = set(multiprocessing.active_children())
     started = time.perf_counter()
@@ -894,10 +894,10 @@ def workers_hide_loading(
     "step leaves the CPU idle (the main process blocked, as a host waits for a GPU step, for as long as num_workers=0 "
     "takes to load a batch): with num_workers=0 each step waits for its batch, so an epoch takes load + step per batch; "
     "with num_workers=2 the workers load the next batches during the step, and once the first batch is in the epoch "
-    "runs over 1.25 times as fast with this process and its workers pinned to one core no other job uses (1.36-1.62 in "
-    "20 runs; 1.44-1.83 on two free cores). The gain needs CPU time the step leaves idle: with a step that computes on "
-    "that core the workers gain nothing (0.98-1.14), and a host that spin-waits for the GPU (CUDA's default with no "
-    "more contexts than cores) holds its core, so the workers then need free ones. The workers' start (0.10-0.13 s "
+    "runs over 1.25 times as fast with this process and its workers pinned to one core no other job uses (1.35-1.64 in "
+    "40 runs; 1.44-1.83 on two free cores). The gain needs CPU time the step leaves idle: with a step that computes on "
+    "that core the workers gain nothing (0.98-1.17), and a host that spin-waits for the GPU (CUDA's default with no "
+    "more contexts than cores) holds its core, so the workers then need free ones. The workers' start (0.10-0.14 s "
     "every epoch, since get_data_loaders sets persistent_workers=False) is timed apart: it outweighs the gain over "
     "these 7 batches and is repaid after about ten. get_data_loaders pins memory exactly when CUDA is available, and "
     "a costlier transform in its pipeline (ColorJitter) lengthens the loading every step waits for without workers. "
