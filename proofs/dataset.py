@@ -8,7 +8,10 @@ reason naming where it looked, as a GPU-only demo is skipped without CUDA. Decod
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -46,16 +49,40 @@ def training_sample(per_class: int = 200, seed: int = 0) -> Sample:
     return _decoded_sample(cifar10_dir() / "train", per_class, seed)
 
 
-@cache
-def _decoded_sample(train: Path, per_class: int, seed: int) -> Sample:
-    from PIL import Image
+@contextlib.contextmanager
+def training_tree(per_class: int = 200, seed: int = 0) -> Iterator[Path]:
+    """The PNGs `training_sample` decodes, as an image-folder tree (DIR/train/<class>/*.png) of symbolic links in a
+    temporary directory, for code that reads a dataset directory itself, as cifar_core's get_data_loaders does.
 
+    The links go in /dev/shm where there is one: on a disk a link costs about 0.25 ms here, in memory 2 microseconds."""
+    classes, files = _sampled_files(cifar10_dir() / "train", per_class, seed)
+    memory = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(prefix="cifar10-sample-", dir=memory if memory.is_dir() else None) as directory:
+        root = Path(directory)
+        for name in classes:
+            (root / "train" / name).mkdir(parents=True)
+        for path in files:
+            (root / "train" / path.parent.name / path.name).symlink_to(path)
+        yield root
+
+
+@cache
+def _sampled_files(train: Path, per_class: int, seed: int) -> tuple[tuple[str, ...], tuple[Path, ...]]:
+    """(class names, `per_class` PNGs drawn without replacement from each class folder, seeded)."""
     classes = tuple(sorted(entry.name for entry in os.scandir(train) if entry.is_dir()))
     rng = np.random.default_rng(seed)
     files = []
     for name in classes:
         pngs = sorted(f for f in os.listdir(train / name) if f.lower().endswith(".png"))
         files += [train / name / f for f in rng.choice(pngs, per_class, replace=False)]
+    return classes, tuple(files)
+
+
+@cache
+def _decoded_sample(train: Path, per_class: int, seed: int) -> Sample:
+    from PIL import Image
+
+    classes, files = _sampled_files(train, per_class, seed)
     decoded = []
     for path in files:
         with Image.open(path) as image:
@@ -63,4 +90,4 @@ def _decoded_sample(train: Path, per_class: int, seed: int) -> Sample:
     images = np.stack(decoded)
     labels = np.repeat(np.arange(len(classes), dtype=np.int64), per_class)
     images.flags.writeable = False  # shared between demos: none may change it
-    return Sample(images, labels, classes, tuple(files))
+    return Sample(images, labels, classes, files)
