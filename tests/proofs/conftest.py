@@ -17,3 +17,13 @@ def real_cifar10(monkeypatch):
     from tests.conftest import require_real_cifar10
 
     monkeypatch.setenv("CIFAR10_DIR", str(require_real_cifar10()))
+
+
+@pytest.fixture
+def real_cifar10_one_thread(real_cifar10):
+    """The real CIFAR-10 folders, and torch on one thread, as the training demos run (threads=1) and as their figures
+    were measured."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

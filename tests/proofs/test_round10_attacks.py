@@ -15,13 +15,7 @@ import torch
 from proofs import pretraining
 from proofs.demos import transfer
 
-
-@pytest.fixture(autouse=True)
-def _real_images(real_cifar10):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the demos run (threads=1), and as their figures were measured
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("real_cifar10_one_thread")
 
 
 def _stored_with(change) -> torch.nn.Sequential:

@@ -12,13 +12,7 @@ import torch
 from proofs import pretraining
 from proofs.demos import transfer
 
-
-@pytest.fixture(autouse=True)
-def _real_images(real_cifar10):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as the demo runs (threads=1), and as its figures were measured
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("real_cifar10_one_thread")
 
 
 def _phase_2_body_frozen(monkeypatch, jolt: float) -> None:
