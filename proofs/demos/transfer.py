@@ -585,7 +585,7 @@ def pipeline_accuracies(model: nn.Module, sample_seed: int = 0, large: int = 32,
 
 def preprocessing_claim_holds(figures: dict, broken: bool = False) -> bool:
     """What pretraining gives is the gain of the net's own pipeline over chance (at least 0.3 needed). The note's fix
-    (the right preprocessing at the wrong sizes) keeps at least half that gain at both sizes, while the seed answer's
+    (the right preprocessing at the wrong sizes) keeps at least a third of that gain at both sizes, while the seed answer's
     fix (the size the weights expect, kept the notebook's preprocessing) stays within 0.05 of chance. With `broken` the
     fix tried for recovery is the seed answer's."""
     gain = figures["right_expected"] - CHANCE
