@@ -454,26 +454,32 @@ def _denied_members(point: str, answer: list[Clause], lexicon: Lexicon) -> tuple
     return blocked, found
 
 
+def _values_bound_to(name: str, boolean: bool, answer: list[Clause], lexicon: Lexicon) -> list[tuple[int, Term]]:
+    """(clause index, term) for each number, or each True/False, the answer binds to `name` outside a supposition,
+    the alternatives it names ("rather than 0.5") included: what the learner gave that name."""
+    return [
+        (index, term)
+        for index, clause in enumerate(answer)
+        if not clause.hypothetical
+        for term in clause.terms
+        if term.value is not None and term.boolean == boolean and term.bound_to and same_word(term.bound_to, name, lexicon)
+    ]
+
+
 def _wrong_values(claim: Claim, answer: list[Clause], lexicon: Lexicon) -> tuple[set[int], list[Reversal]]:
     """A bank claim's value: a number or True/False bound to the claim's subject with another value
     (beyond the claim's tolerance) reverses the point: "weight_decay=1e4" where the value is 1e-4."""
     subject = key_point_clause(claim.subject, lexicon).terms
-    name = subject[-1].key if subject else None
-    boolean = isinstance(claim.value, bool)
+    if not subject:
+        return set(), []
     blocked: set[int] = set()
     found = []
-    for index, clause in enumerate(answer):
-        if clause.hypothetical or name is None:
+    for index, term in _values_bound_to(subject[-1].key, isinstance(claim.value, bool), answer, lexicon):
+        if index in blocked or term.contrasted:
             continue
-        for term in clause.terms:
-            if term.value is None or term.boolean != boolean or term.contrasted or not term.bound_to:
-                continue
-            if same_word(term.bound_to, name, lexicon) and not same_value(
-                term.value, term.tolerance, float(claim.value), claim.tolerance or 0.0
-            ):
-                blocked.add(index)
-                found.append(Reversal(1.0, clause.text, "value", (f"{claim.subject} = {claim.value}", term.surface)))
-                break
+        if not same_value(term.value, term.tolerance, float(claim.value), claim.tolerance or 0.0):
+            blocked.add(index)
+            found.append(Reversal(1.0, answer[index].text, "value", (f"{claim.subject} = {claim.value}", term.surface)))
     return blocked, found
 
 
@@ -499,19 +505,10 @@ def _rebound_values(point: str, answer: list[Clause], lexicon: Lexicon) -> tuple
     for ours in assigned:
         if sum(same_word(other.bound_to, ours.bound_to, lexicon) for other in assigned) > 1:
             continue  # "C=3 for RGB and C=1 for grayscale": the name takes a value per case
-        bound = [
-            (index, term)
-            for index, clause in enumerate(answer)
-            if not clause.hypothetical
-            for term in clause.terms
-            if term.value is not None
-            and term.boolean == ours.boolean
-            and term.bound_to
-            and same_word(term.bound_to, ours.bound_to, lexicon)
-        ]
-        if any(same_value(term.value, term.tolerance, ours.value, ours.tolerance) for _, term in bound):
+        given = _values_bound_to(ours.bound_to, ours.boolean, answer, lexicon)
+        if any(same_value(term.value, term.tolerance, ours.value, ours.tolerance) for _, term in given):
             continue
-        for index, term in bound:
+        for index, term in given:
             if term.contrasted:
                 continue  # named as the alternative ("gamma=0.5 rather than 0.1"), not asserted
             blocked.add(index)
