@@ -347,6 +347,9 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     subject = next((t.index for t in point.terms if t.value is None and lexicon.has_opposite(t.key)), None)
     mirrored = subject in chosen and chosen[subject][1] and terms[subject].key in opposed_terms
     negation_flip = (len(clause_markers) + len(point_markers) + clause.counterfactual) % 2 == 1
+    # Two negations that cancel in count but deny different things swap what is denied: "use dropout
+    # and no BatchNorm" for "use BatchNorm and no dropout".
+    negation_flip = negation_flip or _denials_swapped(terms, chosen, (point_heads, point_markers), (clause_heads, clause_markers))
     return Alignment(
         total=len(point.terms),
         supported=sum(not is_opposite for _, is_opposite in chosen.values()) + taken_away,
@@ -435,6 +438,19 @@ def _before_the_reason(clause: Clause, clause_markers: set[int], chosen: dict[in
     return dropped
 
 
+def _denials_swapped(
+    terms: dict[int, Term], chosen: dict[int, tuple[Term, bool]], point: tuple[dict[int, int], set[int]], clause: tuple[dict[int, int], set[int]]
+) -> bool:
+    """The point denies one of its words the clause asserts, and the clause denies another the point
+    asserts: the word each negation governs (the first of its reach), not one further in its reach.
+    Each side is (each negation's head, the negations that bear on the point)."""
+    (point_heads, point_markers), (clause_heads, clause_markers) = point, clause
+    said = [(terms[i], o) for i, (o, opposite) in chosen.items() if not opposite and o.value is None]
+    point_only = [t for t, o in said if t.negated and not o.negated and any(point_heads.get(m) == t.index for m in point_markers)]
+    clause_only = [t for t, o in said if o.negated and not t.negated and any(clause_heads.get(m) == o.index for m in clause_markers)]
+    return bool(point_only) and bool(clause_only)
+
+
 def _heads(terms: tuple[Term, ...]) -> dict[int, int]:
     """Each negation marker's head: the index of the first term in its scope."""
     heads: dict[int, int] = {}
@@ -452,7 +468,10 @@ def _governing(clause: Clause, lined_up: set[int]) -> set[int]:
     for term in clause.terms:
         for marker in term.negated_by:
             scopes.setdefault(marker, []).append(term.index)
-    return {m for m, scope in scopes.items() if scope[0] in lined_up or 2 * len(lined_up.intersection(scope)) >= len(scope)}
+    governing = {m for m, scope in scopes.items() if scope[0] in lined_up or 2 * len(lined_up.intersection(scope)) >= len(scope)}
+    # A negation whose reach holds another one's head negates that negation ("you don't see upside-down
+    # trucks" for "objects appear upright"): the two compose.
+    return governing | {m for m, scope in scopes.items() if any(scopes[g][0] in scope[1:] for g in governing if g != m)}
 
 
 def _governs(term: Term, heads: dict[int, int]) -> bool:

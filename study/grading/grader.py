@@ -15,7 +15,7 @@ from study.grading.align import Alignment, align, same_word, states
 from study.grading.calibration import features, load_calibration
 from study.grading.formulas import Formula, formulas
 from study.grading.lexicon import Lexicon, load_lexicon
-from study.grading.numbers import same_value
+from study.grading.numbers import same_value, unit_scale
 from study.grading.order import (
     changed_argument,
     changed_extension,
@@ -729,7 +729,11 @@ def suggest_rating(
     contradiction, a misconception or a list of terms, and Again when the answer reverses at least
     as many points as it gets right."""
     rating = next((r for floor, r in RATING_FLOORS if score >= floor), Rating.Again)
-    if rating is Rating.Hard and on_topic < RELEVANT:
+    # A key point stated in full (every term) by an answer mostly about the points is a weak recall, however many of
+    # its words the item lacks ("id increase num_workers in teh DataLoader so loading happens in several
+    # processes"); a fluent answer to another question that states one point in passing is not.
+    stated = focus >= FOCUSED and any(p.status is PointStatus.MATCHED and p.coverage == 1.0 for p in points)
+    if rating is Rating.Hard and on_topic < RELEVANT and not stated:
         rating = Rating.Again
     fragment = any(p.coverage >= FRAGMENT and p.status is not PointStatus.CONTRADICTED for p in points)
     relevant = on_topic >= ON_TOPIC or (on_topic >= RELEVANT and focus >= FOCUSED)
@@ -787,6 +791,19 @@ def listed_terms(answer: list[Clause]) -> bool:
     return items >= LISTED_MIN and listed >= LISTED_SHARE * sum(len(clause.terms) for clause in answer)
 
 
+def _number_only(result: PointResult, answer: list[Clause], lexicon: Lexicon) -> bool:
+    """The point's number said by a list item without any of the words that name what it counts, in
+    the item or in a label right before it in its sentence ("Train: 93.8 MB" names it)."""
+    at = next((i for i, c in enumerate(answer) if c.text == result.clause), None)
+    if at is None or not answer[at].listed:
+        return False
+    label = [answer[at - 1]] if at > 0 and answer[at - 1].sentence == answer[at].sentence else []
+    terms = key_point_clause(result.point, lexicon).terms
+    names = [t for t in terms if t.value is None and unit_scale(t.key) is None]
+    numbered = any(t.value is not None for t in terms)
+    return numbered and bool(names) and not any(states(c, t.key, lexicon) for c in [answer[at], *label] for t in names)
+
+
 def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) -> str:
     """ "You listed the terms; say how they relate": with the first point not stated, its first
     and last named things as X and Y."""
@@ -816,8 +833,10 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None, calibrate: 
     points = [grade_point(point, answer_clauses, lexicon, claims.get(point), others[point], roles[point]) for point in item.key_points]
     score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
-    # A list that names every point answered a question that asks for names ("which augmentations?").
-    listed = listed_terms(answer_clauses) and any(p.status is not PointStatus.MATCHED for p in points)
+    # A list that names every point answered a question that asks for names ("which augmentations?"),
+    # unless a point is met only by its number: "93.8 MB, 23.5 MB, 117.2 MB" does not say which is train.
+    named = all(p.status is PointStatus.MATCHED and not _number_only(p, answer_clauses, lexicon) for p in points)
+    listed = listed_terms(answer_clauses) and not named
     hint = term_list_hint(item, points, lexicon) if listed else ""
     topic = round(on_topic(item, answer_clauses, lexicon), 3)
     about = focus(item, answer_clauses, lexicon)

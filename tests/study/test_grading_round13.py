@@ -1,0 +1,79 @@
+"""Issue 28, thirteenth round: a negation that reaches another one's head composes with it ("you don't
+see upside-down trucks" = "objects appear upright"); "inference mode" typed in words is eval's wording,
+not torch.inference_mode's; and "per-batch statistics" is BatchNorm's batch statistics, not a rate per
+iteration. Each test fails with its rule removed."""
+
+from study.grading import grade
+from study.grading.grader import PointStatus
+from tests.study.grading_points import point
+
+FLIPS = "keras-s4-q2-horizontal-flip-but-vertical-flip"
+UPRIGHT = "objects appear upright in real photos"
+EVAL_VS_NO_GRAD = "viva-08-evaluation-different-training-eval-model"
+EVAL_POINT = "model.eval() switches dropout and BatchNorm to inference"
+EVAL_MODE = "resnet-27-model-eval-doing"
+RUNNING = "BatchNorm uses running mean and variance"
+
+
+def test_a_negation_over_a_negated_word_composes_with_it(items):
+    # "don't see" reaches "upside down" (= not upright): the two negations cancel.
+    said = grade(items[FLIPS], "you dont see upside down trucks or cats in real pictures, so vertical flips give unrealistic images")
+    assert point(said, UPRIGHT).status is PointStatus.MATCHED
+    # The inner negation alone still reverses the point.
+    reversed_ = grade(items[FLIPS], "you see upside down trucks or cats in real pictures all the time")
+    assert point(reversed_, UPRIGHT).status is PointStatus.CONTRADICTED
+
+
+def test_inference_mode_in_words_is_what_eval_switches_to(items):
+    said = grade(items[EVAL_VS_NO_GRAD], "model.eval() isnt what stops gradients - it only changes dropout and BN to inference mode")
+    assert point(said, EVAL_POINT).status is not PointStatus.CONTRADICTED
+    # The same predicate said of torch.no_grad() still swaps the two roles.
+    swapped = grade(items[EVAL_VS_NO_GRAD], "torch.no_grad() switches dropout and BN to inference mode")
+    graded = point(swapped, EVAL_POINT)
+    assert graded.status is PointStatus.CONTRADICTED
+    assert graded.why == "roles"
+
+
+def test_per_batch_statistics_are_batchnorms_batch_statistics(items):
+    # "stops using" batch statistics is using the running ones (a negated counterpart agrees).
+    stopped = grade(items[EVAL_MODE], "in eval batchnorm stops using per-batch statistics")
+    assert point(stopped, RUNNING).status is PointStatus.MATCHED
+    used = grade(items[EVAL_MODE], "in eval batchnorm uses per-batch statistics")
+    graded = point(used, RUNNING)
+    assert graded.status is PointStatus.CONTRADICTED
+    assert graded.why == "roles"
+
+
+WORKERS = "fundamentals-11-gpu-utilization-low-20-but"
+SPLIT_SIZES = "keras-s3-q6-much-total-memory-normalized-dataset"
+DROPOUT_OR_BN = "resnet-10-can-remove-dropout-use-batchnorm"
+BN_NOT_DROPOUT = "ResNets use BatchNorm and no dropout"
+
+
+def test_a_key_point_stated_in_full_is_a_weak_recall_not_nothing(items):
+    # One short sentence, typos and all, that states one point in full: Hard, though most of its
+    # words are not the item's.
+    result = grade(items[WORKERS], "id increase num_workers in teh DataLoader so loading happens in several processes")
+    assert result.suggested_rating == "Hard"
+
+
+def test_an_answer_to_another_question_stays_again_though_it_brushes_a_point(items):
+    result = grade(items["resnet-54-inductive-bias"], "positional encodings add sinusoids of different frequencies to token embeddings so the transformer knows word order")
+    assert result.suggested_rating == "Again"
+
+
+def test_a_list_of_numbers_without_their_names_is_a_term_list(items):
+    listed = grade(items[SPLIT_SIZES], "93.8 MB, 23.5 MB, 117.2 MB, 235 MB, float32")
+    assert listed.listed_terms
+    assert listed.suggested_rating in ("Again", "Hard")
+    # Each number under its label says which split it is.
+    labelled = grade(items[SPLIT_SIZES], "Train: 93.8 MB, Val: 23.5 MB, Test: 117.2 MB. Total ~235 MB.")
+    assert not labelled.listed_terms
+    assert labelled.suggested_rating in ("Good", "Easy")
+
+
+def test_two_denials_of_different_things_swap_what_is_denied(items):
+    swapped = grade(items[DROPOUT_OR_BN], "Often yes. ResNets typically use Dropout and no BatchNorm, since dropout gives enough regularisation")
+    assert point(swapped, BN_NOT_DROPOUT).status is PointStatus.CONTRADICTED
+    said = grade(items[DROPOUT_OR_BN], "Often yes. ResNets typically use BatchNorm and no dropout, since BN already regularises")
+    assert point(said, BN_NOT_DROPOUT).status is PointStatus.MATCHED
