@@ -77,3 +77,11 @@ def test_two_denials_of_different_things_swap_what_is_denied(items):
     assert point(swapped, BN_NOT_DROPOUT).status is PointStatus.CONTRADICTED
     said = grade(items[DROPOUT_OR_BN], "Often yes. ResNets typically use BatchNorm and no dropout, since BN already regularises")
     assert point(said, BN_NOT_DROPOUT).status is PointStatus.MATCHED
+
+
+def test_mu_and_sigma_are_the_mean_and_the_std(items):
+    item = items["resnet-05-normalize-inputs-using-dataset-mean"]
+    formula = "x' = (x - mean) / std"
+    assert point(grade(item, "we normalise with x' = (x - mu)/sigma per channel"), formula).status is PointStatus.MATCHED
+    swapped = point(grade(item, "we normalise with x' = (x - sigma)/mu per channel"), formula)
+    assert swapped.status is PointStatus.CONTRADICTED
