@@ -60,6 +60,7 @@ LINKS = frozenset({
     "into", "so", "because", "when", "than", "via", "then", "which", "that",
 })  # fmt: skip
 VERB_ENDINGS = ("s", "es", "ed", "ing")
+COPULAS = frozenset({"is", "are", "was", "were"})  # "527K were trainable": the number is what the name after it counts
 LIST_ITEM_WORDS = 3  # a fragment of at most this many content words, with no link, is a list item when its neighbour is one too
 
 # Bullets start new lines, so a newline ends them; "128 * 4" is arithmetic, not a bullet.
@@ -415,11 +416,12 @@ def _in_name_value_list(number: Term, next_name: Term, terms: list[Term]) -> boo
     return named_before and valued_after
 
 
-def _bind_numbers(terms: list[Term]) -> list[Term]:
-    """Each number takes the word right after it ("4 channels", "10 epochs"), else the nearest
-    preceding name within reach ("momentum 0.9", "step_size=10"), else the nearest following. A
-    number right after another number belongs to the same name ("mean (0.49, 0.48, 0.45)"), and a
-    True/False/on/off is the value of the name before it ("deterministic=True and benchmark off")."""
+def _bind_numbers(terms: list[Term], copulas: frozenset[int] = frozenset()) -> list[Term]:
+    """Each number takes the word right after it ("4 channels", "10 epochs", or across a copula: "527K
+    were trainable"), else the nearest preceding name within reach ("momentum 0.9", "step_size=10"),
+    else the nearest following. A number right after another number belongs to the same name ("mean
+    (0.49, 0.48, 0.45)"), and a True/False/on/off is the value of the name before it ("deterministic=True
+    and benchmark off"). `copulas` holds the token positions of is/are/was/were."""
     bound: list[Term] = []
     names = [t for t in terms if t.value is None and t.key not in OPERATORS]
     for term in terms:
@@ -430,7 +432,8 @@ def _bind_numbers(terms: list[Term]) -> list[Term]:
             bound.append(replace(term, bound_to=None))
             continue
         previous = bound[-1] if bound else None
-        adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + 1 and not term.boolean]
+        gap = 2 if term.position + 1 in copulas else 1
+        adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + gap and not term.boolean]
         before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
         if adjacent and _in_name_value_list(term, adjacent[0], terms):
             adjacent = []  # "factor 0.5 patience 3": each number follows its own name
@@ -547,7 +550,8 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
     ]
     hypothetical = checked or any(t.surface in HYPOTHETICAL for t in tokens)
     reason = next((i for i, t in enumerate(tokens) if t.surface == "because"), None)
-    return Clause(text, tuple(_bind_numbers(terms)), sentence, hypothetical, _short(tokens), reason=reason)
+    copulas = frozenset(i for i, t in enumerate(tokens) if t.surface.lower() in COPULAS)
+    return Clause(text, tuple(_bind_numbers(terms, copulas)), sentence, hypothetical, _short(tokens), reason=reason)
 
 
 def _short(tokens: list[Token]) -> bool:

@@ -85,3 +85,14 @@ def test_mu_and_sigma_are_the_mean_and_the_std(items):
     assert point(grade(item, "we normalise with x' = (x - mu)/sigma per channel"), formula).status is PointStatus.MATCHED
     swapped = point(grade(item, "we normalise with x' = (x - sigma)/mu per channel"), formula)
     assert swapped.status is PointStatus.CONTRADICTED
+
+
+def test_a_number_counts_the_name_after_a_copula(items):
+    # "527K were trainable": the count is of the trainable weights, so it answers "15.5M trainable".
+    item = items["keras-s7-q3-many-parameters-became-trainable-after"]
+    after_unfreezing = "15.5M trainable after unfreezing"
+    swapped = point(grade(item, "After unfreezing only 527K were trainable, versus 15.5M before"), after_unfreezing)
+    assert swapped.status is PointStatus.CONTRADICTED
+    assert swapped.why == "number"
+    said = point(grade(item, "After unfreezing 15.5M were trainable, up from 527K before"), after_unfreezing)
+    assert said.status is PointStatus.MATCHED
