@@ -96,3 +96,19 @@ def test_a_number_counts_the_name_after_a_copula(items):
     assert swapped.why == "number"
     said = point(grade(item, "After unfreezing 15.5M were trainable, up from 527K before"), after_unfreezing)
     assert said.status is PointStatus.MATCHED
+
+
+def test_synchronous_is_the_opposite_of_asynchronous(items):
+    item = items["resnet-56-images-device-non-blocking-true"]
+    copy = "asynchronous host to device copy"
+    assert point(grade(item, "it makes the host-to-device copy asynchronous, from pinned memory"), copy).status is PointStatus.MATCHED
+    reversed_ = point(grade(item, "it makes the host-to-device copy synchronous, from pinned memory"), copy)
+    assert reversed_.status is PointStatus.CONTRADICTED
+    assert reversed_.why == "antonym"
+
+
+def test_undersized_is_the_opposite_of_oversized(items):
+    item = items["keras-s5-q1-use-resnet50-cifar-10"]
+    oversized = "ResNet50 is oversized for 32x32 images"
+    assert point(grade(item, "ResNet50 is oversized for 32x32 images"), oversized).status is PointStatus.MATCHED
+    assert point(grade(item, "ResNet50 is actually undersized for 32x32 images"), oversized).status is PointStatus.CONTRADICTED
