@@ -3,7 +3,8 @@ set A, tuned on since), the dev-B set (blind set B, read from issue 28's third r
 apart, see `halves`), the dev-C set (blind set C, read from the fourth round), the dev-D set (blind set
 D, read from the fifth), the dev-E set (blind set E, read from the sixth; its two halves apart, as
 dev-B's), the dev-F set (blind set F, read from the ninth), the blind-G set (written blind, read by
-nobody changing the grader) and any other labelled files given with `--blind PATH` (a new blind set,
+nobody changing the grader), the dev-H set (blind set H, measured once blind, read from the thirteenth),
+the blind-I set (written blind, read by nobody changing the grader) and any other labelled files given with `--blind PATH` (a new blind set,
 reported apart): the share of each kind rated as its label expects, the ratings it got, the answers that
 missed, and the latency of one grade (p50/p95), each set apart. A blind set's missed answers are not
 printed unless asked for (`show_blind_failures`): reading them to change the grader is what ends its
@@ -44,6 +45,10 @@ DEV_E_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_e.yaml"
 DEV_F_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_f.yaml"
 # Blind set G, written from the bank alone and measured by the lead only (see its header).
 BLIND_G_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_g.yaml"
+# Blind set H, written from the bank alone and measured blind once; round 13 read its failures: dev-H.
+DEV_H_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_dev_h.yaml"
+# Blind set I, written from the bank alone during round 13 and measured by the lead only (see its header).
+BLIND_I_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_i.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -263,6 +268,8 @@ def run(quick: bool, blind: list[str] | None = None, show_blind_failures: bool =
         ("dev-E", DEV_E_SET),
         ("dev-F", DEV_F_SET),
         ("blind-G", BLIND_G_SET),
+        ("dev-H", DEV_H_SET),
+        ("blind-I", BLIND_I_SET),
     ]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []
