@@ -650,6 +650,9 @@ def _continues_check(piece: list[Token], text: str) -> bool:
     return before.endswith(",") and (piece[0].surface in CHECK_CONTINUATIONS or opening in CHECK_CONTINUATIONS)
 
 
+BARE_CONDITIONS = frozenset({"it", "this", "that", "them", "these"})  # "without it": the thing the answer is about
+
+
 def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
     """The answer's clauses in order, each with the words the learner typed: sentences split
     between named counterparts, then at commas. Grading reads runs of neighbouring clauses of one
@@ -661,6 +664,9 @@ def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
         supposed = False  # after a bare "Without this," the rest of the sentence is counterfactual
         for part in split_counterparts(tokenize(sentence, lexicon, offset), lexicon):
             for piece in _split_commas(part, text):
+                # "Without it a random split can skew classes": the bare condition, typed without its comma.
+                if len(piece) > 2 and piece[0].surface.lower() == WITHOUT and piece[1].surface.lower() in BARE_CONDITIONS:
+                    supposed, piece = True, piece[2:]
                 continued = checking and _continues_check(piece, text)
                 clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,:-"), number, continued)
                 checking = continued or any(t.surface in CHECKS for t in piece)

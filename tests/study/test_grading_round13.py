@@ -112,3 +112,12 @@ def test_undersized_is_the_opposite_of_oversized(items):
     oversized = "ResNet50 is oversized for 32x32 images"
     assert point(grade(item, "ResNet50 is oversized for 32x32 images"), oversized).status is PointStatus.MATCHED
     assert point(grade(item, "ResNet50 is actually undersized for 32x32 images"), oversized).status is PointStatus.CONTRADICTED
+
+
+def test_without_it_typed_without_its_comma_is_still_the_bare_condition(items):
+    item = items["keras-s2-q2-stratified-splitting-important"]
+    bias = "avoids bias towards majority classes"
+    said = grade(item, "stratify keeps class proportions the same in every split. Without it a random split can skew classes and bias things toward majority classes")
+    assert point(said, bias).status is PointStatus.MATCHED
+    denied = grade(item, "stratify keeps class proportions the same in every split. Without it there is still no bias toward majority classes")
+    assert point(denied, bias).status is PointStatus.CONTRADICTED
