@@ -38,6 +38,8 @@ def test_per_batch_statistics_are_batchnorms_batch_statistics(items):
     # "stops using" batch statistics is using the running ones (a negated counterpart agrees).
     stopped = grade(items[EVAL_MODE], "in eval batchnorm stops using per-batch statistics")
     assert point(stopped, RUNNING).status is PointStatus.MATCHED
+    possessive = grade(items[EVAL_MODE], "in eval batchnorm stops using the current batch's statistics")
+    assert point(possessive, RUNNING).status is PointStatus.MATCHED
     used = grade(items[EVAL_MODE], "in eval batchnorm uses per-batch statistics")
     graded = point(used, RUNNING)
     assert graded.status is PointStatus.CONTRADICTED
