@@ -499,6 +499,11 @@ def _numbers_lined_up(point: Clause, chosen: dict[int, tuple[Term, bool]]) -> bo
     return not numbers or swapped_name or any(t.index in chosen for t in numbers)
 
 
+def lined_up(point: Clause, clause: Clause, lexicon: Lexicon) -> frozenset[int]:
+    """The point's terms (by index) the clause answers, in either polarity."""
+    return frozenset(_choose_all(point, clause, lexicon))
+
+
 def states(clause: Clause, key: str, lexicon: Lexicon) -> bool:
     """Whether the clause names this term itself (not its opposite)."""
     return any(same_word(key, t.key, lexicon) for t in clause.terms)

@@ -11,7 +11,7 @@ from functools import cache
 from fsrs import Rating
 
 from qa_bank.schema import Claim, QAItem
-from study.grading.align import Alignment, align, same_word, states
+from study.grading.align import Alignment, align, lined_up, same_word, states
 from study.grading.calibration import features, load_calibration
 from study.grading.formulas import Formula, formulas
 from study.grading.lexicon import Lexicon, load_lexicon
@@ -645,6 +645,18 @@ def _mirrored(target: Clause, where: str | None, answer: list[Clause], strongest
     return align(target, matched, lexicon).subject_mirrored and not align(target, direct, lexicon).subject_mirrored
 
 
+def _other_half(target: Clause, where: str | None, strongest: Reversal, answer: list[Clause], lexicon: Lexicon) -> bool:
+    """The credit and the reversal answer different halves of the point ("model.train() enables dropout,
+    but BatchNorm doesn't use batch statistics in training" for "model.train() enables dropout and
+    BatchNorm batch statistics"): the half the credit leaves unsaid is reversed, so the point is."""
+    credited = next((c for c in answer if c.text == where), None)
+    reversing = next((c for c in answer if c.text == strongest.clause), None)
+    if credited is None or reversing is None or credited is reversing or strongest.share < POINT_MATCHED:
+        return False
+    said, turned = lined_up(target, credited, lexicon), lined_up(target, reversing, lexicon)
+    return 2 * len(turned - said) > len(turned)
+
+
 def grade_point(
     point: str, answer: list[Clause], lexicon: Lexicon, claim: Claim | None = None, others: list[Clause] = (), roles: tuple[str, ...] = ()
 ) -> PointResult:
@@ -695,7 +707,12 @@ def grade_point(
     if written is not None and coverage < POINT_MATCHED:
         coverage, where = POINT_MATCHED, written
     strongest = max(reversals, key=lambda r: r.share, default=None)
-    if strongest and (coverage < POINT_MATCHED or strongest.share > coverage or _mirrored(targets[0], where, answer, strongest, lexicon)):
+    if strongest and (
+        coverage < POINT_MATCHED
+        or strongest.share > coverage
+        or _mirrored(targets[0], where, answer, strongest, lexicon)
+        or _other_half(targets[0], where, strongest, answer, lexicon)
+    ):
         return PointResult(point, PointStatus.CONTRADICTED, 0.0, strongest.clause, strongest.why, strongest.swapped)
     if coverage >= POINT_MATCHED:
         return PointResult(point, PointStatus.MATCHED, round(coverage, 3), where)

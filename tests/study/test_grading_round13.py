@@ -123,3 +123,12 @@ def test_without_it_typed_without_its_comma_is_still_the_bare_condition(items):
     assert point(said, bias).status is PointStatus.MATCHED
     denied = grade(item, "stratify keeps class proportions the same in every split. Without it there is still no bias toward majority classes")
     assert point(denied, bias).status is PointStatus.CONTRADICTED
+
+
+def test_a_reversal_of_the_half_the_credit_leaves_unsaid_reverses_the_point(items):
+    item = items["viva-30-purpose-model-train-model-eval"]
+    train_mode = "model.train() enables dropout and BatchNorm batch statistics"
+    half_reversed = grade(item, "model.train() enables dropout, but BatchNorm doesn't use batch statistics in training")
+    assert point(half_reversed, train_mode).status is PointStatus.CONTRADICTED
+    both_halves = grade(item, "model.train() enables dropout, and BatchNorm uses batch statistics in training")
+    assert point(both_halves, train_mode).status is PointStatus.MATCHED
