@@ -132,3 +132,10 @@ def test_a_reversal_of_the_half_the_credit_leaves_unsaid_reverses_the_point(item
     assert point(half_reversed, train_mode).status is PointStatus.CONTRADICTED
     both_halves = grade(item, "model.train() enables dropout, and BatchNorm uses batch statistics in training")
     assert point(both_halves, train_mode).status is PointStatus.MATCHED
+
+
+def test_a_very_fine_heatmap_is_the_opposite_of_a_coarse_one(items):
+    item = items["keras-s9-q9-limitations-grad-cam-task"]
+    coarse = "coarse 7x7 heatmap"
+    assert point(grade(item, "the 7x7 heatmap is coarse on 32x32 images"), coarse).status is PointStatus.MATCHED
+    assert point(grade(item, "the 7x7 heatmap is very fine on 32x32 images"), coarse).status is PointStatus.CONTRADICTED
