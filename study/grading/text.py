@@ -551,7 +551,9 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
     hypothetical = checked or any(t.surface in HYPOTHETICAL for t in tokens)
     reason = next((i for i, t in enumerate(tokens) if t.surface == "because"), None)
     copulas = frozenset(i for i, t in enumerate(tokens) if t.surface.lower() in COPULAS)
-    return Clause(text, tuple(_bind_numbers(terms, copulas)), sentence, hypothetical, _short(tokens), reason=reason)
+    # One typed name ("torchvision.datasets.CIFAR10", "get_data_loaders") relates nothing, whatever its parts look like.
+    short = _short(tokens) or (len(content) > 0 and not any(c.isspace() for c in text.strip()))
+    return Clause(text, tuple(_bind_numbers(terms, copulas)), sentence, hypothetical, short, reason=reason)
 
 
 def _short(tokens: list[Token]) -> bool:

@@ -139,3 +139,12 @@ def test_a_very_fine_heatmap_is_the_opposite_of_a_coarse_one(items):
     coarse = "coarse 7x7 heatmap"
     assert point(grade(item, "the 7x7 heatmap is coarse on 32x32 images"), coarse).status is PointStatus.MATCHED
     assert point(grade(item, "the 7x7 heatmap is very fine on 32x32 images"), coarse).status is PointStatus.CONTRADICTED
+
+
+def test_a_list_of_typed_names_is_a_term_list(items):
+    item = items["viva-05-cifar-10-dataset-loaded"]
+    listed = grade(item, "torchvision.datasets.CIFAR10, get_data_loaders, download=True, DataLoader, shuffle")
+    assert listed.listed_terms
+    assert listed.suggested_rating in ("Again", "Hard")
+    said = grade(item, "It is loaded inside get_data_loaders with torchvision.datasets.CIFAR10(download=True), and a DataLoader batches and shuffles it")
+    assert not said.listed_terms
