@@ -551,9 +551,14 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
     hypothetical = checked or any(t.surface in HYPOTHETICAL for t in tokens)
     reason = next((i for i, t in enumerate(tokens) if t.surface == "because"), None)
     copulas = frozenset(i for i, t in enumerate(tokens) if t.surface.lower() in COPULAS)
-    # One typed name ("torchvision.datasets.CIFAR10", "get_data_loaders") relates nothing, whatever its parts look like.
-    short = _short(tokens) or (len(content) > 0 and not any(c.isspace() for c in text.strip()))
+    short = _short(tokens) or _one_name(tokens, text)
     return Clause(text, tuple(_bind_numbers(terms, copulas)), sentence, hypothetical, short, reason=reason)
+
+
+def _one_name(tokens: list[Token], text: str) -> bool:
+    """One typed name ("torchvision.datasets.CIFAR10", "get_data_loaders"): a single word of a list,
+    whatever its parts look like."""
+    return LIST_ITEM_WORDS >= 1 and any(t.kind in ("word", "number") for t in tokens) and not any(c.isspace() for c in text.strip())
 
 
 def _short(tokens: list[Token]) -> bool:
