@@ -35,6 +35,7 @@ TRANSPARENT = frozenset(
 CHECKS = frozenset({"check", "verify", "confirm"})
 HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"}) | CHECKS
 COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
+COMPARED = frozenset({"up", "down"})  # the degree concepts (higher, lower): said of a number, they compare it
 # "doesn't just follow the gradient, it adds momentum" says more than that, it denies nothing.
 ADDITIVE = frozenset({"just", "only", "merely", "simply", "solely"})
 SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
@@ -434,6 +435,7 @@ def _bind_numbers(terms: list[Term], copulas: frozenset[int] = frozenset()) -> l
         previous = bound[-1] if bound else None
         gap = 2 if term.position + 1 in copulas else 1
         adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + gap and not term.boolean]
+        adjacent = [t for t in adjacent if gap == 1 or t.key not in COMPARED]  # "1e-2 is lower" compares, it counts nothing
         before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
         if adjacent and _in_name_value_list(term, adjacent[0], terms):
             adjacent = []  # "factor 0.5 patience 3": each number follows its own name
@@ -555,10 +557,14 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
     return Clause(text, tuple(_bind_numbers(terms, copulas)), sentence, hypothetical, short, reason=reason)
 
 
+_CODE_NAME = re.compile(r"\w[._]\w")  # a dotted or snake_case name, as code is typed
+
+
 def _one_name(tokens: list[Token], text: str) -> bool:
     """One typed name ("torchvision.datasets.CIFAR10", "get_data_loaders"): a single word of a list,
     whatever its parts look like."""
-    return LIST_ITEM_WORDS >= 1 and any(t.kind in ("word", "number") for t in tokens) and not any(c.isspace() for c in text.strip())
+    name = text.strip()
+    return LIST_ITEM_WORDS >= 1 and not any(c.isspace() for c in name) and _CODE_NAME.search(name) is not None
 
 
 def _short(tokens: list[Token]) -> bool:
