@@ -35,6 +35,7 @@ TRANSPARENT = frozenset(
 CHECKS = frozenset({"check", "verify", "confirm"})
 HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"}) | CHECKS
 COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
+MODALS = frozenset({"can", "could", "will", "would", "may", "might", "should", "must", "do", "does", "did"})
 COMPARED = frozenset({"up", "down"})  # the degree concepts (higher, lower): said of a number, they compare it
 # "doesn't just follow the gradient, it adds momentum" says more than that, it denies nothing.
 ADDITIVE = frozenset({"just", "only", "merely", "simply", "solely"})
@@ -611,6 +612,9 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
             # A number right before the second name is its own ("5000 train + 1000 test"): it goes with it.
             start = second
             while start - 1 > first and tokens[start - 1].kind == "number" and not tokens[start - 1].boolean:
+                start -= 1
+            # So do its negation and auxiliaries ("large batches don't hurt generalisation", "can hurt").
+            while start - 1 > first and (tokens[start - 1].kind == "marker" or tokens[start - 1].surface.lower() in MODALS):
                 start -= 1
             return start if start - 1 > first else second
     return None

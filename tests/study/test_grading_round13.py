@@ -148,3 +148,20 @@ def test_a_list_of_typed_names_is_a_term_list(items):
     assert listed.suggested_rating in ("Again", "Hard")
     said = grade(item, "It is loaded inside get_data_loaders with torchvision.datasets.CIFAR10(download=True), and a DataLoader batches and shuffles it")
     assert not said.listed_terms
+
+
+def test_a_split_between_two_counterparts_keeps_the_negation_with_its_verb(items):
+    # "large" and "hurt" are up and down: the sentence is split between them, and "don't" goes with "hurt".
+    item = items["interview-07-trade-off-between-batch-size"]
+    hurt = "very large batches can hurt generalisation"
+    assert point(grade(item, "very large batches can hurt generalisation"), hurt).status is PointStatus.MATCHED
+    assert point(grade(item, "very large batches don't hurt generalisation"), hurt).status is not PointStatus.MATCHED
+
+
+def test_lighter_augmentation_is_the_opposite_of_stronger(items):
+    item = items["viva-23-suggest-three-small-model-changes"]
+    stronger = "stronger augmentation like cutout or random erasing"
+    said = grade(item, "bigger classifier, resnet18 fine-tuning, and stronger augmentation like cutout or random erasing")
+    assert point(said, stronger).status is PointStatus.MATCHED
+    lighter = grade(item, "bigger classifier, resnet18 fine-tuning, and lighter augmentation like cutout or random erasing")
+    assert point(lighter, stronger).status is PointStatus.CONTRADICTED
