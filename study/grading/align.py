@@ -17,6 +17,7 @@ TYPO_MATCH = 85  # rapidfuzz ratio above which two plain stems are one word mist
 TYPO_MIN_LENGTH = 5  # shorter stems must match exactly: "mean" is not "man"
 CONTRADICTION_SHARE = 0.6  # share of the point's terms a clause must line up to contradict it
 WHY_ORDER = ("value", "number", "roles", "antonym")
+LINKING_VERBS = frozenset({"becom", "stay", "remain", "get", "turn", "seem"})  # stems: "weights become larger"
 NUMBERLESS = 0.5  # the most of a numeric point its words can state without its number
 
 
@@ -198,9 +199,13 @@ def _sizes(term: Term, clause: Clause) -> list[Term]:
 
 
 def _neighbour(clause: Clause, term: Term) -> str | None:
-    """The word a degree word qualifies: the next term, else the one before."""
-    following = clause.terms[term.index + 1 : term.index + 2] or clause.terms[max(0, term.index - 1) : term.index]
-    return following[0].key if following else None
+    """The word a degree word qualifies: the next term, else the one before, across a linking verb
+    ("the weights become larger" qualifies the weights)."""
+    following = clause.terms[term.index + 1 : term.index + 2]
+    if following:
+        return following[0].key
+    before = [t for t in clause.terms[: term.index] if t.key not in LINKING_VERBS]
+    return before[-1].key if before else None
 
 
 def _attributive(clause: Clause, term: Term) -> bool:

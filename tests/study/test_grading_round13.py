@@ -165,3 +165,12 @@ def test_lighter_augmentation_is_the_opposite_of_stronger(items):
     assert point(said, stronger).status is PointStatus.MATCHED
     lighter = grade(item, "bigger classifier, resnet18 fine-tuning, and lighter augmentation like cutout or random erasing")
     assert point(lighter, stronger).status is PointStatus.CONTRADICTED
+
+
+def test_a_degree_after_a_linking_verb_qualifies_the_noun_before_it(items):
+    item = items["resnet-11-weight-decay"]
+    small = "keeps weights small"
+    assert point(grade(item, "the penalty keeps the weights small"), small).status is PointStatus.MATCHED
+    larger = point(grade(item, "the penalty pushes the weights to become larger"), small)
+    assert larger.status is PointStatus.CONTRADICTED
+    assert larger.why == "antonym"
