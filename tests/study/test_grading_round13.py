@@ -173,4 +173,4 @@ def test_a_degree_after_a_linking_verb_qualifies_the_noun_before_it(items):
     assert point(grade(item, "the penalty keeps the weights small"), small).status is PointStatus.MATCHED
     larger = point(grade(item, "the penalty pushes the weights to become larger"), small)
     assert larger.status is PointStatus.CONTRADICTED
-    assert larger.why == "antonym"
+    assert larger.swapped == ("small", "larger")
