@@ -821,6 +821,15 @@ def _number_only(result: PointResult, answer: list[Clause], lexicon: Lexicon) ->
     return numbered and bool(names) and not any(states(c, t.key, lexicon) for c in [answer[at], *label] for t in names)
 
 
+def bare_numbers_hint(bare: PointResult, lexicon: Lexicon) -> str:
+    """ "You listed the numbers; say which is which": naming what the first bare number counts."""
+    terms = key_point_clause(bare.point, lexicon).terms
+    first_number = next(t.index for t in terms if t.value is not None)
+    names = [t.surface for t in terms[:first_number] if t.surface] or [t.surface for t in terms[first_number + 1 :] if t.surface and t.value is None]
+    which = f": which one is the {' '.join(names)}?" if names else "."
+    return f"You listed the numbers; say which is which{which}"
+
+
 def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) -> str:
     """ "You listed the terms; say how they relate": with the first point not stated, its first
     and last named things as X and Y."""
@@ -852,9 +861,13 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None, calibrate: 
     hits = find_misconceptions(item, answer_clauses, lexicon)
     # A list that names every point answered a question that asks for names ("which augmentations?"),
     # unless a point is met only by its number: "93.8 MB, 23.5 MB, 117.2 MB" does not say which is train.
-    named = all(p.status is PointStatus.MATCHED and not _number_only(p, answer_clauses, lexicon) for p in points)
-    listed = listed_terms(answer_clauses) and not named
-    hint = term_list_hint(item, points, lexicon) if listed else ""
+    met = all(p.status is PointStatus.MATCHED for p in points)
+    bare = [p for p in points if p.status is PointStatus.MATCHED and _number_only(p, answer_clauses, lexicon)]
+    listed = listed_terms(answer_clauses) and not (met and not bare)
+    if not listed:
+        hint = ""
+    else:
+        hint = bare_numbers_hint(bare[0], lexicon) if met else term_list_hint(item, points, lexicon)
     topic = round(on_topic(item, answer_clauses, lexicon), 3)
     about = focus(item, answer_clauses, lexicon)
     rating = suggest_rating(score, points, hits, listed, topic, about)

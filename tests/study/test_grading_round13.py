@@ -174,3 +174,8 @@ def test_a_degree_after_a_linking_verb_qualifies_the_noun_before_it(items):
     larger = point(grade(item, "the penalty pushes the weights to become larger"), small)
     assert larger.status is PointStatus.CONTRADICTED
     assert larger.swapped == ("small", "larger")
+
+
+def test_a_list_of_bare_numbers_is_told_to_say_which_is_which(items):
+    result = grade(items[SPLIT_SIZES], "93.8 MB, 23.5 MB, 117.2 MB, 235 MB, float32")
+    assert result.hint == "You listed the numbers; say which is which: which one is the train?"
