@@ -354,7 +354,10 @@ def align(point: Clause, clause: Clause, lexicon: Lexicon) -> Alignment:
     negation_flip = (len(clause_markers) + len(point_markers) + clause.counterfactual) % 2 == 1
     # Two negations that cancel in count but deny different things swap what is denied: "use dropout
     # and no BatchNorm" for "use BatchNorm and no dropout".
-    negation_flip = negation_flip or _denials_swapped(terms, chosen, (point_heads, point_markers), (clause_heads, clause_markers))
+    exchanged = None if negation_flip else _denials_swapped(terms, chosen, (point_heads, point_markers), (clause_heads, clause_markers))
+    if exchanged is not None:  # shown as the two things swapped: "you put BatchNorm where the point has dropout"
+        negation_flip = True
+        swaps.append((exchanged[0], exchanged[1], "roles"))
     return Alignment(
         total=len(point.terms),
         supported=sum(not is_opposite for _, is_opposite in chosen.values()) + taken_away,
@@ -445,15 +448,16 @@ def _before_the_reason(clause: Clause, clause_markers: set[int], chosen: dict[in
 
 def _denials_swapped(
     terms: dict[int, Term], chosen: dict[int, tuple[Term, bool]], point: tuple[dict[int, int], set[int]], clause: tuple[dict[int, int], set[int]]
-) -> bool:
+) -> tuple[Term, Term] | None:
     """The point denies one of its words the clause asserts, and the clause denies another the point
     asserts: the word each negation governs (the first of its reach), not one further in its reach.
-    Each side is (each negation's head, the negations that bear on the point)."""
+    Each side is (each negation's head, the negations that bear on the point). Returns the point's
+    denied word and the clause's denied word, which stands where it should be."""
     (point_heads, point_markers), (clause_heads, clause_markers) = point, clause
     said = [(terms[i], o) for i, (o, opposite) in chosen.items() if not opposite and o.value is None]
     point_only = [t for t, o in said if t.negated and not o.negated and any(point_heads.get(m) == t.index for m in point_markers)]
-    clause_only = [t for t, o in said if o.negated and not t.negated and any(clause_heads.get(m) == o.index for m in clause_markers)]
-    return bool(point_only) and bool(clause_only)
+    clause_only = [o for t, o in said if o.negated and not t.negated and any(clause_heads.get(m) == o.index for m in clause_markers)]
+    return (point_only[0], clause_only[0]) if point_only and clause_only else None
 
 
 def _heads(terms: tuple[Term, ...]) -> dict[int, int]:

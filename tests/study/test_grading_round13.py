@@ -76,7 +76,9 @@ def test_a_list_of_numbers_without_their_names_is_a_term_list(items):
 
 def test_two_denials_of_different_things_swap_what_is_denied(items):
     swapped = grade(items[DROPOUT_OR_BN], "Often yes. ResNets typically use Dropout and no BatchNorm, since dropout gives enough regularisation")
-    assert point(swapped, BN_NOT_DROPOUT).status is PointStatus.CONTRADICTED
+    graded = point(swapped, BN_NOT_DROPOUT)
+    assert graded.status is PointStatus.CONTRADICTED
+    assert graded.why == "roles" and graded.swapped == ("dropout", "batchnorm")
     said = grade(items[DROPOUT_OR_BN], "Often yes. ResNets typically use BatchNorm and no dropout, since BN already regularises")
     assert point(said, BN_NOT_DROPOUT).status is PointStatus.MATCHED
 
