@@ -447,7 +447,10 @@ def _before_the_reason(clause: Clause, clause_markers: set[int], chosen: dict[in
 
 
 def _denials_swapped(
-    terms: dict[int, Term], chosen: dict[int, tuple[Term, bool]], point: tuple[dict[int, int], set[int]], clause: tuple[dict[int, int], set[int]]
+    terms: dict[int, Term],
+    chosen: dict[int, tuple[Term, bool]],
+    point: tuple[dict[int, int], set[int]],
+    clause: tuple[dict[int, int], set[int]],
 ) -> tuple[Term, Term] | None:
     """The point denies one of its words the clause asserts, and the clause denies another the point
     asserts: the word each negation governs (the first of its reach), not one further in its reach.

@@ -810,7 +810,7 @@ def listed_terms(answer: list[Clause]) -> bool:
 
 def _number_only(result: PointResult, answer: list[Clause], lexicon: Lexicon) -> bool:
     """The point's number said by a list item without any of the words that name what it counts, in
-    the item or in a label right before it in its sentence ("Train: 93.8 MB" names it)."""
+    the list item or in a label right before it in its sentence ("Train: 93.8 MB" names it)."""
     at = next((i for i, c in enumerate(answer) if c.text == result.clause), None)
     if at is None or not answer[at].listed:
         return False
@@ -825,7 +825,9 @@ def bare_numbers_hint(bare: PointResult, lexicon: Lexicon) -> str:
     """ "You listed the numbers; say which is which": naming what the first bare number counts."""
     terms = key_point_clause(bare.point, lexicon).terms
     first_number = next(t.index for t in terms if t.value is not None)
-    names = [t.surface for t in terms[:first_number] if t.surface] or [t.surface for t in terms[first_number + 1 :] if t.surface and t.value is None]
+    names = [t.surface for t in terms[:first_number] if t.surface] or [
+        t.surface for t in terms[first_number + 1 :] if t.surface and t.value is None
+    ]
     which = f": which one is the {' '.join(names)}?" if names else "."
     return f"You listed the numbers; say which is which{which}"
 

@@ -615,7 +615,9 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
                 start -= 1
             # So do its negation and auxiliaries ("large batches don't hurt generalisation", "can hurt"); a contrast
             # ("test 0.489 vs validation 0.490") stays where it is.
-            while start - 1 > first and ((tokens[start - 1].kind == "marker" and tokens[start - 1].key != "contrast") or tokens[start - 1].surface.lower() in MODALS):
+            while start - 1 > first and (
+                (tokens[start - 1].kind == "marker" and tokens[start - 1].key != "contrast") or tokens[start - 1].surface.lower() in MODALS
+            ):
                 start -= 1
             return start if start - 1 > first else second
     return None

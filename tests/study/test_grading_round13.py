@@ -60,7 +60,10 @@ def test_a_key_point_stated_in_full_is_a_weak_recall_not_nothing(items):
 
 
 def test_an_answer_to_another_question_stays_again_though_it_brushes_a_point(items):
-    result = grade(items["resnet-54-inductive-bias"], "positional encodings add sinusoids of different frequencies to token embeddings so the transformer knows word order")
+    result = grade(
+        items["resnet-54-inductive-bias"],
+        "positional encodings add sinusoids of different frequencies to token embeddings so the transformer knows word order",
+    )
     assert result.suggested_rating == "Again"
 
 
@@ -75,7 +78,9 @@ def test_a_list_of_numbers_without_their_names_is_a_term_list(items):
 
 
 def test_two_denials_of_different_things_swap_what_is_denied(items):
-    swapped = grade(items[DROPOUT_OR_BN], "Often yes. ResNets typically use Dropout and no BatchNorm, since dropout gives enough regularisation")
+    swapped = grade(
+        items[DROPOUT_OR_BN], "Often yes. ResNets typically use Dropout and no BatchNorm, since dropout gives enough regularisation"
+    )
     graded = point(swapped, BN_NOT_DROPOUT)
     assert graded.status is PointStatus.CONTRADICTED
     assert graded.why == "roles" and graded.swapped == ("dropout", "batchnorm")
@@ -121,9 +126,15 @@ def test_undersized_is_the_opposite_of_oversized(items):
 def test_without_it_typed_without_its_comma_is_still_the_bare_condition(items):
     item = items["keras-s2-q2-stratified-splitting-important"]
     bias = "avoids bias towards majority classes"
-    said = grade(item, "stratify keeps class proportions the same in every split. Without it a random split can skew classes and bias things toward majority classes")
+    said = grade(
+        item,
+        "stratify keeps class proportions the same in every split. "
+        "Without it a random split can skew classes and bias things toward majority classes",
+    )
     assert point(said, bias).status is PointStatus.MATCHED
-    denied = grade(item, "stratify keeps class proportions the same in every split. Without it there is still no bias toward majority classes")
+    denied = grade(
+        item, "stratify keeps class proportions the same in every split. Without it there is still no bias toward majority classes"
+    )
     assert point(denied, bias).status is PointStatus.CONTRADICTED
 
 
@@ -148,7 +159,10 @@ def test_a_list_of_typed_names_is_a_term_list(items):
     listed = grade(item, "torchvision.datasets.CIFAR10, get_data_loaders, download=True, DataLoader, shuffle")
     assert listed.listed_terms
     assert listed.suggested_rating in ("Again", "Hard")
-    said = grade(item, "It is loaded inside get_data_loaders with torchvision.datasets.CIFAR10(download=True), and a DataLoader batches and shuffles it")
+    said = grade(
+        item,
+        "It is loaded inside get_data_loaders with torchvision.datasets.CIFAR10(download=True), and a DataLoader batches and shuffles it",
+    )
     assert not said.listed_terms
 
 
