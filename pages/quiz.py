@@ -4,7 +4,7 @@ import streamlit as st
 
 from study.daily import studiable, todays_queue
 from study.grading import grade
-from ui.cards import rating_buttons, render_grade_feedback, render_item_body, sidebar_filters
+from ui.cards import GOOD_IS_NOT_PROOF, rating_buttons, render_grade_feedback, render_item_body, sidebar_filters
 from ui.state import after_flashcard_review, elapsed_ms, get_bank, get_store, now, profile, started
 
 bank, store = get_bank(), get_store()
@@ -38,6 +38,8 @@ if graded and graded[0] == item.id:
     st.metric("Score", f"{result.score:.0%}", help="Share of the key points your answer states; a reversed point counts 0")
     render_grade_feedback(result)
     st.caption(f"Suggested rating: **{result.suggested_rating}** (yours to override)")
+    if result.suggested_rating in ("Good", "Easy"):
+        st.caption(GOOD_IS_NOT_PROOF)
     with st.expander("Model answer", expanded=True):
         render_item_body(item, bank)
     moment = now()

@@ -7,7 +7,7 @@ import streamlit as st
 from study.daily import studiable
 from study.scheduling import StudyScheduler
 from study.viva import VivaConfig, VivaSession
-from ui.cards import render_grade_feedback, sidebar_filters
+from ui.cards import GOOD_IS_NOT_PROOF, render_grade_feedback, sidebar_filters
 from ui.state import get_bank, get_store, now, profile
 
 bank, store = get_bank(), get_store()
@@ -76,6 +76,7 @@ if report:
     )
     figure.update_layout(yaxis_title="mean score", yaxis_range=[0, 1], height=360)
     st.plotly_chart(figure, width="stretch")
+    st.caption(GOOD_IS_NOT_PROOF)
     for number, answer in enumerate(session.answers, start=1):
         result = answer.result
         with st.expander(f"{number}. {bank.by_id()[answer.item_id].question} · {result.score:.0%} · {result.suggested_rating}"):

@@ -79,6 +79,16 @@ _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
 }
 
 
+# What the blind sets measure (docs/grading.md, "Blind set I"), said beside a Good or Easy suggestion
+# (Quiz) and atop the viva report, so a learner does not take the grader's word for a point said the
+# wrong way round.
+GOOD_IS_NOT_PROOF = (
+    ":material/info: A Good is not proof you said it the right way round: on answers written by people who never "
+    "saw this grader, it still passes a third to a half of those that reverse one point inside a right-looking "
+    "sentence. Check each matched point against the model answer."
+)
+
+
 def render_grade_feedback(result) -> None:
     """A list of terms first ("say how they relate"); then each key point as matched, partly
     stated, missed or contradicted, with the learner's own clause that decided it and, for a

@@ -115,6 +115,24 @@ def test_quiz_tells_a_term_list_and_names_the_swapped_roles(app):
     assert any(c.value.startswith("Suggested rating: **Again**") for c in at.caption)
 
 
+def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
+    # The blind sets' lesson, in the page: a Good may still hide a point said the wrong way round.
+    from ui.cards import GOOD_IS_NOT_PROOF
+
+    at = app("pages/quiz.py")
+    at.session_state["quiz-current"] = TRAIN_EVAL
+    at.run()
+    at.text_area[0].input(
+        "model.train() enables dropout and BatchNorm batch statistics; model.eval() disables dropout and BatchNorm uses running statistics"
+    )
+    at.button[0].click().run()
+    assert any(c.value.startswith(("Suggested rating: **Good", "Suggested rating: **Easy")) for c in at.caption)
+    assert any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)
+    at.text_area[0].input(REVERSED)
+    at.button[0].click().run()
+    assert not any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)
+
+
 def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     at = app("pages/viva.py")
     at.slider[0].set_value(3).run()
@@ -128,6 +146,9 @@ def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     report = next(m.value for m in at.markdown if "Mock viva report" in m.value)
     assert "Contradicted (roles): model.eval() disables dropout" in report and "you put train where the point has eval" in report
     assert "Misconception: model.eval() turns off gradient computation" in report
+    from ui.cards import GOOD_IS_NOT_PROOF
+
+    assert any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)  # once, above the report's answers
 
 
 def test_mock_viva_runs_to_a_report(app):

@@ -52,3 +52,18 @@ def test_bare_numbers_and_exchanged_denials_are_rated_hard_or_again(server, brow
     grade_in_browser(page, url, DROPOUT_OR_BN, DENIALS_EXCHANGED)
     expect(page.get_by_text("you put batchnorm where the point has dropout")).to_be_visible()
     expect(page.get_by_text(NOT_GOOD)).to_be_visible()
+
+
+def test_a_good_rating_comes_with_its_caveat(server, browser):
+    # What the blind sets measure, on the page: a Good is a suggestion, not proof of the right way round.
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    correct = (
+        "zeros gives a black border, while reflect mirrors the pixels from inside the image, "
+        "which keeps the texture continuous and gives fewer artefacts"
+    )
+    grade_in_browser(page, url, REFLECT, correct)
+    expect(page.get_by_text(re.compile(r"Suggested rating: (Good|Easy)"))).to_be_visible()
+    expect(page.get_by_text("A Good is not proof you said it the right way round")).to_be_visible()
