@@ -11,7 +11,7 @@ from functools import cache
 from fsrs import Rating
 
 from qa_bank.schema import Claim, QAItem
-from study.grading.align import Alignment, align, lined_up, same_word, states
+from study.grading.align import NUMBERLESS, Alignment, align, lined_up, same_word, states
 from study.grading.calibration import features, load_calibration
 from study.grading.formulas import Formula, formulas
 from study.grading.lexicon import Lexicon, load_lexicon
@@ -859,10 +859,10 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None, calibrate: 
     # The subjects of the item's claims are its roles: each claim's predicate said of another one swaps them.
     roles = {point: tuple(c.subject for c in item.claims if c.subject and c.point != point) for point in read}
     points = [grade_point(point, answer_clauses, lexicon, claims.get(point), others[point], roles[point]) for point in item.key_points]
-    score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     hits = find_misconceptions(item, answer_clauses, lexicon)
     # A list that names every point answered a question that asks for names ("which augmentations?"),
-    # unless a point is met only by its number: "93.8 MB, 23.5 MB, 117.2 MB" does not say which is train.
+    # unless a point is met only by its number: "93.8 MB, 23.5 MB, 117.2 MB" does not say which is train,
+    # so such a point is only partly stated (half, as its words without its number are: NUMBERLESS).
     met = all(p.status is PointStatus.MATCHED for p in points)
     bare = [p for p in points if p.status is PointStatus.MATCHED and _number_only(p, answer_clauses, lexicon)]
     listed = listed_terms(answer_clauses) and not (met and not bare)
@@ -870,6 +870,8 @@ def grade(item: QAItem, answer: str, lexicon: Lexicon | None = None, calibrate: 
         hint = ""
     else:
         hint = bare_numbers_hint(bare[0], lexicon) if met else term_list_hint(item, points, lexicon)
+        points = [replace(p, status=PointStatus.PARTIAL, coverage=min(p.coverage, NUMBERLESS)) if p in bare else p for p in points]
+    score = sum(0.0 if p.status is PointStatus.CONTRADICTED else _credit(p.coverage) for p in points) / len(points)
     topic = round(on_topic(item, answer_clauses, lexicon), 3)
     about = focus(item, answer_clauses, lexicon)
     rating = suggest_rating(score, points, hits, listed, topic, about)

@@ -71,6 +71,7 @@ def test_a_list_of_numbers_without_their_names_is_a_term_list(items):
     listed = grade(items[SPLIT_SIZES], "93.8 MB, 23.5 MB, 117.2 MB, 235 MB, float32")
     assert listed.listed_terms
     assert listed.suggested_rating in ("Again", "Hard")
+    assert point(listed, "train 93.8 MB").status is PointStatus.PARTIAL  # the number, not which split it is
     # Each number under its label says which split it is.
     labelled = grade(items[SPLIT_SIZES], "Train: 93.8 MB, Val: 23.5 MB, Test: 117.2 MB. Total ~235 MB.")
     assert not labelled.listed_terms
