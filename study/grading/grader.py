@@ -821,13 +821,16 @@ def _number_only(result: PointResult, answer: list[Clause], lexicon: Lexicon) ->
     return numbered and bool(names) and not any(states(c, t.key, lexicon) for c in [answer[at], *label] for t in names)
 
 
+def _named_before_number(terms: tuple[Term, ...]) -> list[str]:
+    """The words a point writes before its first number: what that number is ("expected loss ln(10)")."""
+    first_number = next((t.index for t in terms if t.value is not None), 0)
+    return [t.surface for t in terms[:first_number] if t.surface]
+
+
 def bare_numbers_hint(bare: PointResult, lexicon: Lexicon) -> str:
     """ "You listed the numbers; say which is which": naming what the first bare number counts."""
     terms = key_point_clause(bare.point, lexicon).terms
-    first_number = next(t.index for t in terms if t.value is not None)
-    names = [t.surface for t in terms[:first_number] if t.surface] or [
-        t.surface for t in terms[first_number + 1 :] if t.surface and t.value is None
-    ]
+    names = _named_before_number(terms) or [t.surface for t in terms if t.surface and t.value is None]
     which = f": which one is the {' '.join(names)}?" if names else "."
     return f"You listed the numbers; say which is which{which}"
 
@@ -840,9 +843,9 @@ def term_list_hint(item: QAItem, points: list[PointResult], lexicon: Lexicon) ->
     if claim is not None:
         return f"You listed the terms; say how they relate: what does {claim.subject} do to {claim.object}?"
     terms = key_point_clause(unstated.point, lexicon).terms
-    first_number = next((t.index for t in terms if t.value is not None), None)
-    if first_number:  # "expected loss ln(10) = 2.303": say what the expected loss is
-        return f"You listed the terms; say how they relate: what is the {' '.join(t.surface for t in terms[:first_number])}?"
+    named = _named_before_number(terms)
+    if named:  # "expected loss ln(10) = 2.303": say what the expected loss is
+        return f"You listed the terms; say how they relate: what is the {' '.join(named)}?"
     words = [t.surface for t in terms if t.surface and t.value is None]
     relation = f": what does {words[0]} do to {words[-1]}?" if len(words) >= 2 else "."
     return f"You listed the terms; say how they relate{relation}"
