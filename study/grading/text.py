@@ -36,7 +36,6 @@ CHECKS = frozenset({"check", "verify", "confirm"})
 HYPOTHETICAL = frozenset({"if", "unless", "suppose", "forget", "forgetting", "forgot", "whether", "otherwise"}) | CHECKS
 COPULAS = frozenset({"is", "are", "was", "were", "be", "been", "'s"})
 MODALS = frozenset({"can", "could", "will", "would", "may", "might", "should", "must", "do", "does", "did"})
-COMPARED = frozenset({"up", "down"})  # the degree concepts (higher, lower): said of a number, they compare it
 # "doesn't just follow the gradient, it adds momentum" says more than that, it denies nothing.
 ADDITIVE = frozenset({"just", "only", "merely", "simply", "solely"})
 SUBJECT_PRONOUNS = frozenset({"it", "they", "this", "we", "you", "he", "she", "which", "that"})
@@ -418,12 +417,13 @@ def _in_name_value_list(number: Term, next_name: Term, terms: list[Term]) -> boo
     return named_before and valued_after
 
 
-def _bind_numbers(terms: list[Term], copulas: frozenset[int] = frozenset()) -> list[Term]:
+def _bind_numbers(terms: list[Term], copulas: frozenset[int] = frozenset(), degree: frozenset[str] = frozenset()) -> list[Term]:
     """Each number takes the word right after it ("4 channels", "10 epochs", or across a copula: "527K
     were trainable"), else the nearest preceding name within reach ("momentum 0.9", "step_size=10"),
     else the nearest following. A number right after another number belongs to the same name ("mean
     (0.49, 0.48, 0.45)"), and a True/False/on/off is the value of the name before it ("deterministic=True
-    and benchmark off"). `copulas` holds the token positions of is/are/was/were."""
+    and benchmark off"). `copulas` holds the token positions of is/are/was/were; `degree` the lexicon's
+    degree concepts, which compare a number after a copula ("1e-2 is lower") rather than name what it counts."""
     bound: list[Term] = []
     names = [t for t in terms if t.value is None and t.key not in OPERATORS]
     for term in terms:
@@ -436,7 +436,7 @@ def _bind_numbers(terms: list[Term], copulas: frozenset[int] = frozenset()) -> l
         previous = bound[-1] if bound else None
         gap = 2 if term.position + 1 in copulas else 1
         adjacent = [t for t in names if t.index == term.index + 1 and t.position == term.position + gap and not term.boolean]
-        adjacent = [t for t in adjacent if gap == 1 or t.key not in COMPARED]  # "1e-2 is lower" compares, it counts nothing
+        adjacent = [t for t in adjacent if gap == 1 or t.key not in degree]
         before = [t for t in names if term.index - BINDING_REACH <= t.index < term.index]
         if adjacent and _in_name_value_list(term, adjacent[0], terms):
             adjacent = []  # "factor 0.5 patience 3": each number follows its own name
@@ -505,7 +505,7 @@ def _requirement(tokens: list[Token], scopes: dict[int, list[int]]) -> set[int]:
     return set()
 
 
-def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: bool = False) -> Clause:
+def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: bool = False, degree: frozenset[str] = frozenset()) -> Clause:
     negators: dict[int, list[int]] = {}
     contrasted: set[int] = set()
     passed_over: set[int] = set()
@@ -555,7 +555,7 @@ def build_clause(tokens: list[Token], text: str, sentence: int = 0, checked: boo
     reason = next((i for i, t in enumerate(tokens) if t.surface == "because"), None)
     copulas = frozenset(i for i, t in enumerate(tokens) if t.surface.lower() in COPULAS)
     short = _short(tokens) or _one_name(tokens, text)
-    return Clause(text, tuple(_bind_numbers(terms, copulas)), sentence, hypothetical, short, reason=reason)
+    return Clause(text, tuple(_bind_numbers(terms, copulas, degree)), sentence, hypothetical, short, reason=reason)
 
 
 _CODE_NAME = re.compile(r"\w[._]\w")  # a dotted or snake_case name, as code is typed
@@ -688,7 +688,7 @@ def clauses(text: str, lexicon: Lexicon) -> list[Clause]:
                 if len(piece) > 2 and piece[0].surface.lower() == WITHOUT and piece[1].surface.lower() in BARE_CONDITIONS:
                     supposed, piece = True, piece[2:]
                 continued = checking and _continues_check(piece, text)
-                clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,:-"), number, continued)
+                clause = build_clause(piece, text[piece[0].start : piece[-1].end].strip(" ,:-"), number, continued, lexicon.degree)
                 checking = continued or any(t.surface in CHECKS for t in piece)
                 if clause.terms:
                     out.append(replace(clause, counterfactual=supposed))
@@ -703,7 +703,7 @@ def key_point_clause(point: str, lexicon: Lexicon) -> Clause:
     """A key point read as one clause (key points are written as one claim each); cached, as every
     grade reads the same few hundred points."""
     tokens = [t for _, sentence in sentences(point) for t in tokenize(sentence, lexicon)]
-    clause = build_clause(tokens, point)
+    clause = build_clause(tokens, point, degree=lexicon.degree)
     # A term said twice ("F(x) + x") is one thing to state, not two.
     seen: set[tuple[str, float | None]] = set()
     unique = [t for t in clause.terms if (t.key, t.value) not in seen and not seen.add((t.key, t.value))]
