@@ -84,7 +84,7 @@ _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
 # wrong way round.
 GOOD_IS_NOT_PROOF = (
     ":material/info: A Good is not proof you said it the right way round: on answers written by people who never "
-    "saw this grader, it still passes a third to a half of those that reverse one point inside a right-looking "
+    "saw this grader, it still passes more than a third of those that reverse one point inside a right-looking "
     "sentence. Check each matched point against the model answer."
 )
 
