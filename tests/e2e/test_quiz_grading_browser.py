@@ -1,6 +1,6 @@
-"""The Quiz page in headless Chromium grades a list of terms and a role swap the way issue 28 saw
-them: neither may be rated Good or Easy, and the page says why (say how the terms relate; which
-two things were swapped). Run alone with: .venv/bin/python -m pytest tests/e2e/test_quiz_grading_browser.py"""
+"""The Quiz page in headless Chromium grades a list of terms, a role swap, a list of bare numbers and two
+exchanged denials the way issue 28 saw them: none may be rated Good or Easy, and the page says why (say how
+the terms relate; which is which; which two things were swapped); a Good comes with its caveat. Run alone with: .venv/bin/python -m pytest tests/e2e/test_quiz_grading_browser.py"""
 
 import re
 
@@ -15,7 +15,19 @@ DENIALS_EXCHANGED = "Often yes. ResNets typically use Dropout and no BatchNorm, 
 NOT_GOOD = re.compile(r"Suggested rating: (Again|Hard)")
 
 
-def grade_in_browser(page, url: str, item_id: str, answer: str) -> None:
+# (item, answer, what the page must say): each rated Hard or Again, and told why.
+NOT_GOOD_CASES = [
+    (SIMPLE_CNN, TERM_LIST, ("You listed the terms; say how they relate",)),
+    (REFLECT, ROLE_SWAP, ("Roles swapped", "you put zero where the point has reflect")),
+    # Round 13: a list of numbers without their names; "Dropout and no BatchNorm" for "BatchNorm and no dropout".
+    (SPLIT_SIZES, BARE_NUMBERS, ("You listed the numbers; say which is which",)),
+    (DROPOUT_OR_BN, DENIALS_EXCHANGED, ("you put batchnorm where the point has dropout",)),
+]
+CORRECT = "zeros gives a black border, while reflect mirrors the pixels from inside the image, which keeps the texture continuous and gives fewer artefacts"  # noqa: E501
+
+
+def grade_in_browser(page, url: str, item_id: str, answer: str, *shown) -> None:
+    """Type the answer into /quiz?item=ID, grade it, and see each of `shown` (text or pattern) on the page."""
     from playwright.sync_api import expect
 
     page.goto(f"{url}/quiz?item={item_id}")
@@ -24,46 +36,21 @@ def grade_in_browser(page, url: str, item_id: str, answer: str) -> None:
     box.fill(answer)
     page.get_by_role("button", name="Grade my answer").click()
     expect(page.get_by_text("Suggested rating")).to_be_visible(timeout=30_000)
+    for text in shown:
+        expect(page.get_by_text(text).first).to_be_visible()
 
 
-def test_a_term_list_and_a_role_swap_are_rated_hard_or_again(server, browser):
-    from playwright.sync_api import expect
-
+def test_term_lists_swaps_and_bare_numbers_are_rated_hard_or_again_and_told_why(server, browser):
     url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 900})
-    grade_in_browser(page, url, SIMPLE_CNN, TERM_LIST)
-    expect(page.get_by_text("You listed the terms; say how they relate")).to_be_visible()
-    expect(page.get_by_text(NOT_GOOD)).to_be_visible()
-    grade_in_browser(page, url, REFLECT, ROLE_SWAP)
-    expect(page.get_by_text("Roles swapped").first).to_be_visible()
-    expect(page.get_by_text("you put zero where the point has reflect")).to_be_visible()
-    expect(page.get_by_text(NOT_GOOD)).to_be_visible()
-
-
-def test_bare_numbers_and_exchanged_denials_are_rated_hard_or_again(server, browser):
-    # Round 13: a list of numbers without their names, and "dropout and no BatchNorm" for "BatchNorm and no dropout".
-    from playwright.sync_api import expect
-
-    url, _ = server
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    grade_in_browser(page, url, SPLIT_SIZES, BARE_NUMBERS)
-    expect(page.get_by_text("You listed the numbers; say which is which")).to_be_visible()
-    expect(page.get_by_text(NOT_GOOD)).to_be_visible()
-    grade_in_browser(page, url, DROPOUT_OR_BN, DENIALS_EXCHANGED)
-    expect(page.get_by_text("you put batchnorm where the point has dropout")).to_be_visible()
-    expect(page.get_by_text(NOT_GOOD)).to_be_visible()
+    for item_id, answer, why in NOT_GOOD_CASES:
+        grade_in_browser(page, url, item_id, answer, *why, NOT_GOOD)
 
 
 def test_a_good_rating_comes_with_its_caveat(server, browser):
     # What the blind sets measure, on the page: a Good is a suggestion, not proof of the right way round.
-    from playwright.sync_api import expect
-
     url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 900})
-    correct = (
-        "zeros gives a black border, while reflect mirrors the pixels from inside the image, "
-        "which keeps the texture continuous and gives fewer artefacts"
+    grade_in_browser(
+        page, url, REFLECT, CORRECT, re.compile(r"Suggested rating: (Good|Easy)"), "A Good is not proof you said it the right way round"
     )
-    grade_in_browser(page, url, REFLECT, correct)
-    expect(page.get_by_text(re.compile(r"Suggested rating: (Good|Easy)"))).to_be_visible()
-    expect(page.get_by_text("A Good is not proof you said it the right way round")).to_be_visible()
