@@ -39,6 +39,11 @@ APPROXIMATE_SHARE = 0.03  # "about 50 minutes" covers 49: a stated approximation
 APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "approx", "~", "\u2248", "nearly", "almost"})
 UNITS = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "byte": 1.0, "bytes": 1.0, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}
 UNITS |= {"flops": 1.0, "mflops": 1e6, "gflops": 1e9, "tflops": 1e12}  # "4.1 GFLOPs" is 4.1 billion FLOPs
+# Durations in seconds, so "2,940 seconds" states "about 49 minutes". Bare "s" and "h" are left out:
+# "h" is a height ("halving h and w") and "s" a plural or possessive as often as a second.
+UNITS |= {unit: 1.0 for unit in ("sec", "secs", "second", "seconds")}
+UNITS |= {unit: 60.0 for unit in ("min", "mins", "minute", "minutes")} | {unit: 3600.0 for unit in ("hr", "hrs", "hour", "hours")}
+UNITS |= {"ms": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3}
 # Spoken numbers of more than one word, read to a value before anything else: "nine tenths" is 0.9,
 # "two-twenty-four" 224, "one e minus three" and "ten to the minus three" 0.001, "a quarter" 0.25,
 # "two point three" 2.3, "one in ten" 0.1. "one" alone is no number ("the one after the pooling").
@@ -52,6 +57,9 @@ _TEENS = {
 _TENS = {w: 10 * n for n, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)}
 _DENOMINATORS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5}
 _DENOMINATORS |= {"tenth": 10, "tenths": 10, "hundredth": 100, "hundredths": 100, "thousandth": 1000, "thousandths": 1000}
+# "one fiftieth" is 0.02, "five sixths" 0.83; "the sixth epoch" stays an ordinal (a denominator needs a count before it).
+_DENOMINATORS |= {f"{word}{s}": n for word, n in (("sixth", 6), ("seventh", 7), ("eighth", 8), ("ninth", 9)) for s in ("", "s")}
+_DENOMINATORS |= {f"{word}{s}": n for word, n in (("twentieth", 20), ("fiftieth", 50)) for s in ("", "s")}
 _ORDINALS = {w: n for n, w in enumerate(["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"], start=1)}
 _SPOKEN_WORDS = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_DENOMINATORS)
 _SPOKEN_WORDS |= {"a", "an", "and", "hundred", "thousand", "million", "point", "e", "minus", "negative", "to", "the", "in", "power", "of"}
@@ -152,6 +160,14 @@ def _spoken_spans(text: str) -> list[tuple[int, int, float]]:
             found.append((run.start() + matches[index].start(), run.start() + matches[end - 1].end(), value))
             index = end
     return found
+
+
+# "1 in 50" as typed is a rate, 0.02, as "one in ten" is 0.1 spoken.
+_ONE_IN = re.compile(r"(?<![\w.])1\s+in\s+(\d{1,3}(?:,\d{3})+|\d+)(?![\w.,]*\d)")
+
+
+def _one_in_spans(text: str) -> list[tuple[int, int, float]]:
+    return [(m.start(), m.end(), 1 / float(m[1].replace(",", ""))) for m in _ONE_IN.finditer(text) if float(m[1].replace(",", "")) > 1]
 
 
 @dataclass(frozen=True)
@@ -285,7 +301,7 @@ def _lexemes(text: str) -> list[tuple[str, str, int, int]]:
     """(kind, text, start, end) with spaces dropped, and "the" before a log ("minus the log of 0.1");
     any other "the" is a word, so "128 times the 16 classes" is no product."""
     out = []
-    spoken = _spoken_spans(text)
+    spoken = _spoken_spans(text) + _one_in_spans(text)
     for match in _LEXEME.finditer(text):
         inside = next((span for span in spoken if span[0] <= match.start() < span[1]), None)
         if inside is not None:  # one number lexeme for the whole spoken phrase, written as digits
