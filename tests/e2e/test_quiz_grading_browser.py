@@ -1,6 +1,7 @@
 """The Quiz page in headless Chromium grades a list of terms, a role swap, a list of bare numbers and two
 exchanged denials the way issue 28 saw them: none may be rated Good or Easy, and the page says why (say how
-the terms relate; which is which; which two things were swapped); a Good comes with its caveat. Run alone with: .venv/bin/python -m pytest tests/e2e/test_quiz_grading_browser.py"""
+the terms relate; which is which; which two things were swapped); a Good comes with its caveat.
+Run alone with: .venv/bin/python -m pytest tests/e2e/test_quiz_grading_browser.py"""
 
 import re
 

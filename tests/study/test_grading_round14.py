@@ -41,7 +41,8 @@ def test_a_duration_in_other_units_states_the_point(items):
 
 
 def test_a_rate_typed_with_digits_is_chance_level(items):
-    said = grade(items[CHANCE], "that's chance level, 1 in 10. the model does no better than picking a class at random, so it hasn't learnt anything useful")
+    rest = "the model does no better than picking a class at random, so it hasn't learnt anything useful"
+    said = grade(items[CHANCE], f"that's chance level, 1 in 10. {rest}")
     assert said.suggested_rating in ("Good", "Easy")
-    wrong = grade(items[CHANCE], "that's chance level, 1 in 5. the model does no better than picking a class at random, so it hasn't learnt anything useful")
+    wrong = grade(items[CHANCE], f"that's chance level, 1 in 5. {rest}")
     assert wrong.suggested_rating not in ("Good", "Easy")
