@@ -28,6 +28,9 @@ UNPROVED_REASONS = {
 }
 UNPROVED_KEYS = ("reason", "note")
 CLAIM_KEYS = ("point", "subject", "relation", "object", "value", "contrary", "wordings", "tolerance")
+ROLE_KEYS = ("subject", "does")
+ROLES_RANGE = (2, 4)
+ROLE_WORDS = (2, 8)  # a role's `does` is a short phrase: "scales the normalised activations"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,16 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Role:
+    """One of the things an item tells apart and what only it does ("gamma": "scales the normalised
+    activations"): the Quiz asks which does what, because a swap inside a fluent sentence is the mistake
+    the typed-answer grader misses most (docs/grading.md)."""
+
+    subject: str
+    does: str
+
+
+@dataclass(frozen=True)
 class Unproved:
     """Why an item has no demo: one reason from UNPROVED_REASONS and a one-line specific note."""
 
@@ -105,6 +118,7 @@ class QAItem:
     demo: str | None = None
     claim_check: str | None = None  # the demo's check whose failure would refute this item's claim
     misconceptions: tuple[Misconception, ...] = ()
+    roles: tuple[Role, ...] = ()
     unproved: Unproved | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +130,9 @@ class QAItem:
         ]
         if not raw["claims"]:
             del raw["claims"]
+        raw["roles"] = list(raw["roles"])
+        if not raw["roles"]:
+            del raw["roles"]
         raw["source"] = {k: v for k, v in raw["source"].items() if v is not None}
         for optional in ("unproved", "claim_check"):
             if raw[optional] is None:
@@ -147,6 +164,7 @@ class QAItem:
             demo=raw.get("demo"),
             claim_check=raw.get("claim_check"),
             misconceptions=tuple(Misconception(m["belief"], m["correction"]) for m in raw.get("misconceptions") or ()),
+            roles=tuple(Role(r["subject"], r["does"]) for r in raw.get("roles") or ()),
             unproved=Unproved(raw["unproved"]["reason"], raw["unproved"]["note"]) if raw.get("unproved") else None,
         )
 
@@ -271,6 +289,36 @@ def _is_misconceptions(value: Any) -> str | None:
     return None
 
 
+def _named_in(name: str, text: str) -> bool:
+    """`name` as a whole word of `text`, case aside ("He" is not in "the")."""
+    return re.search(rf"(?<![\w.]){re.escape(name.lower())}(?![\w])", text.lower()) is not None
+
+
+def _is_roles(value: Any) -> str | None:
+    low, high = ROLES_RANGE
+    if not isinstance(value, list):
+        return f"must be a list of {{subject, does}} mappings, not {type(value).__name__}"
+    if not low <= len(value) <= high:
+        return f"must have {low} to {high} entries (a role is asked against another), has {len(value)}"
+    for position, entry in enumerate(value, start=1):
+        if not isinstance(entry, dict) or sorted(entry) != sorted(ROLE_KEYS):
+            return f"entry {position} must be a mapping with exactly subject and does"
+        if any(_is_text(entry[key]) for key in ROLE_KEYS):
+            return f"entry {position}: subject and does must be non-empty text"
+        words = len(entry["does"].split())
+        if not ROLE_WORDS[0] <= words <= ROLE_WORDS[1]:
+            return f"entry {position}: does must be {ROLE_WORDS[0]} to {ROLE_WORDS[1]} words, has {words}"
+    subjects = [entry["subject"] for entry in value]
+    if len({s.lower() for s in subjects}) != len(subjects):
+        return "subjects must differ"
+    for position, entry in enumerate(value, start=1):
+        # Naming another role inside a role's text would give the answer away.
+        named = next((s for s in subjects if s != entry["subject"] and _named_in(s, entry["does"])), None)
+        if named:
+            return f"entry {position}: does names another role ({named!r})"
+    return None
+
+
 def _claim_problem(position: int, entry: Any) -> str | None:
     if not isinstance(entry, dict):
         return f"entry {position} must be a mapping with point and relation, not {type(entry).__name__}"
@@ -364,6 +412,7 @@ FIELDS: tuple[_FieldSpec, ...] = (
     _FieldSpec("demo", False, _is_optional_id),
     _FieldSpec("claim_check", False, _is_one_line),
     _FieldSpec("misconceptions", False, _is_misconceptions),
+    _FieldSpec("roles", False, _is_roles),
     _FieldSpec("unproved", False, _is_unproved),
 )
 FIELD_NAMES = tuple(spec.name for spec in FIELDS)

@@ -221,3 +221,37 @@ def test_a_claims_value_needs_a_number_and_a_subject(tmp_path):
     assert result.returncode == 1 and "value must be a number or true/false, with the subject that takes it" in result.stderr
     fine, _ = _with_claims(tmp_path, "  - {point: batch statistics, subject: batch, value: 0.1, tolerance: 0.05}\n")
     assert run_lint(fine).returncode == 0, run_lint(fine).stderr
+
+
+def _with_roles(tmp_path: Path, roles: str) -> tuple[Path, int]:
+    valid = (FIXTURES / "valid_item.yaml").read_text().rstrip("\n")
+    path = tmp_path / "roles.yaml"
+    path.write_text(valid + "\n  roles:\n" + roles)
+    return path, len(valid.splitlines()) + 1
+
+
+@pytest.mark.parametrize(
+    ("roles", "fragment"),
+    [
+        ("  - {subject: gamma, does: scales the output}\n", "roles: must have 2 to 4 entries (a role is asked against another), has 1"),
+        ("  - {subject: gamma, does: scales}\n  - {subject: beta, does: shifts the output}\n", "entry 1: does must be 2 to 8 words, has 1"),
+        ("  - {subject: gamma, does: scales the output}\n  - {subject: Gamma, does: shifts the output}\n", "roles: subjects must differ"),
+        ("  - {subject: gamma, does: scales beta's output}\n  - {subject: beta, does: shifts it}\n", "does names another role ('beta')"),
+        ("  - {subject: gamma, does: scales it, why: x}\n  - {subject: beta, does: shifts it}\n", "entry 1 must be a mapping with exactly"),
+    ],
+)
+def test_bad_roles_give_path_line_message(tmp_path, roles, fragment):
+    broken, line = _with_roles(tmp_path, roles)
+    result = run_lint(broken)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{broken}:{line}: " in result.stderr and fragment in result.stderr, result.stderr
+
+
+def test_valid_roles_pass_and_load(tmp_path):
+    from qa_bank.loader import load_bank
+
+    # "He" is no role named inside "the" (a whole word only).
+    good, _ = _with_roles(tmp_path, "  - {subject: He, does: suits ReLU layers}\n  - {subject: Xavier, does: suits the tanh layers}\n")
+    assert run_lint(good).returncode == 0, run_lint(good).stderr
+    roles = load_bank([good]).items[0].roles
+    assert [(r.subject, r.does) for r in roles] == [("He", "suits ReLU layers"), ("Xavier", "suits the tanh layers")]
