@@ -4,7 +4,8 @@ import streamlit as st
 
 from study.daily import studiable, todays_queue
 from study.grading import grade
-from ui.cards import GOOD_IS_NOT_PROOF, rating_buttons, render_grade_feedback, render_item_body, sidebar_filters
+from study.roles_check import rating_after_roles
+from ui.cards import GOOD_IS_NOT_PROOF, rating_buttons, render_grade_feedback, render_item_body, render_roles_check, sidebar_filters
 from ui.state import after_flashcard_review, elapsed_ms, get_bank, get_store, now, profile, started
 
 bank, store = get_bank(), get_store()
@@ -37,17 +38,22 @@ if graded and graded[0] == item.id:
     result = graded[1]
     st.metric("Score", f"{result.score:.0%}", help="Share of the key points your answer states; a reversed point counts 0")
     render_grade_feedback(result)
-    st.caption(f"Suggested rating: **{result.suggested_rating}** (yours to override)")
-    if result.suggested_rating in ("Good", "Easy"):
+    roles = render_roles_check(item, key=f"quiz-roles-{item.id}")
+    suggested = rating_after_roles(result.suggested_rating, roles)
+    held = " (held at Hard until the roles are matched right)" if suggested != result.suggested_rating else ""
+    st.caption(f"Suggested rating: **{suggested}**{held} (yours to override)")
+    if suggested in ("Good", "Easy"):
         st.caption(GOOD_IS_NOT_PROOF)
-    with st.expander("Model answer", expanded=True):
+    # Collapsed while the roles are still to match, so the check is not read off the answer below it.
+    with st.expander("Model answer", expanded=not item.roles or roles is not None):
         render_item_body(item, bank)
     moment = now()
-    rating = rating_buttons(store.preview(item.id, moment, profile()), moment, key="quiz-rate", suggested=result.suggested_rating)
+    rating = rating_buttons(store.preview(item.id, moment, profile()), moment, key="quiz-rate", suggested=suggested)
     if rating is not None:
         store.record_review(item.id, rating, moment, profile(), duration_ms=elapsed_ms(f"quiz-{item.id}"), score=result.score, mode="quiz")
         after_flashcard_review()
         st.session_state.pop("quiz-result", None)
+        st.session_state.pop(f"quiz-roles-{item.id}-result", None)
         remaining = [i for i in candidates if i != item.id]
         st.session_state["quiz-current"] = remaining[0] if remaining else None
         st.rerun()

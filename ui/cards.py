@@ -57,6 +57,8 @@ def render_item_body(item: QAItem, bank: Bank) -> None:
     """
     st.markdown(item.answer)
     st.markdown("**Key points:** " + " · ".join(map(plain, item.key_points)))
+    if item.roles:
+        st.markdown("**Which does what:** " + " · ".join(f"{plain(role.subject)}: {plain(role.does)}" for role in item.roles))
     if item.notes:
         st.warning(item.notes, icon=":material/edit_note:")
     if item.demo and item.claim_check:
@@ -109,6 +111,38 @@ def render_grade_feedback(result) -> None:
     for hit in result.misconceptions:
         belief, clause = plain(hit.belief), plain(hit.clause)
         st.warning(f":material/report: **Misconception:** “{clause}” states that {belief}.  \n**Correction:** {hit.correction}")
+
+
+def render_roles_check(item: QAItem, key: str):
+    """ "Which does what?": one choice of subject per role text, checked exactly on submit
+    (study/roles_check.py). Returns the check's result once submitted, else None; nothing for an item
+    without roles."""
+    import random
+
+    from study.roles_check import UNANSWERED, check_roles, role_question
+
+    seed = st.session_state.setdefault(f"{key}-seed", random.SystemRandom().randrange(1_000_000))
+    question = role_question(item, seed)
+    if question is None:
+        return None
+    st.markdown("**Which does what?** Your sentence can be right in every word and still swap two of these.")
+    with st.form(f"{key}-form"):
+        chosen = {
+            does: st.selectbox(plain(does), [UNANSWERED, *question.subjects], key=f"{key}-{n}") for n, does in enumerate(question.does)
+        }
+        submitted = st.form_submit_button("Check the roles")
+    if submitted:
+        st.session_state[f"{key}-result"] = check_roles(item, chosen)
+    result = st.session_state.get(f"{key}-result")
+    if result is None:
+        return None
+    if result.passed:
+        st.success(f":material/check_circle: All {result.total} matched.")
+    for swap in result.swaps:
+        st.error(f":material/swap_horiz: “{plain(swap.does)}” is what **{plain(swap.right)}** does, not {plain(swap.chosen)}.")
+    if result.unanswered:
+        st.info(f"{result.unanswered} of {result.total} left open.")
+    return result
 
 
 def render_proof(item: QAItem, bank: Bank, key: str) -> None:

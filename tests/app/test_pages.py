@@ -133,6 +133,40 @@ def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
     assert not any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)
 
 
+AUGMENT = "viva-03-show-training-data-augmentation-configured"
+AUGMENT_ANSWER = (
+    "In get_data_loaders the train transform has RandomCrop(32, padding=4) and RandomHorizontalFlip. The crop shifts the object "
+    "a few pixels so the net learns translation robustness, and the flip makes it invariant to left/right orientation."
+)
+
+
+def test_quiz_asks_which_does_what_and_holds_a_good_until_it_is_right(app, progress_db):
+    # The one check a fluent role swap cannot pass: match each role's text to its subject.
+    at = app("pages/quiz.py")
+    at.session_state["quiz-current"] = AUGMENT
+    at.run()
+    at.text_area[0].input(AUGMENT_ANSWER)
+    at.button[0].click().run()
+    assert any(c.value.startswith(("Suggested rating: **Good", "Suggested rating: **Easy")) for c in at.caption)
+    texts = {"simulates small translations": "RandomCrop", "gives left-right invariance": "RandomHorizontalFlip"}
+    boxes = [at.selectbox(key=f"quiz-roles-{AUGMENT}-{n}") for n in range(2)]
+    assert {box.label for box in boxes} == set(texts)
+    for box in boxes:  # each text given to the other subject
+        box.select(next(s for t, s in texts.items() if t != box.label))
+    button(at, "Check the roles").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("“simulates small translations” is what **RandomCrop** does, not RandomHorizontalFlip" in e for e in errors), errors
+    held = "Suggested rating: **Hard** (held at Hard until the roles are matched right)"
+    assert any(c.value.startswith(held) for c in at.caption)
+    for box in [at.selectbox(key=f"quiz-roles-{AUGMENT}-{n}") for n in range(2)]:
+        box.select(texts[box.label])
+    button(at, "Check the roles").click().run()
+    assert any(s.value.endswith("All 2 matched.") for s in at.success)
+    assert any(c.value.startswith(("Suggested rating: **Good", "Suggested rating: **Easy")) for c in at.caption)
+    assert not any(c.value.startswith(held) for c in at.caption)
+
+
 def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     at = app("pages/viva.py")
     at.slider[0].set_value(3).run()

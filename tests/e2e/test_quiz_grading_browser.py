@@ -55,3 +55,27 @@ def test_a_good_rating_comes_with_its_caveat(server, browser):
     grade_in_browser(
         page, url, REFLECT, CORRECT, re.compile(r"Suggested rating: (Good|Easy)"), "A Good is not proof you said it the right way round"
     )
+
+
+def test_which_does_what_holds_a_good_at_hard_until_the_roles_match(server, browser):
+    # The right-sounding answer is Good; giving each role's text to the other subject holds it at Hard
+    # and says whose it is; matching them right gives the Good back.
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    grade_in_browser(page, url, REFLECT, CORRECT, "Which does what?", re.compile(r"Suggested rating: (Good|Easy)"))
+    owners = {"fills border with black": "zeros", "mirrors pixels from inside": "reflect"}
+
+    def choose(picks: dict[str, str]) -> None:
+        for text, subject in picks.items():
+            page.get_by_label(text).click()
+            page.get_by_role("option", name=subject, exact=True).click()
+        page.get_by_role("button", name="Check the roles").click()
+
+    choose({text: next(s for s in owners.values() if s != owner) for text, owner in owners.items()})
+    expect(page.get_by_text("is what reflect does, not zeros").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("held at Hard until the roles are matched right")).to_be_visible()
+    choose(owners)
+    expect(page.get_by_text("All 2 matched.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Suggested rating: (Good|Easy)"))).to_be_visible()
