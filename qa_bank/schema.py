@@ -268,12 +268,19 @@ def _is_code_refs(value: Any) -> str | None:
     return None
 
 
-def _is_misconceptions(value: Any) -> str | None:
-    low, high = MISCONCEPTIONS_RANGE
+def _list_problem(value: Any, keys: tuple[str, ...], entries: tuple[int, int], why: str = "") -> str | None:
+    """A list of `{keys}` mappings with a number of entries in range, or what is wrong with it."""
     if not isinstance(value, list):
-        return f"must be a list of {{belief, correction}} mappings, not {type(value).__name__}"
+        return f"must be a list of {{{', '.join(keys)}}} mappings, not {type(value).__name__}"
+    low, high = entries
     if not low <= len(value) <= high:
-        return f"must have {low} to {high} entries, has {len(value)}"
+        return f"must have {low} to {high} entries{why}, has {len(value)}"
+    return None
+
+
+def _is_misconceptions(value: Any) -> str | None:
+    if problem := _list_problem(value, MISCONCEPTION_KEYS, MISCONCEPTIONS_RANGE):
+        return problem
     for position, entry in enumerate(value, start=1):
         if not isinstance(entry, dict):
             return f"entry {position} must be a mapping with belief and correction, not {type(entry).__name__}"
@@ -295,11 +302,8 @@ def _named_in(name: str, text: str) -> bool:
 
 
 def _is_roles(value: Any) -> str | None:
-    low, high = ROLES_RANGE
-    if not isinstance(value, list):
-        return f"must be a list of {{subject, does}} mappings, not {type(value).__name__}"
-    if not low <= len(value) <= high:
-        return f"must have {low} to {high} entries (a role is asked against another), has {len(value)}"
+    if problem := _list_problem(value, ROLE_KEYS, ROLES_RANGE, " (a role is asked against another)"):
+        return problem
     for position, entry in enumerate(value, start=1):
         if not isinstance(entry, dict) or sorted(entry) != sorted(ROLE_KEYS):
             return f"entry {position} must be a mapping with exactly subject and does"

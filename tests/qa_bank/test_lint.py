@@ -175,11 +175,16 @@ def test_a_claim_check_the_demo_reports_passes(tmp_path):
     assert run_lint(path).returncode == 0, run_lint(path).stderr
 
 
-def _with_claims(tmp_path, claims: str):
+def _with_field(tmp_path: Path, name: str, body: str) -> tuple[Path, int]:
+    """The valid fixture with one more field (`body`: its YAML lines); the path and that field's line."""
     valid = (FIXTURES / "valid_item.yaml").read_text().rstrip("\n")
-    path = tmp_path / "claims.yaml"
-    path.write_text(valid + "\n  claims:\n" + claims)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(valid + f"\n  {name}:\n" + body)
     return path, len(valid.splitlines()) + 1
+
+
+def _with_claims(tmp_path, claims: str):
+    return _with_field(tmp_path, "claims", claims)
 
 
 @pytest.mark.parametrize(
@@ -223,13 +228,6 @@ def test_a_claims_value_needs_a_number_and_a_subject(tmp_path):
     assert run_lint(fine).returncode == 0, run_lint(fine).stderr
 
 
-def _with_roles(tmp_path: Path, roles: str) -> tuple[Path, int]:
-    valid = (FIXTURES / "valid_item.yaml").read_text().rstrip("\n")
-    path = tmp_path / "roles.yaml"
-    path.write_text(valid + "\n  roles:\n" + roles)
-    return path, len(valid.splitlines()) + 1
-
-
 @pytest.mark.parametrize(
     ("roles", "fragment"),
     [
@@ -241,7 +239,7 @@ def _with_roles(tmp_path: Path, roles: str) -> tuple[Path, int]:
     ],
 )
 def test_bad_roles_give_path_line_message(tmp_path, roles, fragment):
-    broken, line = _with_roles(tmp_path, roles)
+    broken, line = _with_field(tmp_path, "roles", roles)
     result = run_lint(broken)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"{broken}:{line}: " in result.stderr and fragment in result.stderr, result.stderr
@@ -251,7 +249,8 @@ def test_valid_roles_pass_and_load(tmp_path):
     from qa_bank.loader import load_bank
 
     # "He" is no role named inside "the" (a whole word only).
-    good, _ = _with_roles(tmp_path, "  - {subject: He, does: suits ReLU layers}\n  - {subject: Xavier, does: suits the tanh layers}\n")
+    roles = "  - {subject: He, does: suits ReLU layers}\n  - {subject: Xavier, does: suits the tanh layers}\n"
+    good, _ = _with_field(tmp_path, "roles", roles)
     assert run_lint(good).returncode == 0, run_lint(good).stderr
     roles = load_bank([good]).items[0].roles
     assert [(r.subject, r.does) for r in roles] == [("He", "suits ReLU layers"), ("Xavier", "suits the tanh layers")]
