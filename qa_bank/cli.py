@@ -57,6 +57,8 @@ def _format_item(item: QAItem) -> str:
         f"A: {item.answer}",
         "Key points: " + "; ".join(item.key_points),
     ]
+    if item.roles:
+        parts.append("Roles: " + "; ".join(f"{role.subject}: {role.does}" for role in item.roles))
     if item.notes:
         parts.append(f"Note: {item.notes}")
     if item.code_refs:

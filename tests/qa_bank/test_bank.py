@@ -89,6 +89,13 @@ def test_cli_show_and_stats(bank):
     assert json.loads(stats.stdout)["items"] == 218
 
 
+def test_cli_show_lists_the_roles_and_json_keeps_them():
+    shown = subprocess.run([sys.executable, "-m", "qa_bank", "show", "resnet-07"], capture_output=True, text=True, check=True)
+    assert "Roles: zeros: fills border with black; reflect: mirrors pixels from inside" in shown.stdout
+    raw = subprocess.run([sys.executable, "-m", "qa_bank", "show", "resnet-07", "--json"], capture_output=True, text=True, check=True)
+    assert json.loads(raw.stdout)["roles"][1] == {"subject": "reflect", "does": "mirrors pixels from inside"}
+
+
 def test_cli_show_unknown_id_is_one_line_error():
     result = subprocess.run([sys.executable, "-m", "qa_bank", "show", "no-such-item"], capture_output=True, text=True)
     assert result.returncode == 1
