@@ -35,6 +35,8 @@ class Swap:
 
 @dataclass(frozen=True)
 class RoleResult:
+    """How a match went: roles matched right out of all, the swaps, and the roles left open."""
+
     right: int
     total: int
     swaps: tuple[Swap, ...]
@@ -46,8 +48,8 @@ class RoleResult:
 
 
 def role_question(item: QAItem, seed: int) -> RoleQuestion | None:
-    """None for an item with no roles. The order is shuffled by `seed` so the list never reads in the
-    order the model answer names them."""
+    """None for an item with no roles. The texts are shuffled by `seed`, so their order does not give
+    away the order the model answer names the subjects in."""
     if not item.roles:
         return None
     does = [role.does for role in item.roles]
