@@ -2,8 +2,8 @@
 
 The typed-answer grader misses a third of the answers that swap two named things inside a fluent
 sentence ("beta scales and gamma shifts"; docs/grading.md). A match between the item's own roles cannot
-be fooled that way, so a Quiz answer rated Good or Easy is held at Hard until the roles are matched
-right."""
+be fooled that way, so once the learner checks, a Quiz answer rated Good or Easy is held at Hard until every role is matched
+right (unchecked, the grader's suggestion stands)."""
 
 from __future__ import annotations
 
