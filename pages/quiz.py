@@ -8,6 +8,8 @@ from study.roles_check import rating_after_roles
 from ui.cards import GOOD_IS_NOT_PROOF, rating_buttons, render_grade_feedback, render_item_body, render_roles_check, sidebar_filters
 from ui.state import after_flashcard_review, elapsed_ms, get_bank, get_store, now, profile, started
 
+HELD_AFTER_CHECK = " (held at Hard until the roles are matched right)"
+
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "quiz")
 st.title("Quiz")
@@ -39,8 +41,10 @@ if graded and graded[0] == item.id:
     st.metric("Score", f"{result.score:.0%}", help="Share of the key points your answer states; a reversed point counts 0")
     render_grade_feedback(result)
     roles = render_roles_check(item, key=f"quiz-roles-{item.id}")
-    suggested = rating_after_roles(result.suggested_rating, roles)
-    held = " (held at Hard until the roles are matched right)" if suggested != result.suggested_rating else ""
+    suggested = rating_after_roles(result.suggested_rating, item, roles)
+    held = ""
+    if suggested != result.suggested_rating:
+        held = f" (your answer reads {result.suggested_rating}: match the roles above to earn it)" if roles is None else HELD_AFTER_CHECK
     st.caption(f"Suggested rating: **{suggested}**{held} (yours to override)")
     if suggested in ("Good", "Easy"):
         st.caption(GOOD_IS_NOT_PROOF)

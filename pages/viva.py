@@ -5,9 +5,10 @@ import time
 import streamlit as st
 
 from study.daily import studiable
+from study.roles_check import rating_after_roles
 from study.scheduling import StudyScheduler
 from study.viva import VivaConfig, VivaSession
-from ui.cards import GOOD_IS_NOT_PROOF, render_grade_feedback, sidebar_filters
+from ui.cards import GOOD_IS_NOT_PROOF, render_grade_feedback, render_roles_check, sidebar_filters
 from ui.state import get_bank, get_store, now, profile
 
 bank, store = get_bank(), get_store()
@@ -78,9 +79,13 @@ if report:
     st.plotly_chart(figure, width="stretch")
     st.caption(GOOD_IS_NOT_PROOF)
     for number, answer in enumerate(session.answers, start=1):
-        result = answer.result
-        with st.expander(f"{number}. {bank.by_id()[answer.item_id].question} · {result.score:.0%} · {result.suggested_rating}"):
+        result, item = answer.result, bank.by_id()[answer.item_id]
+        roles_key = f"viva-roles-{number}"  # as in the Quiz: on an item with roles, a Good waits for the match
+        rating = rating_after_roles(result.suggested_rating, item, st.session_state.get(f"{roles_key}-result"))
+        held = f" (reads {result.suggested_rating}: match the roles)" if rating != result.suggested_rating else ""
+        with st.expander(f"{number}. {item.question} · {result.score:.0%} · {rating}{held}"):
             render_grade_feedback(result)
+            render_roles_check(item, key=roles_key)
     st.markdown(session.report_markdown())
     st.download_button("Download the report (Markdown)", session.report_markdown(), file_name="mock_viva_report.md")
 if st.button("New viva"):

@@ -133,6 +133,7 @@ def render_roles_check(item: QAItem, key: str):
         submitted = st.form_submit_button("Check the roles")
     if submitted:
         st.session_state[f"{key}-result"] = check_roles(item, chosen)
+        st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
     result = st.session_state.get(f"{key}-result")
     if result is None:
         return None

@@ -1,5 +1,6 @@
 """Every page renders under AppTest, and its main interaction works."""
 
+import re
 import subprocess
 import sys
 import time
@@ -72,6 +73,9 @@ def test_quiz_grades_a_typed_answer(app, progress_db):
 
 
 TRAIN_EVAL = "viva-30-purpose-model-train-model-eval"
+TRAIN_EVAL_ANSWER = (
+    "model.train() enables dropout and BatchNorm batch statistics; model.eval() disables dropout and BatchNorm uses running statistics"
+)
 REVERSED = "model.train() disables dropout and BatchNorm uses its running statistics; model.eval() enables dropout"
 MISCONCEPTION = "model.eval() turns off gradient computation so nothing else is needed"
 
@@ -115,6 +119,17 @@ def test_quiz_tells_a_term_list_and_names_the_swapped_roles(app):
     assert any(c.value.startswith("Suggested rating: **Again**") for c in at.caption)
 
 
+def match_roles(at, item_id: str, key: str | None = None) -> None:
+    """Answer "Which does what?" for `item_id` (the Quiz's check unless `key` names another), every role right."""
+    from qa_bank.loader import load_bank
+
+    owner = {r.does: r.subject for r in load_bank().by_id()[item_id].roles}
+    for n in range(len(owner)):
+        box = at.selectbox(key=f"{key or f'quiz-roles-{item_id}'}-{n}")
+        box.select(owner[box.label])
+    button(at, "Check the roles").click().run()
+
+
 def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
     # The blind sets' lesson, in the page: a Good may still hide a point said the wrong way round.
     from ui.cards import GOOD_IS_NOT_PROOF
@@ -122,10 +137,10 @@ def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
     at = app("pages/quiz.py")
     at.session_state["quiz-current"] = TRAIN_EVAL
     at.run()
-    at.text_area[0].input(
-        "model.train() enables dropout and BatchNorm batch statistics; model.eval() disables dropout and BatchNorm uses running statistics"
-    )
+    at.text_area[0].input(TRAIN_EVAL_ANSWER)
     at.button[0].click().run()
+    assert not any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)  # the item has roles: the Good waits for them
+    match_roles(at, TRAIN_EVAL)
     assert any(c.value.startswith(("Suggested rating: **Good", "Suggested rating: **Easy")) for c in at.caption)
     assert any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)
     at.text_area[0].input(REVERSED)
@@ -141,13 +156,16 @@ AUGMENT_ANSWER = (
 
 
 def test_quiz_asks_which_does_what_and_holds_a_good_until_it_is_right(app, progress_db):
-    # The one check a fluent role swap cannot pass: match each role's text to its subject.
+    # The one check a fluent role swap cannot pass: match each role's text to its subject. Until the
+    # learner does, the grader's Good is suggested as Hard, and the page says why.
     at = app("pages/quiz.py")
     at.session_state["quiz-current"] = AUGMENT
     at.run()
     at.text_area[0].input(AUGMENT_ANSWER)
     at.button[0].click().run()
-    assert any(c.value.startswith(("Suggested rating: **Good", "Suggested rating: **Easy")) for c in at.caption)
+    assert any(
+        re.match(r"Suggested rating: \*\*Hard\*\* \(your answer reads (Good|Easy): match the roles above", c.value) for c in at.caption
+    ), [c.value for c in at.caption]
     texts = {"simulates small translations": "RandomCrop", "gives left-right invariance": "RandomHorizontalFlip"}
     boxes = [at.selectbox(key=f"quiz-roles-{AUGMENT}-{n}") for n in range(2)]
     assert {box.label for box in boxes} == set(texts)
@@ -183,6 +201,24 @@ def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     from ui.cards import GOOD_IS_NOT_PROOF
 
     assert any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)  # once, above the report's answers
+
+
+def test_mock_viva_report_holds_a_good_until_the_roles_match(app):
+    # The report's titles carry each answer's rating: on an item with roles, a Good waits for the match.
+    at = app("pages/viva.py")
+    at.slider[0].set_value(3).run()
+    button(at, "Start the viva").click().run()
+    at.session_state["viva-session"].queue[0] = TRAIN_EVAL
+    at.run()
+    at.text_area[0].input(TRAIN_EVAL_ANSWER)
+    at.button[0].click().run()
+    button(at, "End the viva now").click().run()
+    title = next(e.label for e in at.expander if e.label.startswith("1. "))
+    assert re.search(r"· Hard \(reads (Good|Easy): match the roles\)$", title), title
+    match_roles(at, TRAIN_EVAL, key="viva-roles-1")
+    assert not at.exception
+    title = next(e.label for e in at.expander if e.label.startswith("1. "))
+    assert re.search(r"· (Good|Easy)$", title), title
 
 
 def test_mock_viva_runs_to_a_report(app):

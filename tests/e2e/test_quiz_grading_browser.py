@@ -48,34 +48,41 @@ def test_term_lists_swaps_and_bare_numbers_are_rated_hard_or_again_and_told_why(
         grade_in_browser(page, url, item_id, answer, *why, NOT_GOOD)
 
 
+OWNERS = {"fills border with black": "zeros", "mirrors pixels from inside": "reflect"}  # REFLECT's roles
+
+
+def choose_roles(page, picks: dict[str, str]) -> None:
+    """Pick a subject for each role text of "Which does what?" and check them."""
+    for text, subject in picks.items():
+        page.get_by_label(text).click()
+        page.get_by_role("option", name=subject, exact=True).click()
+    page.get_by_role("button", name="Check the roles").click()
+
+
 def test_a_good_rating_comes_with_its_caveat(server, browser):
     # What the blind sets measure, on the page: a Good is a suggestion, not proof of the right way round.
-    url, _ = server
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    grade_in_browser(
-        page, url, REFLECT, CORRECT, re.compile(r"Suggested rating: (Good|Easy)"), "A Good is not proof you said it the right way round"
-    )
-
-
-def test_which_does_what_holds_a_good_at_hard_until_the_roles_match(server, browser):
-    # The right-sounding answer is Good; giving each role's text to the other subject holds it at Hard
-    # and says whose it is; matching them right gives the Good back.
     from playwright.sync_api import expect
 
     url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    grade_in_browser(page, url, REFLECT, CORRECT, "Which does what?", re.compile(r"Suggested rating: (Good|Easy)"))
-    owners = {"fills border with black": "zeros", "mirrors pixels from inside": "reflect"}
+    grade_in_browser(page, url, REFLECT, CORRECT, "Which does what?")
+    choose_roles(page, OWNERS)
+    expect(page.get_by_text(re.compile(r"Suggested rating: (Good|Easy)"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("A Good is not proof you said it the right way round")).to_be_visible()
 
-    def choose(picks: dict[str, str]) -> None:
-        for text, subject in picks.items():
-            page.get_by_label(text).click()
-            page.get_by_role("option", name=subject, exact=True).click()
-        page.get_by_role("button", name="Check the roles").click()
 
-    choose({text: next(s for s in owners.values() if s != owner) for text, owner in owners.items()})
+def test_which_does_what_holds_a_good_at_hard_until_the_roles_match(server, browser):
+    # The right-sounding answer reads Good but is suggested as Hard until the roles are matched; giving
+    # each role's text to the other subject keeps it at Hard and says whose it is; matching them right
+    # gives the Good.
+    from playwright.sync_api import expect
+
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    grade_in_browser(page, url, REFLECT, CORRECT, "Which does what?", re.compile(r"Suggested rating: Hard \(your answer reads (Good|Easy)"))
+    choose_roles(page, {text: next(s for s in OWNERS.values() if s != owner) for text, owner in OWNERS.items()})
     expect(page.get_by_text("is what reflect does, not zeros").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("held at Hard until the roles are matched right")).to_be_visible()
-    choose(owners)
+    choose_roles(page, OWNERS)
     expect(page.get_by_text("All 2 matched.")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"Suggested rating: (Good|Easy)"))).to_be_visible()
