@@ -25,6 +25,7 @@ BENCHES = {
     "exercises": "bench.exercise_check",
     "sandbox": "bench.sandbox_start",
     "project-viva": "bench.project_viva",
+    "roles": "bench.roles_blind",
 }
 
 
