@@ -15,6 +15,8 @@ KEY_POINTS_RANGE = (2, 6)
 DIFFICULTY_RANGE = (1, 3)
 MISCONCEPTIONS_RANGE = (1, 6)
 MISCONCEPTION_KEYS = ("belief", "correction")
+MISCONCEPTION_OPTIONAL_KEYS = ("truth",)  # the true statement "Which is right?" sets beside the belief
+TRUTH_WORDS = 20
 # Why an item has no demo. Every item has a demo or exactly one of these (lint enforces it).
 UNPROVED_REASONS = {
     "opinion": "a trade-off or a judgement with no single right answer",
@@ -57,6 +59,9 @@ class Misconception:
 
     belief: str  # written as a learner would state it: "model.eval() turns off gradient computation"
     correction: str
+    # The true statement of the same shape, set beside the belief in the Quiz's "Which is right?"
+    # ("model.eval() changes only dropout and BatchNorm behaviour"); empty: not asked.
+    truth: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,8 +128,9 @@ class QAItem:
 
     def to_dict(self) -> dict[str, Any]:
         raw = asdict(self)
-        for name in ("type", "topics", "key_points", "code_refs", "misconceptions"):
+        for name in ("type", "topics", "key_points", "code_refs"):
             raw[name] = list(raw[name])
+        raw["misconceptions"] = [{k: v for k, v in m.items() if v} for m in raw["misconceptions"]]  # no empty truth
         raw["claims"] = [
             {k: list(v) if isinstance(v, tuple) else v for k, v in claim.items() if v not in ("", (), None)} for claim in raw["claims"]
         ]
@@ -163,7 +169,7 @@ class QAItem:
             code_refs=tuple(raw.get("code_refs") or ()),
             demo=raw.get("demo"),
             claim_check=raw.get("claim_check"),
-            misconceptions=tuple(Misconception(m["belief"], m["correction"]) for m in raw.get("misconceptions") or ()),
+            misconceptions=tuple(Misconception(m["belief"], m["correction"], m.get("truth", "")) for m in raw.get("misconceptions") or ()),
             roles=tuple(Role(r["subject"], r["does"]) for r in raw.get("roles") or ()),
             unproved=Unproved(raw["unproved"]["reason"], raw["unproved"]["note"]) if raw.get("unproved") else None,
         )
@@ -285,14 +291,28 @@ def _is_misconceptions(value: Any) -> str | None:
         if not isinstance(entry, dict):
             return f"entry {position} must be a mapping with belief and correction, not {type(entry).__name__}"
         missing = [key for key in MISCONCEPTION_KEYS if key not in entry]
-        unknown = sorted(set(entry) - set(MISCONCEPTION_KEYS), key=str)
+        unknown = sorted(set(entry) - set(MISCONCEPTION_KEYS) - set(MISCONCEPTION_OPTIONAL_KEYS), key=str)
         if missing or unknown:
             parts = [f"missing {', '.join(missing)}"] if missing else []
             parts += [f"unknown key(s) {', '.join(map(str, unknown))}"] if unknown else []
             return f"entry {position}: {'; '.join(parts)}"
-        for key in MISCONCEPTION_KEYS:
+        for key in (*MISCONCEPTION_KEYS, *(k for k in MISCONCEPTION_OPTIONAL_KEYS if k in entry)):
             if _is_text(entry[key]):
                 return f"entry {position}: {key} must be non-empty text"
+        if problem := _truth_problem(entry):
+            return f"entry {position}: {problem}"
+    return None
+
+
+def _truth_problem(entry: dict) -> str | None:
+    """A truth is asked beside its belief, so it must be short and must not be the belief itself."""
+    if "truth" not in entry:
+        return None
+    words = len(entry["truth"].split())
+    if words > TRUTH_WORDS:
+        return f"truth must be at most {TRUTH_WORDS} words, has {words}"
+    if entry["truth"].strip().lower() == entry["belief"].strip().lower():
+        return "truth must differ from belief"
     return None
 
 

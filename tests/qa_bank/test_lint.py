@@ -85,6 +85,9 @@ def test_missing_file_is_one_line(tmp_path):
         ("  - {belief: x, correction: y, note: z}\n", "entry 1: unknown key(s) note"),
         ("  - {belief: ' ', correction: y}\n", "entry 1: belief must be non-empty text"),
         ("  - dropout zeroes weights\n", "entry 1 must be a mapping with belief and correction"),
+        ("  - {belief: dropout zeroes weights, correction: y, truth: ''}\n", "entry 1: truth must be non-empty text"),
+        ("  - {belief: dropout zeroes weights, correction: y, truth: Dropout zeroes weights}\n", "entry 1: truth must differ from belief"),
+        ("  - {belief: x, correction: y, truth: " + "word " * 21 + "}\n", "entry 1: truth must be at most 20 words, has 21"),
     ],
 )
 def test_bad_misconceptions_give_path_line_message(tmp_path, misconceptions, fragment):
@@ -101,6 +104,8 @@ def test_valid_misconceptions_pass(tmp_path):
     valid = (FIXTURES / "valid_item.yaml").read_text().rstrip("\n")
     good = tmp_path / "good.yaml"
     good.write_text(valid + "\n  misconceptions:\n  - belief: dropout zeroes weights\n    correction: it zeroes activations\n")
+    assert run_lint(good).returncode == 0
+    good.write_text(good.read_text() + "    truth: dropout zeroes activations\n")
     assert run_lint(good).returncode == 0
 
 
