@@ -4,11 +4,17 @@ import streamlit as st
 
 from study.daily import studiable, todays_queue
 from study.grading import grade
-from study.roles_check import rating_after_roles
-from ui.cards import GOOD_IS_NOT_PROOF, rating_buttons, render_grade_feedback, render_item_body, render_roles_check, sidebar_filters
+from study.self_check import held_because, rating_after_checks, self_checks
+from ui.cards import (
+    GOOD_IS_NOT_PROOF,
+    rating_buttons,
+    render_belief_check,
+    render_grade_feedback,
+    render_item_body,
+    render_roles_check,
+    sidebar_filters,
+)
 from ui.state import after_flashcard_review, elapsed_ms, get_bank, get_store, now, profile, started
-
-HELD_AFTER_CHECK = " (held at Hard until the roles are matched right)"
 
 bank, store = get_bank(), get_store()
 item_filter = sidebar_filters(bank, "quiz")
@@ -41,15 +47,15 @@ if graded and graded[0] == item.id:
     st.metric("Score", f"{result.score:.0%}", help="Share of the key points your answer states; a reversed point counts 0")
     render_grade_feedback(result)
     roles = render_roles_check(item, key=f"quiz-roles-{item.id}")
-    suggested = rating_after_roles(result.suggested_rating, item, roles)
-    held = ""
-    if suggested != result.suggested_rating:
-        held = f" (your answer reads {result.suggested_rating}: match the roles above to earn it)" if roles is None else HELD_AFTER_CHECK
-    st.caption(f"Suggested rating: **{suggested}**{held} (yours to override)")
+    beliefs = render_belief_check(item, key=f"quiz-beliefs-{item.id}")
+    checks = self_checks(item, roles, beliefs)
+    suggested = rating_after_checks(result.suggested_rating, checks)
+    why = held_because(result.suggested_rating, checks)
+    st.caption(f"Suggested rating: **{suggested}**{f' ({why})' if why else ''} (yours to override)")
     if suggested in ("Good", "Easy"):
         st.caption(GOOD_IS_NOT_PROOF)
-    # Collapsed while the roles are still to match, so the check is not read off the answer below it.
-    with st.expander("Model answer", expanded=not item.roles or roles is not None):
+    # Collapsed while a check is still to answer, so it is not read off the answer below it.
+    with st.expander("Model answer", expanded=not any(check.pending for check in checks)):
         render_item_body(item, bank)
     moment = now()
     rating = rating_buttons(store.preview(item.id, moment, profile()), moment, key="quiz-rate", suggested=suggested)
@@ -58,6 +64,7 @@ if graded and graded[0] == item.id:
         after_flashcard_review()
         st.session_state.pop("quiz-result", None)
         st.session_state.pop(f"quiz-roles-{item.id}-result", None)
+        st.session_state.pop(f"quiz-beliefs-{item.id}-result", None)
         remaining = [i for i in candidates if i != item.id]
         st.session_state["quiz-current"] = remaining[0] if remaining else None
         st.rerun()

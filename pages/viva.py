@@ -5,10 +5,10 @@ import time
 import streamlit as st
 
 from study.daily import studiable
-from study.roles_check import rating_after_roles
 from study.scheduling import StudyScheduler
+from study.self_check import held_because, rating_after_checks, self_checks
 from study.viva import VivaConfig, VivaSession
-from ui.cards import GOOD_IS_NOT_PROOF, render_grade_feedback, render_roles_check, sidebar_filters
+from ui.cards import GOOD_IS_NOT_PROOF, render_belief_check, render_grade_feedback, render_roles_check, sidebar_filters
 from ui.state import get_bank, get_store, now, profile
 
 bank, store = get_bank(), get_store()
@@ -80,12 +80,15 @@ if report:
     st.caption(GOOD_IS_NOT_PROOF)
     for number, answer in enumerate(session.answers, start=1):
         result, item = answer.result, bank.by_id()[answer.item_id]
-        roles_key = f"viva-roles-{number}"  # as in the Quiz: on an item with roles, a Good waits for the match
-        rating = rating_after_roles(result.suggested_rating, item, st.session_state.get(f"{roles_key}-result"))
-        held = f" (reads {result.suggested_rating}: match the roles)" if rating != result.suggested_rating else ""
-        with st.expander(f"{number}. {item.question} · {result.score:.0%} · {rating}{held}"):
+        # As in the Quiz, a Good waits for the item's exact checks; each stores its result under its key.
+        keys = f"viva-roles-{number}", f"viva-beliefs-{number}"
+        checks = self_checks(item, *(st.session_state.get(f"{key}-result") for key in keys))
+        why = held_because(result.suggested_rating, checks)
+        rating = rating_after_checks(result.suggested_rating, checks)
+        with st.expander(f"{number}. {item.question} · {result.score:.0%} · {rating}{f' ({why})' if why else ''}"):
             render_grade_feedback(result)
-            render_roles_check(item, key=roles_key)
+            render_roles_check(item, key=keys[0])
+            render_belief_check(item, key=keys[1])
     st.markdown(session.report_markdown())
     st.download_button("Download the report (Markdown)", session.report_markdown(), file_name="mock_viva_report.md")
 if st.button("New viva"):

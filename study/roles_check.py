@@ -3,7 +3,7 @@
 The typed-answer grader misses a third of the answers that swap two named things inside a fluent
 sentence ("beta scales and gamma shifts"; docs/grading.md). A match between the item's own roles cannot
 be fooled that way, so on an item with roles a Quiz answer the grader rates Good or Easy is suggested as Hard
-until every role is matched right: a fluent swap cannot earn a Good by its wording alone."""
+until every role is matched right (study/self_check.py): a fluent swap cannot earn a Good by its wording alone."""
 
 from __future__ import annotations
 
@@ -64,12 +64,3 @@ def check_roles(item: QAItem, chosen: dict[str, str]) -> RoleResult:
     swaps = tuple(Swap(does, picked[does], right) for does, right in owner.items() if picked[does] not in (UNANSWERED, right))
     unanswered = sum(choice == UNANSWERED for choice in picked.values())
     return RoleResult(len(owner) - len(swaps) - unanswered, len(owner), swaps, unanswered)
-
-
-def rating_after_roles(suggested: str, item: QAItem, result: RoleResult | None) -> str:
-    """On an item with roles, a Good or Easy stands only once every role is matched right; before the
-    check, after a swap, or with a role left open it is held at Hard (an examiner would stop you there).
-    Again and Hard are left as they are, and an item without roles keeps the grader's suggestion."""
-    if not item.roles or suggested not in ("Good", "Easy") or (result is not None and result.passed):
-        return suggested
-    return "Hard"

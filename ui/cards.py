@@ -146,6 +146,37 @@ def render_roles_check(item: QAItem, key: str):
     return result
 
 
+def render_belief_check(item: QAItem, key: str):
+    """ "Which is right?": each misconception the item knows beside its true statement, one pick per pair,
+    checked exactly on submit (study/belief_check.py). Returns the check's result once submitted, else
+    None; nothing for an item with no truths."""
+    import random
+
+    from study.belief_check import belief_question, check_beliefs
+
+    seed = st.session_state.setdefault(f"{key}-seed", random.SystemRandom().randrange(1_000_000))
+    question = belief_question(item, seed)
+    if question is None:
+        return None
+    st.markdown("**Which is right?** One of each pair is a belief examiners hear often; pick the one that holds.")
+    with st.form(f"{key}-form"):
+        picked = [st.radio(f"Pair {n + 1}", pair, index=None, format_func=plain, key=f"{key}-{n}") for n, pair in enumerate(question.pairs)]
+        submitted = st.form_submit_button("Check my picks")
+    if submitted:
+        st.session_state[f"{key}-result"] = check_beliefs(item, picked)
+        st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
+    result = st.session_state.get(f"{key}-result")
+    if result is None:
+        return None
+    if result.passed:
+        st.success(f":material/check_circle: All {result.total} right.")
+    for misconception in result.believed:
+        st.error(f":material/report: “{plain(misconception.belief)}” is the misconception.  \n{misconception.correction}")
+    if result.unanswered:
+        st.info(f"{result.unanswered} of {result.total} left open.")
+    return result
+
+
 def render_proof(item: QAItem, bank: Bank, key: str) -> None:
     """Beside a card: its demo, the code it points at, and related cards."""
     if item.demo:

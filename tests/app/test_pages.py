@@ -14,6 +14,12 @@ from study.store import ProgressStore
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def load_item(item_id: str):
+    from qa_bank.loader import load_bank
+
+    return load_bank().by_id()[item_id]
+
+
 def button(at, label_start: str):
     return next(b for b in at.button if b.label.startswith(label_start))
 
@@ -119,15 +125,32 @@ def test_quiz_tells_a_term_list_and_names_the_swapped_roles(app):
     assert any(c.value.startswith("Suggested rating: **Again**") for c in at.caption)
 
 
-def match_roles(at, item_id: str, key: str | None = None) -> None:
-    """Answer "Which does what?" for `item_id` (the Quiz's check unless `key` names another), every role right."""
+def match_roles(at, item_id: str, key: str) -> None:
+    """Answer "Which does what?" (its widgets under `key`) for `item_id`, every role right."""
     from qa_bank.loader import load_bank
 
     owner = {r.does: r.subject for r in load_bank().by_id()[item_id].roles}
     for n in range(len(owner)):
-        box = at.selectbox(key=f"{key or f'quiz-roles-{item_id}'}-{n}")
+        box = at.selectbox(key=f"{key}-{n}")
         box.select(owner[box.label])
     button(at, "Check the roles").click().run()
+
+
+def pick_statements(at, item_id: str, key: str, believe: int | None = None) -> None:
+    """Answer "Which is right?" (its widgets under `key`) for `item_id`: every truth, but the belief of pair `believe`."""
+    from qa_bank.loader import load_bank
+    from study.belief_check import asked_misconceptions
+
+    for n, misconception in enumerate(asked_misconceptions(load_bank().by_id()[item_id])):
+        at.radio(key=f"{key}-{n}").set_value(misconception.belief if n == believe else misconception.truth)
+    button(at, "Check my picks").click().run()
+
+
+def pass_checks(at, item_id: str, page: str = "quiz", number: int | None = None) -> None:
+    """Pass both of the item's exact checks, in the Quiz (keyed by item) or under report answer `number` of the viva."""
+    suffix = item_id if number is None else number
+    match_roles(at, item_id, f"{page}-roles-{suffix}")
+    pick_statements(at, item_id, f"{page}-beliefs-{suffix}")
 
 
 def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
@@ -139,8 +162,8 @@ def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
     at.run()
     at.text_area[0].input(TRAIN_EVAL_ANSWER)
     at.button[0].click().run()
-    assert not any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)  # the item has roles: the Good waits for them
-    match_roles(at, TRAIN_EVAL)
+    assert not any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)  # the Good waits for the item's exact checks
+    pass_checks(at, TRAIN_EVAL)
     assert any(c.value.startswith(("Suggested rating: **Good", "Suggested rating: **Easy")) for c in at.caption)
     assert any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)
     at.text_area[0].input(REVERSED)
@@ -155,17 +178,16 @@ AUGMENT_ANSWER = (
 )
 
 
-def test_quiz_asks_which_does_what_and_holds_a_good_until_it_is_right(app, progress_db):
-    # The one check a fluent role swap cannot pass: match each role's text to its subject. Until the
-    # learner does, the grader's Good is suggested as Hard, and the page says why.
+def test_quiz_asks_which_does_what_and_which_is_right_and_holds_a_good_until_both_are(app, progress_db):
+    # The checks a fluent reversal cannot pass: match each role's text to its subject, and pick the true
+    # statement beside each misconception. Until the learner does, the grader's Good is suggested as Hard.
     at = app("pages/quiz.py")
     at.session_state["quiz-current"] = AUGMENT
     at.run()
     at.text_area[0].input(AUGMENT_ANSWER)
     at.button[0].click().run()
-    assert any(
-        re.match(r"Suggested rating: \*\*Hard\*\* \(your answer reads (Good|Easy): match the roles above", c.value) for c in at.caption
-    ), [c.value for c in at.caption]
+    pending = r"Suggested rating: \*\*Hard\*\* \(your answer reads (Good|Easy): match the roles and pick the right statements above"
+    assert any(re.match(pending, c.value) for c in at.caption), [c.value for c in at.caption]
     texts = {"simulates small translations": "RandomCrop", "gives left-right invariance": "RandomHorizontalFlip"}
     boxes = [at.selectbox(key=f"quiz-roles-{AUGMENT}-{n}") for n in range(2)]
     assert {box.label for box in boxes} == set(texts)
@@ -175,12 +197,18 @@ def test_quiz_asks_which_does_what_and_holds_a_good_until_it_is_right(app, progr
     assert not at.exception
     errors = [e.value for e in at.error]
     assert any("“simulates small translations” is what **RandomCrop** does, not RandomHorizontalFlip" in e for e in errors), errors
-    held = "Suggested rating: **Hard** (held at Hard until the roles are matched right)"
+    held = "Suggested rating: **Hard** (held at Hard until every check above is right)"
     assert any(c.value.startswith(held) for c in at.caption)
-    for box in [at.selectbox(key=f"quiz-roles-{AUGMENT}-{n}") for n in range(2)]:
-        box.select(texts[box.label])
-    button(at, "Check the roles").click().run()
+    match_roles(at, AUGMENT, f"quiz-roles-{AUGMENT}")
     assert any(s.value.endswith("All 2 matched.") for s in at.success)
+    assert any(re.match(pending.replace("match the roles and ", ""), c.value) for c in at.caption)
+    pick_statements(at, AUGMENT, f"quiz-beliefs-{AUGMENT}", believe=0)
+    from study.belief_check import asked_misconceptions
+
+    belief = asked_misconceptions(load_item(AUGMENT))[0].belief
+    assert any(e.value.startswith(f"“{belief}” is the misconception.") for e in at.error), [e.value for e in at.error]
+    assert any(c.value.startswith(held) for c in at.caption)
+    pick_statements(at, AUGMENT, f"quiz-beliefs-{AUGMENT}")
     assert any(c.value.startswith(("Suggested rating: **Good", "Suggested rating: **Easy")) for c in at.caption)
     assert not any(c.value.startswith(held) for c in at.caption)
 
@@ -203,8 +231,8 @@ def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     assert any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)  # once, above the report's answers
 
 
-def test_mock_viva_report_holds_a_good_until_the_roles_match(app):
-    # The report's titles carry each answer's rating: on an item with roles, a Good waits for the match.
+def test_mock_viva_report_holds_a_good_until_the_checks_pass(app):
+    # The report's titles carry each answer's rating: as in the Quiz, a Good waits for the item's exact checks.
     at = app("pages/viva.py")
     at.slider[0].set_value(3).run()
     button(at, "Start the viva").click().run()
@@ -214,8 +242,10 @@ def test_mock_viva_report_holds_a_good_until_the_roles_match(app):
     at.button[0].click().run()
     button(at, "End the viva now").click().run()
     title = next(e.label for e in at.expander if e.label.startswith("1. "))
-    assert re.search(r"· Hard \(reads (Good|Easy): match the roles\)$", title), title
-    match_roles(at, TRAIN_EVAL, key="viva-roles-1")
+    assert re.search(r"· Hard \(your answer reads (Good|Easy): match the roles and pick the right statements above to earn it\)$", title), (
+        title
+    )
+    pass_checks(at, TRAIN_EVAL, "viva", number=1)
     assert not at.exception
     title = next(e.label for e in at.expander if e.label.startswith("1. "))
     assert re.search(r"· (Good|Easy)$", title), title

@@ -1,6 +1,7 @@
 """The Quiz page in headless Chromium grades a list of terms, a role swap, a list of bare numbers and two
 exchanged denials the way issue 28 saw them: none may be rated Good or Easy, and the page says why (say how
-the terms relate; which is which; which two things were swapped); a Good comes with its caveat.
+the terms relate; which is which; which two things were swapped); a Good waits for the exact checks
+("Which does what?", "Which is right?") and comes with its caveat.
 Run alone with: .venv/bin/python -m pytest tests/e2e/test_quiz_grading_browser.py"""
 
 import re
@@ -54,9 +55,19 @@ OWNERS = {"fills border with black": "zeros", "mirrors pixels from inside": "ref
 def choose_roles(page, picks: dict[str, str]) -> None:
     """Pick a subject for each role text of "Which does what?" and check them."""
     for text, subject in picks.items():
-        page.get_by_label(text).click()
+        page.get_by_role("combobox", name=text).click()
         page.get_by_role("option", name=subject, exact=True).click()
     page.get_by_role("button", name="Check the roles").click()
+
+
+BELIEF = "reflect padding adds a black border"  # REFLECT's misconception, set beside its truth
+TRUTH = "reflect padding mirrors pixels from inside the image"
+
+
+def pick_statement(page, statement: str) -> None:
+    """Pick one statement of "Which is right?" (REFLECT asks one pair) and check it."""
+    page.get_by_text(statement, exact=True).click()
+    page.get_by_role("button", name="Check my picks").click()
 
 
 def test_a_good_rating_comes_with_its_caveat(server, browser):
@@ -65,16 +76,17 @@ def test_a_good_rating_comes_with_its_caveat(server, browser):
 
     url, _ = server
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    grade_in_browser(page, url, REFLECT, CORRECT, "Which does what?")
+    grade_in_browser(page, url, REFLECT, CORRECT, "Which does what?", "Which is right?")
     choose_roles(page, OWNERS)
+    pick_statement(page, TRUTH)
     expect(page.get_by_text(re.compile(r"Suggested rating: (Good|Easy)"))).to_be_visible(timeout=30_000)
     expect(page.get_by_text("A Good is not proof you said it the right way round")).to_be_visible()
 
 
-def test_which_does_what_holds_a_good_at_hard_until_the_roles_match(server, browser):
-    # The right-sounding answer reads Good but is suggested as Hard until the roles are matched; giving
-    # each role's text to the other subject keeps it at Hard and says whose it is; matching them right
-    # gives the Good.
+def test_the_exact_checks_hold_a_good_at_hard_until_both_are_right(server, browser):
+    # The right-sounding answer reads Good but is suggested as Hard until the checks are answered; giving
+    # each role's text to the other subject keeps it at Hard and says whose it is; picking the belief
+    # keeps it at Hard and names it; matching the roles and picking the truth gives the Good.
     from playwright.sync_api import expect
 
     url, _ = server
@@ -82,7 +94,13 @@ def test_which_does_what_holds_a_good_at_hard_until_the_roles_match(server, brow
     grade_in_browser(page, url, REFLECT, CORRECT, "Which does what?", re.compile(r"Suggested rating: Hard \(your answer reads (Good|Easy)"))
     choose_roles(page, {text: next(s for s in OWNERS.values() if s != owner) for text, owner in OWNERS.items()})
     expect(page.get_by_text("is what reflect does, not zeros").first).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("held at Hard until the roles are matched right")).to_be_visible()
+    expect(page.get_by_text("held at Hard until every check above is right")).to_be_visible()
     choose_roles(page, OWNERS)
     expect(page.get_by_text("All 2 matched.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"your answer reads (Good|Easy): pick the right statements above"))).to_be_visible()
+    pick_statement(page, BELIEF)
+    expect(page.get_by_text(f"“{BELIEF}” is the misconception.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("held at Hard until every check above is right")).to_be_visible()
+    pick_statement(page, TRUTH)
+    expect(page.get_by_text("All 1 right.")).to_be_visible(timeout=30_000)
     expect(page.get_by_text(re.compile(r"Suggested rating: (Good|Easy)"))).to_be_visible()
