@@ -25,7 +25,7 @@ BENCHES = {
     "exercises": "bench.exercise_check",
     "sandbox": "bench.sandbox_start",
     "project-viva": "bench.project_viva",
-    "roles": "bench.roles_blind",
+    "checks": "bench.checks_blind",
 }
 
 

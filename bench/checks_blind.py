@@ -1,10 +1,12 @@
-"""Whether the bank's roles read the same to someone who never saw them: two experienced helpers'
-blind answers to every item's "Which does what?" (tests/study/data/roles_blind_*.yaml), scored
-against the roles. A disagreement is a role to reread: ambiguous wording, a wrong role, or, where the
-item's notes correct its answer, the outdated belief the check is there to catch."""
+"""Whether the Quiz's exact checks read the same to someone who never saw their answers: experienced
+helpers' blind answers to every item's "Which does what?" (tests/study/data/roles_blind_*.yaml) and
+"Which is right?" (beliefs_blind_*.yaml), scored against the bank. A disagreement is an entry to reread:
+ambiguous wording, a wrong role or truth, or, where the item's notes correct its answer, the outdated
+belief the check is there to catch."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,84 +15,110 @@ import yaml
 from bench.common import REPO_ROOT, BenchResult
 from qa_bank.loader import load_bank
 from qa_bank.schema import QAItem
+from study.belief_check import asked_misconceptions
 
-ANSWER_FILES = sorted((REPO_ROOT / "tests" / "study" / "data").glob("roles_blind_*.yaml"))
+DATA = REPO_ROOT / "tests" / "study" / "data"
+ROLE_FILES = sorted(DATA.glob("roles_blind_*.yaml"))
+BELIEF_FILES = sorted(DATA.glob("beliefs_blind_*.yaml"))
 
 
 @dataclass(frozen=True)
 class Disagreement:
     item_id: str
-    does: str
-    key: str  # the bank's subject
-    answered: str | None  # None: the answers do not cover this role (a role added since)
-    doubt: str | None  # the answerer's own doubt about this text, if they flagged one
+    asked: str  # the role's text, or the pair's truth
+    key: str  # the bank's answer: the role's subject, or the truth
+    answered: str | None  # None: the answers do not cover it (added since)
+    doubt: str | None  # the answerer's own doubt about it, if they flagged one
 
 
 @dataclass(frozen=True)
 class Agreement:
-    roles_right: int
-    roles: int
+    right: int
+    asked: int  # roles, or pairs
     items_right: int
     items: int
     disagreements: tuple[Disagreement, ...]
 
 
-def score(items: list[QAItem], answers: list[dict]) -> Agreement:
-    """Every role of every item with roles counts; one the answers miss is a disagreement."""
+def _agreement(items: list[QAItem], wrong_in: Callable[[QAItem], list[Disagreement]], asked: Callable[[QAItem], int]) -> Agreement:
+    """Count over the items that ask something: a disagreement per answer that is not the bank's."""
+    asking = [item for item in items if asked(item)]
+    per_item = [wrong_in(item) for item in asking]
+    disagreements = tuple(d for wrong in per_item for d in wrong)
+    total = sum(asked(item) for item in asking)
+    return Agreement(total - len(disagreements), total, sum(not wrong for wrong in per_item), len(asking), disagreements)
+
+
+def score_roles(items: list[QAItem], answers: list[dict]) -> Agreement:
+    """Every role counts; `match` maps each role's text to the subject chosen; `doubt` is keyed by text."""
     by_id = {answer["id"]: answer for answer in answers}
-    disagreements: list[Disagreement] = []
-    items_right = 0
-    with_roles = [item for item in items if item.roles]
-    for item in with_roles:
+
+    def wrong_in(item: QAItem) -> list[Disagreement]:
         answer = by_id.get(item.id, {})
         match, doubts = answer.get("match") or {}, answer.get("doubt") or {}
-        wrong = [
+        return [
             Disagreement(item.id, r.does, r.subject, match.get(r.does), doubts.get(r.does))
             for r in item.roles
             if match.get(r.does) != r.subject
         ]
-        disagreements += wrong
-        items_right += not wrong
-    roles = sum(len(item.roles) for item in with_roles)
-    return Agreement(roles - len(disagreements), roles, items_right, len(with_roles), tuple(disagreements))
+
+    return _agreement(items, wrong_in, lambda item: len(item.roles))
 
 
-def _details(name: str, agreement: Agreement) -> str:
-    lines = [f"**{name}**: {len(agreement.disagreements)} role(s) answered otherwise than the bank:"]
-    for d in agreement.disagreements:
-        answered = "not answered" if d.answered is None else f"answered {d.answered}"
-        doubt = f" (doubt: {d.doubt})" if d.doubt else ""
-        lines.append(f"- {d.item_id}: “{d.does}” is {d.key}'s; {answered}{doubt}")
-    return "\n".join(lines)
+def score_beliefs(items: list[QAItem], answers: list[dict]) -> Agreement:
+    """Every misconception with a truth counts as a pair; `picks` lists the statement chosen as true for
+    each pair in order; `doubt` is keyed by the 1-based pair number."""
+    by_id = {answer["id"]: answer for answer in answers}
+
+    def wrong_in(item: QAItem) -> list[Disagreement]:
+        answer = by_id.get(item.id, {})
+        picks, doubts = answer.get("picks") or [], answer.get("doubt") or {}
+        pairs = asked_misconceptions(item)
+        picked = [picks[n] if n < len(picks) else None for n in range(len(pairs))]
+        return [
+            Disagreement(item.id, m.belief, m.truth, pick, doubts.get(n + 1))
+            for n, (m, pick) in enumerate(zip(pairs, picked, strict=True))
+            if pick != m.truth
+        ]
+
+    return _agreement(items, wrong_in, lambda item: len(asked_misconceptions(item)))
 
 
-def chance(items: list[QAItem]) -> float:
+def chance_roles(items: list[QAItem]) -> float:
     """The share of roles a random one-to-one match gets right: each of an item's n roles with chance 1/n,
     so one role per item is expected right."""
     roles = sum(len(item.roles) for item in items)
     return sum(1 for item in items if item.roles) / roles if roles else 0.0
 
 
-def run(quick: bool, files: list[Path] | None = None) -> BenchResult:
-    result = BenchResult("roles")
+def _details(title: str, agreement: Agreement) -> str:
+    lines = [f"**{title}**: {len(agreement.disagreements)} answered otherwise than the bank:"]
+    for d in agreement.disagreements:
+        answered = "not answered" if d.answered is None else f"answered “{d.answered}”"
+        doubt = f" (doubt: {d.doubt})" if d.doubt else ""
+        lines.append(f"- {d.item_id}: “{d.asked}”: the bank has “{d.key}”; {answered}{doubt}")
+    return "\n".join(lines)
+
+
+def _add(result: BenchResult, label: str, agreement: Agreement) -> None:
+    note = f"{agreement.right}/{agreement.asked}; items all right {agreement.items_right}/{agreement.items}"
+    result.add(label, 100 * agreement.right / agreement.asked, "%", note)
+
+
+def run(quick: bool, role_files: list[Path] | None = None, belief_files: list[Path] | None = None) -> BenchResult:
+    result = BenchResult("checks")
     items = load_bank().items
-    result.add("roles matched by a random guess", 100 * chance(items), "%", "expected: each of an item's n roles right with chance 1/n")
+    result.add("roles matched by a random guess", 100 * chance_roles(items), "%", "each of an item's n roles right with chance 1/n")
+    result.add("truths picked by a random guess", 50.0, "%", "one of two statements")
     details = []
-    for path in ANSWER_FILES if files is None else files:
-        name = path.stem.removeprefix("roles_blind_")
-        agreement = score(items, yaml.safe_load(path.read_text()))
-        result.add(
-            f"roles matched blind ({name})",
-            100 * agreement.roles_right / agreement.roles,
-            "%",
-            f"{agreement.roles_right}/{agreement.roles}",
-        )
-        result.add(
-            f"items all matched blind ({name})",
-            100 * agreement.items_right / agreement.items,
-            "%",
-            f"{agreement.items_right}/{agreement.items}",
-        )
-        details.append(_details(name, agreement))
+    for kind, files, scorer in (
+        ("roles matched", ROLE_FILES if role_files is None else role_files, score_roles),
+        ("truths picked", BELIEF_FILES if belief_files is None else belief_files, score_beliefs),
+    ):
+        for path in files:
+            name = path.stem.split("_blind_")[-1]
+            agreement = scorer(items, yaml.safe_load(path.read_text()))
+            _add(result, f"{kind} blind ({name})", agreement)
+            details.append(_details(f"{kind}, answerer {name}", agreement))
     result.details = "\n\n".join(details)
     return result

@@ -1,15 +1,17 @@
-"""`python -m bench roles` scores blind "which does what?" answers against the bank's roles: a swap, a
-role the answers miss and a right match each counted where they fall."""
+"""`python -m bench checks` scores blind answers to the Quiz's exact checks against the bank: a swap, a
+belief picked as true and anything the answers miss each counted where they fall; right answers are not."""
 
 from dataclasses import replace
 
 import pytest
 
-from bench.roles_blind import ANSWER_FILES, chance, run, score
-from qa_bank.schema import Role
+from bench.checks_blind import BELIEF_FILES, ROLE_FILES, chance_roles, run, score_beliefs, score_roles
+from qa_bank.schema import Misconception, Role
 
 GAMMA_BETA = (Role("gamma", "scales the normalised activations"), Role("beta", "shifts the normalised activations"))
 CROP_FLIP = (Role("RandomCrop", "simulates small translations"), Role("RandomHorizontalFlip", "gives left-right invariance"))
+WEIGHTS = Misconception("dropout zeroes weights", "It zeroes activations.", "dropout zeroes activations")
+GRADS = Misconception("eval() turns off gradients", "no_grad() does.", "no_grad() turns off gradients")
 
 
 @pytest.fixture(scope="module")
@@ -19,39 +21,50 @@ def items():
     return load_bank().by_id()
 
 
-def two_items(items):
+@pytest.fixture
+def two(items):
     return [
-        replace(items["resnet-08-batch-normalization-batchnorm"], roles=GAMMA_BETA),
-        replace(items["viva-01-simplecnn-class-implement-batchnorm-relu"], roles=CROP_FLIP),
+        replace(items["resnet-08-batch-normalization-batchnorm"], roles=GAMMA_BETA, misconceptions=(WEIGHTS, GRADS)),
+        replace(items["viva-01-simplecnn-class-implement-batchnorm-relu"], roles=CROP_FLIP, misconceptions=(replace(WEIGHTS, truth=""),)),
     ]
 
 
-def test_a_swap_and_a_missed_role_are_disagreements_a_right_match_is_not(items):
-    bank = two_items(items)
+def test_a_swap_and_a_missed_role_are_disagreements_a_right_match_is_not(two):
     answers = [
-        {"id": bank[0].id, "match": {GAMMA_BETA[0].does: "beta", GAMMA_BETA[1].does: "gamma"}, "doubt": {GAMMA_BETA[0].does: "either"}},
-        {"id": bank[1].id, "match": {CROP_FLIP[0].does: "RandomCrop"}},
+        {"id": two[0].id, "match": {GAMMA_BETA[0].does: "beta", GAMMA_BETA[1].does: "gamma"}, "doubt": {GAMMA_BETA[0].does: "either"}},
+        {"id": two[1].id, "match": {CROP_FLIP[0].does: "RandomCrop"}},
     ]
-    agreement = score(bank, answers)
-    assert (agreement.roles_right, agreement.roles, agreement.items_right, agreement.items) == (1, 4, 0, 2)
-    assert {(d.does, d.key, d.answered, d.doubt) for d in agreement.disagreements} == {
+    agreement = score_roles(two, answers)
+    assert (agreement.right, agreement.asked, agreement.items_right, agreement.items) == (1, 4, 0, 2)
+    assert {(d.asked, d.key, d.answered, d.doubt) for d in agreement.disagreements} == {
         (GAMMA_BETA[0].does, "gamma", "beta", "either"),
         (GAMMA_BETA[1].does, "beta", "gamma", None),
         (CROP_FLIP[1].does, "RandomHorizontalFlip", None, None),
     }
-    right = [{"id": item.id, "match": {r.does: r.subject for r in item.roles}} for item in bank]
-    assert score(bank, right).roles_right == 4 and not score(bank, right).disagreements
+    right = [{"id": item.id, "match": {r.does: r.subject for r in item.roles}} for item in two]
+    assert score_roles(two, right).right == 4 and not score_roles(two, right).disagreements
 
 
-def test_chance_is_one_role_per_item(items):
-    bank = two_items(items)
-    bank[1] = replace(bank[1], roles=(*CROP_FLIP, Role("Normalize", "centres each channel")))
-    assert chance(bank) == 2 / 5
-    assert chance([replace(bank[0], roles=())]) == 0.0
+def test_a_belief_picked_or_a_pair_missed_is_a_disagreement_and_a_pair_without_truth_is_not_asked(two):
+    agreement = score_beliefs(two, [{"id": two[0].id, "picks": [WEIGHTS.belief], "doubt": {1: "both hold"}}])
+    assert (agreement.right, agreement.asked, agreement.items_right, agreement.items) == (0, 2, 0, 1)
+    assert {(d.asked, d.answered, d.doubt) for d in agreement.disagreements} == {
+        (WEIGHTS.belief, WEIGHTS.belief, "both hold"),
+        (GRADS.belief, None, None),
+    }
+    right = score_beliefs(two, [{"id": two[0].id, "picks": [WEIGHTS.truth, GRADS.truth]}])
+    assert (right.right, right.items_right, right.disagreements) == (2, 1, ())
+
+
+def test_chance_is_one_role_per_item(two):
+    two[1] = replace(two[1], roles=(*CROP_FLIP, Role("Normalize", "centres each channel")))
+    assert chance_roles(two) == 2 / 5
+    assert chance_roles([replace(two[0], roles=())]) == 0.0
 
 
 def test_the_bench_scores_every_shipped_answer_file():
     result = run(quick=True)
     names = {f.name for f in result.figures}
-    assert ANSWER_FILES and all(f"roles matched blind ({path.stem.removeprefix('roles_blind_')})" in names for path in ANSWER_FILES)
+    assert ROLE_FILES and all(f"roles matched blind ({p.stem.split('_blind_')[-1]})" in names for p in ROLE_FILES)
+    assert all(f"truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in BELIEF_FILES)
     assert all(f.value is not None and 0 <= f.value <= 100 for f in result.figures)
