@@ -80,8 +80,9 @@ if report:
     st.caption(GOOD_IS_NOT_PROOF)
     for number, answer in enumerate(session.answers, start=1):
         result, item = answer.result, bank.by_id()[answer.item_id]
-        # As in the Quiz, a Good waits for the item's exact checks; each stores its result under its key.
-        keys = f"viva-roles-{number}", f"viva-beliefs-{number}"
+        # As in the Quiz, a Good waits for the item's exact checks; each stores its result under its key,
+        # which names this viva (its seed), so a new viva's answer 1 never reads the last one's checks.
+        keys = f"viva-{session.config.seed}-roles-{number}", f"viva-{session.config.seed}-beliefs-{number}"
         checks = self_checks(item, *(st.session_state.get(f"{key}-result") for key in keys))
         why = held_because(result.suggested_rating, checks)
         rating = rating_after_checks(result.suggested_rating, checks)

@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC
 from pathlib import Path
 
@@ -146,11 +147,15 @@ def pick_statements(at, item_id: str, key: str, believe: int | None = None) -> N
     button(at, "Check my picks").click().run()
 
 
-def pass_checks(at, item_id: str, page: str = "quiz", number: int | None = None) -> None:
-    """Pass both of the item's exact checks, in the Quiz (keyed by item) or under report answer `number` of the viva."""
-    suffix = item_id if number is None else number
-    match_roles(at, item_id, f"{page}-roles-{suffix}")
-    pick_statements(at, item_id, f"{page}-beliefs-{suffix}")
+def pass_checks(at, item_id: str, viva_answer: int | None = None) -> None:
+    """Pass both of the item's exact checks, in the Quiz (keyed by item) or under report answer `viva_answer` of the viva."""
+    if viva_answer is None:
+        match_roles(at, item_id, f"quiz-roles-{item_id}")
+        pick_statements(at, item_id, f"quiz-beliefs-{item_id}")
+        return
+    seed = at.session_state["viva-session"].config.seed
+    match_roles(at, item_id, f"viva-{seed}-roles-{viva_answer}")
+    pick_statements(at, item_id, f"viva-{seed}-beliefs-{viva_answer}")
 
 
 def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
@@ -245,10 +250,22 @@ def test_mock_viva_report_holds_a_good_until_the_checks_pass(app):
     assert re.search(r"· Hard \(your answer reads (Good|Easy): match the roles and pick the right statements above to earn it\)$", title), (
         title
     )
-    pass_checks(at, TRAIN_EVAL, "viva", number=1)
+    pass_checks(at, TRAIN_EVAL, viva_answer=1)
     assert not at.exception
     title = next(e.label for e in at.expander if e.label.startswith("1. "))
     assert re.search(r"· (Good|Easy)$", title), title
+    # A new viva's first answer is asked afresh: the last viva's checks do not carry over.
+    button(at, "New viva").click().run()
+    button(at, "Start the viva").click().run()
+    # Started within the same second as the first, so its seed is set apart by hand (a seed is the start time).
+    at.session_state["viva-session"].config = replace(at.session_state["viva-session"].config, seed=7)
+    at.session_state["viva-session"].queue[0] = TRAIN_EVAL
+    at.run()
+    at.text_area[0].input(TRAIN_EVAL_ANSWER)
+    at.button[0].click().run()
+    button(at, "End the viva now").click().run()
+    title = next(e.label for e in at.expander if e.label.startswith("1. "))
+    assert re.search(r"· Hard \(your answer reads (Good|Easy): match the roles", title), title
 
 
 def test_mock_viva_runs_to_a_report(app):
