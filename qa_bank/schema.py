@@ -17,6 +17,7 @@ MISCONCEPTIONS_RANGE = (1, 6)
 MISCONCEPTION_KEYS = ("belief", "correction")
 MISCONCEPTION_OPTIONAL_KEYS = ("truth",)  # the true statement "Which is right?" sets beside the belief
 TRUTH_WORDS = 20
+TRUTH_LONGER_BY = (2, 1.2, 5)  # at most the belief's words + 2, and its characters * 1.2 + 5
 # Why an item has no demo. Every item has a demo or exactly one of these (lint enforces it).
 UNPROVED_REASONS = {
     "opinion": "a trade-off or a judgement with no single right answer",
@@ -313,6 +314,11 @@ def _truth_problem(entry: dict) -> str | None:
         return f"truth must be at most {TRUTH_WORDS} words, has {words}"
     if entry["truth"].strip().lower() == entry["belief"].strip().lower():
         return "truth must differ from belief"
+    # A learner who knows nothing picks the longer statement; the truth must not be the longer by much.
+    extra_words, char_ratio, extra_chars = TRUTH_LONGER_BY
+    most_words, most_chars = len(entry["belief"].split()) + extra_words, int(len(entry["belief"]) * char_ratio + extra_chars)
+    if words > most_words or len(entry["truth"]) > most_chars:
+        return f"truth must be about as long as belief: at most {most_words} words and {most_chars} characters"
     return None
 
 

@@ -88,6 +88,11 @@ def test_missing_file_is_one_line(tmp_path):
         ("  - {belief: dropout zeroes weights, correction: y, truth: ''}\n", "entry 1: truth must be non-empty text"),
         ("  - {belief: dropout zeroes weights, correction: y, truth: Dropout zeroes weights}\n", "entry 1: truth must differ from belief"),
         ("  - {belief: x, correction: y, truth: " + "word " * 21 + "}\n", "entry 1: truth must be at most 20 words, has 21"),
+        # The give-away the blind review found: a truth much longer than its belief.
+        (
+            "  - {belief: dropout zeroes weights, correction: y, truth: dropout zeroes a random share of the activations in training}\n",
+            "entry 1: truth must be about as long as belief: at most 5 words and 31 characters",
+        ),
     ],
 )
 def test_bad_misconceptions_give_path_line_message(tmp_path, misconceptions, fragment):
