@@ -7,6 +7,7 @@ from study.grading import grade
 from study.self_check import held_because, rating_after_checks, self_checks
 from ui.cards import (
     GOOD_IS_NOT_PROOF,
+    forget_checks,
     rating_buttons,
     render_belief_check,
     render_grade_feedback,
@@ -63,8 +64,8 @@ if graded and graded[0] == item.id:
         store.record_review(item.id, rating, moment, profile(), duration_ms=elapsed_ms(f"quiz-{item.id}"), score=result.score, mode="quiz")
         after_flashcard_review()
         st.session_state.pop("quiz-result", None)
-        st.session_state.pop(f"quiz-roles-{item.id}-result", None)
-        st.session_state.pop(f"quiz-beliefs-{item.id}-result", None)
+        forget_checks(f"quiz-roles-{item.id}-")
+        forget_checks(f"quiz-beliefs-{item.id}-")
         remaining = [i for i in candidates if i != item.id]
         st.session_state["quiz-current"] = remaining[0] if remaining else None
         st.rerun()

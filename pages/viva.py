@@ -8,7 +8,7 @@ from study.daily import studiable
 from study.scheduling import StudyScheduler
 from study.self_check import held_because, rating_after_checks, self_checks
 from study.viva import VivaConfig, VivaSession
-from ui.cards import GOOD_IS_NOT_PROOF, render_belief_check, render_grade_feedback, render_roles_check, sidebar_filters
+from ui.cards import GOOD_IS_NOT_PROOF, forget_checks, render_belief_check, render_grade_feedback, render_roles_check, sidebar_filters
 from ui.state import get_bank, get_store, now, profile
 
 bank, store = get_bank(), get_store()
@@ -80,13 +80,14 @@ if report:
     st.caption(GOOD_IS_NOT_PROOF)
     for number, answer in enumerate(session.answers, start=1):
         result, item = answer.result, bank.by_id()[answer.item_id]
-        # As in the Quiz, a Good waits for the item's exact checks; each stores its result under its key,
-        # which names this viva (its seed), so a new viva's answer 1 never reads the last one's checks.
-        keys = f"viva-{session.config.seed}-roles-{number}", f"viva-{session.config.seed}-beliefs-{number}"
+        # As in the Quiz, a Good waits for the item's exact checks; each stores its result under its key.
+        # "New viva" forgets them, so a new viva's answer 1 never reads the last one's checks.
+        keys = f"viva-checks-roles-{number}", f"viva-checks-beliefs-{number}"
         checks = self_checks(item, *(st.session_state.get(f"{key}-result") for key in keys))
         why = held_because(result.suggested_rating, checks)
         rating = rating_after_checks(result.suggested_rating, checks)
-        with st.expander(f"{number}. {item.question} · {result.score:.0%} · {rating}{f' ({why})' if why else ''}"):
+        title = f"{number}. {item.question} · {result.score:.0%} · {rating}{f' ({why})' if why else ''}"
+        with st.expander(title, key=f"viva-checks-report-{number}"):  # keyed: stays open when a check changes its title
             render_grade_feedback(result)
             render_roles_check(item, key=keys[0])
             render_belief_check(item, key=keys[1])
@@ -95,4 +96,5 @@ if report:
 if st.button("New viva"):
     st.session_state.pop("viva-session", None)
     st.session_state.pop("viva-last", None)
+    forget_checks("viva-checks-")  # a new viva asks its checks afresh, its report's answers closed
     st.rerun()

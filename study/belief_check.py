@@ -56,5 +56,6 @@ def check_beliefs(item: QAItem, picked: list[str | None]) -> BeliefResult:
     asked = asked_misconceptions(item)
     picks = [*picked, *[None] * (len(asked) - len(picked))][: len(asked)]
     believed = tuple(m for m, pick in zip(asked, picks, strict=True) if pick == m.belief)
-    unanswered = sum(pick is None for pick in picks)
-    return BeliefResult(len(asked) - len(believed) - unanswered, len(asked), believed, unanswered)
+    right = sum(pick == m.truth for m, pick in zip(asked, picks, strict=True))
+    # Anything else (None, or a statement that is neither) counts as left open, never as right.
+    return BeliefResult(right, len(asked), believed, len(asked) - right - len(believed))

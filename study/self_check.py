@@ -48,5 +48,5 @@ def held_because(suggested: str, checks: list[SelfCheck]) -> str:
     if rating_after_checks(suggested, checks) == suggested:
         return ""
     if any(c.result is not None and not c.result.passed for c in checks):
-        return "held at Hard until every check above is right"
-    return f"your answer reads {suggested}: {' and '.join(c.todo for c in checks if c.pending)} above to earn it"
+        return "held at Hard: a check went wrong"
+    return f"your answer reads {suggested}: {' and '.join(c.todo for c in checks if c.pending)} to earn it"

@@ -113,6 +113,13 @@ def render_grade_feedback(result) -> None:
         st.warning(f":material/report: **Misconception:** “{clause}” states that {belief}.  \n**Correction:** {hit.correction}")
 
 
+def forget_checks(prefix: str) -> None:
+    """Drop every exact check's state (seed, picks, result) under `prefix`, so the card's next review
+    asks afresh, in a new order, with nothing picked."""
+    for name in [name for name in st.session_state if str(name).startswith(prefix)]:
+        del st.session_state[name]
+
+
 def render_roles_check(item: QAItem, key: str):
     """ "Which does what?": one choice of subject per role text, checked exactly on submit
     (study/roles_check.py). Returns the check's result once submitted, else None; nothing for an item
@@ -126,15 +133,17 @@ def render_roles_check(item: QAItem, key: str):
     if question is None:
         return None
     st.markdown("**Which does what?** Your sentence can be right in every word and still swap two of these.")
+    result = st.session_state.get(f"{key}-result")
     with st.form(f"{key}-form"):
+        # One attempt per review: the result names the right subjects, so a second try would be a copy.
         chosen = {
-            does: st.selectbox(plain(does), [UNANSWERED, *question.subjects], key=f"{key}-{n}") for n, does in enumerate(question.does)
+            does: st.selectbox(plain(does), [UNANSWERED, *question.subjects], key=f"{key}-{n}", disabled=result is not None)
+            for n, does in enumerate(question.does)
         }
-        submitted = st.form_submit_button("Check the roles")
-    if submitted:
+        submitted = st.form_submit_button("Check the roles", disabled=result is not None)
+    if submitted and result is None:
         st.session_state[f"{key}-result"] = check_roles(item, chosen)
         st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
-    result = st.session_state.get(f"{key}-result")
     if result is None:
         return None
     if result.passed:
@@ -159,13 +168,17 @@ def render_belief_check(item: QAItem, key: str):
     if question is None:
         return None
     st.markdown("**Which is right?** One of each pair is a belief examiners hear often; pick the one that holds.")
+    result = st.session_state.get(f"{key}-result")
     with st.form(f"{key}-form"):
-        picked = [st.radio(f"Pair {n + 1}", pair, index=None, format_func=plain, key=f"{key}-{n}") for n, pair in enumerate(question.pairs)]
-        submitted = st.form_submit_button("Check my picks")
-    if submitted:
+        # One attempt per review, as for the roles: the result names the belief.
+        picked = [
+            st.radio(f"Pair {n + 1}", pair, index=None, format_func=plain, key=f"{key}-{n}", disabled=result is not None)
+            for n, pair in enumerate(question.pairs)
+        ]
+        submitted = st.form_submit_button("Check my picks", disabled=result is not None)
+    if submitted and result is None:
         st.session_state[f"{key}-result"] = check_beliefs(item, picked)
         st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
-    result = st.session_state.get(f"{key}-result")
     if result is None:
         return None
     if result.passed:

@@ -41,3 +41,9 @@ def test_a_belief_picked_is_named_and_a_pair_left_open_is_not_a_pass(item):
     open_ = check_beliefs(item, [WEIGHTS.truth, None])
     assert not open_.passed and (open_.right, open_.unanswered, open_.believed) == (1, 1, ())
     assert check_beliefs(item, [WEIGHTS.truth]).unanswered == 1  # a pick missing altogether is open too
+
+
+def test_only_the_truth_counts_as_right(item):
+    # The page offers just the two statements, but a pick that is neither is open, never right.
+    stray = check_beliefs(item, ["something else entirely", GRADS.truth])
+    assert not stray.passed and (stray.right, stray.unanswered, stray.believed) == (1, 1, ())
