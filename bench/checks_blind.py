@@ -66,22 +66,30 @@ def score_roles(items: list[QAItem], answers: list[dict]) -> Agreement:
 
 
 def score_beliefs(items: list[QAItem], answers: list[dict]) -> Agreement:
-    """Every misconception with a truth counts as a pair; `picks` lists the statement chosen as true for
-    each pair in order; `doubt` is keyed by the 1-based pair number."""
+    """Every misconception with a truth counts as a pair; `picks` maps each pair's belief to the
+    statement chosen as true, and `doubt` maps a belief to the answerer's doubt about its pair."""
     by_id = {answer["id"]: answer for answer in answers}
 
     def wrong_in(item: QAItem) -> list[Disagreement]:
         answer = by_id.get(item.id, {})
-        picks, doubts = answer.get("picks") or [], answer.get("doubt") or {}
-        pairs = asked_misconceptions(item)
-        picked = [picks[n] if n < len(picks) else None for n in range(len(pairs))]
+        picks, doubts = answer.get("picks") or {}, answer.get("doubt") or {}
         return [
-            Disagreement(item.id, m.belief, m.truth, pick, doubts.get(n + 1))
-            for n, (m, pick) in enumerate(zip(pairs, picked, strict=True))
-            if pick != m.truth
+            Disagreement(item.id, m.belief, m.truth, picks.get(m.belief), doubts.get(m.belief))
+            for m in asked_misconceptions(item)
+            if picks.get(m.belief) != m.truth
         ]
 
     return _agreement(items, wrong_in, lambda item: len(asked_misconceptions(item)))
+
+
+def longer_pick(items: list[QAItem]) -> Agreement:
+    """What a learner who knows nothing and always picks the longer statement of a pair scores (a tie
+    counts as wrong): the cue the truths must not give."""
+    answers = [
+        {"id": item.id, "picks": {m.belief: m.truth if len(m.truth) > len(m.belief) else m.belief for m in asked_misconceptions(item)}}
+        for item in items
+    ]
+    return score_beliefs(items, answers)
 
 
 def chance_roles(items: list[QAItem]) -> float:
@@ -110,6 +118,7 @@ def run(quick: bool, role_files: list[Path] | None = None, belief_files: list[Pa
     items = load_bank().items
     result.add("roles matched by a random guess", 100 * chance_roles(items), "%", "each of an item's n roles right with chance 1/n")
     result.add("truths picked by a random guess", 50.0, "%", "one of two statements")
+    _add(result, "truths picked by always taking the longer statement", longer_pick(items))
     details = []
     for kind, files, scorer in (
         ("roles matched", ROLE_FILES if role_files is None else role_files, score_roles),

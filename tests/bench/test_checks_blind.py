@@ -5,13 +5,13 @@ from dataclasses import replace
 
 import pytest
 
-from bench.checks_blind import BELIEF_FILES, ROLE_FILES, chance_roles, run, score_beliefs, score_roles
+from bench.checks_blind import BELIEF_FILES, ROLE_FILES, chance_roles, longer_pick, run, score_beliefs, score_roles
 from qa_bank.schema import Misconception, Role
 
 GAMMA_BETA = (Role("gamma", "scales the normalised activations"), Role("beta", "shifts the normalised activations"))
 CROP_FLIP = (Role("RandomCrop", "simulates small translations"), Role("RandomHorizontalFlip", "gives left-right invariance"))
 WEIGHTS = Misconception("dropout zeroes weights", "It zeroes activations.", "dropout zeroes activations")
-GRADS = Misconception("eval() turns off gradients", "no_grad() does.", "no_grad() turns off gradients")
+GRADS = Misconception("model.eval() turns off gradients", "no_grad() does.", "no_grad() turns off gradients")
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +46,13 @@ def test_a_swap_and_a_missed_role_are_disagreements_a_right_match_is_not(two):
 
 
 def test_a_belief_picked_or_a_pair_missed_is_a_disagreement_and_a_pair_without_truth_is_not_asked(two):
-    agreement = score_beliefs(two, [{"id": two[0].id, "picks": [WEIGHTS.belief], "doubt": {1: "both hold"}}])
+    agreement = score_beliefs(two, [{"id": two[0].id, "picks": {WEIGHTS.belief: WEIGHTS.belief}, "doubt": {WEIGHTS.belief: "both hold"}}])
     assert (agreement.right, agreement.asked, agreement.items_right, agreement.items) == (0, 2, 0, 1)
     assert {(d.asked, d.answered, d.doubt) for d in agreement.disagreements} == {
         (WEIGHTS.belief, WEIGHTS.belief, "both hold"),
         (GRADS.belief, None, None),
     }
-    right = score_beliefs(two, [{"id": two[0].id, "picks": [WEIGHTS.truth, GRADS.truth]}])
+    right = score_beliefs(two, [{"id": two[0].id, "picks": {GRADS.belief: GRADS.truth, WEIGHTS.belief: WEIGHTS.truth}}])
     assert (right.right, right.items_right, right.disagreements) == (2, 1, ())
 
 
@@ -62,9 +62,21 @@ def test_chance_is_one_role_per_item(two):
     assert chance_roles([replace(two[0], roles=())]) == 0.0
 
 
+def test_the_longer_pick_baseline_takes_the_longer_statement_of_each_pair(two):
+    # WEIGHTS' truth is longer than its belief, GRADS' is shorter: the baseline gets one of two.
+    assert len(WEIGHTS.truth) > len(WEIGHTS.belief) and len(GRADS.truth) < len(GRADS.belief)
+    baseline = longer_pick(two)
+    assert (baseline.right, baseline.asked) == (1, 2) and [d.asked for d in baseline.disagreements] == [GRADS.belief]
+
+
 def test_the_bench_scores_every_shipped_answer_file():
     result = run(quick=True)
     names = {f.name for f in result.figures}
     assert ROLE_FILES and all(f"roles matched blind ({p.stem.split('_blind_')[-1]})" in names for p in ROLE_FILES)
     assert all(f"truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in BELIEF_FILES)
-    assert all(f.value is not None and 0 <= f.value <= 100 for f in result.figures)
+    assert BELIEF_FILES and all(f.value is not None and 0 <= f.value <= 100 for f in result.figures)
+    # Each figure is the share its note counts ("right/asked; ..."), so a figure cannot drift from its count.
+    for figure in result.figures:
+        if "items all right" in figure.note:
+            right, asked = figure.note.split(";")[0].split("/")
+            assert abs(figure.value - 100 * int(right) / int(asked)) < 1e-9, figure
