@@ -134,18 +134,24 @@ def render_roles_check(item: QAItem, key: str):
         return None
     st.markdown("**Which does what?** Your sentence can be right in every word and still swap two of these.")
     result = st.session_state.get(f"{key}-result")
-    with st.form(f"{key}-form"):
-        # One attempt per review: the result names the right subjects, so a second try would be a copy.
-        chosen = {
-            does: st.selectbox(plain(does), [UNANSWERED, *question.subjects], key=f"{key}-{n}", disabled=result is not None)
-            for n, does in enumerate(question.does)
-        }
-        submitted = st.form_submit_button("Check the roles", disabled=result is not None)
-    if submitted and result is None:
-        st.session_state[f"{key}-result"] = check_roles(item, chosen)
-        st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
     if result is None:
+        with st.form(f"{key}-form"):
+            chosen = {
+                does: st.selectbox(plain(does), [UNANSWERED, *question.subjects], key=f"{key}-{n}") for n, does in enumerate(question.does)
+            }
+            if st.form_submit_button("Check the roles"):
+                st.session_state[f"{key}-picked"] = chosen
+                st.session_state[f"{key}-result"] = check_roles(item, chosen)
+                st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
         return None
+    # Checked: one attempt per review, because the result names the right subjects. What was picked stays
+    # on the page, each marked, instead of a form to try again.
+    owner = {role.does: role.subject for role in item.roles}
+    for does, chosen in st.session_state.get(f"{key}-picked", {}).items():
+        if chosen == owner.get(does):
+            st.markdown(f":green[:material/check:] “{plain(does)}”: **{plain(chosen)}**")
+        elif chosen == UNANSWERED:
+            st.markdown(f":gray[:material/remove:] “{plain(does)}”: left open; it is what **{plain(owner[does])}** does")
     if result.passed:
         st.success(f":material/check_circle: All {result.total} matched.")
     for swap in result.swaps:
@@ -169,18 +175,21 @@ def render_belief_check(item: QAItem, key: str):
         return None
     st.markdown("**Which is right?** One of each pair is a belief examiners hear often; pick the one that holds.")
     result = st.session_state.get(f"{key}-result")
-    with st.form(f"{key}-form"):
-        # One attempt per review, as for the roles: the result names the belief.
-        picked = [
-            st.radio(f"Pair {n + 1}", pair, index=None, format_func=plain, key=f"{key}-{n}", disabled=result is not None)
-            for n, pair in enumerate(question.pairs)
-        ]
-        submitted = st.form_submit_button("Check my picks", disabled=result is not None)
-    if submitted and result is None:
-        st.session_state[f"{key}-result"] = check_beliefs(item, picked)
-        st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
     if result is None:
+        with st.form(f"{key}-form"):
+            picked = [
+                st.radio(f"Pair {n + 1}", pair, index=None, format_func=plain, key=f"{key}-{n}") for n, pair in enumerate(question.pairs)
+            ]
+            if st.form_submit_button("Check my picks"):
+                st.session_state[f"{key}-picked"] = picked
+                st.session_state[f"{key}-result"] = check_beliefs(item, picked)
+                st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
         return None
+    # Checked: one attempt per review, as for the roles; the truths picked stay on the page, marked.
+    truths = {m.truth for m in item.misconceptions if m.truth}
+    for pick in st.session_state.get(f"{key}-picked", []):
+        if pick in truths:
+            st.markdown(f":green[:material/check:] “{plain(pick)}”")
     if result.passed:
         st.success(f":material/check_circle: All {result.total} right.")
     for misconception in result.believed:
