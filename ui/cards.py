@@ -4,7 +4,9 @@ the four rating buttons with the interval each would give."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import streamlit as st
 from fsrs import Rating
@@ -120,44 +122,67 @@ def forget_checks(prefix: str) -> None:
         del st.session_state[name]
 
 
+def _check_seed(key: str) -> int:
+    """The shuffle of one exact check, drawn once per review (forget_checks clears it)."""
+    import random
+
+    return st.session_state.setdefault(f"{key}-seed", random.SystemRandom().randrange(1_000_000))
+
+
+def _exact_check(key: str, heading: str, submit: str, ask: Callable[[], Any], check: Callable[[Any], Any]) -> tuple[Any, Any]:
+    """The flow both exact checks share: the form until it is submitted, then its result and what was
+    picked, one attempt per review (the result names the right answer, so a second try would be a copy).
+    Returns (result, picked), both None until submitted."""
+    st.markdown(heading)
+    if st.session_state.get(f"{key}-result") is None:
+        with st.form(f"{key}-form"):
+            picked = ask()
+            if st.form_submit_button(submit):
+                st.session_state[f"{key}-picked"] = picked
+                st.session_state[f"{key}-result"] = check(picked)
+                st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
+    return st.session_state.get(f"{key}-result"), st.session_state.get(f"{key}-picked")
+
+
+def _summarise(result: Any, all_right: str, wrong: list[str]) -> None:
+    """Under a checked exact check: all right, each wrong answer named with the right one, or how many were left open."""
+    if result.passed:
+        st.success(f":material/check_circle: All {result.total} {all_right}.")
+    for message in wrong:
+        st.error(message)
+    if result.unanswered:
+        st.info(f"{result.unanswered} of {result.total} left open.")
+
+
 def render_roles_check(item: QAItem, key: str):
     """ "Which does what?": one choice of subject per role text, checked exactly on submit
     (study/roles_check.py). Returns the check's result once submitted, else None; nothing for an item
     without roles."""
-    import random
-
     from study.roles_check import UNANSWERED, check_roles, role_question
 
-    seed = st.session_state.setdefault(f"{key}-seed", random.SystemRandom().randrange(1_000_000))
-    question = role_question(item, seed)
+    question = role_question(item, _check_seed(key))
     if question is None:
         return None
-    st.markdown("**Which does what?** Your sentence can be right in every word and still swap two of these.")
-    result = st.session_state.get(f"{key}-result")
+    result, picked = _exact_check(
+        key,
+        "**Which does what?** Your sentence can be right in every word and still swap two of these.",
+        "Check the roles",
+        lambda: {
+            does: st.selectbox(plain(does), [UNANSWERED, *question.subjects], key=f"{key}-{n}") for n, does in enumerate(question.does)
+        },
+        lambda chosen: check_roles(item, chosen),
+    )
     if result is None:
-        with st.form(f"{key}-form"):
-            chosen = {
-                does: st.selectbox(plain(does), [UNANSWERED, *question.subjects], key=f"{key}-{n}") for n, does in enumerate(question.does)
-            }
-            if st.form_submit_button("Check the roles"):
-                st.session_state[f"{key}-picked"] = chosen
-                st.session_state[f"{key}-result"] = check_roles(item, chosen)
-                st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
         return None
-    # Checked: one attempt per review, because the result names the right subjects. What was picked stays
-    # on the page, each marked, instead of a form to try again.
+    # What was picked stays on the page, each marked, in place of the form.
     owner = {role.does: role.subject for role in item.roles}
-    for does, chosen in st.session_state.get(f"{key}-picked", {}).items():
+    for does, chosen in picked.items():
         if chosen == owner.get(does):
             st.markdown(f":green[:material/check:] “{plain(does)}”: **{plain(chosen)}**")
         elif chosen == UNANSWERED:
             st.markdown(f":gray[:material/remove:] “{plain(does)}”: left open; it is what **{plain(owner[does])}** does")
-    if result.passed:
-        st.success(f":material/check_circle: All {result.total} matched.")
-    for swap in result.swaps:
-        st.error(f":material/swap_horiz: “{plain(swap.does)}” is what **{plain(swap.right)}** does, not {plain(swap.chosen)}.")
-    if result.unanswered:
-        st.info(f"{result.unanswered} of {result.total} left open.")
+    swaps = [f":material/swap_horiz: “{plain(s.does)}” is what **{plain(s.right)}** does, not {plain(s.chosen)}." for s in result.swaps]
+    _summarise(result, "matched", swaps)
     return result
 
 
@@ -165,37 +190,25 @@ def render_belief_check(item: QAItem, key: str):
     """ "Which is right?": each misconception the item knows beside its true statement, one pick per pair,
     checked exactly on submit (study/belief_check.py). Returns the check's result once submitted, else
     None; nothing for an item with no truths."""
-    import random
-
     from study.belief_check import belief_question, check_beliefs
 
-    seed = st.session_state.setdefault(f"{key}-seed", random.SystemRandom().randrange(1_000_000))
-    question = belief_question(item, seed)
+    question = belief_question(item, _check_seed(key))
     if question is None:
         return None
-    st.markdown("**Which is right?** One of each pair is a belief examiners hear often; pick the one that holds.")
-    result = st.session_state.get(f"{key}-result")
+    result, picked = _exact_check(
+        key,
+        "**Which is right?** One of each pair is a belief examiners hear often; pick the one that holds.",
+        "Check my picks",
+        lambda: [st.radio(f"Pair {n + 1}", pair, index=None, format_func=plain, key=f"{key}-{n}") for n, pair in enumerate(question.pairs)],
+        lambda picks: check_beliefs(item, picks),
+    )
     if result is None:
-        with st.form(f"{key}-form"):
-            picked = [
-                st.radio(f"Pair {n + 1}", pair, index=None, format_func=plain, key=f"{key}-{n}") for n, pair in enumerate(question.pairs)
-            ]
-            if st.form_submit_button("Check my picks"):
-                st.session_state[f"{key}-picked"] = picked
-                st.session_state[f"{key}-result"] = check_beliefs(item, picked)
-                st.rerun()  # a rating shown above the check (the viva report's titles) reads the new result
         return None
-    # Checked: one attempt per review, as for the roles; the truths picked stay on the page, marked.
     truths = {m.truth for m in item.misconceptions if m.truth}
-    for pick in st.session_state.get(f"{key}-picked", []):
+    for pick in picked:
         if pick in truths:
             st.markdown(f":green[:material/check:] “{plain(pick)}”")
-    if result.passed:
-        st.success(f":material/check_circle: All {result.total} right.")
-    for misconception in result.believed:
-        st.error(f":material/report: “{plain(misconception.belief)}” is the misconception.  \n{misconception.correction}")
-    if result.unanswered:
-        st.info(f"{result.unanswered} of {result.total} left open.")
+    _summarise(result, "right", [f":material/report: “{plain(m.belief)}” is the misconception.  \n{m.correction}" for m in result.believed])
     return result
 
 

@@ -248,16 +248,21 @@ def test_mock_viva_report_shows_contradictions_and_misconceptions(app):
     assert any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)  # once, above the report's answers
 
 
+def viva_with_one_answer(at, item_id: str, answer: str) -> None:
+    """Start a viva, ask `item_id` first, answer it, and end the viva at its report."""
+    at.slider[0].set_value(3).run()
+    button(at, "Start the viva").click().run()
+    at.session_state["viva-session"].queue[0] = item_id
+    at.run()
+    at.text_area[0].input(answer)
+    at.button[0].click().run()
+    button(at, "End the viva now").click().run()
+
+
 def test_mock_viva_report_holds_a_good_until_the_checks_pass(app):
     # The report's titles carry each answer's rating: as in the Quiz, a Good waits for the item's exact checks.
     at = app("pages/viva.py")
-    at.slider[0].set_value(3).run()
-    button(at, "Start the viva").click().run()
-    at.session_state["viva-session"].queue[0] = TRAIN_EVAL
-    at.run()
-    at.text_area[0].input(TRAIN_EVAL_ANSWER)
-    at.button[0].click().run()
-    button(at, "End the viva now").click().run()
+    viva_with_one_answer(at, TRAIN_EVAL, TRAIN_EVAL_ANSWER)
     title = next(e.label for e in at.expander if e.label.startswith("1. "))
     assert re.search(r"· Hard \(your answer reads (Good|Easy): match the roles and pick the right statements to earn it\)$", title), title
     pass_checks(at, TRAIN_EVAL, viva_answer=1)
@@ -266,12 +271,7 @@ def test_mock_viva_report_holds_a_good_until_the_checks_pass(app):
     assert re.search(r"· (Good|Easy)$", title), title
     # A new viva's first answer is asked afresh: the last viva's checks do not carry over.
     button(at, "New viva").click().run()
-    button(at, "Start the viva").click().run()
-    at.session_state["viva-session"].queue[0] = TRAIN_EVAL
-    at.run()
-    at.text_area[0].input(TRAIN_EVAL_ANSWER)
-    at.button[0].click().run()
-    button(at, "End the viva now").click().run()
+    viva_with_one_answer(at, TRAIN_EVAL, TRAIN_EVAL_ANSWER)
     title = next(e.label for e in at.expander if e.label.startswith("1. "))
     assert re.search(r"· Hard \(your answer reads (Good|Easy): match the roles", title), title
 
