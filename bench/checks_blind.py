@@ -20,6 +20,7 @@ from study.belief_check import asked_misconceptions
 DATA = REPO_ROOT / "tests" / "study" / "data"
 ROLE_FILES = sorted(DATA.glob("roles_blind_*.yaml"))
 BELIEF_FILES = sorted(DATA.glob("beliefs_blind_*.yaml"))
+SOURCE_LEARNER = DATA / "checks_source_learner.yaml"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,27 @@ def longer_pick(items: list[QAItem]) -> Agreement:
     return score_beliefs(items, answers)
 
 
+def held_cards(items: list[QAItem], answers: list[dict]) -> tuple[set[str], set[str]]:
+    """A learner's answers to both checks (`roles` maps each role's text to a subject, `picks` each
+    belief to a statement): the cards they would be held at Hard on (a check wrong), and those they pass."""
+    roles = score_roles(items, [{"id": answer["id"], "match": answer.get("roles") or {}} for answer in answers])
+    beliefs = score_beliefs(items, answers)
+    answered = {answer["id"] for answer in answers}
+    asking = {item.id for item in items if item.id in answered and (item.roles or asked_misconceptions(item))}
+    held = {d.item_id for d in (*roles.disagreements, *beliefs.disagreements)} & asking
+    return held, asking - held
+
+
+def _add_source_learner(result: BenchResult, items: list[QAItem], answers: list[dict]) -> None:
+    """Held where the notes correct or qualify the source answer, let through where there is no note."""
+    held, passed = held_cards(items, answers)
+    noted = {item.id for item in items if item.notes}
+    for label, cards in (("cards with a note (the source answer corrected or qualified)", noted), ("cards with no note", None)):
+        among = {c for c in held | passed if (c in noted) == (cards is not None)}
+        count = len(held & among)
+        result.add(f"source-only learner held at Hard: {label}", 100 * count / len(among), "%", f"{count}/{len(among)}")
+
+
 def chance_roles(items: list[QAItem]) -> float:
     """The share of roles a random one-to-one match gets right: each of an item's n roles with chance 1/n,
     so one role per item is expected right."""
@@ -129,5 +151,7 @@ def run(quick: bool, role_files: list[Path] | None = None, belief_files: list[Pa
             agreement = scorer(items, yaml.safe_load(path.read_text()))
             _add(result, f"{kind} blind ({name})", agreement)
             details.append(_details(f"{kind}, answerer {name}", agreement))
+    if SOURCE_LEARNER.exists():
+        _add_source_learner(result, items, yaml.safe_load(SOURCE_LEARNER.read_text()))
     result.details = "\n\n".join(details)
     return result

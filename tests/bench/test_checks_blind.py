@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from bench.checks_blind import BELIEF_FILES, ROLE_FILES, chance_roles, longer_pick, run, score_beliefs, score_roles
+from bench.checks_blind import BELIEF_FILES, ROLE_FILES, chance_roles, held_cards, longer_pick, run, score_beliefs, score_roles
 from qa_bank.schema import Misconception, Role
 
 GAMMA_BETA = (Role("gamma", "scales the normalised activations"), Role("beta", "shifts the normalised activations"))
@@ -56,6 +56,18 @@ def test_a_belief_picked_or_a_pair_missed_is_a_disagreement_and_a_pair_without_t
     assert (right.right, right.items_right, right.disagreements) == (2, 1, ())
 
 
+def test_a_learner_is_held_on_a_card_with_one_wrong_check_and_passes_one_with_every_check_right(two):
+    right_roles = {r.does: r.subject for r in GAMMA_BETA}
+    answers = [
+        {"id": two[0].id, "roles": right_roles, "picks": {WEIGHTS.belief: WEIGHTS.truth, GRADS.belief: GRADS.belief}},
+        {"id": two[1].id, "roles": {r.does: r.subject for r in CROP_FLIP}},
+    ]
+    assert held_cards(two, answers) == ({two[0].id}, {two[1].id})
+    answers[0]["picks"][GRADS.belief] = GRADS.truth
+    answers[1]["roles"] = {CROP_FLIP[0].does: "RandomHorizontalFlip", CROP_FLIP[1].does: "RandomCrop"}
+    assert held_cards(two, answers) == ({two[1].id}, {two[0].id})
+
+
 def test_chance_is_one_role_per_item(two):
     two[1] = replace(two[1], roles=(*CROP_FLIP, Role("Normalize", "centres each channel")))
     assert chance_roles(two) == 2 / 5
@@ -75,6 +87,7 @@ def test_the_bench_scores_every_shipped_answer_file():
     assert ROLE_FILES and all(f"roles matched blind ({p.stem.split('_blind_')[-1]})" in names for p in ROLE_FILES)
     assert all(f"truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in BELIEF_FILES)
     assert BELIEF_FILES and all(f.value is not None and 0 <= f.value <= 100 for f in result.figures)
+    assert sum(f.name.startswith("source-only learner held at Hard") for f in result.figures) == 2
     # Each figure is the share its note counts ("right/asked; ..."), so a figure cannot drift from its count.
     for figure in result.figures:
         if "items all right" in figure.note:
