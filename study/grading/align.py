@@ -255,6 +255,10 @@ def occurrences(term: Term, point: Clause, clause: Clause, lexicon: Lexicon) -> 
             for t in opposed
             if _neighbour(clause, qualifiers.get(t.index, t)) == _neighbour(point, term) and _attributive(clause, t) == kind
         ]
+        # A predicate's degree is answered by a predicate's degree: in "very large batches reach sharp minima that
+        # generalise less", "less" answers "flat minima generalise better"; "large" names a kind of batch.
+        if opposed and all(_attributive(clause, t) != kind and _neighbour(clause, t) != _neighbour(point, term) for t in exact):
+            exact = []
     return exact, opposed
 
 

@@ -600,7 +600,7 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
     content = [i for i, t in enumerate(tokens) if t.kind == "word" or t.boolean]
     for a_pos, first in enumerate(content):
         for second in content[a_pos + 1 :]:
-            if not _counterparts(tokens[first], tokens[second], lexicon):
+            if not _counterparts(tokens[first], tokens[second], lexicon) or _verb_degree(tokens, second):
                 continue
             between = [i for i in range(first + 1, second) if tokens[i].kind in ("word", "number")]
             # Only one-letter names between them: one formula ("(mean - x) / std"), not two claims.
@@ -621,6 +621,13 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
                 start -= 1
             return start if start - 1 > first else second
     return None
+
+
+def _verb_degree(tokens: list[Token], index: int) -> bool:
+    """The "less" that "don't generalise as well" becomes (_comparative_negation): the degree of the verb
+    before it, not a second thing to split at ("large batches reach sharp minima that don't generalise as well")."""
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    return tokens[index].surface == "less" and after is not None and after.kind == "stop" and after.surface in COMPARATIVE_EQUALS
 
 
 def _counterparts(first: Token, second: Token, lexicon: Lexicon) -> bool:
