@@ -26,6 +26,7 @@ BENCHES = {
     "sandbox": "bench.sandbox_start",
     "project-viva": "bench.project_viva",
     "checks": "bench.checks_blind",
+    "quiz-verdict": "bench.quiz_verdict",
 }
 
 
