@@ -15,7 +15,8 @@ KEY_POINTS_RANGE = (2, 6)
 DIFFICULTY_RANGE = (1, 3)
 MISCONCEPTIONS_RANGE = (1, 6)
 MISCONCEPTION_KEYS = ("belief", "correction")
-MISCONCEPTION_OPTIONAL_KEYS = ("truth",)  # the true statement "Which is right?" sets beside the belief
+# The true statement "Which is right?" sets beside the belief; check_only: asked there, never read by the grader.
+MISCONCEPTION_OPTIONAL_KEYS = ("truth", "check_only")
 TRUTH_WORDS = 20
 TRUTH_LONGER_BY = (2, 1.2, 5)  # at most the belief's words + 2, and its characters * 1.2 + 5
 # Why an item has no demo. Every item has a demo or exactly one of these (lint enforces it).
@@ -63,6 +64,10 @@ class Misconception:
     # The true statement of the same shape, set beside the belief in the Quiz's "Which is right?"
     # ("model.eval() changes only dropout and BatchNorm behaviour"); empty: not asked.
     truth: str = ""
+    # Asked in "Which is right?" only: a value bound to the wrong name ("train=False loads the training split")
+    # differs from its truth by one value, which the typed-answer grader's word reading would also find in right
+    # answers, so the grader does not read it (docs/grading.md, "Values as pairs").
+    check_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,7 @@ class QAItem:
             code_refs=tuple(raw.get("code_refs") or ()),
             demo=raw.get("demo"),
             claim_check=raw.get("claim_check"),
-            misconceptions=tuple(Misconception(m["belief"], m["correction"], m.get("truth", "")) for m in raw.get("misconceptions") or ()),
+            misconceptions=tuple(_misconception(m) for m in raw.get("misconceptions") or ()),
             roles=tuple(Role(r["subject"], r["does"]) for r in raw.get("roles") or ()),
             unproved=Unproved(raw["unproved"]["reason"], raw["unproved"]["note"]) if raw.get("unproved") else None,
         )
@@ -189,6 +194,10 @@ class _FieldSpec:
     name: str
     required: bool
     check: Any  # Callable[[Any], str | None]: None when valid, else the problem
+
+
+def _misconception(raw: dict[str, Any]) -> Misconception:
+    return Misconception(raw["belief"], raw["correction"], raw.get("truth", ""), raw.get("check_only", False))
 
 
 def _is_text(value: Any) -> str | None:
@@ -297,9 +306,11 @@ def _is_misconceptions(value: Any) -> str | None:
             parts = [f"missing {', '.join(missing)}"] if missing else []
             parts += [f"unknown key(s) {', '.join(map(str, unknown))}"] if unknown else []
             return f"entry {position}: {'; '.join(parts)}"
-        for key in (*MISCONCEPTION_KEYS, *(k for k in MISCONCEPTION_OPTIONAL_KEYS if k in entry)):
+        for key in (*MISCONCEPTION_KEYS, *(k for k in ("truth",) if k in entry)):
             if _is_text(entry[key]):
                 return f"entry {position}: {key} must be non-empty text"
+        if "check_only" in entry and (entry["check_only"] is not True or "truth" not in entry):
+            return f"entry {position}: check_only must be true, on a belief with a truth (it is only asked, never graded)"
         if problem := _truth_problem(entry):
             return f"entry {position}: {problem}"
     return None

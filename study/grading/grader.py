@@ -722,7 +722,7 @@ def grade_point(
 
 def find_misconceptions(item: QAItem, answer: list[Clause], lexicon: Lexicon) -> list[MisconceptionHit]:
     hits = []
-    for misconception in item.misconceptions:
+    for misconception in (m for m in item.misconceptions if not m.check_only):
         belief = key_point_clause(misconception.belief, lexicon)
         needed = len(belief.terms) - (len(belief.terms) > 5)
         for clause in answer:

@@ -93,6 +93,9 @@ def test_missing_file_is_one_line(tmp_path):
             "  - {belief: dropout zeroes weights, correction: y, truth: dropout zeroes a random share of the activations in training}\n",
             "entry 1: truth must be about as long as belief: at most 5 words and 31 characters",
         ),
+        # A check-only pair is asked, never graded: without a truth there is nothing to ask.
+        ("  - {belief: x, correction: y, check_only: true}\n", "entry 1: check_only must be true, on a belief with a truth"),
+        ("  - {belief: x, correction: y, truth: z, check_only: 'yes'}\n", "entry 1: check_only must be true, on a belief with a truth"),
     ],
 )
 def test_bad_misconceptions_give_path_line_message(tmp_path, misconceptions, fragment):

@@ -47,3 +47,19 @@ def test_only_the_truth_counts_as_right(item):
     # The page offers just the two statements, but a pick that is neither is open, never right.
     stray = check_beliefs(item, ["something else entirely", GRADS.truth])
     assert not stray.passed and (stray.right, stray.unanswered, stray.believed) == (1, 1, ())
+
+
+def test_a_check_only_pair_is_asked_and_never_read_by_the_grader(item):
+    from study.grading import grade
+
+    value = Misconception(
+        "CIFAR10 loads the train split with train=False", "train=True.", "CIFAR10 loads the train split with train=True", check_only=True
+    )
+    asked = replace(item, misconceptions=(WEIGHTS, value))
+    assert asked_misconceptions(asked) == (WEIGHTS, value)
+    assert check_beliefs(asked, [WEIGHTS.truth, value.belief]).believed == (value,)
+    # The typed answer that states the belief is not flagged by the grader for it; the same belief, graded, is.
+    said = "CIFAR10 loads the train split with train=False"
+    assert not grade(asked, said).misconceptions
+    graded = replace(asked, misconceptions=(replace(value, check_only=False),))
+    assert [hit.belief for hit in grade(graded, said).misconceptions] == [value.belief]
