@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import yaml
 
 from bench.common import REPO_ROOT, BenchResult
 from qa_bank.loader import load_bank
-from qa_bank.schema import QAItem
+from qa_bank.schema import Misconception, QAItem
 from study.belief_check import asked_misconceptions
 
 DATA = REPO_ROOT / "tests" / "study" / "data"
 ROLE_FILES = sorted(DATA.glob("roles_blind_*.yaml"))
-BELIEF_FILES = sorted(DATA.glob("beliefs_blind_*.yaml"))
+BELIEF_FILES = sorted(DATA.glob("beliefs_blind_*.yaml"))  # the pairs the grader reads too, answered before the value pairs
+VALUE_FILES = sorted(DATA.glob("values_blind_*.yaml"))  # the check-only value pairs (round 16)
 SOURCE_LEARNER = DATA / "checks_source_learner.yaml"
 
 
@@ -66,9 +68,22 @@ def score_roles(items: list[QAItem], answers: list[dict]) -> Agreement:
     return _agreement(items, wrong_in, lambda item: len(item.roles))
 
 
-def score_beliefs(items: list[QAItem], answers: list[dict]) -> Agreement:
-    """Every misconception with a truth counts as a pair; `picks` maps each pair's belief to the
-    statement chosen as true, and `doubt` maps a belief to the answerer's doubt about its pair."""
+Pairs = Callable[[QAItem], tuple[Misconception, ...]]
+
+
+def graded_pairs(item: QAItem) -> tuple[Misconception, ...]:
+    """The pairs whose beliefs the grader reads too (every pair before round 16's value pairs)."""
+    return tuple(m for m in asked_misconceptions(item) if not m.check_only)
+
+
+def value_pairs(item: QAItem) -> tuple[Misconception, ...]:
+    """The check-only pairs: a value bound to the wrong name, asked and never graded."""
+    return tuple(m for m in asked_misconceptions(item) if m.check_only)
+
+
+def score_beliefs(items: list[QAItem], answers: list[dict], pairs: Pairs = asked_misconceptions) -> Agreement:
+    """Every pair `pairs` gives counts; `picks` maps each pair's belief to the statement chosen as true,
+    and `doubt` maps a belief to the answerer's doubt about its pair."""
     by_id = {answer["id"]: answer for answer in answers}
 
     def wrong_in(item: QAItem) -> list[Disagreement]:
@@ -76,30 +91,29 @@ def score_beliefs(items: list[QAItem], answers: list[dict]) -> Agreement:
         picks, doubts = answer.get("picks") or {}, answer.get("doubt") or {}
         return [
             Disagreement(item.id, m.belief, m.truth, picks.get(m.belief), doubts.get(m.belief))
-            for m in asked_misconceptions(item)
+            for m in pairs(item)
             if picks.get(m.belief) != m.truth
         ]
 
-    return _agreement(items, wrong_in, lambda item: len(asked_misconceptions(item)))
+    return _agreement(items, wrong_in, lambda item: len(pairs(item)))
 
 
-def longer_pick(items: list[QAItem]) -> Agreement:
+def longer_pick(items: list[QAItem], pairs: Pairs = asked_misconceptions) -> Agreement:
     """What a learner who knows nothing and always picks the longer statement of a pair scores (a tie
     counts as wrong): the cue the truths must not give."""
-    answers = [
-        {"id": item.id, "picks": {m.belief: m.truth if len(m.truth) > len(m.belief) else m.belief for m in asked_misconceptions(item)}}
-        for item in items
-    ]
-    return score_beliefs(items, answers)
+    longer = [{m.belief: m.truth if len(m.truth) > len(m.belief) else m.belief for m in pairs(item)} for item in items]
+    answers = [{"id": item.id, "picks": picks} for item, picks in zip(items, longer, strict=True)]
+    return score_beliefs(items, answers, pairs)
 
 
 def held_cards(items: list[QAItem], answers: list[dict]) -> tuple[set[str], set[str]]:
     """A learner's answers to both checks (`roles` maps each role's text to a subject, `picks` each
     belief to a statement): the cards they would be held at Hard on (a check wrong), and those they pass."""
     roles = score_roles(items, [{"id": answer["id"], "match": answer.get("roles") or {}} for answer in answers])
-    beliefs = score_beliefs(items, answers)
+    # The learner answered the pairs the bank had then; the value pairs came later (round 16).
+    beliefs = score_beliefs(items, answers, graded_pairs)
     answered = {answer["id"] for answer in answers}
-    asking = {item.id for item in items if item.id in answered and (item.roles or asked_misconceptions(item))}
+    asking = {item.id for item in items if item.id in answered and (item.roles or graded_pairs(item))}
     held = {d.item_id for d in (*roles.disagreements, *beliefs.disagreements)} & asking
     return held, asking - held
 
@@ -135,19 +149,29 @@ def _add(result: BenchResult, label: str, agreement: Agreement) -> None:
     result.add(label, 100 * agreement.right / agreement.asked, "%", note)
 
 
-def run(quick: bool, role_files: list[Path] | None = None, belief_files: list[Path] | None = None) -> BenchResult:
+def run(
+    quick: bool, role_files: list[Path] | None = None, belief_files: list[Path] | None = None, value_files: list[Path] | None = None
+) -> BenchResult:
     result = BenchResult("checks")
     items = load_bank().items
     result.add("roles matched by a random guess", 100 * chance_roles(items), "%", "each of an item's n roles right with chance 1/n")
     result.add("truths picked by a random guess", 50.0, "%", "one of two statements")
-    _add(result, "truths picked by always taking the longer statement", longer_pick(items))
+    _add(result, "truths picked by always taking the longer statement", longer_pick(items, graded_pairs))
+    # A tie counts as wrong; the value pairs tie often (one value for another), so also say which way the rest lean.
+    values = [m for item in items for m in value_pairs(item)]
+    longer, shorter = sum(len(m.truth) > len(m.belief) for m in values), sum(len(m.truth) < len(m.belief) for m in values)
+    lean = f"of the {longer + shorter} pairs of unequal length, the truth is the longer in {longer}"
+    baseline = longer_pick(items, value_pairs)
+    share = 100 * baseline.right / baseline.asked
+    result.add("value truths picked by always taking the longer statement", share, "%", f"{baseline.right}/{baseline.asked}; {lean}")
     details = []
     for kind, files, scorer in (
         ("roles matched", ROLE_FILES if role_files is None else role_files, score_roles),
-        ("truths picked", BELIEF_FILES if belief_files is None else belief_files, score_beliefs),
+        ("truths picked", BELIEF_FILES if belief_files is None else belief_files, partial(score_beliefs, pairs=graded_pairs)),
+        ("value truths picked", VALUE_FILES if value_files is None else value_files, partial(score_beliefs, pairs=value_pairs)),
     ):
         for path in files:
-            name = path.stem.split("_blind_")[-1]
+            name = path.stem.split("_blind_")[-1]  # beliefs_blind_c -> c
             agreement = scorer(items, yaml.safe_load(path.read_text()))
             _add(result, f"{kind} blind ({name})", agreement)
             details.append(_details(f"{kind}, answerer {name}", agreement))

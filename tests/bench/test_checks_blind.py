@@ -5,7 +5,19 @@ from dataclasses import replace
 
 import pytest
 
-from bench.checks_blind import BELIEF_FILES, ROLE_FILES, chance_roles, held_cards, longer_pick, run, score_beliefs, score_roles
+from bench.checks_blind import (
+    BELIEF_FILES,
+    ROLE_FILES,
+    VALUE_FILES,
+    chance_roles,
+    graded_pairs,
+    held_cards,
+    longer_pick,
+    run,
+    score_beliefs,
+    score_roles,
+    value_pairs,
+)
 from qa_bank.schema import Misconception, Role
 
 GAMMA_BETA = (Role("gamma", "scales the normalised activations"), Role("beta", "shifts the normalised activations"))
@@ -68,6 +80,21 @@ def test_a_learner_is_held_on_a_card_with_one_wrong_check_and_passes_one_with_ev
     assert held_cards(two, answers) == ({two[1].id}, {two[0].id})
 
 
+def test_value_pairs_are_scored_apart_and_an_earlier_learner_is_not_held_by_them(two):
+    value = Misconception(
+        "CIFAR10 loads the train split with train=False", "train=True.", "CIFAR10 loads the train split with train=True", check_only=True
+    )
+    two[0] = replace(two[0], misconceptions=(WEIGHTS, GRADS, value))
+    assert graded_pairs(two[0]) == (WEIGHTS, GRADS) and value_pairs(two[0]) == (value,)
+    picks = {WEIGHTS.belief: WEIGHTS.truth, GRADS.belief: GRADS.truth}
+    assert score_beliefs(two, [{"id": two[0].id, "picks": picks}], graded_pairs).disagreements == ()
+    assert [d.asked for d in score_beliefs(two, [{"id": two[0].id, "picks": picks}]).disagreements] == [value.belief]
+    assert score_beliefs(two, [{"id": two[0].id, "picks": {value.belief: value.truth}}], value_pairs).right == 1
+    # A learner who answered before the value pairs existed is held only by what they answered.
+    answers = [{"id": two[0].id, "roles": {r.does: r.subject for r in GAMMA_BETA}, "picks": picks}]
+    assert held_cards(two, answers) == (set(), {two[0].id})
+
+
 def test_chance_is_one_role_per_item(two):
     two[1] = replace(two[1], roles=(*CROP_FLIP, Role("Normalize", "centres each channel")))
     assert chance_roles(two) == 2 / 5
@@ -86,6 +113,7 @@ def test_the_bench_scores_every_shipped_answer_file():
     names = {f.name for f in result.figures}
     assert ROLE_FILES and all(f"roles matched blind ({p.stem.split('_blind_')[-1]})" in names for p in ROLE_FILES)
     assert all(f"truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in BELIEF_FILES)
+    assert VALUE_FILES and all(f"value truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in VALUE_FILES)
     assert BELIEF_FILES and all(f.value is not None and 0 <= f.value <= 100 for f in result.figures)
     assert sum(f.name.startswith("source-only learner held at Hard") for f in result.figures) == 2
     # Each figure is the share its note counts ("right/asked; ..."), so a figure cannot drift from its count.
