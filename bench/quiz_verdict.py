@@ -41,7 +41,7 @@ class Verdict:
     labelled: Labelled
     graded: str  # the grader's suggestion
     told: str  # what the Quiz suggests after the checks
-    decided: bool  # the answer itself decided at least one check
+    decided: bool  # the answer itself decided at least one check (the play file keeps only those)
 
     def accepted(self, rating: str) -> bool:
         return rating in EXPECT[self.labelled.expect]
@@ -76,7 +76,7 @@ def verdicts(answers: Path, plays_path: Path, items: dict[str, QAItem]) -> list[
     plays = load_plays(plays_path, rows)
     graded = evaluate(rows).graded
     return [
-        Verdict(row, g.rating, final_rating(items[row.item], g.rating, plays.get(n)), bool((plays.get(n) or {}).get("decided")))
+        Verdict(row, g.rating, final_rating(items[row.item], g.rating, plays.get(n)), n in plays)
         for n, (row, g) in enumerate(zip(rows, graded, strict=True))
     ]
 
