@@ -306,7 +306,7 @@ def _is_misconceptions(value: Any) -> str | None:
             parts = [f"missing {', '.join(missing)}"] if missing else []
             parts += [f"unknown key(s) {', '.join(map(str, unknown))}"] if unknown else []
             return f"entry {position}: {'; '.join(parts)}"
-        for key in (*MISCONCEPTION_KEYS, *(k for k in ("truth",) if k in entry)):
+        for key in (*MISCONCEPTION_KEYS, *(("truth",) if "truth" in entry else ())):
             if _is_text(entry[key]):
                 return f"entry {position}: {key} must be non-empty text"
         if "check_only" in entry and (entry["check_only"] is not True or "truth" not in entry):

@@ -100,6 +100,7 @@ class Token:
     ident: bool = False  # part of a typed identifier (StepLR, step_size): it names the thing, it claims nothing
     attached: bool = False  # a number glued to the name before it: "max(1)", "step_size=10"
     positional: bool = False  # a call's argument after a comma ("Linear(in_features, 10)"): the name before it is another argument
+    verb_degree: bool = False  # the "less" that "doesn't generalise as well" becomes: the degree of the verb before it
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,7 @@ def _comparative_negation(tokens: list[Token]) -> list[Token]:
         verb = words[0]
         if tokens[verb + 1].surface == "as" and tokens[verb + 2].surface in COMPARATIVE_EQUALS:
             out[index] = replace(token, kind="stop")
-            out[verb + 1] = replace(tokens[verb + 1], kind="word", key="down", surface="less")
+            out[verb + 1] = replace(tokens[verb + 1], kind="word", key="down", surface="less", verb_degree=True)
             out[verb + 2] = replace(tokens[verb + 2], kind="stop")
     return out
 
@@ -624,10 +625,9 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
 
 
 def _verb_degree(tokens: list[Token], index: int) -> bool:
-    """The "less" that "don't generalise as well" becomes (_comparative_negation): the degree of the verb
-    before it, not a second thing to split at ("large batches reach sharp minima that don't generalise as well")."""
-    after = tokens[index + 1] if index + 1 < len(tokens) else None
-    return tokens[index].surface == "less" and after is not None and after.kind == "stop" and after.surface in COMPARATIVE_EQUALS
+    """The degree that "don't generalise as well" becomes (_comparative_negation) belongs to the verb before it: it is
+    not a second thing to split at ("large batches reach sharp minima that don't generalise as well")."""
+    return tokens[index].verb_degree
 
 
 def _counterparts(first: Token, second: Token, lexicon: Lexicon) -> bool:
