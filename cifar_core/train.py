@@ -167,7 +167,8 @@ def save_checkpoint(state: dict, is_best: bool, checkpoint_dir: str | Path) -> N
 
 
 def save_history(history: dict[str, list[float]], out_dir: str | Path) -> Path:
-    """history.npz (train_loss, val_loss, train_acc, val_acc per epoch), written atomically."""
+    """history.npz, one array per key of `history` (train_loss, val_loss, train_acc, val_acc and lr per epoch in
+    main()), written atomically."""
     path = Path(out_dir) / "history.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
