@@ -72,7 +72,7 @@ Pairs = Callable[[QAItem], tuple[Misconception, ...]]
 
 
 def graded_pairs(item: QAItem) -> tuple[Misconception, ...]:
-    """The pairs whose beliefs the grader reads too (every pair before round 16's value pairs)."""
+    """The pairs whose beliefs the typed-answer grader reads too (not check_only)."""
     return tuple(m for m in asked_misconceptions(item) if not m.check_only)
 
 
@@ -110,10 +110,14 @@ def held_cards(items: list[QAItem], answers: list[dict]) -> tuple[set[str], set[
     """A learner's answers to both checks (`roles` maps each role's text to a subject, `picks` each
     belief to a statement): the cards they would be held at Hard on (a check wrong), and those they pass."""
     roles = score_roles(items, [{"id": answer["id"], "match": answer.get("roles") or {}} for answer in answers])
-    # The learner answered the pairs the bank had then; the value pairs came later (round 16).
-    beliefs = score_beliefs(items, answers, graded_pairs)
-    answered = {answer["id"] for answer in answers}
-    asking = {item.id for item in items if item.id in answered and (item.roles or graded_pairs(item))}
+    # Scored on the pairs the learner answered: a pair added to the bank since (the value pairs) is not a wrong pick.
+    picked = {answer["id"]: set(answer.get("picks") or {}) for answer in answers}
+
+    def answered_pairs(item: QAItem) -> tuple[Misconception, ...]:
+        return tuple(m for m in asked_misconceptions(item) if m.belief in picked.get(item.id, ()))
+
+    beliefs = score_beliefs(items, answers, answered_pairs)
+    asking = {item.id for item in items if item.id in picked and (item.roles or answered_pairs(item))}
     held = {d.item_id for d in (*roles.disagreements, *beliefs.disagreements)} & asking
     return held, asking - held
 
@@ -157,13 +161,12 @@ def run(
     result.add("roles matched by a random guess", 100 * chance_roles(items), "%", "each of an item's n roles right with chance 1/n")
     result.add("truths picked by a random guess", 50.0, "%", "one of two statements")
     _add(result, "truths picked by always taking the longer statement", longer_pick(items, graded_pairs))
-    # A tie counts as wrong; the value pairs tie often (one value for another), so also say which way the rest lean.
+    # The value pairs often tie (one value for another), so a tie counts as a coin flip here, not as wrong: what a
+    # learner who knows nothing and prefers the longer statement scores on them.
     values = [m for item in items for m in value_pairs(item)]
-    longer, shorter = sum(len(m.truth) > len(m.belief) for m in values), sum(len(m.truth) < len(m.belief) for m in values)
-    lean = f"of the {longer + shorter} pairs of unequal length, the truth is the longer in {longer}"
-    baseline = longer_pick(items, value_pairs)
-    share = 100 * baseline.right / baseline.asked
-    result.add("value truths picked by always taking the longer statement", share, "%", f"{baseline.right}/{baseline.asked}; {lean}")
+    longer, ties = sum(len(m.truth) > len(m.belief) for m in values), sum(len(m.truth) == len(m.belief) for m in values)
+    note = f"{longer} truths longer, {len(values) - longer - ties} shorter, {ties} ties (a tie counts half)"
+    result.add("value truths picked by always taking the longer statement", 100 * (longer + ties / 2) / len(values), "%", note)
     details = []
     for kind, files, scorer in (
         ("roles matched", ROLE_FILES if role_files is None else role_files, score_roles),

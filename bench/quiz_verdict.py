@@ -3,21 +3,22 @@ checks ("Which does what?", "Which is right?") that hold a Good or Easy at Hard 
 
 The grader's figures (bench/grading.py) say how often a typed answer alone is rated as its label expects.
 A learner in the Quiz also answers the card's checks, so what they are finally told depends on those too.
-Helpers who never saw the grader, its verdicts or the checks' keys played the author of each blind answer
-(tests/study/data/quiz_verdict_blind_*.yaml): where the answer decides a check, they chose what the answer
-implies, even when wrong; where it is silent, what is actually right. That makes the figure a floor for
-the checks: a learner who also guesses wrong where their answer is silent is held more often, never less.
-Only counts are printed: the blind answers stay unread by whoever changes the grader."""
+Helpers who never saw the grader, its verdicts or the checks' keys played the author of each blind answer:
+where the answer decides a check, they chose what the answer implies, even when wrong. The play files
+(tests/study/data/quiz_verdict_blind_*.yaml) keep only those decided choices; every check an answer leaves
+open counts as answered right. So the reversals held are a floor (a learner who also errs where their answer
+is silent is held more often) and the correct answers let through a ceiling (the same learner is held there
+too). Only counts are printed: the blind answers stay unread by whoever changes the grader."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
 from bench.common import REPO_ROOT, BenchResult
-from bench.grading import BLIND_G_SET, BLIND_I_SET, EXPECT, KINDS, Labelled, evaluate, load_labelled
+from bench.grading import BLIND_G_SET, BLIND_I_SET, BLIND_J_SET, EXPECT, KINDS, Labelled, evaluate, load_labelled
 from qa_bank.loader import load_bank
 from qa_bank.schema import QAItem
 from study.belief_check import asked_misconceptions, check_beliefs
@@ -29,18 +30,22 @@ DATA = REPO_ROOT / "tests" / "study" / "data"
 SETS = (
     ("blind-G", BLIND_G_SET, DATA / "quiz_verdict_blind_g.yaml"),
     ("blind-I", BLIND_I_SET, DATA / "quiz_verdict_blind_i.yaml"),
+    ("blind-J", BLIND_J_SET, DATA / "quiz_verdict_blind_j.yaml"),
 )
+REVERSED = ("reversed_negation", "reversed_antonym", "role_swap", "value_flip", "misconception")  # held: Again or Hard
+CORRECT = ("correct_paraphrase", "correct_negation", "numeric_equivalent")  # let through: Good or Easy
 
 
 class QuizVerdictDataError(ValueError):
-    """A play file that does not fit its answer set: the file and the entry named."""
+    """A play file that does not fit its answer set or the bank: the file and the entry named."""
 
 
 @dataclass(frozen=True)
 class Verdict:
     labelled: Labelled
     graded: str  # the grader's suggestion
-    told: str  # what the Quiz suggests after the checks
+    first: str  # what the Quiz suggests after the roles and the misconception pairs (the value pairs left out)
+    told: str  # what the Quiz suggests after every check the card asks
     decided: bool  # the answer itself decided at least one check (the play file keeps only those)
 
     def accepted(self, rating: str) -> bool:
@@ -48,11 +53,10 @@ class Verdict:
 
 
 def final_rating(item: QAItem, graded: str, play: dict | None) -> str:
-    """The rating the Quiz suggests once the card's checks are answered as `play` says. A card that asks
-    no check leaves the grader's rating; an answer the helpers did not play (off-topic) answers every
-    check right, the reading least likely to hold it."""
+    """The rating the Quiz suggests once the card's checks are answered as `play` says: its `roles` (each
+    role's text to a subject) and `picks` (a pair's belief to the statement picked). A card that asks no
+    check keeps the grader's rating; a role or pair the play leaves out counts as answered right."""
     play = play or {}
-    # A role or pair the bank gained after the play was written is taken as answered right, like an unplayed answer.
     chosen = {r.does: r.subject for r in item.roles} | (play.get("roles") or {})
     picks = play.get("picks") or {}
     roles = check_roles(item, chosen) if item.roles else None
@@ -60,45 +64,72 @@ def final_rating(item: QAItem, graded: str, play: dict | None) -> str:
     return rating_after_checks(graded, self_checks(item, roles, beliefs))
 
 
-def load_plays(path: Path, rows: list[Labelled]) -> dict[int, dict]:
-    """Each play keyed by its answer's position in the set; its `card` must be that answer's item."""
+def without_value_pairs(item: QAItem) -> QAItem:
+    """The card as the first checks asked it: roles and misconception pairs, no check-only value pairs."""
+    return replace(item, misconceptions=tuple(m for m in item.misconceptions if not m.check_only))
+
+
+def load_plays(path: Path, rows: list[Labelled], items: dict[str, QAItem], prefix: str) -> dict[int, dict]:
+    """Each play keyed by its answer's position in the set (`key` "<prefix>-<n>"). Refused, naming the entry:
+    a key that is not an answer on its `card`, a key given twice, and a role or pick the card does not ask
+    now (a reworded or dropped check must be played again, or its choice would silently count as right)."""
     plays: dict[int, dict] = {}
     for n, play in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")) or [], start=1):
-        position = int(str(play.get("key", "")).rpartition("-")[2] or -1)
-        if not 0 <= position < len(rows) or rows[position].item != play.get("card"):
-            raise QuizVerdictDataError(f"{path}: entry {n}: key {play.get('key')!r} is not an answer on card {play.get('card')!r}")
+        where = f"{path}: entry {n}: key {play.get('key')!r}"
+        set_prefix, _, number = str(play.get("key", "")).rpartition("-")
+        position = int(number) if number.isdigit() else -1
+        if set_prefix != prefix or not 0 <= position < len(rows) or rows[position].item != play.get("card"):
+            raise QuizVerdictDataError(f"{where} is not a {prefix}- answer on card {play.get('card')!r}")
+        if position in plays:
+            raise QuizVerdictDataError(f"{where} is given twice")
+        if problem := _unasked(items[rows[position].item], play):
+            raise QuizVerdictDataError(f"{where}: {problem}")
         plays[position] = play
     return plays
 
 
-def verdicts(answers: Path, plays_path: Path, items: dict[str, QAItem]) -> list[Verdict]:
+def _unasked(item: QAItem, play: dict) -> str | None:
+    owners = {r.does: r.subject for r in item.roles}
+    for does, subject in (play.get("roles") or {}).items():
+        if does not in owners or subject not in owners.values():
+            return f"the card has no role {does!r} for {subject!r}"
+    pairs = {m.belief: m for m in asked_misconceptions(item)}
+    for belief, pick in (play.get("picks") or {}).items():
+        if belief not in pairs or pick not in (belief, pairs[belief].truth):
+            return f"the card asks no pair {belief!r} with {pick!r}"
+    return None
+
+
+def verdicts(answers: Path, plays_path: Path, items: dict[str, QAItem], prefix: str) -> list[Verdict]:
     rows = load_labelled(answers, items)
-    plays = load_plays(plays_path, rows)
+    plays = load_plays(plays_path, rows, items, prefix)
     graded = evaluate(rows).graded
-    return [
-        Verdict(row, g.rating, final_rating(items[row.item], g.rating, plays.get(n)), n in plays)
-        for n, (row, g) in enumerate(zip(rows, graded, strict=True))
-    ]
+    out = []
+    for n, (row, g) in enumerate(zip(rows, graded, strict=True)):
+        item, play = items[row.item], plays.get(n)
+        first = final_rating(without_value_pairs(item), g.rating, play)
+        out.append(Verdict(row, g.rating, first, final_rating(item, g.rating, play), n in plays))
+    return out
 
 
-def _count(rows: list[Verdict], told: bool) -> str:
-    """As expected by the label: the grader's rating (told=False) or the Quiz's after the checks."""
-    accepted = sum(v.accepted(v.told if told else v.graded) for v in rows)
+def _count(rows: list[Verdict], stage: str) -> str:
+    """As the label expects, at `stage`: "graded", "first" or "told" (see Verdict)."""
+    accepted = sum(v.accepted(getattr(v, stage)) for v in rows)
     return f"{accepted}/{len(rows)} ({100 * accepted / len(rows):.1f}%)"
 
 
 def _row(name: str, rows: list[Verdict], goal: str) -> str:
-    decided = sum(v.decided for v in rows)
-    return f"| {name} | {len(rows)} | {decided} | {_count(rows, told=False)} | {_count(rows, told=True)} | {goal} |"
+    stages = " | ".join(_count(rows, stage) for stage in ("graded", "first", "told"))
+    return f"| {name} | {len(rows)} | {sum(v.decided for v in rows)} | {stages} | {goal} |"
 
 
 def table(label: str, rows: list[Verdict]) -> str:
     """Per kind: the grader's rating and the Quiz's, each as expected by the answer's label."""
     lines = [
-        f"**{label}**: the grader's rating, then the Quiz's after the checks, as the label expects",
+        f"**{label}**: the grader's rating, then the Quiz's after the first checks and after every check, as the label expects",
         "",
-        "| kind | answers | the answer decided a check | grader | Quiz, after the checks | target |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| kind | answers | the answer decided a check | grader | Quiz, roles and misconception pairs | Quiz, every check | target |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind, target in KINDS.items():
         of_kind = [v for v in rows if v.labelled.kind == kind]
@@ -115,12 +146,11 @@ def run(quick: bool) -> BenchResult:
         if not plays.exists():
             result.add(f"{label}: the Quiz's verdict", None, "%", f"{plays.name} missing")
             continue
-        rows = verdicts(answers, plays, items)
-        reversed_kinds = [v for v in rows if v.labelled.expect == "again_or_hard" and v.labelled.kind != "off_topic"]
-        correct_kinds = [v for v in rows if v.labelled.expect == "good_or_easy"]
-        for name, among in (("reversed and misconception answers", reversed_kinds), ("correct answers", correct_kinds)):
-            for who, told in (("grader", False), ("Quiz after the checks", True)):
-                accepted = sum(v.accepted(v.told if told else v.graded) for v in among)
+        rows = verdicts(answers, plays, items, label[-1].lower())
+        for name, kinds in (("reversed and misconception answers", REVERSED), ("correct answers", CORRECT)):
+            among = [v for v in rows if v.labelled.kind in kinds]
+            for who, stage in (("grader", "graded"), ("Quiz, first checks", "first"), ("Quiz after every check", "told")):
+                accepted = sum(v.accepted(getattr(v, stage)) for v in among)
                 result.add(f"{label} {name} as expected: {who}", 100 * accepted / len(among), "%", f"{accepted}/{len(among)}")
         tables.append(table(label, rows))
     result.details = "\n\n".join(tables)

@@ -1,14 +1,17 @@
 """`python -m bench quiz-verdict`: the grader's rating, then the exact checks answered as each blind answer's
 author would. A Good is held at Hard by a wrong role or a belief picked; Again and Hard are never raised; a
-card with no check keeps the grader's rating; a play that names another card's answer is refused."""
+card with no check keeps the grader's rating; a play that names another card's answer, or a check the card
+no longer asks, is refused."""
 
+import re
+from collections import Counter
 from dataclasses import replace
 
 import pytest
 import yaml
 
-from bench.grading import Labelled
-from bench.quiz_verdict import SETS, QuizVerdictDataError, final_rating, load_plays, run
+from bench.grading import Labelled, load_labelled
+from bench.quiz_verdict import CORRECT, REVERSED, SETS, QuizVerdictDataError, final_rating, load_plays, run, without_value_pairs
 from qa_bank.schema import Misconception, Role
 
 GAMMA_BETA = (Role("gamma", "scales the normalised activations"), Role("beta", "shifts the normalised activations"))
@@ -47,28 +50,49 @@ def test_a_card_without_checks_keeps_the_graders_rating(bn):
     assert final_rating(bare, "Easy", {"picks": {WEIGHTS.belief: WEIGHTS.belief}}) == "Easy"
 
 
-def test_a_play_is_keyed_to_its_answer_and_its_card(tmp_path):
+def test_a_play_is_keyed_to_its_answer_and_its_card_and_holds_only_what_the_card_asks(tmp_path, bn):
+    items = {"card-a": replace(bn, id="card-a"), "card-b": replace(bn, id="card-b")}
     rows = [Labelled("card-a", "role_swap", "again_or_hard", "..."), Labelled("card-b", "misconception", "again_or_hard", "...")]
     path = tmp_path / "plays.yaml"
-    path.write_text(yaml.safe_dump([{"key": "i-1", "card": "card-b", "picks": {"x": "y"}}]))
-    assert load_plays(path, rows) == {1: {"key": "i-1", "card": "card-b", "picks": {"x": "y"}}}
-    path.write_text(yaml.safe_dump([{"key": "i-0", "card": "card-b"}]))
-    with pytest.raises(QuizVerdictDataError, match=r"plays.yaml: entry 1: key 'i-0' is not an answer on card 'card-b'"):
-        load_plays(path, rows)
+    good = {"key": "i-1", "card": "card-b", "picks": {WEIGHTS.belief: WEIGHTS.belief}, "roles": {GAMMA_BETA[0].does: "beta"}}
+    path.write_text(yaml.safe_dump([good]))
+    assert load_plays(path, rows, items, "i") == {1: good}
+    refused = {
+        "is not a i- answer on card 'card-b'": [{"key": "i-0", "card": "card-b"}],
+        "is not a i- answer on card 'card-a'": [{"key": "g-0", "card": "card-a"}],  # another set's key
+        "is not a i- answer": [{"key": "i-x", "card": "card-a"}],
+        "is given twice": [{"key": "i-0", "card": "card-a"}, {"key": "i-0", "card": "card-a"}],
+        # A reworded or dropped check must be played again: its old choice would silently count as right.
+        "the card asks no pair 'an old belief'": [{"key": "i-0", "card": "card-a", "picks": {"an old belief": "x"}}],
+        "with 'neither statement'": [{"key": "i-0", "card": "card-a", "picks": {WEIGHTS.belief: "neither statement"}}],
+        "the card has no role 'an old role'": [{"key": "i-0", "card": "card-a", "roles": {"an old role": "gamma"}}],
+    }
+    for message, plays in refused.items():
+        path.write_text(yaml.safe_dump(plays))
+        with pytest.raises(QuizVerdictDataError, match=r"plays.yaml: entry \d: key .*" + re.escape(message)):
+            load_plays(path, rows, items, "i")
 
 
-def test_the_bench_reports_both_sets_grader_and_quiz_side_by_side():
+def test_the_first_checks_leave_out_the_value_pairs(bn):
+    value = Misconception("bn's eps is 0.1", "It is 1e-5.", "bn's eps is 1e-5", check_only=True)
+    card = replace(bn, misconceptions=(WEIGHTS, value))
+    play = {"picks": {value.belief: value.belief}}
+    assert final_rating(without_value_pairs(card), "Good", play) == "Good"
+    assert final_rating(card, "Good", play) == "Hard"
+
+
+def test_the_bench_reports_every_set_at_each_stage():
     assert all(plays.exists() for _, _, plays in SETS)
     result = run(quick=True)
     values = {f.name: f for f in result.figures}
-    for label, _, _ in SETS:
-        for among in ("reversed and misconception answers", "correct answers"):
-            grader = values[f"{label} {among} as expected: grader"]
-            quiz = values[f"{label} {among} as expected: Quiz after the checks"]
-            # The checks only ever hold a Good at Hard: more reversals caught, never more correct answers accepted.
-            if among.startswith("reversed"):
-                assert quiz.value >= grader.value
-            else:
-                assert quiz.value <= grader.value
-            assert quiz.note.split("/")[1] == grader.note.split("/")[1]
+    for label, answers, _ in SETS:
+        kinds = Counter(row.kind for row in load_labelled(answers))
+        for among, chosen in (("reversed and misconception answers", REVERSED), ("correct answers", CORRECT)):
+            # Exactly the kinds named: 110 reversed or misconception answers and 125 correct ones per set.
+            assert sum(kinds[k] for k in chosen) == (110 if chosen is REVERSED else 125)
+            stages = [values[f"{label} {among} as expected: {who}"] for who in ("grader", "Quiz, first checks", "Quiz after every check")]
+            assert {int(f.note.split("/")[1]) for f in stages} == {sum(kinds[k] for k in chosen)}
+            # Each stage only adds checks, and a check only holds a Good: reversals held rise, correct answers let through fall.
+            counts = [int(f.note.split("/")[0]) for f in stages]
+            assert counts == (sorted(counts) if chosen is REVERSED else sorted(counts, reverse=True))
     assert "| kind | answers |" in result.details
