@@ -23,6 +23,7 @@ ROLE_FILES = sorted(DATA.glob("roles_blind_*.yaml"))
 BELIEF_FILES = sorted(DATA.glob("beliefs_blind_*.yaml"))  # the pairs the grader reads too, answered before the value pairs
 VALUE_FILES = sorted(DATA.glob("values_blind_*.yaml"))  # the check-only value pairs (round 16)
 SOURCE_LEARNER = DATA / "checks_source_learner.yaml"
+VALUES_SOURCE_LEARNER = DATA / "values_source_learner.yaml"  # the same kind of learner, on the value pairs
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,21 @@ def _add_source_learner(result: BenchResult, items: list[QAItem], answers: list[
         result.add(f"source-only learner held at Hard: {label}", 100 * count / len(among), "%", f"{count}/{len(among)}")
 
 
+def _add_values_source_learner(result: BenchResult, items: list[QAItem], answers: list[dict]) -> None:
+    """A value pair that holds a source-only learner on a card with no note contradicts the card's own answer."""
+    picked = {answer["id"]: set(answer.get("picks") or {}) for answer in answers}
+
+    def answered(item: QAItem) -> tuple[Misconception, ...]:  # a pair added since is not a wrong pick
+        return tuple(m for m in value_pairs(item) if m.belief in picked.get(item.id, ()))
+
+    held = {d.item_id for d in score_beliefs(items, answers, answered).disagreements}
+    noted = {item.id for item in items if item.notes}
+    asking = {item.id for item in items if value_pairs(item)}
+    for label, among in (("cards with a note", asking & noted), ("cards with no note", asking - noted)):
+        count = len(held & among)
+        result.add(f"source-only learner held by the value pairs: {label}", 100 * count / len(among), "%", f"{count}/{len(among)}")
+
+
 def chance_roles(items: list[QAItem]) -> float:
     """The share of roles a random one-to-one match gets right: each of an item's n roles with chance 1/n,
     so one role per item is expected right."""
@@ -180,5 +196,7 @@ def run(
             details.append(_details(f"{kind}, answerer {name}", agreement))
     if SOURCE_LEARNER.exists():
         _add_source_learner(result, items, yaml.safe_load(SOURCE_LEARNER.read_text()))
+    if VALUES_SOURCE_LEARNER.exists():
+        _add_values_source_learner(result, items, yaml.safe_load(VALUES_SOURCE_LEARNER.read_text()))
     result.details = "\n\n".join(details)
     return result

@@ -95,6 +95,19 @@ def test_value_pairs_are_scored_apart_and_an_earlier_learner_is_not_held_by_them
     assert held_cards(two, answers) == (set(), {two[0].id})
 
 
+def test_a_source_learner_held_by_a_value_pair_is_counted_by_whether_the_card_has_a_note(two):
+    from bench.checks_blind import _add_values_source_learner
+    from bench.common import BenchResult
+
+    value = Misconception("bn's eps is 0.1", "It is 1e-5.", "bn's eps is 1e-5", check_only=True)
+    two = [replace(two[0], misconceptions=(WEIGHTS, value), notes=""), replace(two[1], misconceptions=(value,), notes="A note.")]
+    result = BenchResult("checks")
+    _add_values_source_learner(result, two, [{"id": two[0].id, "picks": {value.belief: value.belief}}, {"id": two[1].id, "picks": {}}])
+    held = {f.name.split(": ")[1]: f.note for f in result.figures}
+    # The card without a note holds the learner (its pair contradicts its own answer); the unanswered one counts as right.
+    assert held == {"cards with a note": "0/1", "cards with no note": "1/1"}
+
+
 def test_chance_is_one_role_per_item(two):
     two[1] = replace(two[1], roles=(*CROP_FLIP, Role("Normalize", "centres each channel")))
     assert chance_roles(two) == 2 / 5
@@ -116,6 +129,7 @@ def test_the_bench_scores_every_shipped_answer_file():
     assert VALUE_FILES and all(f"value truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in VALUE_FILES)
     assert BELIEF_FILES and all(f.value is not None and 0 <= f.value <= 100 for f in result.figures)
     assert sum(f.name.startswith("source-only learner held at Hard") for f in result.figures) == 2
+    assert sum(f.name.startswith("source-only learner held by the value pairs") for f in result.figures) == 2
     # Each figure is the share its note counts ("right/asked; ..."), so a figure cannot drift from its count.
     for figure in result.figures:
         if "items all right" in figure.note:
