@@ -107,16 +107,18 @@ def longer_pick(items: list[QAItem], pairs: Pairs = asked_misconceptions) -> Agr
     return score_beliefs(items, answers, pairs)
 
 
+def answered(answers: list[dict], pairs: Pairs = asked_misconceptions) -> Pairs:
+    """Of `pairs`, those a learner's `picks` answer: a pair added to the bank since they played is not a wrong pick."""
+    picked = {answer["id"]: set(answer.get("picks") or {}) for answer in answers}
+    return lambda item: tuple(m for m in pairs(item) if m.belief in picked.get(item.id, ()))
+
+
 def held_cards(items: list[QAItem], answers: list[dict]) -> tuple[set[str], set[str]]:
     """A learner's answers to both checks (`roles` maps each role's text to a subject, `picks` each
     belief to a statement): the cards they would be held at Hard on (a check wrong), and those they pass."""
     roles = score_roles(items, [{"id": answer["id"], "match": answer.get("roles") or {}} for answer in answers])
-    # Scored on the pairs the learner answered: a pair added to the bank since (the value pairs) is not a wrong pick.
-    picked = {answer["id"]: set(answer.get("picks") or {}) for answer in answers}
-
-    def answered_pairs(item: QAItem) -> tuple[Misconception, ...]:
-        return tuple(m for m in asked_misconceptions(item) if m.belief in picked.get(item.id, ()))
-
+    answered_pairs = answered(answers)
+    picked = {answer["id"] for answer in answers}
     beliefs = score_beliefs(items, answers, answered_pairs)
     asking = {item.id for item in items if item.id in picked and (item.roles or answered_pairs(item))}
     held = {d.item_id for d in (*roles.disagreements, *beliefs.disagreements)} & asking
@@ -135,12 +137,7 @@ def _add_source_learner(result: BenchResult, items: list[QAItem], answers: list[
 
 def _add_values_source_learner(result: BenchResult, items: list[QAItem], answers: list[dict]) -> None:
     """A value pair that holds a source-only learner on a card with no note contradicts the card's own answer."""
-    picked = {answer["id"]: set(answer.get("picks") or {}) for answer in answers}
-
-    def answered(item: QAItem) -> tuple[Misconception, ...]:  # a pair added since is not a wrong pick
-        return tuple(m for m in value_pairs(item) if m.belief in picked.get(item.id, ()))
-
-    held = {d.item_id for d in score_beliefs(items, answers, answered).disagreements}
+    held = {d.item_id for d in score_beliefs(items, answers, answered(answers, value_pairs)).disagreements}
     noted = {item.id for item in items if item.notes}
     asking = {item.id for item in items if value_pairs(item)}
     for label, among in (("cards with a note", asking & noted), ("cards with no note", asking - noted)):

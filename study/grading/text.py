@@ -601,7 +601,8 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
     content = [i for i, t in enumerate(tokens) if t.kind == "word" or t.boolean]
     for a_pos, first in enumerate(content):
         for second in content[a_pos + 1 :]:
-            if not _counterparts(tokens[first], tokens[second], lexicon) or _verb_degree(tokens, second):
+            # The degree that "don't generalise as well" becomes belongs to the verb before it: no second thing to split at.
+            if not _counterparts(tokens[first], tokens[second], lexicon) or tokens[second].verb_degree:
                 continue
             between = [i for i in range(first + 1, second) if tokens[i].kind in ("word", "number")]
             # Only one-letter names between them: one formula ("(mean - x) / std"), not two claims.
@@ -622,12 +623,6 @@ def _split_point(tokens: list[Token], lexicon: Lexicon) -> int | None:
                 start -= 1
             return start if start - 1 > first else second
     return None
-
-
-def _verb_degree(tokens: list[Token], index: int) -> bool:
-    """The degree that "don't generalise as well" becomes (_comparative_negation) belongs to the verb before it: it is
-    not a second thing to split at ("large batches reach sharp minima that don't generalise as well")."""
-    return tokens[index].verb_degree
 
 
 def _counterparts(first: Token, second: Token, lexicon: Lexicon) -> bool:
