@@ -83,12 +83,13 @@ _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
 }
 
 
-# What the blind sets measure (docs/grading.md, "Blind set I"), said beside a Good or Easy suggestion
+# What the blind sets measure (docs/grading.md, "Blind set K": 26 to 32 of the 80 reversed answers of each of
+# sets G, I, J and K pass the grader alone), said beside a Good or Easy suggestion
 # (Quiz) and atop the viva report, so a learner does not take the grader's word for a point said the
 # wrong way round.
 GOOD_IS_NOT_PROOF = (
     ":material/info: A Good is not proof you said it the right way round: on answers written by people who never "
-    "saw this grader, it still passes more than a third of those that reverse one point inside a right-looking "
+    "saw this grader, it still passes about a third of those that reverse one point inside a right-looking "
     "sentence. Check each matched point against the model answer."
 )
 
