@@ -3,8 +3,8 @@ tuned on since), the dev-B set (blind set B, read from issue 28's third round; i
 `halves`), the dev-C set (blind set C, read from the fourth round), the dev-D set (blind set D, read from the
 fifth), the dev-E set (blind set E, read from the sixth; its two halves apart, as dev-B's), the dev-F set
 (blind set F, read from the ninth), the blind-G set (written blind, read by nobody changing the grader), the
-dev-H set (blind set H, measured once blind, read from the thirteenth), the blind-I, blind-J and blind-K sets
-(written blind, read by nobody changing the grader) and any other labelled files given with `--blind PATH` (a new blind
+dev-H set (blind set H, measured once blind, read from the thirteenth), the blind-I, blind-J, blind-K and
+blind-L sets (written blind, read by nobody changing the grader) and any other labelled files given with `--blind PATH` (a new blind
 set, reported apart): the share of each kind rated as its label expects, the ratings it got, the answers that
 missed, and the latency of one grade (p50/p95), each set apart. A blind set's missed answers are not printed
 unless asked for (`show_blind_failures`): reading them to change the grader is what ends its blindness."""
@@ -52,6 +52,8 @@ BLIND_I_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_i.yaml"
 BLIND_J_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_j.yaml"
 # Blind set K, written from each item's text alone in round 17 and measured by the lead only (see its header).
 BLIND_K_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_k.yaml"
+# Blind set L, written in round 17 to test a rule fixed before it existed, measured by the lead only (see its header).
+BLIND_L_SET = REPO_ROOT / "tests" / "study" / "data" / "grading_blind_l.yaml"
 RATINGS = ("Again", "Hard", "Good", "Easy")
 EXPECT = {
     "good_or_easy": ("Good", "Easy"),
@@ -275,6 +277,7 @@ def run(quick: bool, blind: list[str] | None = None, show_blind_failures: bool =
         ("blind-I", BLIND_I_SET),
         ("blind-J", BLIND_J_SET),
         ("blind-K", BLIND_K_SET),
+        ("blind-L", BLIND_L_SET),
     ]
     sets += [(f"blind {Path(p).name}", Path(p)) for p in blind or ()]
     evaluations = []

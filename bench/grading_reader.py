@@ -53,8 +53,8 @@ DEVELOPMENT = (
     "grading_dev_h",
     "grading_blind_g",
 )
-# Never trained on, never read: the sets docs/grading.md reports as blind for the reader.
-BLIND = ("grading_blind_i", "grading_blind_j", "grading_blind_k")
+# Never trained on, never read: the sets docs/grading.md reports as blind for the reader (L: the pre-registered test).
+BLIND = ("grading_blind_i", "grading_blind_j", "grading_blind_k", "grading_blind_l")
 REVERSED_KINDS = {"reversed_negation", "reversed_antonym", "role_swap", "value_flip", "misconception"}
 RIGHT_KINDS = {"correct_paraphrase", "correct_negation", "numeric_equivalent", "partial"}
 ADAPTER = REPO_ROOT / "bench_out" / "reader_adapter.safetensors"

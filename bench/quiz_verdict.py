@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from bench.common import REPO_ROOT, BenchResult
-from bench.grading import BLIND_G_SET, BLIND_I_SET, BLIND_J_SET, BLIND_K_SET, EXPECT, KINDS, Labelled, evaluate, load_labelled
+from bench.grading import BLIND_G_SET, BLIND_I_SET, BLIND_J_SET, BLIND_K_SET, BLIND_L_SET, EXPECT, KINDS, Labelled, evaluate, load_labelled
 from qa_bank.loader import load_bank
 from qa_bank.schema import QAItem
 from study.belief_check import asked_misconceptions, check_beliefs
@@ -32,6 +32,7 @@ SETS = (
     ("blind-I", BLIND_I_SET, DATA / "quiz_verdict_blind_i.yaml"),
     ("blind-J", BLIND_J_SET, DATA / "quiz_verdict_blind_j.yaml"),
     ("blind-K", BLIND_K_SET, DATA / "quiz_verdict_blind_k.yaml"),
+    ("blind-L", BLIND_L_SET, DATA / "quiz_verdict_blind_l.yaml"),
 )
 REVERSED = ("reversed_negation", "reversed_antonym", "role_swap", "value_flip", "misconception")  # held: Again or Hard
 CORRECT = ("correct_paraphrase", "correct_negation", "numeric_equivalent")  # let through: Good or Easy

@@ -13,6 +13,10 @@ from bench.grading_reader import BLIND, DATA, DEVELOPMENT, _gated, auc_among_pas
 from bench.reader_model import HEADS, LAYERS, WIDTH, LowRank, PairClassifier, add_adapters, merge_adapters, sentence_model_weights
 from qa_bank.loader import load_bank
 
+# Blind answers that happen to be word for word a development answer on the same item: 7 of sets I, J and K's 990
+# (5 partial, a role swap, a value flip) and 3 partial ones of set L's 330.
+SHARED_WITH_DEVELOPMENT = 10
+
 
 def test_a_merged_adapter_is_the_same_map_as_base_plus_low_rank_change():
     torch.manual_seed(0)
@@ -37,14 +41,14 @@ def test_adapters_train_only_the_low_rank_matrices_and_the_head():
 
 def test_the_reader_never_trains_on_a_blind_set_nor_on_term_lists_or_off_topic_answers():
     # The sets docs/grading.md reports as blind for the reader: moving one into DEVELOPMENT must fail here.
-    assert set(BLIND) == {"grading_blind_i", "grading_blind_j", "grading_blind_k"} and not set(DEVELOPMENT) & set(BLIND)
+    assert set(BLIND) == {f"grading_blind_{tag}" for tag in "ijkl"} and not set(DEVELOPMENT) & set(BLIND)
     items = load_bank().by_id()
     trained_on = {(item, text) for item, text, _ in development_examples(items, DEVELOPMENT)}
     blind = [(entry.item, entry.answer) for name in BLIND for entry in load_labelled(DATA / f"{name}.yaml", items)]
-    # Counted, never shown (a failing assert must not print blind answers): 7 of the 990 happen to be word for word
-    # a development answer on the same item (5 partial, a role swap, a value flip; docs/grading.md, "Round 17").
+    # Counted, never shown (a failing assert must not print blind answers): a few happen to be word for word a
+    # development answer on the same item (docs/grading.md, "Round 17"); a blind set trained on would be hundreds.
     shared = sum(answer in trained_on for answer in blind)
-    assert len(blind) == 990 and shared <= 7
+    assert len(blind) == 1320 and shared <= SHARED_WITH_DEVELOPMENT
     examples = development_examples(items, ("grading_blind_b",))
     assert {label for _, _, label in examples} == {0.0, 1.0}
     entries = load_labelled(DATA / "grading_blind_b.yaml", items)
