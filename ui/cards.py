@@ -83,8 +83,8 @@ _POINT_LOOK = {  # status -> (icon, label) for a key point in graded feedback
 }
 
 
-# What the blind sets measure (docs/grading.md, "Blind set K": 26 to 32 of the 80 reversed answers of each of
-# sets G, I, J and K pass the grader alone), said beside a Good or Easy suggestion
+# What the blind sets measure (docs/grading.md, "Blind set L": 26 to 32 of the 80 reversed answers of each of
+# sets G, I, J, K and L pass the grader alone), said beside a Good or Easy suggestion
 # (Quiz) and atop the viva report, so a learner does not take the grader's word for a point said the
 # wrong way round.
 GOOD_IS_NOT_PROOF = (
