@@ -77,3 +77,22 @@ def browser():
 @pytest.fixture
 def server(start_server):
     return start_server()
+
+
+def reveal_answer(page) -> None:
+    """Reveal the flashcard's answer with its shortcut, Space. A key pressed between the button
+    being drawn and Streamlit binding its shortcut is lost (a loaded 2-core CI machine did this
+    once: the card stayed hidden for 30 s), so press again while the button is still shown. A
+    second press is harmless: once the answer shows, no shortcut listens for Space."""
+    from playwright.sync_api import expect
+
+    reveal = page.get_by_role("button", name="Reveal answer (Space)")
+    expect(reveal).to_be_enabled(timeout=60_000)
+    for _ in range(3):
+        page.keyboard.press("Space")
+        try:
+            expect(reveal).to_be_hidden(timeout=10_000)
+            return
+        except AssertionError:
+            continue
+    expect(reveal).to_be_hidden(timeout=1)  # fails with Playwright's own message: the shortcut never took

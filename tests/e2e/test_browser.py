@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from study.store import ProgressStore
-from tests.e2e.conftest import BROWSER_ARGS, CHROMIUM
+from tests.e2e.conftest import BROWSER_ARGS, CHROMIUM, reveal_answer
 
 
 def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
@@ -29,7 +29,7 @@ def test_review_search_and_demo_in_a_real_browser(server, tmp_path):
 
         page.goto(f"{url}/flashcards")
         expect(page.get_by_role("button", name="Reveal answer (Space)")).to_be_visible(timeout=30_000)
-        page.keyboard.press("Space")
+        reveal_answer(page)
         expect(page.get_by_text("How well did you know it?")).to_be_visible(timeout=30_000)
         expect(page.get_by_role("button", name="Run demo")).to_be_visible(timeout=60_000)  # the proof beside the card
         page.get_by_role("button", name="Run demo").click()

@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from proofs.families import DEMO_FAMILIES
 from study.store import ProgressStore
+from tests.e2e.conftest import reveal_answer
 
 PAGES = ["quiz", "flashcards", "viva", "search", "browse", "training_lab", "progress", "my_cards", "settings"]
 PAGES += [f"lab-{family}" for family in DEMO_FAMILIES]
@@ -37,7 +38,7 @@ def test_keyboard_review_shows_intervals_and_undo_restores_the_due_count(server,
     expect(counts).to_be_visible(timeout=60_000)
     before = counts.inner_text()
     expect(page.get_by_role("button", name="Reveal answer (Space)")).to_be_visible(timeout=30_000)
-    page.keyboard.press("Space")
+    reveal_answer(page)
     expect(page.get_by_role("button", name="Good · 10m (3)")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("button", name="Easy · 7d (4)")).to_be_visible()  # 8 days, load-balanced within 6-10 (the card fixes the draw)
     page.keyboard.press("3")
@@ -53,7 +54,7 @@ def test_keyboard_review_shows_intervals_and_undo_restores_the_due_count(server,
 def _review_one(page: Page, url: str) -> None:
     page.goto(f"{url}/flashcards")
     expect(page.get_by_role("button", name="Reveal answer (Space)")).to_be_visible(timeout=60_000)
-    page.keyboard.press("Space")
+    reveal_answer(page)
     expect(page.get_by_role("button", name=re.compile(r"^Good · "))).to_be_visible(timeout=30_000)
     page.keyboard.press("3")
     expect(page.get_by_text("Saved. Good")).to_be_visible(timeout=30_000)

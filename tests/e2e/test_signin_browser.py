@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from study.class_view import pseudonym
 from study.store import ProgressStore
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import _free_port, reveal_answer
 
 SECRETS = """
 [auth]
@@ -62,7 +62,7 @@ def _sign_out(page: Page) -> None:
 def _review_one(page: Page, url: str) -> None:
     page.goto(f"{url}/flashcards")
     expect(page.get_by_role("button", name="Reveal answer (Space)")).to_be_visible(timeout=60_000)
-    page.keyboard.press("Space")
+    reveal_answer(page)
     expect(page.get_by_role("button", name=re.compile(r"^Good · "))).to_be_visible(timeout=30_000)
     page.keyboard.press("3")
     expect(page.get_by_text("Saved. Good")).to_be_visible(timeout=30_000)
