@@ -13,10 +13,11 @@ CODE_REF_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 MAX_TOPICS = 3
 KEY_POINTS_RANGE = (2, 6)
 DIFFICULTY_RANGE = (1, 3)
-MISCONCEPTIONS_RANGE = (1, 6)
+MISCONCEPTIONS_RANGE = (1, 10)
 MISCONCEPTION_KEYS = ("belief", "correction")
-# The true statement "Which is right?" sets beside the belief; check_only: asked there, never read by the grader.
-MISCONCEPTION_OPTIONAL_KEYS = ("truth", "check_only")
+# The true statement "Which is right?" sets beside the belief; check_only: asked there, never read by the grader;
+# point: the key point a check-only pair says backwards (round 18).
+MISCONCEPTION_OPTIONAL_KEYS = ("truth", "check_only", "point")
 TRUTH_WORDS = 20
 TRUTH_LONGER_BY = (2, 1.2, 5)  # at most the belief's words + 2, and its characters * 1.2 + 5
 # Why an item has no demo. Every item has a demo or exactly one of these (lint enforces it).
@@ -68,6 +69,9 @@ class Misconception:
     # differs from its truth by one value, which the typed-answer grader's word reading would also find in right
     # answers, so the grader does not read it (docs/grading.md, "Values as pairs").
     check_only: bool = False
+    # The key point this check-only pair states backwards ("a smaller batch needs less GPU memory"): a fluent
+    # answer that reverses the point is caught by the pick, wherever the grader's reading misses it (round 18).
+    point: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,7 +201,7 @@ class _FieldSpec:
 
 
 def _misconception(raw: dict[str, Any]) -> Misconception:
-    return Misconception(raw["belief"], raw["correction"], raw.get("truth", ""), raw.get("check_only", False))
+    return Misconception(raw["belief"], raw["correction"], raw.get("truth", ""), raw.get("check_only", False), raw.get("point", ""))
 
 
 def _is_text(value: Any) -> str | None:
@@ -311,6 +315,8 @@ def _is_misconceptions(value: Any) -> str | None:
                 return f"entry {position}: {key} must be non-empty text"
         if "check_only" in entry and (entry["check_only"] is not True or "truth" not in entry):
             return f"entry {position}: check_only must be true, on a belief with a truth (it is only asked, never graded)"
+        if "point" in entry and (_is_text(entry["point"]) or "check_only" not in entry):
+            return f"entry {position}: point must be a key point's text, on a check_only pair"
         if problem := _truth_problem(entry):
             return f"entry {position}: {problem}"
     return None
@@ -410,6 +416,18 @@ def _claims_match_points(raw: dict) -> list[FieldProblem]:
     return problems
 
 
+def _pairs_match_points(raw: dict) -> list[FieldProblem]:
+    """A pair written for a key point names one of the item's key points."""
+    pairs, points = raw.get("misconceptions"), raw.get("key_points")
+    if not isinstance(pairs, list) or not isinstance(points, list) or _is_misconceptions(pairs):
+        return []
+    return [
+        FieldProblem(("misconceptions", n), f"misconceptions: entry {n + 1}: point {pair['point']!r} is not one of the key points")
+        for n, pair in enumerate(pairs)
+        if "point" in pair and pair["point"] not in points
+    ]
+
+
 def _is_optional_id(value: Any) -> str | None:
     return None if value is None else _is_id(value)
 
@@ -484,7 +502,7 @@ def validate_item(raw: Any, known_topics: set[str], require_proof: bool = True) 
         )
         problems.append(FieldProblem(("unproved",) if has_unproved else (), message))
     problems.extend(_claim_check_problems(raw, require_proof))
-    problems += _claims_match_points(raw)
+    problems += _claims_match_points(raw) + _pairs_match_points(raw)
     topics = raw.get("topics")
     if isinstance(topics, list):
         for position, topic in enumerate(topics):

@@ -96,6 +96,8 @@ def test_missing_file_is_one_line(tmp_path):
         # A check-only pair is asked, never graded: without a truth there is nothing to ask.
         ("  - {belief: x, correction: y, check_only: true}\n", "entry 1: check_only must be true, on a belief with a truth"),
         ("  - {belief: x, correction: y, truth: z, check_only: 'yes'}\n", "entry 1: check_only must be true, on a belief with a truth"),
+        # A pair written for a key point is only asked, and names the point it reverses.
+        ("  - {belief: x, correction: y, truth: z, point: w}\n", "entry 1: point must be a key point's text, on a check_only pair"),
     ],
 )
 def test_bad_misconceptions_give_path_line_message(tmp_path, misconceptions, fragment):
@@ -108,12 +110,24 @@ def test_bad_misconceptions_give_path_line_message(tmp_path, misconceptions, fra
     assert f"{broken}:{line}: " in result.stderr and fragment in result.stderr, result.stderr
 
 
+def test_a_pair_for_a_point_the_item_lacks_names_the_entry_line(tmp_path):
+    valid = (FIXTURES / "valid_item.yaml").read_text().rstrip("\n")
+    broken = tmp_path / "point.yaml"
+    broken.write_text(valid + "\n  misconceptions:\n  - {belief: x, correction: y, truth: z, check_only: true, point: w}\n")
+    result = run_lint(broken)
+    line = len(valid.splitlines()) + 2  # the entry's own line, below "misconceptions:"
+    assert result.returncode == 1
+    assert f"{broken}:{line}: item 'fixture-one': misconceptions: entry 1: point 'w' is not one of the key points" in result.stderr
+
+
 def test_valid_misconceptions_pass(tmp_path):
     valid = (FIXTURES / "valid_item.yaml").read_text().rstrip("\n")
     good = tmp_path / "good.yaml"
     good.write_text(valid + "\n  misconceptions:\n  - belief: dropout zeroes weights\n    correction: it zeroes activations\n")
     assert run_lint(good).returncode == 0
     good.write_text(good.read_text() + "    truth: dropout zeroes activations\n")
+    assert run_lint(good).returncode == 0
+    good.write_text(good.read_text() + "    check_only: true\n    point: batch statistics\n")
     assert run_lint(good).returncode == 0
 
 
