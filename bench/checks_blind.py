@@ -22,8 +22,10 @@ DATA = REPO_ROOT / "tests" / "study" / "data"
 ROLE_FILES = sorted(DATA.glob("roles_blind_*.yaml"))
 BELIEF_FILES = sorted(DATA.glob("beliefs_blind_*.yaml"))  # the pairs the grader reads too, answered before the value pairs
 VALUE_FILES = sorted(DATA.glob("values_blind_*.yaml"))  # the check-only value pairs (round 16)
+POINT_FILES = sorted(DATA.glob("points_blind_*.yaml"))  # the check-only pairs written for key points (round 18)
 SOURCE_LEARNER = DATA / "checks_source_learner.yaml"
 VALUES_SOURCE_LEARNER = DATA / "values_source_learner.yaml"  # the same kind of learner, on the value pairs
+POINTS_SOURCE_LEARNER = DATA / "points_source_learner.yaml"  # ... and on the key-point pairs (round 18)
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,13 @@ def graded_pairs(item: QAItem) -> tuple[Misconception, ...]:
 
 
 def value_pairs(item: QAItem) -> tuple[Misconception, ...]:
-    """The check-only pairs: a value bound to the wrong name, asked and never graded."""
-    return tuple(m for m in asked_misconceptions(item) if m.check_only)
+    """The check-only value pairs: a value bound to the wrong name, asked and never graded."""
+    return tuple(m for m in asked_misconceptions(item) if m.check_only and not m.point)
+
+
+def point_pairs(item: QAItem) -> tuple[Misconception, ...]:
+    """The check-only pairs written for a key point: the point said backwards, asked and never graded."""
+    return tuple(m for m in asked_misconceptions(item) if m.point)
 
 
 def score_beliefs(items: list[QAItem], answers: list[dict], pairs: Pairs = asked_misconceptions) -> Agreement:
@@ -135,14 +142,16 @@ def _add_source_learner(result: BenchResult, items: list[QAItem], answers: list[
         result.add(f"source-only learner held at Hard: {label}", 100 * count / len(among), "%", f"{count}/{len(among)}")
 
 
-def _add_values_source_learner(result: BenchResult, items: list[QAItem], answers: list[dict]) -> None:
-    """A value pair that holds a source-only learner on a card with no note contradicts the card's own answer."""
-    held = {d.item_id for d in score_beliefs(items, answers, answered(answers, value_pairs)).disagreements}
+def _add_values_source_learner(
+    result: BenchResult, items: list[QAItem], answers: list[dict], pairs: Pairs = value_pairs, which: str = "the value pairs"
+) -> None:
+    """A check-only pair that holds a source-only learner on a card with no note contradicts the card's own answer."""
+    held = {d.item_id for d in score_beliefs(items, answers, answered(answers, pairs)).disagreements}
     noted = {item.id for item in items if item.notes}
-    asking = {item.id for item in items if value_pairs(item)}
+    asking = {item.id for item in items if pairs(item)}
     for label, among in (("cards with a note", asking & noted), ("cards with no note", asking - noted)):
         count = len(held & among)
-        result.add(f"source-only learner held by the value pairs: {label}", 100 * count / len(among), "%", f"{count}/{len(among)}")
+        result.add(f"source-only learner held by {which}: {label}", 100 * count / len(among), "%", f"{count}/{len(among)}")
 
 
 def chance_roles(items: list[QAItem]) -> float:
@@ -167,7 +176,11 @@ def _add(result: BenchResult, label: str, agreement: Agreement) -> None:
 
 
 def run(
-    quick: bool, role_files: list[Path] | None = None, belief_files: list[Path] | None = None, value_files: list[Path] | None = None
+    quick: bool,
+    role_files: list[Path] | None = None,
+    belief_files: list[Path] | None = None,
+    value_files: list[Path] | None = None,
+    point_files: list[Path] | None = None,
 ) -> BenchResult:
     result = BenchResult("checks")
     items = load_bank().items
@@ -180,11 +193,16 @@ def run(
     longer, ties = sum(len(m.truth) > len(m.belief) for m in values), sum(len(m.truth) == len(m.belief) for m in values)
     note = f"{longer} truths longer, {len(values) - longer - ties} shorter, {ties} ties (a tie counts half)"
     result.add("value truths picked by always taking the longer statement", 100 * (longer + ties / 2) / len(values), "%", note)
+    points = [m for item in items for m in point_pairs(item)]
+    longer, ties = sum(len(m.truth) > len(m.belief) for m in points), sum(len(m.truth) == len(m.belief) for m in points)
+    note = f"{longer} truths longer, {len(points) - longer - ties} shorter, {ties} ties (a tie counts half)"
+    result.add("key-point truths picked by always taking the longer statement", 100 * (longer + ties / 2) / len(points), "%", note)
     details = []
     for kind, files, scorer in (
         ("roles matched", ROLE_FILES if role_files is None else role_files, score_roles),
         ("truths picked", BELIEF_FILES if belief_files is None else belief_files, partial(score_beliefs, pairs=graded_pairs)),
         ("value truths picked", VALUE_FILES if value_files is None else value_files, partial(score_beliefs, pairs=value_pairs)),
+        ("key-point truths picked", POINT_FILES if point_files is None else point_files, partial(score_beliefs, pairs=point_pairs)),
     ):
         for path in files:
             name = path.stem.split("_blind_")[-1]  # beliefs_blind_c -> c
@@ -195,5 +213,7 @@ def run(
         _add_source_learner(result, items, yaml.safe_load(SOURCE_LEARNER.read_text()))
     if VALUES_SOURCE_LEARNER.exists():
         _add_values_source_learner(result, items, yaml.safe_load(VALUES_SOURCE_LEARNER.read_text()))
+    if POINTS_SOURCE_LEARNER.exists():
+        _add_values_source_learner(result, items, yaml.safe_load(POINTS_SOURCE_LEARNER.read_text()), point_pairs, "the key-point pairs")
     result.details = "\n\n".join(details)
     return result

@@ -26,14 +26,21 @@ from study.roles_check import check_roles
 from study.self_check import rating_after_checks, self_checks
 
 DATA = REPO_ROOT / "tests" / "study" / "data"
-# (label, the blind answers, the helpers' play of their authors on the checks)
+# (label, the blind answers, the helpers' play of their authors on the checks, and on the key-point pairs of round 18)
 SETS = (
-    ("blind-G", BLIND_G_SET, DATA / "quiz_verdict_blind_g.yaml"),
-    ("blind-I", BLIND_I_SET, DATA / "quiz_verdict_blind_i.yaml"),
-    ("blind-J", BLIND_J_SET, DATA / "quiz_verdict_blind_j.yaml"),
-    ("blind-K", BLIND_K_SET, DATA / "quiz_verdict_blind_k.yaml"),
-    ("blind-L", BLIND_L_SET, DATA / "quiz_verdict_blind_l.yaml"),
+    ("blind-G", BLIND_G_SET, DATA / "quiz_verdict_blind_g.yaml", DATA / "quiz_verdict_points_g.yaml"),
+    ("blind-I", BLIND_I_SET, DATA / "quiz_verdict_blind_i.yaml", DATA / "quiz_verdict_points_i.yaml"),
+    ("blind-J", BLIND_J_SET, DATA / "quiz_verdict_blind_j.yaml", DATA / "quiz_verdict_points_j.yaml"),
+    ("blind-K", BLIND_K_SET, DATA / "quiz_verdict_blind_k.yaml", DATA / "quiz_verdict_points_k.yaml"),
+    ("blind-L", BLIND_L_SET, DATA / "quiz_verdict_blind_l.yaml", DATA / "quiz_verdict_points_l.yaml"),
 )
+# What the Quiz suggests as each kind of check is added (Verdict's fields), by the name the bench prints.
+STAGES = {
+    "grader": "graded",
+    "Quiz, first checks": "first",
+    "Quiz, checks before round 18": "values",
+    "Quiz after every check": "told",
+}
 REVERSED = ("reversed_negation", "reversed_antonym", "role_swap", "value_flip", "misconception")  # held: Again or Hard
 CORRECT = ("correct_paraphrase", "correct_negation", "numeric_equivalent")  # let through: Good or Easy
 
@@ -47,8 +54,9 @@ class Verdict:
     labelled: Labelled
     graded: str  # the grader's suggestion
     first: str  # what the Quiz suggests after the roles and the misconception pairs (the value pairs left out)
+    values: str  # ... and the value pairs: every check before round 18 (the key-point pairs left out)
     told: str  # what the Quiz suggests after every check the card asks
-    decided: bool  # the answer itself decided at least one check (the play file keeps only those)
+    decided: bool  # the answer itself decided at least one check (the play files keep only those)
 
     def accepted(self, rating: str) -> bool:
         return rating in EXPECT[self.labelled.expect]
@@ -67,8 +75,21 @@ def final_rating(item: QAItem, graded: str, play: dict | None) -> str:
 
 
 def without_value_pairs(item: QAItem) -> QAItem:
-    """The card as the first checks asked it: roles and misconception pairs, no check-only value pairs."""
+    """The card as the first checks asked it: roles and misconception pairs, no check-only pairs."""
     return replace(item, misconceptions=tuple(m for m in item.misconceptions if not m.check_only))
+
+
+def without_point_pairs(item: QAItem) -> QAItem:
+    """The card as it was asked before round 18: every check but the pairs written for its key points."""
+    return replace(item, misconceptions=tuple(m for m in item.misconceptions if not m.point))
+
+
+def merged(*plays: dict | None) -> dict:
+    """One author's choices from several play files (each file plays other checks of the card)."""
+    return {
+        "roles": {does: who for play in plays if play for does, who in (play.get("roles") or {}).items()},
+        "picks": {belief: pick for play in plays if play for belief, pick in (play.get("picks") or {}).items()},
+    }
 
 
 def load_plays(path: Path, rows: list[Labelled], items: dict[str, QAItem], prefix: str) -> dict[int, dict]:
@@ -102,36 +123,39 @@ def _unasked(item: QAItem, play: dict) -> str | None:
     return None
 
 
-def verdicts(answers: Path, plays_path: Path, items: dict[str, QAItem], prefix: str) -> list[Verdict]:
+def verdicts(answers: Path, plays_path: Path, points_path: Path | None, items: dict[str, QAItem], prefix: str) -> list[Verdict]:
+    """Without a play of the key-point pairs (`points_path` None or missing) they count as answered right."""
     rows = load_labelled(answers, items)
     plays = load_plays(plays_path, rows, items, prefix)
+    point_plays = load_plays(points_path, rows, items, prefix) if points_path and points_path.exists() else {}
     graded = evaluate(rows).graded
     out = []
     for n, (row, g) in enumerate(zip(rows, graded, strict=True)):
-        item, play = items[row.item], plays.get(n)
+        item, play = items[row.item], merged(plays.get(n), point_plays.get(n))
         first = final_rating(without_value_pairs(item), g.rating, play)
-        out.append(Verdict(row, g.rating, first, final_rating(item, g.rating, play), n in plays))
+        values = final_rating(without_point_pairs(item), g.rating, play)
+        out.append(Verdict(row, g.rating, first, values, final_rating(item, g.rating, play), n in plays or n in point_plays))
     return out
 
 
 def _count(rows: list[Verdict], stage: str) -> str:
-    """As the label expects, at `stage`: "graded", "first" or "told" (see Verdict)."""
+    """As the label expects, at `stage`: "graded", "first", "values" or "told" (see Verdict)."""
     accepted = sum(v.accepted(getattr(v, stage)) for v in rows)
     return f"{accepted}/{len(rows)} ({100 * accepted / len(rows):.1f}%)"
 
 
 def _row(name: str, rows: list[Verdict], goal: str) -> str:
-    stages = " | ".join(_count(rows, stage) for stage in ("graded", "first", "told"))
+    stages = " | ".join(_count(rows, stage) for stage in STAGES.values())
     return f"| {name} | {len(rows)} | {sum(v.decided for v in rows)} | {stages} | {goal} |"
 
 
 def table(label: str, rows: list[Verdict]) -> str:
     """Per kind: the grader's rating and the Quiz's, each as expected by the answer's label."""
     lines = [
-        f"**{label}**: the grader's rating, then the Quiz's after the first checks and after every check, as the label expects",
+        f"**{label}**: the grader's rating, then the Quiz's as each kind of check is added, as the label expects",
         "",
-        "| kind | answers | the answer decided a check | grader | Quiz, roles and misconception pairs | Quiz, every check | target |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| kind | answers | the answer decided a check | " + " | ".join(STAGES) + " | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind, target in KINDS.items():
         of_kind = [v for v in rows if v.labelled.kind == kind]
@@ -144,14 +168,14 @@ def run(quick: bool) -> BenchResult:
     result = BenchResult("quiz-verdict")
     items = load_bank().by_id()
     tables = []
-    for label, answers, plays in SETS:
+    for label, answers, plays, points in SETS:
         if not plays.exists():
             result.add(f"{label}: the Quiz's verdict", None, "%", f"{plays.name} missing")
             continue
-        rows = verdicts(answers, plays, items, label[-1].lower())
+        rows = verdicts(answers, plays, points, items, label[-1].lower())
         for name, kinds in (("reversed and misconception answers", REVERSED), ("correct answers", CORRECT)):
             among = [v for v in rows if v.labelled.kind in kinds]
-            for who, stage in (("grader", "graded"), ("Quiz, first checks", "first"), ("Quiz after every check", "told")):
+            for who, stage in STAGES.items():
                 accepted = sum(v.accepted(getattr(v, stage)) for v in among)
                 result.add(f"{label} {name} as expected: {who}", 100 * accepted / len(among), "%", f"{accepted}/{len(among)}")
         tables.append(table(label, rows))

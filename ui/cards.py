@@ -198,7 +198,8 @@ def render_belief_check(item: QAItem, key: str):
         return None
     result, picked = _exact_check(
         key,
-        "**Which is right?** One statement of each pair is wrong (a belief examiners hear, or one value changed); pick the one that holds.",
+        "**Which is right?** One statement of each pair is wrong (a belief examiners hear, a value changed, or a key point said"
+        " backwards); pick the one that holds.",
         "Check my picks",
         lambda: [st.radio(f"Pair {n + 1}", pair, index=None, format_func=plain, key=f"{key}-{n}") for n, pair in enumerate(question.pairs)],
         lambda picks: check_beliefs(item, picks),

@@ -7,12 +7,14 @@ import pytest
 
 from bench.checks_blind import (
     BELIEF_FILES,
+    POINT_FILES,
     ROLE_FILES,
     VALUE_FILES,
     chance_roles,
     graded_pairs,
     held_cards,
     longer_pick,
+    point_pairs,
     run,
     score_beliefs,
     score_roles,
@@ -95,6 +97,16 @@ def test_value_pairs_are_scored_apart_and_an_earlier_learner_is_not_held_by_them
     assert held_cards(two, answers) == (set(), {two[0].id})
 
 
+def test_key_point_pairs_are_scored_apart_from_the_value_pairs(two):
+    value = Misconception("bn's eps is 0.1", "It is 1e-5.", "bn's eps is 1e-5", check_only=True)
+    point = Misconception("dropout is on at test time", "eval() turns it off.", "dropout is off at test time", check_only=True, point="p")
+    two[0] = replace(two[0], misconceptions=(WEIGHTS, value, point))
+    assert (graded_pairs(two[0]), value_pairs(two[0]), point_pairs(two[0])) == ((WEIGHTS,), (value,), (point,))
+    picks = {value.belief: value.truth, point.belief: point.belief}
+    assert score_beliefs(two, [{"id": two[0].id, "picks": picks}], value_pairs).disagreements == ()
+    assert [d.asked for d in score_beliefs(two, [{"id": two[0].id, "picks": picks}], point_pairs).disagreements] == [point.belief]
+
+
 def test_a_source_learner_held_by_a_value_pair_is_counted_by_whether_the_card_has_a_note(two):
     from bench.checks_blind import _add_values_source_learner
     from bench.common import BenchResult
@@ -127,9 +139,11 @@ def test_the_bench_scores_every_shipped_answer_file():
     assert ROLE_FILES and all(f"roles matched blind ({p.stem.split('_blind_')[-1]})" in names for p in ROLE_FILES)
     assert all(f"truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in BELIEF_FILES)
     assert VALUE_FILES and all(f"value truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in VALUE_FILES)
+    assert POINT_FILES and all(f"key-point truths picked blind ({p.stem.split('_blind_')[-1]})" in names for p in POINT_FILES)
     assert BELIEF_FILES and all(f.value is not None and 0 <= f.value <= 100 for f in result.figures)
     assert sum(f.name.startswith("source-only learner held at Hard") for f in result.figures) == 2
     assert sum(f.name.startswith("source-only learner held by the value pairs") for f in result.figures) == 2
+    assert sum(f.name.startswith("source-only learner held by the key-point pairs") for f in result.figures) == 2
     # Each figure is the share its note counts ("right/asked; ..."), so a figure cannot drift from its count.
     for figure in result.figures:
         if "items all right" in figure.note:

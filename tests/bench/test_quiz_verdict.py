@@ -11,7 +11,19 @@ import pytest
 import yaml
 
 from bench.grading import Labelled, load_labelled
-from bench.quiz_verdict import CORRECT, REVERSED, SETS, QuizVerdictDataError, final_rating, load_plays, run, without_value_pairs
+from bench.quiz_verdict import (
+    CORRECT,
+    REVERSED,
+    SETS,
+    STAGES,
+    QuizVerdictDataError,
+    final_rating,
+    load_plays,
+    merged,
+    run,
+    without_point_pairs,
+    without_value_pairs,
+)
 from qa_bank.schema import Misconception, Role
 
 GAMMA_BETA = (Role("gamma", "scales the normalised activations"), Role("beta", "shifts the normalised activations"))
@@ -81,18 +93,30 @@ def test_the_first_checks_leave_out_the_value_pairs(bn):
     assert final_rating(card, "Good", play) == "Hard"
 
 
+def test_the_key_point_pairs_are_a_stage_of_their_own_played_from_their_own_file(bn):
+    point = Misconception("BatchNorm's gamma shifts", "Gamma scales.", "BatchNorm's gamma scales", check_only=True, point=bn.key_points[0])
+    card = replace(bn, misconceptions=(WEIGHTS, point))
+    play = merged({"picks": {WEIGHTS.belief: WEIGHTS.truth}}, None, {"picks": {point.belief: point.belief}})
+    assert play["picks"] == {WEIGHTS.belief: WEIGHTS.truth, point.belief: point.belief}
+    assert final_rating(without_point_pairs(card), "Good", play) == "Good"
+    assert final_rating(card, "Good", play) == "Hard"
+    assert final_rating(without_value_pairs(card), "Good", play) == "Good"  # a key-point pair is check-only too
+
+
 def test_the_bench_reports_every_set_at_each_stage():
-    assert all(plays.exists() for _, _, plays in SETS)
+    assert all(plays.exists() and points.exists() for _, _, plays, points in SETS)
     result = run(quick=True)
     values = {f.name: f for f in result.figures}
-    for label, answers, _ in SETS:
+    for label, answers, _, _ in SETS:
         kinds = Counter(row.kind for row in load_labelled(answers))
         for among, chosen in (("reversed and misconception answers", REVERSED), ("correct answers", CORRECT)):
             # Exactly the kinds named: 110 reversed or misconception answers and 125 correct ones per set.
             assert sum(kinds[k] for k in chosen) == (110 if chosen is REVERSED else 125)
-            stages = [values[f"{label} {among} as expected: {who}"] for who in ("grader", "Quiz, first checks", "Quiz after every check")]
+            stages = [values[f"{label} {among} as expected: {who}"] for who in STAGES]
             assert {int(f.note.split("/")[1]) for f in stages} == {sum(kinds[k] for k in chosen)}
             # Each stage only adds checks, and a check only holds a Good: reversals held rise, correct answers let through fall.
             counts = [int(f.note.split("/")[0]) for f in stages]
             assert counts == (sorted(counts) if chosen is REVERSED else sorted(counts, reverse=True))
+            if chosen is REVERSED:  # the key-point pairs' plays are read: on every set they hold reversals no earlier check held
+                assert counts[3] > counts[2], label
     assert "| kind | answers |" in result.details

@@ -65,8 +65,13 @@ TRUTH = "reflect padding adds a mirrored border"
 
 
 def pick_statement(page, statement: str) -> None:
-    """Pick one statement of "Which is right?" (REFLECT asks one pair) and check it."""
-    page.get_by_text(statement, exact=True).click()
+    """Pick `statement` in REFLECT's misconception pair and the truth of every other pair it asks (those written
+    for its key points), then check them."""
+    from qa_bank.loader import load_bank
+
+    others = [m.truth for m in load_bank().by_id()[REFLECT].misconceptions if m.truth and m.truth != TRUTH]
+    for chosen in (statement, *others):
+        page.get_by_text(chosen, exact=True).click()
     page.get_by_role("button", name="Check my picks").click()
 
 
