@@ -232,6 +232,14 @@ def _is_text_list(value: Any, low: int, high: int) -> str | None:
     return None
 
 
+def _is_key_points(value: Any) -> str | None:
+    """A point said twice would be credited twice by one clause, and a claim or pair names its point by text."""
+    if problem := _is_text_list(value, *KEY_POINTS_RANGE):
+        return problem
+    repeated = sorted({point for point in value if value.count(point) > 1})
+    return f"{repeated[0]!r} is listed twice" if repeated else None
+
+
 def _is_difficulty(value: Any) -> str | None:
     low, high = DIFFICULTY_RANGE
     if isinstance(value, bool) or not isinstance(value, int):
@@ -464,7 +472,7 @@ FIELDS: tuple[_FieldSpec, ...] = (
     _FieldSpec("topics", True, lambda v: _is_text_list(v, 1, MAX_TOPICS)),
     _FieldSpec("difficulty", True, _is_difficulty),
     _FieldSpec("source", True, _is_source),
-    _FieldSpec("key_points", True, lambda v: _is_text_list(v, *KEY_POINTS_RANGE)),
+    _FieldSpec("key_points", True, _is_key_points),
     _FieldSpec("claims", False, _is_claims),
     _FieldSpec("notes", False, _is_optional_text),
     _FieldSpec("code_refs", False, _is_code_refs),

@@ -54,6 +54,16 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert any(":9: " in m and "must have 2 to 6 entries" in m for m in messages)
 
 
+def test_a_key_point_listed_twice_is_refused(tmp_path):
+    # One clause would credit both copies, and a claim or a pair names its point by its text.
+    valid = (FIXTURES / "valid_item.yaml").read_text()
+    text = valid.replace("[batch statistics, learnable scale and shift]", "[batch statistics, batch statistics]")
+    broken = tmp_path / "twice.yaml"
+    broken.write_text(text)
+    result = run_lint(broken)
+    assert result.returncode == 1 and "key_points: 'batch statistics' is listed twice" in result.stderr, result.stderr
+
+
 def test_duplicate_yaml_key_is_reported(tmp_path):
     text = (FIXTURES / "valid_item.yaml").read_text().replace("  difficulty: 1\n", "  difficulty: 1\n  difficulty: 2\n")
     broken = tmp_path / "dup_key.yaml"
