@@ -7,6 +7,7 @@ from study.grading import grade
 from study.self_check import held_because, rating_after_checks, self_checks
 from ui.cards import (
     GOOD_IS_NOT_PROOF,
+    checks_pending,
     forget_checks,
     rating_buttons,
     render_belief_check,
@@ -46,9 +47,10 @@ graded = st.session_state.get("quiz-result")
 if graded and graded[0] == item.id:
     result = graded[1]
     st.metric("Score", f"{result.score:.0%}", help="Share of the key points your answer states; a reversed point counts 0")
-    render_grade_feedback(result)
-    roles = render_roles_check(item, key=f"quiz-roles-{item.id}")
-    beliefs = render_belief_check(item, key=f"quiz-beliefs-{item.id}")
+    keys = f"quiz-roles-{item.id}", f"quiz-beliefs-{item.id}"
+    render_grade_feedback(result, points_hidden=checks_pending(item, keys))  # the points would answer the checks
+    roles = render_roles_check(item, key=keys[0])
+    beliefs = render_belief_check(item, key=keys[1])
     checks = self_checks(item, roles, beliefs)
     suggested = rating_after_checks(result.suggested_rating, checks)
     why = held_because(result.suggested_rating, checks)

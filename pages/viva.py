@@ -8,7 +8,15 @@ from study.daily import studiable
 from study.scheduling import StudyScheduler
 from study.self_check import held_because, rating_after_checks, self_checks
 from study.viva import VivaConfig, VivaSession
-from ui.cards import GOOD_IS_NOT_PROOF, forget_checks, render_belief_check, render_grade_feedback, render_roles_check, sidebar_filters
+from ui.cards import (
+    GOOD_IS_NOT_PROOF,
+    checks_pending,
+    forget_checks,
+    render_belief_check,
+    render_grade_feedback,
+    render_roles_check,
+    sidebar_filters,
+)
 from ui.state import get_bank, get_store, now, profile
 
 bank, store = get_bank(), get_store()
@@ -56,9 +64,10 @@ if item is not None:
             st.rerun()
     if st.session_state.get("viva-last"):
         st.caption(st.session_state["viva-last"])
-        last = session.answers[-1].result
-        if last.contradicted or last.misconceptions or last.listed_terms:  # an examiner would stop you here, so the app does too
-            render_grade_feedback(last)
+        last = session.answers[-1]
+        if last.result.contradicted or last.result.misconceptions or last.result.listed_terms:  # an examiner would stop you here
+            # The report asks this card's checks later, so its other points stay hidden until then.
+            render_grade_feedback(last.result, points_hidden=bool(self_checks(bank.by_id()[last.item_id], None, None)))
     if st.button("End the viva now"):
         session.queue.clear()
         st.rerun()
@@ -78,6 +87,7 @@ if report:
     figure.update_layout(yaxis_title="mean score", yaxis_range=[0, 1], height=360)
     st.plotly_chart(figure, width="stretch")
     st.caption(GOOD_IS_NOT_PROOF)
+    pending = set()  # the answers whose checks are still open: their points stay hidden, here and in the written report
     for number, answer in enumerate(session.answers, start=1):
         result, item = answer.result, bank.by_id()[answer.item_id]
         # As in the Quiz, a Good waits for the item's exact checks; each stores its result under its key.
@@ -87,12 +97,15 @@ if report:
         why = held_because(result.suggested_rating, checks)
         rating = rating_after_checks(result.suggested_rating, checks)
         title = f"{number}. {item.question} · {result.score:.0%} · {rating}{f' ({why})' if why else ''}"
+        if checks_pending(item, keys):
+            pending.add(number)
         with st.expander(title, key=f"viva-checks-report-{number}"):  # keyed: stays open when a check changes its title
-            render_grade_feedback(result)
+            render_grade_feedback(result, points_hidden=number in pending)
             render_roles_check(item, key=keys[0])
             render_belief_check(item, key=keys[1])
-    st.markdown(session.report_markdown())
-    st.download_button("Download the report (Markdown)", session.report_markdown(), file_name="mock_viva_report.md")
+    written = session.report_markdown(points_hidden=pending)
+    st.markdown(written)
+    st.download_button("Download the report (Markdown)", written, file_name="mock_viva_report.md")
 if st.button("New viva"):
     st.session_state.pop("viva-session", None)
     st.session_state.pop("viva-last", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -118,7 +119,9 @@ class VivaSession:
             for topic, group in sorted(grouped.items())
         }
 
-    def report_markdown(self) -> str:
+    def report_markdown(self, points_hidden: Collection[int] = ()) -> str:
+        """points_hidden: the answers (numbered from 1) whose exact checks are still open; their missed points
+        would answer those checks, so only how many is written."""
         lines = ["# Mock viva report", "", "| topic | asked | mean score | timed out |", "| --- | --- | --- | --- |"]
         for topic, row in self.report_by_topic().items():
             lines.append(f"| {topic} | {row['asked']} | {row['mean_score']:.0%} | {row['timed_out']} |")
@@ -129,6 +132,8 @@ class VivaSession:
             lines.append(f"## {number}. {item.question}{tag}")
             late = " - time ran out" if answer.timed_out else ""
             missed = "; ".join(answer.result.missed) or "nothing"
+            if number in points_hidden and answer.result.missed:
+                missed = f"{len(answer.result.missed)} point(s), named once this answer's checks are answered"
             lines.append(f"Score {answer.result.score:.0%}{late}; missed: {missed}")
             if answer.result.listed_terms:
                 lines.append(f"- {answer.result.hint}")

@@ -94,14 +94,20 @@ GOOD_IS_NOT_PROOF = (
 )
 
 
-def render_grade_feedback(result) -> None:
+def render_grade_feedback(result, points_hidden: bool = False) -> None:
     """A list of terms first ("say how they relate"); then each key point as matched, partly
     stated, missed or contradicted, with the learner's own clause that decided it and, for a
     contradiction, what reversed it (the two things swapped, the wrong value); then each
-    misconception the answer states, with its correction."""
+    misconception the answer states, with its correction.
+
+    points_hidden: the card's exact checks are still to answer. Its key-point pairs are those very
+    points beside their reversals, so listing the points would answer the checks; until they are done
+    only the contradictions (the rating is held for them anyway) and a count of the rest are shown."""
     if result.listed_terms:
         st.warning(f":material/format_list_bulleted: {plain(result.hint)}")
     for point in result.points:
+        if points_hidden and point.status.value != "contradicted":
+            continue
         icon, label = _POINT_LOOK[point.status.value]
         said = f" · you said: “{plain(point.clause)}”" if point.clause else ""
         line = f"{icon} **{label}:** {plain(point.point)}{said}"
@@ -111,9 +117,26 @@ def render_grade_feedback(result) -> None:
             st.success(line)
         else:
             st.markdown(line)
+    if points_hidden:
+        st.caption(hidden_points_summary(result))
     for hit in result.misconceptions:
         belief, clause = plain(hit.belief), plain(hit.clause)
         st.warning(f":material/report: **Misconception:** “{clause}” states that {belief}.  \n**Correction:** {hit.correction}")
+
+
+def hidden_points_summary(result) -> str:
+    """What stands in for the key points while the checks are open: how many of each, not which."""
+    counts = {label: sum(p.status.value == status for p in result.points) for status, (_, label) in _POINT_LOOK.items()}
+    said = ", ".join(f"{n} {label.lower()}" for label, n in counts.items() if n and label != "Contradicted")
+    said = said or "none besides the contradictions above"
+    return f"Key points: {said}. Which ones shows once the checks below are answered: each point would give its check away."
+
+
+def checks_pending(item: QAItem, keys: tuple[str, str]) -> bool:
+    """Whether a check the card asks is still unanswered ("Which does what?" under keys[0], "Which is right?" under keys[1])."""
+    from study.self_check import self_checks
+
+    return any(check.pending for check in self_checks(item, *(st.session_state.get(f"{key}-result") for key in keys)))
 
 
 def forget_checks(prefix: str) -> None:

@@ -180,6 +180,39 @@ def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
     assert not any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)
 
 
+def test_the_points_wait_for_the_checks_they_would_answer(app):
+    # Each key-point pair is a point beside its reversal: listed above the pair, the point would be its answer.
+    at = app("pages/quiz.py")
+    at.session_state["quiz-current"] = TRAIN_EVAL
+    at.run()
+    at.text_area[0].input(TRAIN_EVAL_ANSWER)
+    at.button[0].click().run()
+    assert not any("Matched:" in s.value for s in at.success)
+    summary = [c.value for c in at.caption if c.value.startswith("Key points: ")]
+    assert summary and re.match(r"Key points: \d+ matched.*Which ones shows once the checks below are answered", summary[0]), summary
+    pass_checks(at, TRAIN_EVAL)
+    assert any("Matched:" in s.value for s in at.success) and not any(c.value.startswith("Key points: ") for c in at.caption)
+
+
+def test_the_viva_report_names_missed_points_only_once_their_checks_are_answered(app):
+    from study.grading import grade
+
+    at = app("pages/viva.py")
+    at.slider[0].set_value(3).run()
+    button(at, "Start the viva").click().run()
+    at.session_state["viva-session"].queue[0] = TRAIN_EVAL
+    at.run()
+    at.text_area[0].input("model.train() enables dropout")  # misses the points on eval and BatchNorm
+    at.button[0].click().run()
+    button(at, "End the viva now").click().run()
+    report = next(m.value for m in at.markdown if "Mock viva report" in m.value)
+    assert "point(s), named once this answer's checks are answered" in report
+    pass_checks(at, TRAIN_EVAL, viva_answer=1)
+    report = next(m.value for m in at.markdown if "Mock viva report" in m.value)
+    missed = grade(load_item(TRAIN_EVAL), "model.train() enables dropout").missed
+    assert missed and f"missed: {'; '.join(missed)}" in report
+
+
 AUGMENT = "viva-03-show-training-data-augmentation-configured"
 AUGMENT_ANSWER = (
     "In get_data_loaders the train transform has RandomCrop(32, padding=4) and RandomHorizontalFlip. The crop shifts the object "
