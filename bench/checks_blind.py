@@ -142,7 +142,7 @@ def _add_source_learner(result: BenchResult, items: list[QAItem], answers: list[
         result.add(f"source-only learner held at Hard: {label}", 100 * count / len(among), "%", f"{count}/{len(among)}")
 
 
-def _add_values_source_learner(
+def _add_pairs_source_learner(
     result: BenchResult, items: list[QAItem], answers: list[dict], pairs: Pairs = value_pairs, which: str = "the value pairs"
 ) -> None:
     """A check-only pair that holds a source-only learner on a card with no note contradicts the card's own answer."""
@@ -212,8 +212,8 @@ def run(
     if SOURCE_LEARNER.exists():
         _add_source_learner(result, items, yaml.safe_load(SOURCE_LEARNER.read_text()))
     if VALUES_SOURCE_LEARNER.exists():
-        _add_values_source_learner(result, items, yaml.safe_load(VALUES_SOURCE_LEARNER.read_text()))
+        _add_pairs_source_learner(result, items, yaml.safe_load(VALUES_SOURCE_LEARNER.read_text()))
     if POINTS_SOURCE_LEARNER.exists():
-        _add_values_source_learner(result, items, yaml.safe_load(POINTS_SOURCE_LEARNER.read_text()), point_pairs, "the key-point pairs")
+        _add_pairs_source_learner(result, items, yaml.safe_load(POINTS_SOURCE_LEARNER.read_text()), point_pairs, "the key-point pairs")
     result.details = "\n\n".join(details)
     return result

@@ -53,7 +53,7 @@ class QuizVerdictDataError(ValueError):
 class Verdict:
     labelled: Labelled
     graded: str  # the grader's suggestion
-    first: str  # what the Quiz suggests after the roles and the misconception pairs (the value pairs left out)
+    first: str  # what the Quiz suggests after the roles and the misconception pairs (no check-only pair)
     values: str  # ... and the value pairs: every check before round 18 (the key-point pairs left out)
     told: str  # what the Quiz suggests after every check the card asks
     decided: bool  # the answer itself decided at least one check (the play files keep only those)
@@ -74,7 +74,7 @@ def final_rating(item: QAItem, graded: str, play: dict | None) -> str:
     return rating_after_checks(graded, self_checks(item, roles, beliefs))
 
 
-def without_value_pairs(item: QAItem) -> QAItem:
+def without_check_only_pairs(item: QAItem) -> QAItem:
     """The card as the first checks asked it: roles and misconception pairs, no check-only pairs."""
     return replace(item, misconceptions=tuple(m for m in item.misconceptions if not m.check_only))
 
@@ -132,7 +132,7 @@ def verdicts(answers: Path, plays_path: Path, points_path: Path | None, items: d
     out = []
     for n, (row, g) in enumerate(zip(rows, graded, strict=True)):
         item, play = items[row.item], merged(plays.get(n), point_plays.get(n))
-        first = final_rating(without_value_pairs(item), g.rating, play)
+        first = final_rating(without_check_only_pairs(item), g.rating, play)
         values = final_rating(without_point_pairs(item), g.rating, play)
         out.append(Verdict(row, g.rating, first, values, final_rating(item, g.rating, play), n in plays or n in point_plays))
     return out
@@ -155,7 +155,7 @@ def table(label: str, rows: list[Verdict]) -> str:
         f"**{label}**: the grader's rating, then the Quiz's as each kind of check is added, as the label expects",
         "",
         "| kind | answers | the answer decided a check | " + " | ".join(STAGES) + " | target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "|" + " --- |" * (len(STAGES) + 4),
     ]
     for kind, target in KINDS.items():
         of_kind = [v for v in rows if v.labelled.kind == kind]
@@ -171,6 +171,9 @@ def run(quick: bool) -> BenchResult:
     for label, answers, plays, points in SETS:
         if not plays.exists():
             result.add(f"{label}: the Quiz's verdict", None, "%", f"{plays.name} missing")
+            continue
+        if not points.exists():  # without it the key-point pairs would silently count as answered right
+            result.add(f"{label}: the Quiz's verdict", None, "%", f"{points.name} missing")
             continue
         rows = verdicts(answers, plays, points, items, label[-1].lower())
         for name, kinds in (("reversed and misconception answers", REVERSED), ("correct answers", CORRECT)):

@@ -83,7 +83,8 @@ def reveal_answer(page) -> None:
     """Reveal the flashcard's answer with its shortcut, Space. A key pressed between the button
     being drawn and Streamlit binding its shortcut is lost (a loaded 2-core CI machine did this
     once: the card stayed hidden for 30 s), so press again while the button is still shown. A
-    second press is harmless: once the answer shows, no shortcut listens for Space."""
+    second press binds no Streamlit shortcut once the answer shows (only the reveal button takes
+    Space); the browser's own Space scrolls the page, which no caller reads."""
     from playwright.sync_api import expect
 
     reveal = page.get_by_role("button", name="Reveal answer (Space)")

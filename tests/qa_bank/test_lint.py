@@ -108,6 +108,10 @@ def test_missing_file_is_one_line(tmp_path):
         ("  - {belief: x, correction: y, truth: z, check_only: 'yes'}\n", "entry 1: check_only must be true, on a belief with a truth"),
         # A pair written for a key point is only asked, and names the point it reverses.
         ("  - {belief: x, correction: y, truth: z, point: w}\n", "entry 1: point must be a key point's text, on a check_only pair"),
+        ("  - {belief: x, correction: y, truth: z, check_only: true, point: 3}\n", "entry 1: point must be a key point's text"),
+        ("  - {belief: x, correction: y, truth: z, check_only: true, point: ''}\n", "entry 1: point must be a key point's text"),
+        # At most 10: each pair is one more pick for the learner after every answer.
+        ("".join(f"  - {{belief: b{n}, correction: c}}\n" for n in range(11)), "misconceptions: must have 1 to 10 entries, has 11"),
     ],
 )
 def test_bad_misconceptions_give_path_line_message(tmp_path, misconceptions, fragment):
