@@ -198,13 +198,7 @@ def test_the_viva_report_names_missed_points_only_once_their_checks_are_answered
     from study.grading import grade
 
     at = app("pages/viva.py")
-    at.slider[0].set_value(3).run()
-    button(at, "Start the viva").click().run()
-    at.session_state["viva-session"].queue[0] = TRAIN_EVAL
-    at.run()
-    at.text_area[0].input("model.train() enables dropout")  # misses the points on eval and BatchNorm
-    at.button[0].click().run()
-    button(at, "End the viva now").click().run()
+    viva_with_one_answer(at, TRAIN_EVAL, "model.train() enables dropout")  # misses the points on eval and BatchNorm
     report = next(m.value for m in at.markdown if "Mock viva report" in m.value)
     assert "point(s), named once this answer's checks are answered" in report
     pass_checks(at, TRAIN_EVAL, viva_answer=1)
