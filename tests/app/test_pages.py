@@ -86,6 +86,16 @@ REVERSED = "model.train() disables dropout and BatchNorm uses its running statis
 MISCONCEPTION = "model.eval() turns off gradient computation so nothing else is needed"
 
 
+def quiz_graded(app, item_id: str, answer: str):
+    """The Quiz on `item_id` with `answer` typed and graded."""
+    at = app("pages/quiz.py")
+    at.session_state["quiz-current"] = item_id
+    at.run()
+    at.text_area[0].input(answer)
+    at.button[0].click().run()
+    return at
+
+
 def test_quiz_shows_contradicted_points_and_misconceptions(app):
     at = app("pages/quiz.py")
     at.session_state["quiz-current"] = TRAIN_EVAL
@@ -160,11 +170,7 @@ def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
     # The blind sets' lesson, in the page: a Good may still hide a point said the wrong way round.
     from ui.cards import GOOD_IS_NOT_PROOF
 
-    at = app("pages/quiz.py")
-    at.session_state["quiz-current"] = TRAIN_EVAL
-    at.run()
-    at.text_area[0].input(TRAIN_EVAL_ANSWER)
-    at.button[0].click().run()
+    at = quiz_graded(app, TRAIN_EVAL, TRAIN_EVAL_ANSWER)
     assert not any(c.value == GOOD_IS_NOT_PROOF for c in at.caption)  # the Good waits for the item's exact checks
     pass_checks(at, TRAIN_EVAL)
     # Checked, what was picked stays on the page, each marked, in place of the forms.
@@ -182,11 +188,7 @@ def test_quiz_says_a_good_is_not_proof_beside_a_good_and_only_there(app):
 
 def test_the_points_wait_for_the_checks_they_would_answer(app):
     # Each key-point pair is a point beside its reversal: listed above the pair, the point would be its answer.
-    at = app("pages/quiz.py")
-    at.session_state["quiz-current"] = TRAIN_EVAL
-    at.run()
-    at.text_area[0].input(TRAIN_EVAL_ANSWER)
-    at.button[0].click().run()
+    at = quiz_graded(app, TRAIN_EVAL, TRAIN_EVAL_ANSWER)
     assert not any("Matched:" in s.value for s in at.success)
     summary = [c.value for c in at.caption if c.value.startswith("Key points: ")]
     assert summary and re.match(r"Key points: \d+ matched.*Which ones shows once the checks below are answered", summary[0]), summary
@@ -218,11 +220,7 @@ def test_quiz_asks_which_does_what_and_which_is_right_once_and_holds_a_good_afte
     # The checks a fluent reversal cannot pass: match each role's text to its subject, and pick the true
     # statement beside each misconception. Until the learner does, the grader's Good is suggested as Hard;
     # a wrong pick keeps it there for this review, because the result names the right answer.
-    at = app("pages/quiz.py")
-    at.session_state["quiz-current"] = AUGMENT
-    at.run()
-    at.text_area[0].input(AUGMENT_ANSWER)
-    at.button[0].click().run()
+    at = quiz_graded(app, AUGMENT, AUGMENT_ANSWER)
     pending = r"Suggested rating: \*\*Hard\*\* \(your answer reads (Good|Easy): match the roles and pick the right statements to earn it\)"
     assert any(re.match(pending, c.value) for c in at.caption), [c.value for c in at.caption]
     texts = {"simulates small translations": "RandomCrop", "gives left-right invariance": "RandomHorizontalFlip"}
