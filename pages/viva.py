@@ -6,11 +6,10 @@ import streamlit as st
 
 from study.daily import studiable
 from study.scheduling import StudyScheduler
-from study.self_check import held_because, rating_after_checks, self_checks
+from study.self_check import asks_checks, held_because, rating_after_checks, self_checks
 from study.viva import VivaConfig, VivaSession
 from ui.cards import (
     GOOD_IS_NOT_PROOF,
-    checks_pending,
     forget_checks,
     render_belief_check,
     render_grade_feedback,
@@ -67,7 +66,7 @@ if item is not None:
         last = session.answers[-1]
         if last.result.contradicted or last.result.misconceptions or last.result.listed_terms:  # an examiner would stop you here
             # The report asks this card's checks later, so its other points stay hidden until then.
-            render_grade_feedback(last.result, points_hidden=bool(self_checks(bank.by_id()[last.item_id], None, None)))
+            render_grade_feedback(last.result, points_hidden=asks_checks(bank.by_id()[last.item_id]))
     if st.button("End the viva now"):
         session.queue.clear()
         st.rerun()
@@ -97,7 +96,7 @@ if report:
         why = held_because(result.suggested_rating, checks)
         rating = rating_after_checks(result.suggested_rating, checks)
         title = f"{number}. {item.question} · {result.score:.0%} · {rating}{f' ({why})' if why else ''}"
-        if checks_pending(item, keys):
+        if any(check.pending for check in checks):
             pending.add(number)
         with st.expander(title, key=f"viva-checks-report-{number}"):  # keyed: stays open when a check changes its title
             render_grade_feedback(result, points_hidden=number in pending)

@@ -36,6 +36,11 @@ def self_checks(item: QAItem, roles: RoleResult | None, beliefs: BeliefResult | 
     return checks + ([SelfCheck("pick the right statements", beliefs)] if asked_misconceptions(item) else [])
 
 
+def asks_checks(item: QAItem) -> bool:
+    """Whether the item asks any exact check at all."""
+    return bool(self_checks(item, None, None))
+
+
 def rating_after_checks(suggested: str, checks: list[SelfCheck]) -> str:
     """A Good or Easy stands only once every check passed; Again and Hard are left as they are."""
     if suggested not in ("Good", "Easy") or all(c.result is not None and c.result.passed for c in checks):

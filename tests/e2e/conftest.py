@@ -97,3 +97,16 @@ def reveal_answer(page) -> None:
         except AssertionError:
             continue
     expect(reveal).to_be_hidden(timeout=1)  # fails with Playwright's own message: the shortcut never took
+
+
+def review_one_card(page, url: str) -> None:
+    """Open Flashcards, reveal the first card with Space and rate it Good with 3, as a learner at the keyboard."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/flashcards")
+    reveal_answer(page)
+    expect(page.get_by_role("button", name=re.compile(r"^Good · "))).to_be_visible(timeout=30_000)
+    page.keyboard.press("3")
+    expect(page.get_by_text("Saved. Good")).to_be_visible(timeout=30_000)

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from proofs.families import DEMO_FAMILIES
 from study.store import ProgressStore
-from tests.e2e.conftest import reveal_answer
+from tests.e2e.conftest import reveal_answer, review_one_card
 
 PAGES = ["quiz", "flashcards", "viva", "search", "browse", "training_lab", "progress", "my_cards", "settings"]
 PAGES += [f"lab-{family}" for family in DEMO_FAMILIES]
@@ -51,19 +51,10 @@ def test_keyboard_review_shows_intervals_and_undo_restores_the_due_count(server,
     assert ProgressStore(db).reviews() == []
 
 
-def _review_one(page: Page, url: str) -> None:
-    page.goto(f"{url}/flashcards")
-    expect(page.get_by_role("button", name="Reveal answer (Space)")).to_be_visible(timeout=60_000)
-    reveal_answer(page)
-    expect(page.get_by_role("button", name=re.compile(r"^Good · "))).to_be_visible(timeout=30_000)
-    page.keyboard.press("3")
-    expect(page.get_by_text("Saved. Good")).to_be_visible(timeout=30_000)
-
-
 def test_hosted_learners_keep_separate_progress_and_come_back_by_their_link(start_server, browser):
     url, db = start_server(hosted=True)
     ann, bob = browser.new_context().new_page(), browser.new_context().new_page()
-    _review_one(ann, url)
+    review_one_card(ann, url)
     assert "resume=" in ann.url
     bob.goto(f"{url}/progress")
     expect(bob.get_by_text("No reviews yet")).to_be_visible(timeout=60_000)

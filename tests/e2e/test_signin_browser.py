@@ -3,7 +3,6 @@
 docs/hosting.md tells a deployer, two learners signing in and out with separate progress, an
 instructor who sees the class view and a learner who is refused it."""
 
-import re
 import warnings
 
 import pytest
@@ -11,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from study.class_view import pseudonym
 from study.store import ProgressStore
-from tests.e2e.conftest import _free_port, reveal_answer
+from tests.e2e.conftest import _free_port, review_one_card
 
 SECRETS = """
 [auth]
@@ -59,15 +58,6 @@ def _sign_out(page: Page) -> None:
     expect(page.get_by_text("Signed in as")).to_have_count(0)
 
 
-def _review_one(page: Page, url: str) -> None:
-    page.goto(f"{url}/flashcards")
-    expect(page.get_by_role("button", name="Reveal answer (Space)")).to_be_visible(timeout=60_000)
-    reveal_answer(page)
-    expect(page.get_by_role("button", name=re.compile(r"^Good · "))).to_be_visible(timeout=30_000)
-    page.keyboard.press("3")
-    expect(page.get_by_text("Saved. Good")).to_be_visible(timeout=30_000)
-
-
 def _reviewing_profiles(db) -> dict[str, int]:
     store = ProgressStore(db)
     return {p: len(store.reviews(p)) for p in store.profiles() if store.reviews(p)}
@@ -84,7 +74,7 @@ def test_learners_sign_in_and_out_and_only_an_instructor_sees_the_class(start_se
 
     page = browser.new_context().new_page()
     _sign_in(page, url, "ana@example.com")
-    _review_one(page, url)
+    review_one_card(page, url)
     _sign_out(page)
     page.goto(f"{url}/progress")  # signed out, nothing of ana's is shown: only the sign-in page
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=60_000)
@@ -93,7 +83,7 @@ def test_learners_sign_in_and_out_and_only_an_instructor_sees_the_class(start_se
     _sign_in(page, url, "ben@example.com")  # the same browser: a second learner after the first signed out
     page.goto(f"{url}/progress")
     expect(page.get_by_text("No reviews yet")).to_be_visible(timeout=60_000)
-    _review_one(page, url)
+    review_one_card(page, url)
     reviews = _reviewing_profiles(db)
     assert sorted(reviews.values()) == [1, 1] and all(p.startswith("user-") for p in reviews)  # two learners, one review each
     page.goto(f"{url}/class_view")

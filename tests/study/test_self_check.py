@@ -8,7 +8,7 @@ import pytest
 from qa_bank.schema import Misconception, Role
 from study.belief_check import check_beliefs
 from study.roles_check import check_roles
-from study.self_check import held_because, rating_after_checks, self_checks
+from study.self_check import asks_checks, held_because, rating_after_checks, self_checks
 
 ROLES = (Role("gamma", "scales the normalised activations"), Role("beta", "shifts the normalised activations"))
 BELIEF = Misconception("BatchNorm normalises the weights", "It normalises activations.", "BatchNorm normalises the activations")
@@ -24,6 +24,7 @@ def test_an_item_asks_the_checks_it_has_data_for(item):
     assert [c.todo for c in self_checks(replace(item, roles=()), None, None)] == ["pick the right statements"]
     no_truth = replace(item, roles=(), misconceptions=(replace(BELIEF, truth=""),))
     assert self_checks(no_truth, None, None) == []
+    assert asks_checks(item) and asks_checks(replace(item, roles=())) and not asks_checks(no_truth)
     assert rating_after_checks("Easy", []) == "Easy" and held_because("Easy", []) == ""
 
 
